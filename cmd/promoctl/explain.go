@@ -1,0 +1,135 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/evaluator"
+	"github.com/promoctl/promoctl/promotions"
+)
+
+func (a *app) explainCommand() *cobra.Command {
+	var (
+		q          evaluator.Query
+		at, format string
+		attrs      []string
+	)
+	cmd := &cobra.Command{
+		Use:   "explain --customer C --feature F",
+		Short: "Show the decision the sidecar would give, with its sources",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if q.Customer == "" || q.Feature == "" {
+				return usageError("explain needs --customer and --feature")
+			}
+			if format != "text" && format != "json" {
+				return usageError("--format must be text or json, not %q", format)
+			}
+			var err error
+			if q.At, err = parseTimeFlag("at", at); err != nil {
+				return err
+			}
+			if q.Attributes, err = parseAttrs(attrs); err != nil {
+				return err
+			}
+			res, err := a.load(compiler.Options{})
+			if err != nil {
+				return err
+			}
+			if !res.OK() {
+				_ = compiler.Report{Diagnostics: res.Diagnostics.Errors()}.WriteText(a.stderr)
+				return &exitError{code: exitValidation, err: fmt.Errorf("the repo is invalid: run promoctl validate")}
+			}
+			snap, err := compiler.Build(res.Model, res.Revision)
+			if err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
+			d, err := evaluator.Decide(snap, q)
+			if err != nil {
+				return &exitError{code: exitValidation, err: fmt.Errorf("feature %q: %w", q.Feature, err)}
+			}
+			if format == "json" {
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(d)
+			}
+			writeExplanation(a.stdout, d)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&q.Customer, "customer", "", "customer id")
+	f.StringVar(&q.Feature, "feature", "", "feature key")
+	f.StringVar(&at, "at", "", "RFC 3339 instant to decide at (default now)")
+	f.StringVar(&q.Plan, "plan", "", "plan to use instead of the directory's")
+	f.StringArrayVar(&attrs, "attr", nil, "attribute k=v to use instead of the directory's (repeatable)")
+	f.StringVar(&format, "format", "text", "output format: text or json")
+	return cmd
+}
+
+func parseAttrs(pairs []string) (map[string]string, error) {
+	if len(pairs) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]string, len(pairs))
+	for _, p := range pairs {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return nil, usageError("--attr %q: expected key=value", p)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+func writeExplanation(w interface{ Write([]byte) (int, error) }, d evaluator.Decision) {
+	var b strings.Builder
+	verdict := "no access"
+	if d.HasAccess {
+		verdict = "access"
+	}
+	fmt.Fprintf(&b, "%s may use %s (%s) at %s: %s", d.Customer, d.Feature, d.FeatureType, d.At.UTC().Format(time.RFC3339), verdict)
+	if d.FeatureType == promotions.FeatureMetered {
+		fmt.Fprintf(&b, ", allowance %s", d.Allowance)
+		if d.Reset != "" {
+			fmt.Fprintf(&b, " (reset %s)", d.Reset)
+		}
+	}
+	b.WriteString("\n")
+	if d.ValidUntil != nil {
+		fmt.Fprintf(&b, "valid until %s\n", d.ValidUntil.Format(time.RFC3339))
+	}
+	if len(d.Sources) == 0 {
+		b.WriteString("sources: none (no plan entitlement, no contributing promotion)\n")
+	} else {
+		b.WriteString("sources:\n")
+	}
+	for _, s := range d.Sources {
+		fmt.Fprintf(&b, "  %-9s %s", s.Kind, s.ID)
+		if s.Mode != "" {
+			fmt.Fprintf(&b, " %s", s.Mode)
+		}
+		if s.Allowance != nil {
+			fmt.Fprintf(&b, " %s", s.Allowance)
+		}
+		if s.Reset != "" {
+			fmt.Fprintf(&b, " %s", s.Reset)
+		}
+		if s.Kind == "promotion" {
+			fmt.Fprintf(&b, ", %s grant from %s", s.Grant, s.GrantedAt.Format(time.RFC3339))
+			if s.ValidUntil != nil {
+				fmt.Fprintf(&b, " until %s", s.ValidUntil.Format(time.RFC3339))
+			} else {
+				b.WriteString(", no end")
+			}
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "revision %s\n", d.Revision)
+	_, _ = w.Write([]byte(b.String()))
+}

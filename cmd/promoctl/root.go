@@ -1,0 +1,119 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/promotions"
+)
+
+// Exit codes.
+const (
+	exitOK         = 0
+	exitValidation = 1 // validation failed or policy refused
+	exitUsage      = 2 // usage or I/O error
+)
+
+// exitError carries an exit code through cobra. A nil err means the message
+// was already printed.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return ""
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageError(format string, args ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// failed reports that output already explained a validation failure.
+var failed = &exitError{code: exitValidation}
+
+// app holds what every command shares.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	repo           string
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintf(stderr, "promoctl: %v\n", ee.err)
+		}
+		return ee.code
+	}
+	// cobra's own errors: unknown command or flag, bad arguments.
+	fmt.Fprintf(stderr, "promoctl: %v\n", err)
+	return exitUsage
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "promoctl",
+		Short:         "Promotional entitlements as code: validate, edit, explain and serve",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&a.repo, "repo", ".", "config repo directory")
+	root.AddCommand(
+		a.validateCommand(),
+		a.explainCommand(),
+		a.initCommand(),
+	)
+	return root
+}
+
+// load reads and checks the repo the way every command does, so that what
+// validate accepts is exactly what the other commands work on.
+func (a *app) load(opts compiler.Options) (*compiler.Result, error) {
+	info, err := os.Stat(a.repo)
+	if err != nil {
+		return nil, usageError("repo %s: %w", a.repo, err)
+	}
+	if !info.IsDir() {
+		return nil, usageError("repo %s is not a directory", a.repo)
+	}
+	res, err := compiler.Load(os.DirFS(a.repo), opts)
+	if err != nil {
+		return nil, &exitError{code: exitUsage, err: fmt.Errorf("load %s: %w", a.repo, err)}
+	}
+	return res, nil
+}
+
+// parseTimeFlag parses an RFC 3339 flag value; "now" or empty means now.
+func parseTimeFlag(name, value string) (time.Time, error) {
+	if value == "" || value == "now" {
+		return time.Now().UTC(), nil
+	}
+	t, err := promotions.ParseTime(value)
+	if err != nil {
+		return time.Time{}, usageError("--%s: %v", name, err)
+	}
+	return t, nil
+}

@@ -1,0 +1,177 @@
+package compiler
+
+import (
+	"time"
+
+	"github.com/promoctl/promoctl/promotions"
+)
+
+// check runs the cross-file rules of SPEC §3 that CUE cannot express: they
+// need more than one file (references, uniqueness, eligibility) or compare
+// instants. base, when not nil, decides which grants count as new.
+func check(m *Model, base *Model) promotions.Diagnostics {
+	var diags promotions.Diagnostics
+	add := func(d promotions.Diagnostic) { diags = append(diags, d) }
+
+	for _, key := range promotions.SortedKeys(m.Plans) {
+		p := m.Plans[key]
+		seen := map[string]bool{}
+		for i, e := range p.Entitlements {
+			path := promotions.P("entitlements", i)
+			if seen[e.Feature] {
+				add(promotions.Error(promotions.CodeDuplicateID, p.File, path.Key("feature"),
+					"plan %s lists feature %s more than once", p.Key, e.Feature))
+				continue
+			}
+			seen[e.Feature] = true
+			f, ok := m.Features[e.Feature]
+			if !ok {
+				add(promotions.Error(promotions.CodeUnknownFeature, p.File, path.Key("feature"),
+					"plan %s names feature %q, which is not defined", p.Key, e.Feature))
+				continue
+			}
+			switch {
+			case f.Type == promotions.FeatureMetered && e.Allowance == nil:
+				add(promotions.Error(promotions.CodeFeatureTypeMismatch, p.File, path.Key("allowance"),
+					"feature %s is metered: expected an allowance, found none", f.Key))
+			case f.Type == promotions.FeatureMetered && e.Reset == "":
+				add(promotions.Error(promotions.CodeFeatureTypeMismatch, p.File, path.Key("reset"),
+					"feature %s is metered: expected a reset, found none", f.Key))
+			case f.Type == promotions.FeatureBoolean && e.Allowance != nil:
+				add(promotions.Error(promotions.CodeFeatureTypeMismatch, p.File, path.Key("allowance"),
+					"feature %s is boolean: expected no allowance, found %s", f.Key, e.Allowance))
+			case f.Type == promotions.FeatureBoolean && e.Reset != "":
+				add(promotions.Error(promotions.CodeFeatureTypeMismatch, p.File, path.Key("reset"),
+					"feature %s is boolean: expected no reset, found %s", f.Key, e.Reset))
+			}
+		}
+	}
+
+	for _, id := range m.CustomerIDs() {
+		c := m.Customers[id]
+		if _, ok := m.Plans[c.Plan]; !ok {
+			add(promotions.Error(promotions.CodeUnknownPlan, c.File, promotions.P("customers", c.Index, "plan"),
+				"customer %s is on plan %q, which is not defined", c.ID, c.Plan))
+		}
+	}
+
+	for _, p := range m.sortedPromotions() {
+		diags = append(diags, checkPromotion(m, base, p)...)
+	}
+	return diags
+}
+
+func checkPromotion(m *Model, base *Model, p *promotions.Promotion) promotions.Diagnostics {
+	var diags promotions.Diagnostics
+	add := func(code promotions.Code, path promotions.Path, format string, args ...any) {
+		diags = append(diags, promotions.Error(code, p.File, path, format, args...))
+	}
+
+	if f, ok := m.Features[p.Feature]; !ok {
+		add(promotions.CodeUnknownFeature, promotions.P("feature"), "promotion %s names feature %q, which is not defined", p.ID, p.Feature)
+	} else if f.Type != p.FeatureType {
+		add(promotions.CodeFeatureTypeMismatch, promotions.P("feature_type"),
+			"feature_type is %s but feature %s is %s", p.FeatureType, f.Key, f.Type)
+	}
+	if p.Eligibility != nil {
+		for i, plan := range p.Eligibility.Plans {
+			if _, ok := m.Plans[plan]; !ok {
+				add(promotions.CodeUnknownPlan, promotions.P("eligibility", "plans", i), "eligibility names plan %q, which is not defined", plan)
+			}
+		}
+	}
+	w := p.Window
+	if w.Start != nil && w.End != nil && !w.End.After(*w.Start) {
+		add(promotions.CodeWindowInverted, promotions.P("window", "end"),
+			"window.end %s must be after window.start %s", ts(*w.End), ts(*w.Start))
+	}
+
+	hasGrants := p.Grants.All != nil || len(p.Grants.Customers) > 0
+	if hasGrants && !p.IsApplied {
+		add(promotions.CodeNotApplied, promotions.P("is_applied"),
+			"promotion %s has grants, so is_applied must be true (found false)", p.ID)
+	}
+	deactivated := p.Status == promotions.StatusDeactivated
+
+	if all := p.Grants.All; all != nil {
+		path := promotions.P("grants", "all")
+		if !w.Contains(all.GrantedAt) {
+			add(promotions.CodeGrantOutsideWindow, path.Key("granted_at"),
+				"grants.all.granted_at %s is outside the window %s", ts(all.GrantedAt), windowString(w))
+		}
+		if all.RevokedAt != nil && all.RevokedAt.Before(all.GrantedAt) {
+			add(promotions.CodeInvalidGrantTimes, path.Key("revoked_at"),
+				"revoked_at %s is before granted_at %s", ts(*all.RevokedAt), ts(all.GrantedAt))
+		}
+		if deactivated && all.RevokedAt == nil {
+			add(promotions.CodeDeactivatedWithGrants, path,
+				"promotion %s is deactivated but grants.all has no revoked_at", p.ID)
+		}
+	}
+
+	var baseGrants map[string]promotions.CustomerGrant
+	if base != nil {
+		if bp, ok := base.Promotions[p.ID]; ok {
+			baseGrants = make(map[string]promotions.CustomerGrant, len(bp.Grants.Customers))
+			for _, g := range bp.Grants.Customers {
+				baseGrants[g.ID] = g
+			}
+		}
+	}
+
+	seen := make(map[string]int, len(p.Grants.Customers))
+	for i, g := range p.Grants.Customers {
+		path := promotions.P("grants", "customers", i)
+		if first, dup := seen[g.ID]; dup {
+			add(promotions.CodeDuplicateGrant, path.Key("id"),
+				"customer %s already appears in grants.customers[%d]", g.ID, first)
+			continue
+		}
+		seen[g.ID] = i
+		if !w.Contains(g.GrantedAt) {
+			add(promotions.CodeGrantOutsideWindow, path.Key("granted_at"),
+				"granted_at %s is outside the window %s", ts(g.GrantedAt), windowString(w))
+		}
+		if g.RevokedAt != nil && g.RevokedAt.Before(g.GrantedAt) {
+			add(promotions.CodeInvalidGrantTimes, path.Key("revoked_at"),
+				"revoked_at %s is before granted_at %s", ts(*g.RevokedAt), ts(g.GrantedAt))
+		}
+		if deactivated && g.State == promotions.StateGranted {
+			add(promotions.CodeDeactivatedWithGrants, path.Key("state"),
+				"promotion %s is deactivated but customer %s is still granted (expected state revoked)", p.ID, g.ID)
+		}
+		if !m.HasDirectory {
+			continue
+		}
+		c, known := m.Customers[g.ID]
+		if !known {
+			add(promotions.CodeUnknownCustomer, path.Key("id"), "customer %q is not in the customer directory", g.ID)
+			continue
+		}
+		if g.State != promotions.StateGranted || p.Eligibility.Allows(c.Plan, c.Attribute) {
+			continue
+		}
+		msg := "customer %s is not eligible for %s (plan %s, attributes %v; eligibility %s)"
+		args := []any{c.ID, p.ID, c.Plan, c.Attributes, p.Eligibility.String()}
+		if old, ok := baseGrants[g.ID]; ok && old.State == promotions.StateGranted && old.GrantedAt.Equal(g.GrantedAt) {
+			diags = append(diags, promotions.Warning(promotions.CodeIneligibleCustomer, p.File, path.Key("id"),
+				msg+"; the grant predates this change and no longer contributes", args...))
+			continue
+		}
+		add(promotions.CodeIneligibleCustomer, path.Key("id"), msg, args...)
+	}
+	return diags
+}
+
+func ts(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func windowString(w promotions.Window) string {
+	start, end := "-∞", "+∞"
+	if w.Start != nil {
+		start = ts(*w.Start)
+	}
+	if w.End != nil {
+		end = ts(*w.End)
+	}
+	return "[" + start + ", " + end + ")"
+}

@@ -1,0 +1,268 @@
+package compiler
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"path"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/promoctl/promoctl/promotions"
+	"github.com/promoctl/promoctl/schema"
+)
+
+// Options tune a load.
+type Options struct {
+	Limits promotions.Limits
+	// Workers parse and validate files in parallel; 0 means GOMAXPROCS.
+	Workers int
+	// Base is the model of the base revision, when there is one. It decides
+	// which grants count as new for the eligibility rule.
+	Base *Model
+	// Cache carries per-file results from one load to the next, keyed by
+	// path and content hash, so a reload only re-parses changed files.
+	Cache *Cache
+}
+
+// Result is what a load produced. Model is nil when any file could not be
+// parsed or failed its schema; Diagnostics then says why.
+type Result struct {
+	Model       *Model
+	Diagnostics promotions.Diagnostics
+	// Revision is a hash of every config file's path and content.
+	Revision string
+	// Files is the number of config files; Parsed how many of them had to
+	// be parsed because the cache did not know their content.
+	Files, Parsed int
+}
+
+// OK reports whether the repo is valid: a model was built and no error
+// was found.
+func (r *Result) OK() bool { return r.Model != nil && !r.Diagnostics.HasErrors() }
+
+// fileResult is everything learned from one file on its own.
+type fileResult struct {
+	hash      [sha256.Size]byte
+	kind      string
+	feature   *promotions.Feature
+	plan      *promotions.Plan
+	customers *promotions.CustomersFile
+	promotion *promotions.Promotion
+	diags     promotions.Diagnostics
+}
+
+// Cache holds per-file results between loads. It is safe for concurrent use.
+type Cache struct {
+	mu    sync.Mutex
+	files map[string]*fileResult
+}
+
+// NewCache returns an empty cache.
+func NewCache() *Cache { return &Cache{files: map[string]*fileResult{}} }
+
+func (c *Cache) get(file string, hash [sha256.Size]byte) *fileResult {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r, ok := c.files[file]; ok && r.hash == hash {
+		return r
+	}
+	return nil
+}
+
+// replace makes the cache hold exactly the given results, dropping files
+// that no longer exist.
+func (c *Cache) replace(results map[string]*fileResult) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.files = results
+}
+
+// Load reads, validates and cross-checks every config file of fsys. Problems
+// with the content are diagnostics; the error is for failures to read the
+// tree at all.
+func Load(fsys fs.FS, opts Options) (*Result, error) {
+	if opts.Limits == (promotions.Limits{}) {
+		opts.Limits = promotions.DefaultLimits
+	}
+	files, err := ConfigFiles(fsys)
+	if err != nil {
+		return nil, err
+	}
+	results, parsed, err := loadFiles(fsys, files, opts)
+	if err != nil {
+		return nil, err
+	}
+	opts.Cache.replace(results)
+
+	res := &Result{Files: len(files), Parsed: parsed, Revision: revision(files, results)}
+	fileOK := true
+	for _, f := range files {
+		r := results[f]
+		res.Diagnostics = append(res.Diagnostics, r.diags...)
+		if r.diags.HasErrors() {
+			fileOK = false
+		}
+	}
+	model, crossDiags := assemble(files, results)
+	crossDiags = append(crossDiags, check(model, opts.Base)...)
+	res.Diagnostics = append(res.Diagnostics, position(fsys, crossDiags, opts.Limits)...)
+	res.Diagnostics.Sort()
+	if fileOK {
+		res.Model = model
+	}
+	return res, nil
+}
+
+// loadFiles parses and schema-checks files in parallel, reusing cached
+// results for unchanged content.
+func loadFiles(fsys fs.FS, files []string, opts Options) (map[string]*fileResult, int, error) {
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	jobs := make(chan string)
+	var (
+		mu       sync.Mutex
+		results  = make(map[string]*fileResult, len(files))
+		parsed   int
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var sch *schema.Schema // compiled lazily: a fully cached reload needs none
+			for file := range jobs {
+				r, fresh, err := loadFile(fsys, file, opts, &sch)
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				if r != nil {
+					results[file] = r
+				}
+				if fresh {
+					parsed++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, f := range files {
+		jobs <- f
+	}
+	close(jobs)
+	wg.Wait()
+	return results, parsed, firstErr
+}
+
+func loadFile(fsys fs.FS, file string, opts Options, sch **schema.Schema) (*fileResult, bool, error) {
+	if info, err := fs.Stat(fsys, file); err == nil && info.Size() > opts.Limits.MaxFileBytes {
+		return &fileResult{diags: promotions.Diagnostics{{
+			Severity: promotions.SeverityError, Code: promotions.CodeYAMLSyntax, File: file, Line: 1, Column: 1,
+			Message: fmt.Sprintf("file is %d bytes, more than the limit of %d bytes", info.Size(), opts.Limits.MaxFileBytes),
+		}}}, true, nil
+	}
+	src, err := fs.ReadFile(fsys, file)
+	if err != nil {
+		return nil, false, fmt.Errorf("read %s: %w", file, err)
+	}
+	hash := sha256.Sum256(src)
+	if cached := opts.Cache.get(file, hash); cached != nil {
+		return cached, false, nil
+	}
+	r := &fileResult{hash: hash}
+	doc, diags := promotions.ParseDocument(file, src, opts.Limits)
+	if doc == nil {
+		r.diags = diags
+		return r, true, nil
+	}
+	if *sch == nil {
+		s, err := schema.Compile()
+		if err != nil {
+			return nil, true, err
+		}
+		*sch = s
+	}
+	r.kind = doc.Kind
+	if r.diags = (*sch).Validate(doc); r.diags.HasErrors() {
+		return r, true, nil
+	}
+	switch doc.Kind {
+	case promotions.KindFeature:
+		f := promotions.DecodeFeature(doc)
+		r.feature = &f
+	case promotions.KindPlan:
+		p := promotions.DecodePlan(doc)
+		r.plan = &p
+	case promotions.KindCustomers:
+		c := promotions.DecodeCustomers(doc)
+		r.customers = &c
+	case promotions.KindPromotion:
+		p := promotions.DecodePromotion(doc)
+		r.promotion = &p
+		if base := strings.TrimSuffix(strings.TrimSuffix(path.Base(file), ".yaml"), ".yml"); base != p.ID {
+			r.diags = append(r.diags, doc.Position(promotions.Warning(promotions.CodeFileName, file, promotions.P("id"),
+				"promotion %s should live in a file named %s.yaml", p.ID, p.ID)))
+		}
+		if n := len(p.Grants.Customers); n > opts.Limits.MaxGrants {
+			r.diags = append(r.diags, doc.Position(promotions.Error(promotions.CodeSchema, file, promotions.P("grants", "customers"),
+				"grants.customers has %d entries, more than the limit of %d", n, opts.Limits.MaxGrants)))
+		}
+	}
+	return r, true, nil
+}
+
+// revision hashes every file's path and content hash.
+func revision(files []string, results map[string]*fileResult) string {
+	h := sha256.New()
+	for _, f := range files {
+		h.Write([]byte(f))
+		h.Write([]byte{0})
+		if r := results[f]; r != nil {
+			h.Write(r.hash[:])
+		}
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// position resolves line and column of diagnostics that only carry a path,
+// re-reading each affected file once.
+func position(fsys fs.FS, diags promotions.Diagnostics, lim promotions.Limits) promotions.Diagnostics {
+	byFile := map[string][]int{}
+	for i, d := range diags {
+		if d.Line == 0 {
+			byFile[d.File] = append(byFile[d.File], i)
+		}
+	}
+	names := make([]string, 0, len(byFile))
+	for f := range byFile {
+		names = append(names, f)
+	}
+	sort.Strings(names)
+	for _, f := range names {
+		src, err := fs.ReadFile(fsys, f)
+		if err != nil {
+			continue
+		}
+		doc, _ := promotions.ParseDocument(f, src, lim)
+		if doc == nil {
+			continue
+		}
+		for _, i := range byFile[f] {
+			diags[i] = doc.Position(diags[i])
+		}
+	}
+	return diags
+}

@@ -1,0 +1,319 @@
+package compiler
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/hashicorp/go-memdb"
+
+	"github.com/promoctl/promoctl/promotions"
+)
+
+// Forever is the Until of a grant that never ends.
+const Forever int64 = math.MaxInt64
+
+// FeatureRow is a feature as stored in a snapshot.
+type FeatureRow struct {
+	Key  string
+	Name string
+	Type promotions.FeatureType
+	Unit string
+}
+
+// PlanRow is a plan with its entitlements keyed by feature.
+type PlanRow struct {
+	Key          string
+	Name         string
+	Entitlements map[string]PlanEntitlementRow
+}
+
+// PlanEntitlementRow is one baseline entitlement.
+type PlanEntitlementRow struct {
+	Allowance promotions.Allowance
+	Reset     promotions.Reset
+}
+
+// Attr is one customer attribute; a short slice is leaner than a map.
+type Attr struct{ Key, Value string }
+
+// CustomerRow is a directory entry.
+type CustomerRow struct {
+	ID         string
+	Name       string
+	Email      string
+	Plan       string
+	Attributes []Attr
+}
+
+// Attribute returns one attribute of the customer.
+func (c *CustomerRow) Attribute(key string) (string, bool) {
+	for _, a := range c.Attributes {
+		if a.Key == key {
+			return a.Value, true
+		}
+	}
+	return "", false
+}
+
+// PromotionRow is a promotion as compiled: the model object plus counts.
+// Grant rows point at it so a decision needs no further lookup.
+type PromotionRow struct {
+	*promotions.Promotion
+	Granted int // customer entries in state granted
+	Revoked int // customer entries in state revoked
+}
+
+// GrantRow is one grants.customers entry. Times are Unix nanoseconds; Until
+// is when the grant stops contributing: the end of its duration or its
+// revocation, whichever is first (Forever when neither).
+type GrantRow struct {
+	Promotion *PromotionRow
+	Customer  string
+	State     promotions.GrantState
+	GrantedAt int64
+	Until     int64
+}
+
+// Active reports whether the grant contributes at t (Unix nanoseconds).
+func (g *GrantRow) Active(t int64) bool { return g.GrantedAt <= t && t < g.Until }
+
+// AllGrantRow is a promotion's grants.all.
+type AllGrantRow struct {
+	Promotion *PromotionRow
+	GrantedAt int64
+	Until     int64
+}
+
+// Active reports whether grants.all covers t (Unix nanoseconds).
+func (g *AllGrantRow) Active(t int64) bool { return g.GrantedAt <= t && t < g.Until }
+
+// Counts of a snapshot's objects, for status and metrics.
+type Counts struct {
+	Features   int `json:"features"`
+	Plans      int `json:"plans"`
+	Customers  int `json:"customers"`
+	Promotions int `json:"promotions"`
+	Grants     int `json:"grants"`
+}
+
+// Snapshot is an immutable, indexed view of one valid revision of the repo.
+type Snapshot struct {
+	db       *memdb.MemDB
+	Revision string
+	Model    *Model
+	Counts   Counts
+	BuiltAt  time.Time
+}
+
+// insertBatch bounds a write transaction while a snapshot is built aside:
+// nobody reads it yet, and memdb's transactions get slower as they grow.
+const insertBatch = 20_000
+
+// Build indexes a model into a new snapshot.
+func Build(m *Model, revision string) (*Snapshot, error) {
+	db, err := memdb.NewMemDB(snapshotSchema())
+	if err != nil {
+		return nil, fmt.Errorf("create snapshot tables: %w", err)
+	}
+	b := &builder{db: db, txn: db.Txn(true), strings: map[string]string{}}
+	s := &Snapshot{db: db, Revision: revision, Model: m, BuiltAt: time.Now()}
+
+	for _, key := range promotions.SortedKeys(m.Features) {
+		f := m.Features[key]
+		b.insert(TableFeatures, &FeatureRow{Key: b.intern(f.Key), Name: f.Name, Type: f.Type, Unit: f.Unit})
+		s.Counts.Features++
+	}
+	for _, key := range promotions.SortedKeys(m.Plans) {
+		p := m.Plans[key]
+		row := &PlanRow{Key: b.intern(p.Key), Name: p.Name, Entitlements: make(map[string]PlanEntitlementRow, len(p.Entitlements))}
+		for _, e := range p.Entitlements {
+			pe := PlanEntitlementRow{Reset: e.Reset}
+			if e.Allowance != nil {
+				pe.Allowance = *e.Allowance
+			}
+			row.Entitlements[b.intern(e.Feature)] = pe
+		}
+		b.insert(TablePlans, row)
+		s.Counts.Plans++
+	}
+	for _, id := range m.CustomerIDs() {
+		c := m.Customers[id]
+		row := &CustomerRow{ID: c.ID, Name: c.Name, Email: c.Email, Plan: b.intern(c.Plan)}
+		if len(c.Attributes) > 0 {
+			row.Attributes = make([]Attr, 0, len(c.Attributes))
+			for _, k := range promotions.SortedKeys(c.Attributes) {
+				row.Attributes = append(row.Attributes, Attr{Key: b.intern(k), Value: b.intern(c.Attributes[k])})
+			}
+		}
+		b.insert(TableCustomers, row)
+		s.Counts.Customers++
+	}
+	for _, id := range m.PromotionIDs() {
+		s.Counts.Grants += b.insertPromotion(m.Promotions[id])
+		s.Counts.Promotions++
+	}
+	if b.err != nil {
+		b.txn.Abort()
+		return nil, b.err
+	}
+	b.txn.Commit()
+	return s, nil
+}
+
+type builder struct {
+	db      *memdb.MemDB
+	txn     *memdb.Txn
+	pending int
+	strings map[string]string
+	err     error
+}
+
+func (b *builder) insert(table string, row any) {
+	if b.err != nil {
+		return
+	}
+	if err := b.txn.Insert(table, row); err != nil {
+		b.err = fmt.Errorf("insert into %s: %w", table, err)
+		return
+	}
+	if b.pending++; b.pending >= insertBatch {
+		b.txn.Commit()
+		b.txn = b.db.Txn(true)
+		b.pending = 0
+	}
+}
+
+// intern shares one copy of strings that repeat across many rows (plan,
+// feature and attribute keys).
+func (b *builder) intern(s string) string {
+	if v, ok := b.strings[s]; ok {
+		return v
+	}
+	b.strings[s] = s
+	return s
+}
+
+func (b *builder) insertPromotion(p *promotions.Promotion) int {
+	p.Feature = b.intern(p.Feature)
+	row := &PromotionRow{Promotion: p}
+	for _, g := range p.Grants.Customers {
+		if g.State == promotions.StateGranted {
+			row.Granted++
+		} else {
+			row.Revoked++
+		}
+	}
+	b.insert(TablePromotions, row)
+	if all := p.Grants.All; all != nil {
+		b.insert(TableAllGrants, &AllGrantRow{Promotion: row, GrantedAt: all.GrantedAt.UnixNano(), Until: grantUntil(p, all.GrantedAt, all.RevokedAt)})
+	}
+	grants := make([]promotions.CustomerGrant, len(p.Grants.Customers))
+	copy(grants, p.Grants.Customers)
+	sort.SliceStable(grants, func(i, j int) bool { return grants[i].ID < grants[j].ID })
+	n := 0
+	for i, g := range grants {
+		if i > 0 && grants[i-1].ID == g.ID {
+			continue // a duplicate is a validation error; the first entry wins
+		}
+		b.insert(TableGrants, &GrantRow{
+			Promotion: row,
+			Customer:  g.ID,
+			State:     g.State,
+			GrantedAt: g.GrantedAt.UnixNano(),
+			Until:     grantUntil(p, g.GrantedAt, g.RevokedAt),
+		})
+		n++
+	}
+	return n
+}
+
+// grantUntil is when a grant stops: the end of its duration or its
+// revocation, whichever comes first.
+func grantUntil(p *promotions.Promotion, grantedAt time.Time, revokedAt *time.Time) int64 {
+	until := Forever
+	if end := p.GrantEnd(grantedAt); end != nil {
+		until = end.UnixNano()
+	}
+	if revokedAt != nil && revokedAt.UnixNano() < until {
+		until = revokedAt.UnixNano()
+	}
+	return until
+}
+
+// Reader is a consistent read view of a snapshot. It is cheap to create and
+// must not be shared between goroutines.
+type Reader struct {
+	txn *memdb.Txn
+}
+
+// Read opens a read view.
+func (s *Snapshot) Read() Reader { return Reader{txn: s.db.Txn(false)} }
+
+func first[T any](r Reader, table string, key string) *T {
+	raw, err := r.txn.First(table, IndexID, key)
+	if err != nil || raw == nil {
+		return nil
+	}
+	return raw.(*T)
+}
+
+// Feature returns a feature by key, or nil.
+func (r Reader) Feature(key string) *FeatureRow { return first[FeatureRow](r, TableFeatures, key) }
+
+// Plan returns a plan by key, or nil.
+func (r Reader) Plan(key string) *PlanRow { return first[PlanRow](r, TablePlans, key) }
+
+// Customer returns a directory entry by id, or nil.
+func (r Reader) Customer(id string) *CustomerRow { return first[CustomerRow](r, TableCustomers, id) }
+
+// Promotion returns a promotion by id, or nil.
+func (r Reader) Promotion(id string) *PromotionRow {
+	return first[PromotionRow](r, TablePromotions, id)
+}
+
+// CustomerGrants calls fn for each grants.customers entry of customer for
+// feature, until fn returns false.
+func (r Reader) CustomerGrants(customer, feature string, fn func(*GrantRow) bool) {
+	it, err := r.txn.Get(TableGrants, IndexCustomerFeature, customer, feature)
+	if err != nil {
+		return
+	}
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		if !fn(raw.(*GrantRow)) {
+			return
+		}
+	}
+}
+
+// AllGrants calls fn for each grants.all of a promotion for feature.
+func (r Reader) AllGrants(feature string, fn func(*AllGrantRow) bool) {
+	it, err := r.txn.Get(TableAllGrants, IndexFeature, feature)
+	if err != nil {
+		return
+	}
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		if !fn(raw.(*AllGrantRow)) {
+			return
+		}
+	}
+}
+
+// Features returns every feature in key order.
+func (r Reader) Features() []*FeatureRow { return all[FeatureRow](r, TableFeatures) }
+
+// Promotions returns every promotion in id order.
+func (r Reader) Promotions() []*PromotionRow { return all[PromotionRow](r, TablePromotions) }
+
+func all[T any](r Reader, table string) []*T {
+	it, err := r.txn.Get(table, IndexID)
+	if err != nil {
+		return nil
+	}
+	var out []*T
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		out = append(out, raw.(*T))
+	}
+	return out
+}

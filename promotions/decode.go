@@ -1,0 +1,205 @@
+package promotions
+
+import (
+	"fmt"
+	"sort"
+	"time"
+)
+
+// The decoders below read a document's value tree after the schema has
+// accepted it, so shapes and types are known to be right; a value of an
+// unexpected type decodes as its zero value rather than failing twice.
+
+// DecodeFeature reads a Feature document.
+func DecodeFeature(doc *Document) Feature {
+	m := doc.Value
+	return Feature{
+		Key:  str(m, "key"),
+		Name: str(m, "name"),
+		Type: FeatureType(str(m, "type")),
+		Unit: str(m, "unit"),
+		File: doc.File,
+	}
+}
+
+// DecodePlan reads a Plan document.
+func DecodePlan(doc *Document) Plan {
+	m := doc.Value
+	p := Plan{Key: str(m, "key"), Name: str(m, "name"), File: doc.File}
+	for _, e := range maps(m["entitlements"]) {
+		pe := PlanEntitlement{Feature: str(e, "feature"), Reset: Reset(str(e, "reset"))}
+		if a, ok := allowance(e["allowance"]); ok {
+			pe.Allowance = &a
+		}
+		p.Entitlements = append(p.Entitlements, pe)
+	}
+	return p
+}
+
+// DecodeCustomers reads a Customers document.
+func DecodeCustomers(doc *Document) CustomersFile {
+	list := maps(doc.Value["customers"])
+	cf := CustomersFile{File: doc.File, Customers: make([]Customer, 0, len(list))}
+	for i, c := range list {
+		cust := Customer{
+			ID:    str(c, "id"),
+			Name:  str(c, "name"),
+			Email: str(c, "email"),
+			Plan:  str(c, "plan"),
+			File:  doc.File,
+			Index: i,
+		}
+		if attrs, ok := c["attributes"].(map[string]any); ok && len(attrs) > 0 {
+			cust.Attributes = make(map[string]string, len(attrs))
+			for k, v := range attrs {
+				if s, ok := v.(string); ok {
+					cust.Attributes[k] = s
+				}
+			}
+		}
+		cf.Customers = append(cf.Customers, cust)
+	}
+	return cf
+}
+
+// DecodePromotion reads a PromotionalEntitlement document.
+func DecodePromotion(doc *Document) Promotion {
+	m := doc.Value
+	p := Promotion{
+		ID:            str(m, "id"),
+		Name:          str(m, "name"),
+		Description:   str(m, "description"),
+		Status:        Status(str(m, "status")),
+		DeactivatedAt: timePtr(m, "deactivated_at"),
+		Feature:       str(m, "feature"),
+		FeatureType:   FeatureType(str(m, "feature_type")),
+		File:          doc.File,
+	}
+	if p.Status == "" {
+		p.Status = StatusActive
+	}
+	p.IsApplied, _ = m["is_applied"].(bool)
+	if w, ok := m["window"].(map[string]any); ok {
+		p.Window = Window{Start: timePtr(w, "start"), End: timePtr(w, "end")}
+	}
+	if d, ok := m["duration"].(map[string]any); ok {
+		n, _ := toInt64(d["value"])
+		p.Duration = &Duration{Value: int(n), Unit: DurationUnit(str(d, "unit"))}
+	}
+	if mt, ok := m["metered"].(map[string]any); ok {
+		a, _ := allowance(mt["allowance"])
+		p.Metered = &Metered{Mode: Mode(str(mt, "mode")), Allowance: a, Reset: Reset(str(mt, "reset"))}
+	}
+	if e, ok := m["eligibility"].(map[string]any); ok {
+		el := &Eligibility{Plans: strs(e["plans"])}
+		if attrs, ok := e["attributes"].(map[string]any); ok {
+			el.Attributes = make(map[string][]string, len(attrs))
+			for k, v := range attrs {
+				el.Attributes[k] = strs(v)
+			}
+		}
+		p.Eligibility = el
+	}
+	if g, ok := m["grants"].(map[string]any); ok {
+		if all, ok := g["all"].(map[string]any); ok {
+			p.Grants.All = &AllGrant{GrantedAt: timeVal(all, "granted_at"), RevokedAt: timePtr(all, "revoked_at")}
+		}
+		list := maps(g["customers"])
+		p.Grants.Customers = make([]CustomerGrant, 0, len(list))
+		for _, c := range list {
+			p.Grants.Customers = append(p.Grants.Customers, CustomerGrant{
+				ID:        str(c, "id"),
+				State:     GrantState(str(c, "state")),
+				GrantedAt: timeVal(c, "granted_at"),
+				RevokedAt: timePtr(c, "revoked_at"),
+			})
+		}
+	}
+	return p
+}
+
+func str(m map[string]any, key string) string {
+	s, _ := m[key].(string)
+	return s
+}
+
+func strs(v any) []string {
+	list, _ := v.([]any)
+	out := make([]string, 0, len(list))
+	for _, e := range list {
+		if s, ok := e.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func maps(v any) []map[string]any {
+	list, _ := v.([]any)
+	out := make([]map[string]any, 0, len(list))
+	for _, e := range list {
+		m, _ := e.(map[string]any)
+		out = append(out, m)
+	}
+	return out
+}
+
+func allowance(v any) (Allowance, bool) {
+	if s, ok := v.(string); ok && s == "unlimited" {
+		return UnlimitedAllowance, true
+	}
+	n, ok := toInt64(v)
+	return Allowance{Value: n}, ok
+}
+
+func toInt64(v any) (int64, bool) {
+	switch n := v.(type) {
+	case int64:
+		return n, true
+	case uint64:
+		if n > 1<<62 {
+			return 1 << 62, true
+		}
+		return int64(n), true
+	case int:
+		return int64(n), true
+	}
+	return 0, false
+}
+
+// ParseTime parses an RFC 3339 timestamp as used in config files and flags.
+func ParseTime(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 timestamp (such as 2026-03-01T00:00:00Z)", s)
+	}
+	return t, nil
+}
+
+func timeVal(m map[string]any, key string) time.Time {
+	s, _ := m[key].(string)
+	t, _ := ParseTime(s)
+	return t
+}
+
+func timePtr(m map[string]any, key string) *time.Time {
+	s, ok := m[key].(string)
+	if !ok {
+		return nil
+	}
+	t, err := ParseTime(s)
+	if err != nil {
+		return nil
+	}
+	return &t
+}
+
+// SortedKeys returns a map's keys in order, for deterministic output.
+func SortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

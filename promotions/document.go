@@ -1,0 +1,420 @@
+package promotions
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+)
+
+// Limits bound what the loader accepts, so that hostile input fails fast
+// with a clear error instead of exhausting memory.
+type Limits struct {
+	MaxFileBytes  int64 // size of one file
+	MaxDepth      int   // nesting of mappings and sequences
+	MaxAliasNodes int   // nodes produced by expanding aliases, per document
+	MaxGrants     int   // entries in grants.customers of one promotion
+}
+
+// DefaultLimits are generous for real repos and small for attacks.
+var DefaultLimits = Limits{
+	MaxFileBytes:  32 << 20,
+	MaxDepth:      32,
+	MaxAliasNodes: 10_000,
+	MaxGrants:     2_000_000,
+}
+
+// Document is one parsed YAML file: its top-level mapping as plain Go values
+// (map[string]any, []any, string, int64, uint64, float64, bool, nil) plus
+// what is needed to point back into the source.
+type Document struct {
+	File   string // relative to the repo root, with forward slashes
+	Source []byte
+	Kind   string
+	Value  map[string]any
+	root   ast.Node
+}
+
+// ParseDocument parses one config file. Every problem found is returned as a
+// diagnostic; the document is nil when the file cannot be used at all.
+func ParseDocument(file string, src []byte, lim Limits) (*Document, Diagnostics) {
+	if int64(len(src)) > lim.MaxFileBytes {
+		return nil, Diagnostics{at(Error(CodeYAMLSyntax, file, nil,
+			"file is %d bytes, more than the limit of %d bytes", len(src), lim.MaxFileBytes), 1, 1)}
+	}
+	if d, bad := checkText(file, src); bad {
+		return nil, Diagnostics{d}
+	}
+	root, err := parseRoot(src)
+	if err != nil {
+		return nil, Diagnostics{syntaxDiagnostic(file, err)}
+	}
+	if root == nil {
+		return nil, Diagnostics{at(Error(CodeUnknownKind, file, nil,
+			"file holds no YAML document; expected a mapping with a top-level kind"), 1, 1)}
+	}
+	c := converter{file: file, lim: lim, anchors: map[string]ast.Node{}}
+	value := c.convert(root, nil, 0)
+	if len(c.diags) > 0 {
+		return nil, c.diags
+	}
+	top, ok := value.(map[string]any)
+	if !ok {
+		line, col := nodePos(root)
+		return nil, Diagnostics{at(Error(CodeUnknownKind, file, nil,
+			"document is a %s; expected a mapping with a top-level kind", describe(value)), line, col)}
+	}
+	doc := &Document{File: file, Source: src, Value: top, root: root}
+	kind, _ := top["kind"].(string)
+	if !isKnownKind(kind) {
+		d := Error(CodeUnknownKind, file, P("kind"), "kind %s is not one of %s", quoteValue(top["kind"]), strings.Join(Kinds, ", "))
+		if _, present := top["kind"]; !present {
+			d = Error(CodeUnknownKind, file, P("kind"), "missing kind; expected one of %s", strings.Join(Kinds, ", "))
+		}
+		return nil, Diagnostics{doc.Position(d)}
+	}
+	doc.Kind = kind
+	return doc, nil
+}
+
+// parseRoot parses src and returns the body of its single document, or nil
+// for an empty file.
+func parseRoot(src []byte) (ast.Node, error) {
+	// Duplicate keys are detected while converting, where they can be
+	// reported with their own code and every occurrence at once.
+	f, err := parser.ParseBytes(src, 0, parser.AllowDuplicateMapKey())
+	if err != nil {
+		return nil, err
+	}
+	var bodies []ast.Node
+	for _, d := range f.Docs {
+		if d != nil && d.Body != nil {
+			bodies = append(bodies, d.Body)
+		}
+	}
+	switch len(bodies) {
+	case 0:
+		return nil, nil
+	case 1:
+		return bodies[0], nil
+	default:
+		line, col := nodePos(bodies[1])
+		return nil, &positionedError{line: line, col: col, msg: fmt.Sprintf("file holds %d YAML documents; exactly one is allowed", len(bodies))}
+	}
+}
+
+type positionedError struct {
+	line, col int
+	msg       string
+}
+
+func (e *positionedError) Error() string { return e.msg }
+
+func syntaxDiagnostic(file string, err error) Diagnostic {
+	var pe *positionedError
+	if errors.As(err, &pe) {
+		return at(Error(CodeYAMLSyntax, file, nil, "%s", pe.msg), pe.line, pe.col)
+	}
+	var ye yaml.Error
+	if errors.As(err, &ye) {
+		line, col := 1, 1
+		if tk := ye.GetToken(); tk != nil && tk.Position != nil {
+			line, col = tk.Position.Line, tk.Position.Column
+		}
+		return at(Error(CodeYAMLSyntax, file, nil, "%s", ye.GetMessage()), line, col)
+	}
+	return at(Error(CodeYAMLSyntax, file, nil, "%v", err), 1, 1)
+}
+
+// checkText rejects what is not UTF-8 text before the parser sees it.
+func checkText(file string, src []byte) (Diagnostic, bool) {
+	if i := bytes.IndexByte(src, 0); i >= 0 {
+		line, col := offsetPos(src, i)
+		return at(Error(CodeYAMLSyntax, file, nil, "NUL byte at offset %d; config files must be UTF-8 text", i), line, col), true
+	}
+	if !utf8.Valid(src) {
+		i := 0
+		for i < len(src) {
+			r, size := utf8.DecodeRune(src[i:])
+			if r == utf8.RuneError && size <= 1 {
+				break
+			}
+			i += size
+		}
+		line, col := offsetPos(src, i)
+		return at(Error(CodeYAMLSyntax, file, nil, "invalid UTF-8 byte 0x%02x at offset %d; config files must be UTF-8 text", src[i], i), line, col), true
+	}
+	return Diagnostic{}, false
+}
+
+func offsetPos(src []byte, off int) (line, col int) {
+	line = 1 + bytes.Count(src[:off], []byte{'\n'})
+	col = off - bytes.LastIndexByte(src[:off], '\n')
+	return line, col
+}
+
+func at(d Diagnostic, line, col int) Diagnostic {
+	d.Line, d.Column = line, col
+	return d
+}
+
+func isKnownKind(k string) bool {
+	for _, known := range Kinds {
+		if k == known {
+			return true
+		}
+	}
+	return false
+}
+
+// Position fills in d's line and column from its path in this document.
+func (doc *Document) Position(d Diagnostic) Diagnostic {
+	if d.Line > 0 {
+		return d
+	}
+	if doc.root == nil {
+		if root, err := parseRoot(doc.Source); err == nil {
+			doc.root = root
+		}
+	}
+	d.Line, d.Column = locate(doc.root, d.Path)
+	return d
+}
+
+// Release drops the syntax tree; Position re-parses the source on demand.
+// Keeping only source bytes keeps a large repo's memory small.
+func (doc *Document) Release() { doc.root = nil }
+
+// converter turns a goccy AST into plain Go values, enforcing limits and
+// reporting duplicate keys.
+type converter struct {
+	file       string
+	lim        Limits
+	anchors    map[string]ast.Node
+	aliasNodes int
+	inAlias    int
+	diags      Diagnostics
+}
+
+func (c *converter) fail(code Code, n ast.Node, path Path, format string, args ...any) {
+	line, col := nodePos(n)
+	c.diags = append(c.diags, at(Error(code, c.file, path, format, args...), line, col))
+}
+
+func (c *converter) convert(n ast.Node, path Path, depth int) any {
+	if len(c.diags) > 0 && c.diags[len(c.diags)-1].Code == CodeYAMLSyntax {
+		return nil // a limit was hit: stop walking
+	}
+	if depth > c.lim.MaxDepth {
+		c.fail(CodeYAMLSyntax, n, path, "nesting deeper than %d levels", c.lim.MaxDepth)
+		return nil
+	}
+	if c.inAlias > 0 {
+		c.aliasNodes++
+		if c.aliasNodes > c.lim.MaxAliasNodes {
+			c.fail(CodeYAMLSyntax, n, path, "aliases expand to more than %d nodes", c.lim.MaxAliasNodes)
+			return nil
+		}
+	}
+	switch n := n.(type) {
+	case nil:
+		return nil
+	case *ast.NullNode:
+		return nil
+	case *ast.StringNode:
+		return n.Value
+	case *ast.LiteralNode:
+		return n.Value.Value
+	case *ast.IntegerNode:
+		return n.Value
+	case *ast.FloatNode:
+		return n.Value
+	case *ast.BoolNode:
+		return n.Value
+	case *ast.InfinityNode:
+		return n.Value
+	case *ast.NanNode:
+		return n.GetValue()
+	case *ast.TagNode:
+		if n.Start != nil && n.Start.Value == "!!str" {
+			if s, ok := n.Value.(ast.ScalarNode); ok {
+				return fmt.Sprint(s.GetValue())
+			}
+		}
+		return c.convert(n.Value, path, depth)
+	case *ast.AnchorNode:
+		if n.Name != nil {
+			c.anchors[n.Name.GetToken().Value] = n.Value
+		}
+		return c.convert(n.Value, path, depth)
+	case *ast.AliasNode:
+		name := ""
+		if n.Value != nil {
+			name = n.Value.GetToken().Value
+		}
+		target, ok := c.anchors[name]
+		if !ok {
+			c.fail(CodeYAMLSyntax, n, path, "alias *%s names no anchor defined before it", name)
+			return nil
+		}
+		c.inAlias++
+		defer func() { c.inAlias-- }()
+		return c.convert(target, path, depth)
+	case *ast.MappingNode:
+		return c.mapping(n.Values, path, depth)
+	case *ast.MappingValueNode:
+		return c.mapping([]*ast.MappingValueNode{n}, path, depth)
+	case *ast.SequenceNode:
+		list := make([]any, 0, len(n.Values))
+		for i, v := range n.Values {
+			list = append(list, c.convert(v, path.Index(i), depth+1))
+		}
+		return list
+	case *ast.MergeKeyNode:
+		c.fail(CodeYAMLSyntax, n, path, "merge keys (<<) are not supported")
+		return nil
+	default:
+		c.fail(CodeYAMLSyntax, n, path, "unsupported YAML node %s", n.Type())
+		return nil
+	}
+}
+
+func (c *converter) mapping(values []*ast.MappingValueNode, path Path, depth int) map[string]any {
+	m := make(map[string]any, len(values))
+	seen := make(map[string]ast.Node, len(values))
+	for _, mv := range values {
+		if _, merge := mv.Key.(*ast.MergeKeyNode); merge {
+			c.fail(CodeYAMLSyntax, mv.Key, path, "merge keys (<<) are not supported")
+			continue
+		}
+		key := keyString(mv.Key)
+		if first, dup := seen[key]; dup {
+			line, _ := nodePos(first)
+			c.fail(CodeDuplicateKey, mv.Key, path.Key(key), "key %q is already defined at line %d", key, line)
+			continue
+		}
+		seen[key] = mv.Key
+		m[key] = c.convert(mv.Value, path.Key(key), depth+1)
+	}
+	return m
+}
+
+func keyString(k ast.MapKeyNode) string {
+	if s, ok := k.(ast.ScalarNode); ok {
+		if v := s.GetValue(); v != nil {
+			return fmt.Sprint(v)
+		}
+	}
+	return k.GetToken().Value
+}
+
+func nodePos(n ast.Node) (line, col int) {
+	if n == nil {
+		return 1, 1
+	}
+	if mv, ok := n.(*ast.MappingValueNode); ok {
+		return nodePos(mv.Key)
+	}
+	if m, ok := n.(*ast.MappingNode); ok && len(m.Values) > 0 {
+		return nodePos(m.Values[0].Key)
+	}
+	if s, ok := n.(*ast.SequenceNode); ok && s.Start != nil && s.Start.Position != nil {
+		return s.Start.Position.Line, s.Start.Position.Column
+	}
+	if tk := n.GetToken(); tk != nil && tk.Position != nil {
+		return tk.Position.Line, tk.Position.Column
+	}
+	return 1, 1
+}
+
+// locate returns the position of path's node in root: the value when it is
+// there, its key when the value is empty, and the enclosing mapping's key
+// when the field is missing.
+func locate(root ast.Node, path Path) (line, col int) {
+	line, col = nodePos(root)
+	n := root
+	for _, elem := range path {
+		n = unwrap(n)
+		switch cur := n.(type) {
+		case *ast.MappingNode, *ast.MappingValueNode:
+			mv := findKey(cur, elem.Key)
+			if elem.IsIndex || mv == nil {
+				return line, col
+			}
+			if _, empty := unwrap(mv.Value).(*ast.NullNode); empty || mv.Value == nil {
+				return nodePos(mv.Key)
+			}
+			n = mv.Value
+			if _, isMap := unwrap(n).(*ast.MappingNode); isMap {
+				line, col = nodePos(mv.Key)
+			} else {
+				line, col = nodePos(n)
+			}
+		case *ast.SequenceNode:
+			if !elem.IsIndex || elem.Index < 0 || elem.Index >= len(cur.Values) {
+				return line, col
+			}
+			n = cur.Values[elem.Index]
+			line, col = nodePos(n)
+		default:
+			return line, col
+		}
+	}
+	return line, col
+}
+
+func unwrap(n ast.Node) ast.Node {
+	for {
+		switch v := n.(type) {
+		case *ast.AnchorNode:
+			n = v.Value
+		case *ast.TagNode:
+			n = v.Value
+		default:
+			return n
+		}
+	}
+}
+
+func findKey(n ast.Node, key string) *ast.MappingValueNode {
+	var values []*ast.MappingValueNode
+	switch m := n.(type) {
+	case *ast.MappingNode:
+		values = m.Values
+	case *ast.MappingValueNode:
+		values = []*ast.MappingValueNode{m}
+	}
+	for _, mv := range values {
+		if keyString(mv.Key) == key {
+			return mv
+		}
+	}
+	return nil
+}
+
+func describe(v any) string {
+	switch v.(type) {
+	case []any:
+		return "list"
+	case nil:
+		return "null"
+	default:
+		return "scalar"
+	}
+}
+
+func quoteValue(v any) string {
+	switch v := v.(type) {
+	case string:
+		return fmt.Sprintf("%q", v)
+	case nil:
+		return "null"
+	default:
+		return fmt.Sprint(v)
+	}
+}

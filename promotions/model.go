@@ -1,0 +1,290 @@
+package promotions
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Kinds of document a config repo may hold.
+const (
+	KindFeature   = "Feature"
+	KindPlan      = "Plan"
+	KindCustomers = "Customers"
+	KindPromotion = "PromotionalEntitlement"
+)
+
+// Kinds lists every known kind, in the order documents are reported.
+var Kinds = []string{KindFeature, KindPlan, KindCustomers, KindPromotion}
+
+// FeatureType says whether a feature is on/off or counted.
+type FeatureType string
+
+const (
+	FeatureBoolean FeatureType = "boolean"
+	FeatureMetered FeatureType = "metered"
+)
+
+// Reset is how often a metered allowance starts over.
+type Reset string
+
+const (
+	ResetNever   Reset = "never"
+	ResetDaily   Reset = "daily"
+	ResetWeekly  Reset = "weekly"
+	ResetMonthly Reset = "monthly"
+	ResetYearly  Reset = "yearly"
+)
+
+// Mode says how a metered promotion combines with the baseline.
+type Mode string
+
+const (
+	ModeAdditive Mode = "additive"
+	ModeOverride Mode = "override"
+)
+
+// Status of a promotion.
+type Status string
+
+const (
+	StatusActive      Status = "active"
+	StatusDeactivated Status = "deactivated"
+)
+
+// GrantState of a customer entry.
+type GrantState string
+
+const (
+	StateGranted GrantState = "granted"
+	StateRevoked GrantState = "revoked"
+)
+
+// DurationUnit of a grant's duration.
+type DurationUnit string
+
+const (
+	UnitDays   DurationUnit = "days"
+	UnitWeeks  DurationUnit = "weeks"
+	UnitMonths DurationUnit = "months"
+	UnitYears  DurationUnit = "years"
+)
+
+// Allowance is a metered quantity. Unlimited is an explicit flag rather than
+// a magic number so that arithmetic on Value can never overflow into it.
+type Allowance struct {
+	Value     int64
+	Unlimited bool
+}
+
+// UnlimitedAllowance is the allowance that absorbs every other.
+var UnlimitedAllowance = Allowance{Unlimited: true}
+
+// Less orders allowances, unlimited being the largest.
+func (a Allowance) Less(b Allowance) bool {
+	switch {
+	case a.Unlimited:
+		return false
+	case b.Unlimited:
+		return true
+	default:
+		return a.Value < b.Value
+	}
+}
+
+// Add sums two allowances; unlimited absorbs everything.
+func (a Allowance) Add(b Allowance) Allowance {
+	if a.Unlimited || b.Unlimited {
+		return UnlimitedAllowance
+	}
+	return Allowance{Value: a.Value + b.Value}
+}
+
+func (a Allowance) String() string {
+	if a.Unlimited {
+		return "unlimited"
+	}
+	return strconv.FormatInt(a.Value, 10)
+}
+
+// Feature is something a customer may use.
+type Feature struct {
+	Key  string
+	Name string
+	Type FeatureType
+	Unit string
+	File string
+}
+
+// Plan is a set of baseline entitlements.
+type Plan struct {
+	Key          string
+	Name         string
+	Entitlements []PlanEntitlement
+	File         string
+}
+
+// PlanEntitlement is one feature of a plan. Allowance and Reset are set for
+// metered features only.
+type PlanEntitlement struct {
+	Feature   string
+	Allowance *Allowance
+	Reset     Reset
+}
+
+// Customer is an entry of a Customers document.
+type Customer struct {
+	ID         string
+	Name       string
+	Email      string
+	Plan       string
+	Attributes map[string]string
+	File       string
+	Index      int // position in the file's customers list, for diagnostics
+}
+
+// CustomersFile is one Customers document.
+type CustomersFile struct {
+	Customers []Customer
+	File      string
+}
+
+// Window is when a promotion can be granted: [Start, End), either side open
+// when nil.
+type Window struct {
+	Start *time.Time
+	End   *time.Time
+}
+
+// Contains reports whether t lies in the half-open window.
+func (w Window) Contains(t time.Time) bool {
+	if w.Start != nil && t.Before(*w.Start) {
+		return false
+	}
+	if w.End != nil && !t.Before(*w.End) {
+		return false
+	}
+	return true
+}
+
+// Duration is how long each grant lasts.
+type Duration struct {
+	Value int
+	Unit  DurationUnit
+}
+
+// Metered is the metered part of a promotion.
+type Metered struct {
+	Mode      Mode
+	Allowance Allowance
+	Reset     Reset
+}
+
+// Eligibility restricts who may hold a promotion. Empty lists mean no
+// restriction on that dimension.
+type Eligibility struct {
+	Plans      []string
+	Attributes map[string][]string
+}
+
+// Allows reports whether a customer with the given plan and attributes is
+// eligible. A nil Eligibility allows everyone.
+func (e *Eligibility) Allows(plan string, attrs func(string) (string, bool)) bool {
+	if e == nil {
+		return true
+	}
+	if len(e.Plans) > 0 && !contains(e.Plans, plan) {
+		return false
+	}
+	for key, allowed := range e.Attributes {
+		v, ok := attrs(key)
+		if !ok || !contains(allowed, v) {
+			return false
+		}
+	}
+	return true
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// AllGrant grants a promotion to every eligible customer.
+type AllGrant struct {
+	GrantedAt time.Time
+	RevokedAt *time.Time
+}
+
+// CustomerGrant is one entry of grants.customers.
+type CustomerGrant struct {
+	ID        string
+	State     GrantState
+	GrantedAt time.Time
+	RevokedAt *time.Time
+}
+
+// Grants of a promotion.
+type Grants struct {
+	All       *AllGrant
+	Customers []CustomerGrant
+}
+
+// Promotion is a PromotionalEntitlement document.
+type Promotion struct {
+	ID            string
+	Name          string
+	Description   string
+	Status        Status
+	DeactivatedAt *time.Time
+	Feature       string
+	FeatureType   FeatureType
+	Window        Window
+	Duration      *Duration
+	Metered       *Metered
+	Eligibility   *Eligibility
+	IsApplied     bool
+	Grants        Grants
+	File          string
+}
+
+// GrantEnd is when a grant made at grantedAt stops, or nil when it lasts
+// forever. Months and years clamp to the end of the month.
+func (p *Promotion) GrantEnd(grantedAt time.Time) *time.Time {
+	if p.Duration == nil {
+		return nil
+	}
+	end := AddDuration(grantedAt, *p.Duration)
+	return &end
+}
+
+// Attribute returns one of the customer's attributes.
+func (c *Customer) Attribute(key string) (string, bool) {
+	v, ok := c.Attributes[key]
+	return v, ok
+}
+
+// String renders eligibility rules for messages.
+func (e *Eligibility) String() string {
+	if e == nil {
+		return "everyone"
+	}
+	s := ""
+	if len(e.Plans) > 0 {
+		s = "plans " + strings.Join(e.Plans, "|")
+	}
+	for _, k := range SortedKeys(e.Attributes) {
+		if s != "" {
+			s += ", "
+		}
+		s += k + " " + strings.Join(e.Attributes[k], "|")
+	}
+	if s == "" {
+		return "everyone"
+	}
+	return s
+}

@@ -1,0 +1,240 @@
+// Package schema owns the CUE definitions of every kind of config file and
+// of the is_applied transition rule. The .cue files embedded here are the
+// source of truth for each document's shape; the Go code compiles them,
+// validates parsed documents against them, and maps CUE's errors back to
+// YAML positions with readable messages.
+package schema
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/build"
+	"cuelang.org/go/cue/cuecontext"
+	cueerrors "cuelang.org/go/cue/errors"
+
+	"github.com/promoctl/promoctl/promotions"
+)
+
+//go:embed *.cue
+var sources embed.FS
+
+// Sources returns the embedded CUE files by name, for export and docs.
+func Sources() map[string]string {
+	out := map[string]string{}
+	names, _ := fs.Glob(sources, "*.cue")
+	for _, n := range names {
+		b, _ := sources.ReadFile(n)
+		out[n] = string(b)
+	}
+	return out
+}
+
+// Schema is the compiled set of definitions. A Schema owns its cue.Context,
+// which only grows: make a new one per reload and per worker goroutine
+// rather than sharing one for the life of a process.
+type Schema struct {
+	ctx  *cue.Context
+	root cue.Value
+	defs map[string]cue.Value
+}
+
+// Compile builds the embedded schema into a fresh CUE context.
+func Compile() (*Schema, error) {
+	ctx := cuecontext.New()
+	inst := build.NewContext().NewInstance("schema", nil)
+	names, err := fs.Glob(sources, "*.cue")
+	if err != nil {
+		return nil, fmt.Errorf("list embedded schema: %w", err)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		src, err := sources.ReadFile(n)
+		if err != nil {
+			return nil, fmt.Errorf("read embedded %s: %w", n, err)
+		}
+		if err := inst.AddFile(n, src); err != nil {
+			return nil, fmt.Errorf("parse embedded %s: %w", n, err)
+		}
+	}
+	root := ctx.BuildInstance(inst)
+	if err := root.Err(); err != nil {
+		return nil, fmt.Errorf("compile embedded schema: %w", err)
+	}
+	s := &Schema{ctx: ctx, root: root, defs: map[string]cue.Value{}}
+	for _, kind := range promotions.Kinds {
+		def := root.LookupPath(cue.ParsePath("#" + kind))
+		if !def.Exists() {
+			return nil, fmt.Errorf("embedded schema has no #%s", kind)
+		}
+		s.defs[kind] = def
+	}
+	return s, nil
+}
+
+// MustCompile is Compile for the embedded schema, which is fixed at build
+// time: a failure is a bug in promoctl, caught by its tests.
+func MustCompile() *Schema {
+	s, err := Compile()
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// Validate checks one document against the definition of its kind. The
+// returned diagnostics carry positions in the document's source.
+func (s *Schema) Validate(doc *promotions.Document) promotions.Diagnostics {
+	def, ok := s.defs[doc.Kind]
+	if !ok {
+		return promotions.Diagnostics{doc.Position(promotions.Error(promotions.CodeUnknownKind, doc.File, promotions.P("kind"), "unknown kind %q", doc.Kind))}
+	}
+	return s.validateValue(doc, def, doc.Value, nil)
+}
+
+// ValidateElements checks each element of the list at listPath against the
+// named definition, one by one. For documents holding thousands of entries
+// this is much cheaper than unifying the whole list at once.
+func (s *Schema) ValidateElements(doc *promotions.Document, defName string, list []any, listPath promotions.Path) promotions.Diagnostics {
+	def := s.root.LookupPath(cue.ParsePath(defName))
+	var out promotions.Diagnostics
+	for i, elem := range list {
+		out = append(out, s.validateValue(doc, def, elem, listPath.Index(i))...)
+	}
+	return out
+}
+
+func (s *Schema) validateValue(doc *promotions.Document, def cue.Value, value any, prefix promotions.Path) promotions.Diagnostics {
+	v := s.ctx.Encode(value)
+	if err := v.Err(); err != nil {
+		return promotions.Diagnostics{doc.Position(promotions.Error(promotions.CodeSchema, doc.File, prefix, "cannot encode value: %v", err))}
+	}
+	err := def.Unify(v).Validate(cue.Concrete(true), cue.All())
+	if err == nil {
+		return nil
+	}
+	var out promotions.Diagnostics
+	seen := map[string]bool{}
+	for _, e := range cueerrors.Errors(err) {
+		path := toPath(e.Path(), value, prefix)
+		format, args := e.Msg()
+		actual, present := lookup(doc.Value, path)
+		msg := describeError(path, actual, present, fmt.Sprintf(format, args...))
+		key := path.String() + "\x00" + msg
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, doc.Position(promotions.Error(promotions.CodeSchema, doc.File, path, "%s", msg)))
+	}
+	return out
+}
+
+// toPath turns CUE's selector strings into a document path, using the
+// value tree to tell list indexes from map keys.
+func toPath(sels []string, value any, prefix promotions.Path) promotions.Path {
+	path := append(promotions.Path(nil), prefix...)
+	cur := value
+	for _, sel := range sels {
+		if strings.HasPrefix(sel, "#") {
+			continue // the definition itself
+		}
+		if list, ok := cur.([]any); ok {
+			if i, err := strconv.Atoi(sel); err == nil {
+				path = path.Index(i)
+				if i < len(list) {
+					cur = list[i]
+				} else {
+					cur = nil
+				}
+				continue
+			}
+		}
+		sel = unquoteSelector(sel)
+		path = path.Key(sel)
+		if m, ok := cur.(map[string]any); ok {
+			cur = m[sel]
+		} else {
+			cur = nil
+		}
+	}
+	return path
+}
+
+func unquoteSelector(sel string) string {
+	if strings.HasPrefix(sel, `"`) {
+		if u, err := strconv.Unquote(sel); err == nil {
+			return u
+		}
+	}
+	return sel
+}
+
+// lookup returns the value at path in a document's value tree.
+func lookup(root map[string]any, path promotions.Path) (any, bool) {
+	var cur any = root
+	for _, e := range path {
+		switch c := cur.(type) {
+		case map[string]any:
+			v, ok := c[e.Key]
+			if !ok || e.IsIndex {
+				return nil, false
+			}
+			cur = v
+		case []any:
+			if !e.IsIndex || e.Index < 0 || e.Index >= len(c) {
+				return nil, false
+			}
+			cur = c[e.Index]
+		default:
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+// describeError turns CUE's message into one that names the field, the
+// expected and the actual value.
+func describeError(path promotions.Path, actual any, present bool, cueMsg string) string {
+	field := path.String()
+	if field == "" {
+		field = "document"
+	}
+	switch {
+	case strings.Contains(cueMsg, "field not allowed"):
+		return fmt.Sprintf("unknown field %s", field)
+	case strings.Contains(cueMsg, "field is required but not present"),
+		strings.HasPrefix(cueMsg, "incomplete value"):
+		return fmt.Sprintf("missing required field %s", field)
+	case strings.HasPrefix(cueMsg, "is only allowed"):
+		return fmt.Sprintf("%s %s", field, cueMsg)
+	case !present:
+		return fmt.Sprintf("%s: %s", field, cueMsg)
+	case strings.HasPrefix(cueMsg, "is not one of"), strings.HasPrefix(cueMsg, "must "):
+		return fmt.Sprintf("%s: %s %s", field, render(actual), cueMsg)
+	case strings.Contains(cueMsg, "mismatched types"), strings.HasPrefix(cueMsg, "conflicting values"):
+		return fmt.Sprintf("%s: %s has the wrong type (%s)", field, render(actual), cueMsg)
+	default:
+		return fmt.Sprintf("%s: %s", field, cueMsg)
+	}
+}
+
+func render(v any) string {
+	switch v := v.(type) {
+	case string:
+		return strconv.Quote(v)
+	case nil:
+		return "null"
+	case map[string]any:
+		return "a mapping"
+	case []any:
+		return "a list"
+	default:
+		return fmt.Sprint(v)
+	}
+}
