@@ -123,6 +123,12 @@ func (s *Schema) validateValue(doc *promotions.Document, def cue.Value, value an
 	for _, e := range cueerrors.Errors(err) {
 		path := toPath(e.Path(), value, prefix)
 		format, args := e.Msg()
+		// A condition on a missing required field is reported at the
+		// parent with the field's name in the message.
+		if format == "required field missing: %s" && len(args) == 1 {
+			path = path.Key(fmt.Sprint(args[0]))
+			format, args = "field is required but not present", nil
+		}
 		actual, present := lookup(doc.Value, path)
 		msg := describeError(path, actual, present, fmt.Sprintf(format, args...))
 		key := path.String() + "\x00" + msg

@@ -81,12 +81,24 @@ func (a *app) rootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&a.repo, "repo", ".", "config repo directory")
-	root.AddCommand(
-		a.validateCommand(),
-		a.explainCommand(),
-		a.initCommand(),
-	)
+	for _, newCommand := range commands {
+		root.AddCommand(newCommand(a))
+	}
 	return root
+}
+
+// commands holds every subcommand's constructor. Each command's file adds
+// its own in an init function, so commands stay independent of each other.
+var commands []func(*app) *cobra.Command
+
+func register(newCommand func(*app) *cobra.Command) {
+	commands = append(commands, newCommand)
+}
+
+func init() {
+	register((*app).validateCommand)
+	register((*app).explainCommand)
+	register((*app).initCommand)
 }
 
 // load reads and checks the repo the way every command does, so that what

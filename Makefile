@@ -1,0 +1,47 @@
+# promoctl — make targets. Every target works on a fresh machine with Go,
+# gcc, node/npm and git; anything else is installed by the target itself.
+
+GO      ?= go
+BIN     := bin/promoctl
+ADDR    ?= 127.0.0.1:8787
+REPO    ?= examples/acme
+
+.PHONY: all build run test test-short fuzz bench lint fmt clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/promoctl
+
+## run: the sidecar on the example repo (http://$(ADDR))
+run: build
+	./$(BIN) serve --repo $(REPO) --addr $(ADDR)
+
+## test: vet, formatting, then every test with the race detector
+test:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+test-short:
+	$(GO) test -count=1 ./...
+
+## fuzz: run every fuzz target for FUZZTIME each (seed corpora run in make test)
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test ./promotions -run '^$$' -fuzz '^FuzzParseDocument$$' -fuzztime $(FUZZTIME)
+
+## bench: the SPEC §7 figures, written to BENCHMARKS.md
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## lint: vet and formatting
+lint:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+
+fmt:
+	gofmt -w .
+
+clean:
+	rm -rf bin
