@@ -25,6 +25,9 @@ func check(m *Model, base *Model) promotions.Diagnostics {
 			}
 			seen[e.Feature] = true
 			f, ok := m.Features[e.Feature]
+			if !ok && m.mayDefine(promotions.KindFeature, e.Feature) {
+				continue
+			}
 			if !ok {
 				add(promotions.Error(promotions.CodeUnknownFeature, p.File, path.Key("feature"),
 					"plan %s names feature %q, which is not defined", p.Key, e.Feature))
@@ -49,7 +52,7 @@ func check(m *Model, base *Model) promotions.Diagnostics {
 
 	for _, id := range m.CustomerIDs() {
 		c := m.Customers[id]
-		if _, ok := m.Plans[c.Plan]; !ok {
+		if _, ok := m.Plans[c.Plan]; !ok && !m.mayDefine(promotions.KindPlan, c.Plan) {
 			add(promotions.Error(promotions.CodeUnknownPlan, c.File, promotions.P("customers", c.Index, "plan"),
 				"customer %s is on plan %q, which is not defined", c.ID, c.Plan))
 		}
@@ -67,7 +70,9 @@ func checkPromotion(m *Model, base *Model, p *promotions.Promotion) promotions.D
 		diags = append(diags, promotions.Error(code, p.File, path, format, args...))
 	}
 
-	if f, ok := m.Features[p.Feature]; !ok {
+	if f, ok := m.Features[p.Feature]; !ok && m.mayDefine(promotions.KindFeature, p.Feature) {
+		// reported in the feature's own file
+	} else if !ok {
 		add(promotions.CodeUnknownFeature, promotions.P("feature"), "promotion %s names feature %q, which is not defined", p.ID, p.Feature)
 	} else if f.Type != p.FeatureType {
 		add(promotions.CodeFeatureTypeMismatch, promotions.P("feature_type"),
@@ -75,7 +80,7 @@ func checkPromotion(m *Model, base *Model, p *promotions.Promotion) promotions.D
 	}
 	if p.Eligibility != nil {
 		for i, plan := range p.Eligibility.Plans {
-			if _, ok := m.Plans[plan]; !ok {
+			if _, ok := m.Plans[plan]; !ok && !m.mayDefine(promotions.KindPlan, plan) {
 				add(promotions.CodeUnknownPlan, promotions.P("eligibility", "plans", i), "eligibility names plan %q, which is not defined", plan)
 			}
 		}
@@ -144,9 +149,15 @@ func checkPromotion(m *Model, base *Model, p *promotions.Promotion) promotions.D
 			continue
 		}
 		c, known := m.Customers[g.ID]
+		if !known && m.mayDefine(promotions.KindCustomers, g.ID) {
+			continue
+		}
 		if !known {
 			add(promotions.CodeUnknownCustomer, path.Key("id"), "customer %q is not in the customer directory", g.ID)
 			continue
+		}
+		if _, planKnown := m.Plans[c.Plan]; !planKnown {
+			continue // UNKNOWN_PLAN on the customer says it all
 		}
 		if g.State != promotions.StateGranted || p.Eligibility.Allows(c.Plan, c.Attribute) {
 			continue

@@ -53,6 +53,12 @@ type fileResult struct {
 	customers *promotions.CustomersFile
 	promotion *promotions.Promotion
 	diags     promotions.Diagnostics
+	// unparsable is set when nothing could be read from the file, and
+	// brokenIDs holds the ids a file declares when its schema failed: both
+	// keep references to what the author meant to define from cascading
+	// into errors of their own.
+	unparsable bool
+	brokenIDs  []string
 }
 
 // Cache holds per-file results between loads. It is safe for concurrent use.
@@ -184,8 +190,9 @@ func loadFile(fsys fs.FS, file string, opts Options, sch **schema.Schema) (*file
 	}
 	r := &fileResult{hash: hash}
 	doc, diags := promotions.ParseDocument(file, src, opts.Limits)
+	r.diags = diags
 	if doc == nil {
-		r.diags = diags
+		r.unparsable = true
 		return r, true, nil
 	}
 	if *sch == nil {
@@ -196,7 +203,9 @@ func loadFile(fsys fs.FS, file string, opts Options, sch **schema.Schema) (*file
 		*sch = s
 	}
 	r.kind = doc.Kind
-	if r.diags = (*sch).Validate(doc); r.diags.HasErrors() {
+	if schemaDiags := (*sch).Validate(doc); schemaDiags.HasErrors() {
+		r.diags = append(r.diags, schemaDiags...)
+		r.brokenIDs = declaredIDs(doc)
 		return r, true, nil
 	}
 	switch doc.Kind {
@@ -265,4 +274,31 @@ func position(fsys fs.FS, diags promotions.Diagnostics, lim promotions.Limits) p
 		}
 	}
 	return diags
+}
+
+// declaredIDs returns the ids a document declares, read from its raw value:
+// the key of a Feature or Plan, the id of a promotion, the customer ids of a
+// Customers file.
+func declaredIDs(doc *promotions.Document) []string {
+	var ids []string
+	switch doc.Kind {
+	case promotions.KindFeature, promotions.KindPlan:
+		if k, ok := doc.Value["key"].(string); ok {
+			ids = append(ids, k)
+		}
+	case promotions.KindPromotion:
+		if k, ok := doc.Value["id"].(string); ok {
+			ids = append(ids, k)
+		}
+	case promotions.KindCustomers:
+		list, _ := doc.Value["customers"].([]any)
+		for _, c := range list {
+			if m, ok := c.(map[string]any); ok {
+				if id, ok := m["id"].(string); ok {
+					ids = append(ids, id)
+				}
+			}
+		}
+	}
+	return ids
 }

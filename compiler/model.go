@@ -16,6 +16,17 @@ type Model struct {
 	// HasDirectory is true when at least one Customers file exists; only
 	// then are grant customer ids checked against it.
 	HasDirectory bool
+
+	// What files that failed to load meant to define: references to these
+	// are not reported as unknown, since the real error is in that file.
+	unparsable bool
+	broken     map[string]map[string]bool // kind → ids
+}
+
+// mayDefine reports whether a file that failed to load may define id of
+// the given kind.
+func (m *Model) mayDefine(kind, id string) bool {
+	return m.unparsable || m.broken[kind][id]
 }
 
 // PromotionIDs returns promotion ids in order.
@@ -42,6 +53,20 @@ func assemble(files []string, results map[string]*fileResult) (*Model, promotion
 		r := results[f]
 		if r == nil {
 			continue
+		}
+		if r.unparsable {
+			m.unparsable = true
+		}
+		if r.brokenIDs != nil {
+			if m.broken == nil {
+				m.broken = map[string]map[string]bool{}
+			}
+			if m.broken[r.kind] == nil {
+				m.broken[r.kind] = map[string]bool{}
+			}
+			for _, id := range r.brokenIDs {
+				m.broken[r.kind][id] = true
+			}
 		}
 		switch {
 		case r.feature != nil:

@@ -60,7 +60,7 @@ func ParseDocument(file string, src []byte, lim Limits) (*Document, Diagnostics)
 	}
 	c := converter{file: file, lim: lim, anchors: map[string]ast.Node{}}
 	value := c.convert(root, nil, 0)
-	if len(c.diags) > 0 {
+	if c.stopped {
 		return nil, c.diags
 	}
 	top, ok := value.(map[string]any)
@@ -70,16 +70,19 @@ func ParseDocument(file string, src []byte, lim Limits) (*Document, Diagnostics)
 			"document is a %s; expected a mapping with a top-level kind", describe(value)), line, col)}
 	}
 	doc := &Document{File: file, Source: src, Value: top, root: root}
+	// Duplicate keys leave a usable document (the first key wins), so the
+	// rest of the file is still checked and its id still known.
+	diags := c.diags
 	kind, _ := top["kind"].(string)
 	if !isKnownKind(kind) {
 		d := Error(CodeUnknownKind, file, P("kind"), "kind %s is not one of %s", quoteValue(top["kind"]), strings.Join(Kinds, ", "))
 		if _, present := top["kind"]; !present {
 			d = Error(CodeUnknownKind, file, P("kind"), "missing kind; expected one of %s", strings.Join(Kinds, ", "))
 		}
-		return nil, Diagnostics{doc.Position(d)}
+		return nil, append(diags, doc.Position(d))
 	}
 	doc.Kind = kind
-	return doc, nil
+	return doc, diags
 }
 
 // parseRoot parses src and returns the body of its single document, or nil
@@ -182,7 +185,22 @@ func (doc *Document) Position(d Diagnostic) Diagnostic {
 			doc.root = root
 		}
 	}
-	d.Line, d.Column = locate(doc.root, d.Path)
+	d.Line, d.Column = locate(doc.root, d.Path, false)
+	return d
+}
+
+// KeyPosition is Position, but points at the key of the path's last
+// element rather than its value: right for a field that should not exist.
+func (doc *Document) KeyPosition(d Diagnostic) Diagnostic {
+	if d.Line > 0 {
+		return d
+	}
+	if doc.root == nil {
+		if root, err := parseRoot(doc.Source); err == nil {
+			doc.root = root
+		}
+	}
+	d.Line, d.Column = locate(doc.root, d.Path, true)
 	return d
 }
 
@@ -199,16 +217,20 @@ type converter struct {
 	aliasNodes int
 	inAlias    int
 	diags      Diagnostics
+	stopped    bool // a limit or syntax problem made the document unusable
 }
 
 func (c *converter) fail(code Code, n ast.Node, path Path, format string, args ...any) {
 	line, col := nodePos(n)
 	c.diags = append(c.diags, at(Error(code, c.file, path, format, args...), line, col))
+	if code != CodeDuplicateKey {
+		c.stopped = true
+	}
 }
 
 func (c *converter) convert(n ast.Node, path Path, depth int) any {
-	if len(c.diags) > 0 && c.diags[len(c.diags)-1].Code == CodeYAMLSyntax {
-		return nil // a limit was hit: stop walking
+	if c.stopped {
+		return nil
 	}
 	if depth > c.lim.MaxDepth {
 		c.fail(CodeYAMLSyntax, n, path, "nesting deeper than %d levels", c.lim.MaxDepth)
@@ -335,10 +357,10 @@ func nodePos(n ast.Node) (line, col int) {
 // locate returns the position of path's node in root: the value when it is
 // there, its key when the value is empty, and the enclosing mapping's key
 // when the field is missing.
-func locate(root ast.Node, path Path) (line, col int) {
+func locate(root ast.Node, path Path, key bool) (line, col int) {
 	line, col = nodePos(root)
 	n := root
-	for _, elem := range path {
+	for i, elem := range path {
 		n = unwrap(n)
 		switch cur := n.(type) {
 		case *ast.MappingNode, *ast.MappingValueNode:
@@ -346,13 +368,17 @@ func locate(root ast.Node, path Path) (line, col int) {
 			if elem.IsIndex || mv == nil {
 				return line, col
 			}
+			if key && i == len(path)-1 {
+				return nodePos(mv.Key)
+			}
 			if _, empty := unwrap(mv.Value).(*ast.NullNode); empty || mv.Value == nil {
 				return nodePos(mv.Key)
 			}
 			n = mv.Value
-			if _, isMap := unwrap(n).(*ast.MappingNode); isMap {
+			switch unwrap(n).(type) {
+			case *ast.MappingNode, *ast.SequenceNode:
 				line, col = nodePos(mv.Key)
-			} else {
+			default:
 				line, col = nodePos(n)
 			}
 		case *ast.SequenceNode:

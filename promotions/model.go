@@ -288,3 +288,6 @@ func (e *Eligibility) String() string {
 	}
 	return s
 }
+
+// String renders a duration of n units, such as "3 months".
+func (u DurationUnit) String(n int) string { return strconv.Itoa(n) + " " + string(u) }

@@ -136,7 +136,11 @@ func (s *Schema) validateValue(doc *promotions.Document, def cue.Value, value an
 			continue
 		}
 		seen[key] = true
-		out = append(out, doc.Position(promotions.Error(promotions.CodeSchema, doc.File, path, "%s", msg)))
+		d := promotions.Error(promotions.CodeSchema, doc.File, path, "%s", msg)
+		if strings.Contains(msg, "unknown field") || strings.Contains(msg, " is only allowed ") {
+			d = doc.KeyPosition(d)
+		}
+		out = append(out, doc.Position(d))
 	}
 	return out
 }
