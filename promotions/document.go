@@ -376,8 +376,16 @@ func locate(root ast.Node, path Path, key bool) (line, col int) {
 			}
 			n = mv.Value
 			switch unwrap(n).(type) {
-			case *ast.MappingNode, *ast.SequenceNode:
+			case *ast.MappingNode:
 				line, col = nodePos(mv.Key)
+			case *ast.SequenceNode:
+				// A missing item further down points at the list's key;
+				// the list itself, when it is the offending value, at its
+				// first token.
+				line, col = nodePos(mv.Key)
+				if i == len(path)-1 {
+					line, col = nodePos(n)
+				}
 			default:
 				line, col = nodePos(n)
 			}
