@@ -24,27 +24,35 @@ func (a *app) initCommand() *cobra.Command {
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
-			var written []string
+			// Check every destination first: init writes all files or none.
+			var files []string
 			err = fs.WalkDir(root, ".", func(p string, d fs.DirEntry, err error) error {
 				if err != nil || d.IsDir() {
 					return err
 				}
-				dst := filepath.Join(dir, filepath.FromSlash(p))
-				if _, err := os.Stat(dst); err == nil {
-					return fmt.Errorf("%s already exists; init does not overwrite", dst)
+				if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(p))); err == nil {
+					return fmt.Errorf("%s already exists; init does not overwrite", filepath.Join(dir, filepath.FromSlash(p)))
 				}
-				data, err := fs.ReadFile(root, p)
-				if err != nil {
-					return err
-				}
-				if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-					return err
-				}
-				written = append(written, p)
-				return os.WriteFile(dst, data, 0o644)
+				files = append(files, p)
+				return nil
 			})
 			if err != nil {
 				return usageError("init %s: %w", dir, err)
+			}
+			var written []string
+			for _, p := range files {
+				dst := filepath.Join(dir, filepath.FromSlash(p))
+				data, err := fs.ReadFile(root, p)
+				if err == nil {
+					err = os.MkdirAll(filepath.Dir(dst), 0o755)
+				}
+				if err == nil {
+					err = os.WriteFile(dst, data, 0o644)
+				}
+				if err != nil {
+					return usageError("init %s: %w", dir, err)
+				}
+				written = append(written, p)
 			}
 			for _, p := range written {
 				fmt.Fprintf(a.stdout, "created %s\n", filepath.Join(dir, filepath.FromSlash(p)))
