@@ -159,7 +159,7 @@ func checkPromotion(m *Model, base *Model, p *promotions.Promotion) promotions.D
 		if _, planKnown := m.Plans[c.Plan]; !planKnown {
 			continue // UNKNOWN_PLAN on the customer says it all
 		}
-		if g.State != promotions.StateGranted || p.Eligibility.Allows(c.Plan, c.Attribute) {
+		if g.State != promotions.StateGranted || p.Eligibility.Allows(c.Plan, c) {
 			continue
 		}
 		msg := "customer %s is not eligible for %s (plan %s, attributes %v; eligibility %s)"

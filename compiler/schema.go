@@ -15,10 +15,12 @@ const (
 	TablePromotions = "promotions"
 	TableGrants     = "grants"     // grants.customers entries
 	TableAllGrants  = "all_grants" // grants.all of each promotion
+	// TableCustomerFeatures groups a customer's grant entries by feature,
+	// so that a decision finds all of them with one index lookup.
+	TableCustomerFeatures = "customer_features"
 
-	IndexID              = "id"
-	IndexFeature         = "feature"
-	IndexCustomerFeature = "customer_feature"
+	IndexID      = "id"
+	IndexFeature = "feature"
 )
 
 // snapshotSchema lists every table of a snapshot.
@@ -26,6 +28,7 @@ func snapshotSchema() *memdb.DBSchema {
 	db := &memdb.DBSchema{Tables: map[string]*memdb.TableSchema{}}
 	for _, t := range []*memdb.TableSchema{
 		featuresTable(), plansTable(), customersTable(), promotionsTable(), grantsTable(), allGrantsTable(),
+		customerFeaturesTable(),
 	} {
 		db.Tables[t.Name] = t
 	}
@@ -59,18 +62,24 @@ func promotionsTable() *memdb.TableSchema {
 	}}
 }
 
-// grantsTable holds one row per grants.customers entry. The id is
-// promotion+customer; customer_feature answers "which grants does this
-// customer hold for this feature" without a scan.
+// grantsTable holds one row per grants.customers entry, by
+// promotion+customer.
 func grantsTable() *memdb.TableSchema {
 	return &memdb.TableSchema{Name: TableGrants, Indexes: map[string]*memdb.IndexSchema{
 		IndexID: {Name: IndexID, Unique: true, Indexer: keyIndexer{func(o any) []string {
 			g := o.(*GrantRow)
 			return []string{g.Promotion.ID, g.Customer}
 		}}},
-		IndexCustomerFeature: {Name: IndexCustomerFeature, Indexer: keyIndexer{func(o any) []string {
-			g := o.(*GrantRow)
-			return []string{g.Customer, g.Promotion.Feature}
+	}}
+}
+
+// customerFeaturesTable answers "which grants does this customer hold for
+// this feature" with one lookup by customer+feature.
+func customerFeaturesTable() *memdb.TableSchema {
+	return &memdb.TableSchema{Name: TableCustomerFeatures, Indexes: map[string]*memdb.IndexSchema{
+		IndexID: {Name: IndexID, Unique: true, Indexer: keyIndexer{func(o any) []string {
+			cf := o.(*CustomerFeatureRow)
+			return []string{cf.Customer, cf.Feature}
 		}}},
 	}}
 }

@@ -14,12 +14,15 @@ import (
 // Forever is the Until of a grant that never ends.
 const Forever int64 = math.MaxInt64
 
-// FeatureRow is a feature as stored in a snapshot.
+// FeatureRow is a feature as stored in a snapshot. AllGrants are the
+// grants.all of every promotion for the feature, so that a decision finds
+// them with the feature's own lookup.
 type FeatureRow struct {
-	Key  string
-	Name string
-	Type promotions.FeatureType
-	Unit string
+	Key       string
+	Name      string
+	Type      promotions.FeatureType
+	Unit      string
+	AllGrants []*AllGrantRow
 }
 
 // PlanRow is a plan with its entitlements keyed by feature.
@@ -79,6 +82,13 @@ type GrantRow struct {
 // Active reports whether the grant contributes at t (Unix nanoseconds).
 func (g *GrantRow) Active(t int64) bool { return g.GrantedAt <= t && t < g.Until }
 
+// CustomerFeatureRow lists a customer's grant entries for one feature.
+type CustomerFeatureRow struct {
+	Customer string
+	Feature  string
+	Grants   []*GrantRow
+}
+
 // AllGrantRow is a promotion's grants.all.
 type AllGrantRow struct {
 	Promotion *PromotionRow
@@ -100,7 +110,11 @@ type Counts struct {
 
 // Snapshot is an immutable, indexed view of one valid revision of the repo.
 type Snapshot struct {
-	db       *memdb.MemDB
+	db *memdb.MemDB
+	// read is one read transaction shared by every reader: a memdb read
+	// transaction never changes, and sharing it saves an allocation per
+	// decision.
+	read     *memdb.Txn
 	Revision string
 	Model    *Model
 	Counts   Counts
@@ -120,10 +134,10 @@ func Build(m *Model, revision string) (*Snapshot, error) {
 	b := &builder{db: db, txn: db.Txn(true), strings: map[string]string{}}
 	s := &Snapshot{db: db, Revision: revision, Model: m, BuiltAt: time.Now()}
 
+	features := make(map[string]*FeatureRow, len(m.Features))
 	for _, key := range promotions.SortedKeys(m.Features) {
 		f := m.Features[key]
-		b.insert(TableFeatures, &FeatureRow{Key: b.intern(f.Key), Name: f.Name, Type: f.Type, Unit: f.Unit})
-		s.Counts.Features++
+		features[f.Key] = &FeatureRow{Key: b.intern(f.Key), Name: f.Name, Type: f.Type, Unit: f.Unit}
 	}
 	for _, key := range promotions.SortedKeys(m.Plans) {
 		p := m.Plans[key]
@@ -150,15 +164,43 @@ func Build(m *Model, revision string) (*Snapshot, error) {
 		b.insert(TableCustomers, row)
 		s.Counts.Customers++
 	}
+	byCustomerFeature := map[[2]string][]*GrantRow{}
 	for _, id := range m.PromotionIDs() {
-		s.Counts.Grants += b.insertPromotion(m.Promotions[id])
+		p := m.Promotions[id]
+		grants, all := b.insertPromotion(p)
+		for _, g := range grants {
+			k := [2]string{g.Customer, p.Feature}
+			byCustomerFeature[k] = append(byCustomerFeature[k], g)
+		}
+		if f := features[p.Feature]; f != nil && all != nil {
+			f.AllGrants = append(f.AllGrants, all)
+		}
+		s.Counts.Grants += len(grants)
 		s.Counts.Promotions++
+	}
+	for _, key := range promotions.SortedKeys(features) {
+		b.insert(TableFeatures, features[key])
+		s.Counts.Features++
+	}
+	keys := make([][2]string, 0, len(byCustomerFeature))
+	for k := range byCustomerFeature {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i][0] != keys[j][0] {
+			return keys[i][0] < keys[j][0]
+		}
+		return keys[i][1] < keys[j][1]
+	})
+	for _, k := range keys {
+		b.insert(TableCustomerFeatures, &CustomerFeatureRow{Customer: k[0], Feature: k[1], Grants: byCustomerFeature[k]})
 	}
 	if b.err != nil {
 		b.txn.Abort()
 		return nil, b.err
 	}
 	b.txn.Commit()
+	s.read = db.Txn(false)
 	return s, nil
 }
 
@@ -195,7 +237,9 @@ func (b *builder) intern(s string) string {
 	return s
 }
 
-func (b *builder) insertPromotion(p *promotions.Promotion) int {
+// insertPromotion inserts a promotion with its grants and returns the grant
+// rows and the grants.all row (nil when none).
+func (b *builder) insertPromotion(p *promotions.Promotion) ([]*GrantRow, *AllGrantRow) {
 	p.Feature = b.intern(p.Feature)
 	row := &PromotionRow{Promotion: p}
 	for _, g := range p.Grants.Customers {
@@ -206,27 +250,30 @@ func (b *builder) insertPromotion(p *promotions.Promotion) int {
 		}
 	}
 	b.insert(TablePromotions, row)
+	var allRow *AllGrantRow
 	if all := p.Grants.All; all != nil {
-		b.insert(TableAllGrants, &AllGrantRow{Promotion: row, GrantedAt: all.GrantedAt.UnixNano(), Until: grantUntil(p, all.GrantedAt, all.RevokedAt)})
+		allRow = &AllGrantRow{Promotion: row, GrantedAt: all.GrantedAt.UnixNano(), Until: grantUntil(p, all.GrantedAt, all.RevokedAt)}
+		b.insert(TableAllGrants, allRow)
 	}
 	grants := make([]promotions.CustomerGrant, len(p.Grants.Customers))
 	copy(grants, p.Grants.Customers)
 	sort.SliceStable(grants, func(i, j int) bool { return grants[i].ID < grants[j].ID })
-	n := 0
+	rows := make([]*GrantRow, 0, len(grants))
 	for i, g := range grants {
 		if i > 0 && grants[i-1].ID == g.ID {
 			continue // a duplicate is a validation error; the first entry wins
 		}
-		b.insert(TableGrants, &GrantRow{
+		gr := &GrantRow{
 			Promotion: row,
 			Customer:  g.ID,
 			State:     g.State,
 			GrantedAt: g.GrantedAt.UnixNano(),
 			Until:     grantUntil(p, g.GrantedAt, g.RevokedAt),
-		})
-		n++
+		}
+		b.insert(TableGrants, gr)
+		rows = append(rows, gr)
 	}
-	return n
+	return rows, allRow
 }
 
 // grantUntil is when a grant stops: the end of its duration or its
@@ -249,10 +296,10 @@ type Reader struct {
 }
 
 // Read opens a read view.
-func (s *Snapshot) Read() Reader { return Reader{txn: s.db.Txn(false)} }
+func (s *Snapshot) Read() Reader { return Reader{txn: s.read} }
 
-func first[T any](r Reader, table string, key string) *T {
-	raw, err := r.txn.First(table, IndexID, key)
+func first[T any](r Reader, table string, args ...any) *T {
+	raw, err := r.txn.First(table, IndexID, args...)
 	if err != nil || raw == nil {
 		return nil
 	}
@@ -273,31 +320,12 @@ func (r Reader) Promotion(id string) *PromotionRow {
 	return first[PromotionRow](r, TablePromotions, id)
 }
 
-// CustomerGrants calls fn for each grants.customers entry of customer for
-// feature, until fn returns false.
-func (r Reader) CustomerGrants(customer, feature string, fn func(*GrantRow) bool) {
-	it, err := r.txn.Get(TableGrants, IndexCustomerFeature, customer, feature)
-	if err != nil {
-		return
+// CustomerGrants returns the customer's grant entries for a feature, or nil.
+func (r Reader) CustomerGrants(customer, feature string) []*GrantRow {
+	if cf := first[CustomerFeatureRow](r, TableCustomerFeatures, customer, feature); cf != nil {
+		return cf.Grants
 	}
-	for raw := it.Next(); raw != nil; raw = it.Next() {
-		if !fn(raw.(*GrantRow)) {
-			return
-		}
-	}
-}
-
-// AllGrants calls fn for each grants.all of a promotion for feature.
-func (r Reader) AllGrants(feature string, fn func(*AllGrantRow) bool) {
-	it, err := r.txn.Get(TableAllGrants, IndexFeature, feature)
-	if err != nil {
-		return
-	}
-	for raw := it.Next(); raw != nil; raw = it.Next() {
-		if !fn(raw.(*AllGrantRow)) {
-			return
-		}
-	}
+	return nil
 }
 
 // Features returns every feature in key order.

@@ -2,7 +2,8 @@ package evaluator
 
 import (
 	"errors"
-	"sort"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/promoctl/promoctl/compiler"
@@ -24,15 +25,19 @@ type Query struct {
 }
 
 // Source is one contributor to a decision: the plan baseline or a promotion.
+// Fields are values, not pointers, so that building a decision allocates
+// nothing per source.
 type Source struct {
-	Kind       string // "plan" or "promotion"
-	ID         string
-	Mode       promotions.Mode       // promotions of metered features
-	Allowance  *promotions.Allowance // metered features
-	Reset      promotions.Reset      // metered features
-	Grant      string                // "customer" or "all", for promotions
-	GrantedAt  time.Time             // promotions
-	ValidUntil *time.Time            // promotions; nil when the grant never ends
+	Kind      string // "plan" or "promotion"
+	ID        string
+	Mode      promotions.Mode // promotions of metered features
+	Metered   bool            // Allowance and Reset are set
+	Allowance promotions.Allowance
+	Reset     promotions.Reset
+	Grant     string    // "customer" or "all", for promotions
+	GrantedAt time.Time // promotions
+	// ValidUntil is when the promotion's grant ends; zero when it never does.
+	ValidUntil time.Time
 }
 
 // Decision is the answer to a query (SPEC §5).
@@ -43,15 +48,21 @@ type Decision struct {
 	HasAccess   bool
 	Allowance   promotions.Allowance // metered features
 	Reset       promotions.Reset     // metered features
-	ValidUntil  *time.Time
-	Sources     []Source
-	At          time.Time
-	Revision    string
+	// ValidUntil is the earliest end among contributing grants; zero when
+	// none ends or none contributes.
+	ValidUntil time.Time
+	Sources    []Source
+	At         time.Time
+	Revision   string
 	// Promoted is true when at least one promotion contributes.
 	Promoted bool
+	// Override is the id of the override promotion in force, if any.
+	Override string
 }
 
-// Decide evaluates q against snapshot s. It only reads through s's indexes.
+// Decide evaluates q against snapshot s. It reads only through s's
+// indexes: the feature (with its grants.all), the customer, the plan, and
+// the customer's grants for the feature.
 func Decide(s *compiler.Snapshot, q Query) (Decision, error) {
 	r := s.Read()
 	feature := r.Feature(q.Feature)
@@ -59,8 +70,9 @@ func Decide(s *compiler.Snapshot, q Query) (Decision, error) {
 		return Decision{}, ErrFeatureNotFound
 	}
 	d := Decision{Customer: q.Customer, Feature: feature.Key, FeatureType: feature.Type, At: q.At, Revision: s.Revision}
+	metered := feature.Type == promotions.FeatureMetered
 
-	who := subject{plan: q.Plan, overrides: q.Attributes}
+	who := &subject{plan: q.Plan, overrides: q.Attributes}
 	if c := r.Customer(q.Customer); c != nil {
 		who.customer = c
 		if who.plan == "" {
@@ -69,71 +81,78 @@ func Decide(s *compiler.Snapshot, q Query) (Decision, error) {
 	}
 
 	var baseline *compiler.PlanEntitlementRow
+	var planKey string
 	if who.plan != "" {
 		if plan := r.Plan(who.plan); plan != nil {
 			if e, ok := plan.Entitlements[feature.Key]; ok {
-				baseline = &e
-				src := Source{Kind: "plan", ID: plan.Key}
-				if feature.Type == promotions.FeatureMetered {
-					a := e.Allowance
-					src.Allowance, src.Reset = &a, e.Reset
-				}
-				d.Sources = append(d.Sources, src)
+				baseline, planKey = &e, plan.Key
 			}
 		}
 	}
 
 	t := q.At.UnixNano()
-	var contributing []contribution
-	// A customer's own entry decides for its promotion, whether or not it
-	// is active: grants.all never applies over it.
-	var withEntry []string
-	r.CustomerGrants(q.Customer, feature.Key, func(g *compiler.GrantRow) bool {
-		withEntry = append(withEntry, g.Promotion.ID)
+	var buf [16]contribution
+	contributing := buf[:0]
+	entries := r.CustomerGrants(q.Customer, feature.Key)
+	for _, g := range entries {
 		if g.Active(t) && who.contributes(g.Promotion) {
 			contributing = append(contributing, contribution{promo: g.Promotion, grant: "customer", grantedAt: g.GrantedAt, until: g.Until})
 		}
-		return true
-	})
-	r.AllGrants(feature.Key, func(g *compiler.AllGrantRow) bool {
-		for _, id := range withEntry {
-			if id == g.Promotion.ID {
-				return true
-			}
+	}
+	for _, g := range feature.AllGrants {
+		if hasEntry(entries, g.Promotion) {
+			continue // the customer's own entry decides for this promotion
 		}
 		if g.Active(t) && who.contributes(g.Promotion) {
 			contributing = append(contributing, contribution{promo: g.Promotion, grant: "all", grantedAt: g.GrantedAt, until: g.Until})
 		}
-		return true
-	})
-	sort.Slice(contributing, func(i, j int) bool { return contributing[i].promo.ID < contributing[j].promo.ID })
+	}
+	slices.SortFunc(contributing, func(a, b contribution) int { return strings.Compare(a.promo.ID, b.promo.ID) })
 
+	d.Sources = make([]Source, 0, len(contributing)+1)
+	if baseline != nil {
+		src := Source{Kind: "plan", ID: planKey}
+		if metered {
+			src.Metered, src.Allowance, src.Reset = true, baseline.Allowance, baseline.Reset
+		}
+		d.Sources = append(d.Sources, src)
+	}
 	d.Promoted = len(contributing) > 0
 	validUntil := compiler.Forever
 	for _, c := range contributing {
-		if c.until < validUntil {
-			validUntil = c.until
-		}
-		d.Sources = append(d.Sources, c.source(feature.Type))
+		validUntil = min(validUntil, c.until)
+		d.Sources = append(d.Sources, c.source(metered))
 	}
 	if validUntil != compiler.Forever {
-		vu := time.Unix(0, validUntil).UTC()
-		d.ValidUntil = &vu
+		d.ValidUntil = time.Unix(0, validUntil).UTC()
 	}
 
-	if feature.Type == promotions.FeatureBoolean {
+	if !metered {
 		d.HasAccess = baseline != nil || len(contributing) > 0
 		return d, nil
 	}
-	d.Allowance, d.Reset = meter(baseline, contributing)
+	var override *contribution
+	d.Allowance, d.Reset, override = meter(baseline, contributing)
+	if override != nil {
+		d.Override = override.promo.ID
+	}
 	d.HasAccess = d.Allowance.Unlimited || d.Allowance.Value > 0
 	return d, nil
+}
+
+func hasEntry(entries []*compiler.GrantRow, p *compiler.PromotionRow) bool {
+	for _, g := range entries {
+		if g.Promotion == p {
+			return true
+		}
+	}
+	return false
 }
 
 // meter combines a metered baseline with contributing promotions: the best
 // override replaces the baseline, every additive adds on top, unlimited
 // absorbs everything.
-func meter(baseline *compiler.PlanEntitlementRow, contributing []contribution) (promotions.Allowance, promotions.Reset) {
+func meter(baseline *compiler.PlanEntitlementRow, contributing []contribution) (promotions.Allowance, promotions.Reset, *contribution) {
 	var total promotions.Allowance
 	var reset promotions.Reset
 	if baseline != nil {
@@ -158,7 +177,7 @@ func meter(baseline *compiler.PlanEntitlementRow, contributing []contribution) (
 			reset = c.promo.Metered.Reset // no baseline, no override: the first additive's
 		}
 	}
-	return total, reset
+	return total, reset, best
 }
 
 type contribution struct {
@@ -181,15 +200,14 @@ func (c *contribution) beats(o *contribution) bool {
 	return c.promo.ID < o.promo.ID
 }
 
-func (c contribution) source(ft promotions.FeatureType) Source {
+func (c contribution) source(metered bool) Source {
 	src := Source{Kind: "promotion", ID: c.promo.ID, Grant: c.grant, GrantedAt: time.Unix(0, c.grantedAt).UTC()}
 	if c.until != compiler.Forever {
-		vu := time.Unix(0, c.until).UTC()
-		src.ValidUntil = &vu
+		src.ValidUntil = time.Unix(0, c.until).UTC()
 	}
-	if ft == promotions.FeatureMetered && c.promo.Metered != nil {
-		a := c.promo.Metered.Allowance
-		src.Mode, src.Allowance, src.Reset = c.promo.Metered.Mode, &a, c.promo.Metered.Reset
+	if metered && c.promo.Metered != nil {
+		m := c.promo.Metered
+		src.Mode, src.Metered, src.Allowance, src.Reset = m.Mode, true, m.Allowance, m.Reset
 	}
 	return src
 }
@@ -202,7 +220,8 @@ type subject struct {
 	overrides map[string]string
 }
 
-func (s *subject) attribute(key string) (string, bool) {
+// Attribute implements promotions.Attributes.
+func (s *subject) Attribute(key string) (string, bool) {
 	if v, ok := s.overrides[key]; ok {
 		return v, true
 	}
@@ -215,5 +234,5 @@ func (s *subject) attribute(key string) (string, bool) {
 // contributes reports whether an active grant of p counts for this subject:
 // the promotion is active now and the subject is eligible now.
 func (s *subject) contributes(p *compiler.PromotionRow) bool {
-	return p.Status == promotions.StatusActive && p.Eligibility.Allows(s.plan, s.attribute)
+	return p.Status == promotions.StatusActive && p.Eligibility.Allows(s.plan, s)
 }

@@ -385,7 +385,11 @@ func TestDecide(t *testing.T) {
 				assert.Equal(t, tt.want.allowance, d.Allowance, "allowance")
 				assert.Equal(t, tt.want.reset, d.Reset, "reset")
 			}
-			assert.Equal(t, tt.want.validUntil, d.ValidUntil, "valid_until")
+			if tt.want.validUntil == nil {
+				assert.True(t, d.ValidUntil.IsZero(), "valid_until %s", d.ValidUntil)
+			} else {
+				assert.Equal(t, *tt.want.validUntil, d.ValidUntil, "valid_until")
+			}
 			var got []string
 			for _, s := range d.Sources {
 				if s.Kind == "promotion" {

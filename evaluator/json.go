@@ -1,76 +1,156 @@
 package evaluator
 
 import (
-	"encoding/json"
 	"strconv"
 	"time"
-
-	"github.com/promoctl/promoctl/promotions"
+	"unicode/utf8"
 )
 
-// decisionJSON is the wire form of a Decision (SPEC §5). allowance,
-// unlimited and reset are present for metered features only; an unlimited
-// allowance is "allowance": null with "unlimited": true.
-type decisionJSON struct {
-	Customer    string          `json:"customer"`
-	Feature     string          `json:"feature"`
-	FeatureType string          `json:"feature_type"`
-	HasAccess   bool            `json:"has_access"`
-	Allowance   json.RawMessage `json:"allowance,omitempty"`
-	Unlimited   *bool           `json:"unlimited,omitempty"`
-	Reset       *string         `json:"reset,omitempty"`
-	ValidUntil  *time.Time      `json:"valid_until"`
-	Sources     []sourceJSON    `json:"sources"`
-	At          time.Time       `json:"at"`
-	Revision    string          `json:"revision"`
-}
-
-type sourceJSON struct {
-	Kind       string     `json:"kind"`
-	ID         string     `json:"id"`
-	Grant      string     `json:"grant,omitempty"`
-	Mode       string     `json:"mode,omitempty"`
-	Allowance  any        `json:"allowance,omitempty"`
-	Reset      string     `json:"reset,omitempty"`
-	GrantedAt  *time.Time `json:"granted_at,omitempty"`
-	ValidUntil *time.Time `json:"valid_until,omitempty"`
-}
+// The wire form of a decision (SPEC §5) is written by hand rather than with
+// encoding/json: it is on the sidecar's hot path, and appending to a
+// caller's buffer costs no allocation beyond the buffer itself.
+//
+// allowance, unlimited and reset are present for metered features only; an
+// unlimited allowance is "allowance": null with "unlimited": true, and a
+// source's unlimited allowance is the string "unlimited", as in YAML.
 
 // MarshalJSON renders the decision as SPEC §5 shows it.
 func (d Decision) MarshalJSON() ([]byte, error) {
-	out := decisionJSON{
-		Customer:    d.Customer,
-		Feature:     d.Feature,
-		FeatureType: string(d.FeatureType),
-		HasAccess:   d.HasAccess,
-		ValidUntil:  d.ValidUntil,
-		Sources:     make([]sourceJSON, 0, len(d.Sources)),
-		At:          d.At.UTC(),
-		Revision:    d.Revision,
-	}
-	if d.FeatureType == promotions.FeatureMetered {
-		unlimited := d.Allowance.Unlimited
-		reset := string(d.Reset)
-		out.Unlimited, out.Reset = &unlimited, &reset
-		out.Allowance = json.RawMessage("null")
-		if !unlimited {
-			out.Allowance = strconv.AppendInt(nil, d.Allowance.Value, 10)
+	return d.AppendJSON(make([]byte, 0, 512)), nil
+}
+
+// AppendJSON appends the decision's JSON object to buf.
+func (d Decision) AppendJSON(buf []byte) []byte {
+	buf = append(buf, `{"customer":`...)
+	buf = appendString(buf, d.Customer)
+	buf = append(buf, `,"feature":`...)
+	buf = appendString(buf, d.Feature)
+	buf = append(buf, `,"feature_type":`...)
+	buf = appendString(buf, string(d.FeatureType))
+	buf = append(buf, `,"has_access":`...)
+	buf = strconv.AppendBool(buf, d.HasAccess)
+	if d.FeatureType == "metered" {
+		buf = append(buf, `,"allowance":`...)
+		if d.Allowance.Unlimited {
+			buf = append(buf, "null"...)
+		} else {
+			buf = strconv.AppendInt(buf, d.Allowance.Value, 10)
 		}
+		buf = append(buf, `,"unlimited":`...)
+		buf = strconv.AppendBool(buf, d.Allowance.Unlimited)
+		buf = append(buf, `,"reset":`...)
+		buf = appendString(buf, string(d.Reset))
 	}
-	for _, s := range d.Sources {
-		sj := sourceJSON{Kind: s.Kind, ID: s.ID, Grant: s.Grant, Mode: string(s.Mode), Reset: string(s.Reset), ValidUntil: s.ValidUntil}
-		if s.Allowance != nil {
-			if s.Allowance.Unlimited {
-				sj.Allowance = "unlimited"
-			} else {
-				sj.Allowance = s.Allowance.Value
+	buf = append(buf, `,"valid_until":`...)
+	buf = appendTimeOrNull(buf, d.ValidUntil)
+	buf = append(buf, `,"sources":[`...)
+	for i, s := range d.Sources {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = s.appendJSON(buf)
+	}
+	buf = append(buf, `],"at":`...)
+	buf = appendTime(buf, d.At)
+	buf = append(buf, `,"revision":`...)
+	buf = appendString(buf, d.Revision)
+	return append(buf, '}')
+}
+
+func (s Source) appendJSON(buf []byte) []byte {
+	buf = append(buf, `{"kind":`...)
+	buf = appendString(buf, s.Kind)
+	buf = append(buf, `,"id":`...)
+	buf = appendString(buf, s.ID)
+	if s.Grant != "" {
+		buf = append(buf, `,"grant":`...)
+		buf = appendString(buf, s.Grant)
+	}
+	if s.Mode != "" {
+		buf = append(buf, `,"mode":`...)
+		buf = appendString(buf, string(s.Mode))
+	}
+	if s.Metered {
+		buf = append(buf, `,"allowance":`...)
+		if s.Allowance.Unlimited {
+			buf = append(buf, `"unlimited"`...)
+		} else {
+			buf = strconv.AppendInt(buf, s.Allowance.Value, 10)
+		}
+		buf = append(buf, `,"reset":`...)
+		buf = appendString(buf, string(s.Reset))
+	}
+	if s.Kind == "promotion" {
+		buf = append(buf, `,"granted_at":`...)
+		buf = appendTime(buf, s.GrantedAt)
+		buf = append(buf, `,"valid_until":`...)
+		buf = appendTimeOrNull(buf, s.ValidUntil)
+	}
+	return append(buf, '}')
+}
+
+func appendTime(buf []byte, t time.Time) []byte {
+	buf = append(buf, '"')
+	buf = t.UTC().AppendFormat(buf, time.RFC3339Nano)
+	return append(buf, '"')
+}
+
+func appendTimeOrNull(buf []byte, t time.Time) []byte {
+	if t.IsZero() {
+		return append(buf, "null"...)
+	}
+	return appendTime(buf, t)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string. Query values such as customer
+// ids come from callers, so every control character and invalid UTF-8 byte
+// is escaped.
+func appendString(buf []byte, s string) []byte {
+	buf = append(buf, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
 			}
+			buf = append(buf, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				buf = append(buf, '\\', c)
+			case '\n':
+				buf = append(buf, '\\', 'n')
+			case '\r':
+				buf = append(buf, '\\', 'r')
+			case '\t':
+				buf = append(buf, '\\', 't')
+			default:
+				buf = append(buf, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
 		}
-		if s.Kind == "promotion" {
-			ga := s.GrantedAt
-			sj.GrantedAt = &ga
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, `\ufffd`...)
+			i += size
+			start = i
+			continue
 		}
-		out.Sources = append(out.Sources, sj)
+		if r == '\u2028' || r == '\u2029' {
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
 	}
-	return json.Marshal(out)
+	buf = append(buf, s[start:]...)
+	return append(buf, '"')
 }

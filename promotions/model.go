@@ -187,9 +187,14 @@ type Eligibility struct {
 	Attributes map[string][]string
 }
 
+// Attributes is where eligibility reads a customer's attributes from.
+type Attributes interface {
+	Attribute(key string) (string, bool)
+}
+
 // Allows reports whether a customer with the given plan and attributes is
 // eligible. A nil Eligibility allows everyone.
-func (e *Eligibility) Allows(plan string, attrs func(string) (string, bool)) bool {
+func (e *Eligibility) Allows(plan string, attrs Attributes) bool {
 	if e == nil {
 		return true
 	}
@@ -197,7 +202,7 @@ func (e *Eligibility) Allows(plan string, attrs func(string) (string, bool)) boo
 		return false
 	}
 	for key, allowed := range e.Attributes {
-		v, ok := attrs(key)
+		v, ok := attrs.Attribute(key)
 		if !ok || !contains(allowed, v) {
 			return false
 		}

@@ -101,7 +101,7 @@ func writeExplanation(w interface{ Write([]byte) (int, error) }, d evaluator.Dec
 		}
 	}
 	b.WriteString("\n")
-	if d.ValidUntil != nil {
+	if !d.ValidUntil.IsZero() {
 		fmt.Fprintf(&b, "valid until %s\n", d.ValidUntil.Format(time.RFC3339))
 	}
 	if len(d.Sources) == 0 {
@@ -114,7 +114,7 @@ func writeExplanation(w interface{ Write([]byte) (int, error) }, d evaluator.Dec
 		if s.Mode != "" {
 			fmt.Fprintf(&b, " %s", s.Mode)
 		}
-		if s.Allowance != nil {
+		if s.Metered {
 			fmt.Fprintf(&b, " %s", s.Allowance)
 		}
 		if s.Reset != "" {
@@ -122,7 +122,7 @@ func writeExplanation(w interface{ Write([]byte) (int, error) }, d evaluator.Dec
 		}
 		if s.Kind == "promotion" {
 			fmt.Fprintf(&b, ", %s grant from %s", s.Grant, s.GrantedAt.Format(time.RFC3339))
-			if s.ValidUntil != nil {
+			if !s.ValidUntil.IsZero() {
 				fmt.Fprintf(&b, " until %s", s.ValidUntil.Format(time.RFC3339))
 			} else {
 				b.WriteString(", no end")
