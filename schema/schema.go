@@ -39,9 +39,19 @@ func Sources() map[string]string {
 // which only grows: make a new one per reload and per worker goroutine
 // rather than sharing one for the life of a process.
 type Schema struct {
-	ctx  *cue.Context
-	root cue.Value
-	defs map[string]cue.Value
+	ctx    *cue.Context
+	root   cue.Value
+	defs   map[string]cue.Value
+	lists      map[string]listSpec
+	fields     map[string]map[string]cue.Value
+	predicates map[string]predicate
+}
+
+// listSpec names a list inside a kind that may grow large, and the
+// definition of its elements.
+type listSpec struct {
+	path promotions.Path
+	elem cue.Value
 }
 
 // Compile builds the embedded schema into a fresh CUE context.
@@ -66,13 +76,22 @@ func Compile() (*Schema, error) {
 	if err := root.Err(); err != nil {
 		return nil, fmt.Errorf("compile embedded schema: %w", err)
 	}
-	s := &Schema{ctx: ctx, root: root, defs: map[string]cue.Value{}}
+	s := &Schema{ctx: ctx, root: root, defs: map[string]cue.Value{}, fields: map[string]map[string]cue.Value{}, predicates: map[string]predicate{}}
 	for _, kind := range promotions.Kinds {
 		def := root.LookupPath(cue.ParsePath("#" + kind))
 		if !def.Exists() {
 			return nil, fmt.Errorf("embedded schema has no #%s", kind)
 		}
 		s.defs[kind] = def
+	}
+	s.lists = map[string]listSpec{
+		promotions.KindCustomers: {path: promotions.P("customers"), elem: root.LookupPath(cue.ParsePath("#Customer"))},
+		promotions.KindPromotion: {path: promotions.P("grants", "customers"), elem: root.LookupPath(cue.ParsePath("#CustomerGrant"))},
+	}
+	for kind, l := range s.lists {
+		if !l.elem.Exists() {
+			return nil, fmt.Errorf("embedded schema has no element definition for the list of %s", kind)
+		}
 	}
 	return s, nil
 }
@@ -94,19 +113,52 @@ func (s *Schema) Validate(doc *promotions.Document) promotions.Diagnostics {
 	if !ok {
 		return promotions.Diagnostics{doc.Position(promotions.Error(promotions.CodeUnknownKind, doc.File, promotions.P("kind"), "unknown kind %q", doc.Kind))}
 	}
-	return s.validateValue(doc, def, doc.Value, nil)
+	spec, hasList := s.lists[doc.Kind]
+	if !hasList {
+		return s.validateValue(doc, def, doc.Value, nil)
+	}
+	// The document without its big list, then the list on its own.
+	outer, list := detachList(doc.Value, spec.path)
+	diags := s.validateValue(doc, def, outer, nil)
+	if list != nil {
+		diags = append(diags, s.validateList(doc, spec.elem, list, spec.path)...)
+	}
+	return diags
 }
 
-// ValidateElements checks each element of the list at listPath against the
-// named definition, one by one. For documents holding thousands of entries
-// this is much cheaper than unifying the whole list at once.
-func (s *Schema) ValidateElements(doc *promotions.Document, defName string, list []any, listPath promotions.Path) promotions.Diagnostics {
-	def := s.root.LookupPath(cue.ParsePath(defName))
-	var out promotions.Diagnostics
-	for i, elem := range list {
-		out = append(out, s.validateValue(doc, def, elem, listPath.Index(i))...)
+// detachList returns a copy of value whose list at path is empty, and that
+// list; the copy shares everything else with value.
+func detachList(value map[string]any, path promotions.Path) (map[string]any, []any) {
+	if len(path) == 0 {
+		return value, nil
 	}
-	return out
+	head := path[0].Key
+	if len(path) == 1 {
+		list, ok := value[head].([]any)
+		if !ok {
+			return value, nil
+		}
+		out := make(map[string]any, len(value))
+		for k, v := range value {
+			out[k] = v
+		}
+		out[head] = []any{}
+		return out, list
+	}
+	inner, ok := value[head].(map[string]any)
+	if !ok {
+		return value, nil
+	}
+	innerOut, list := detachList(inner, path[1:])
+	if list == nil {
+		return value, nil
+	}
+	out := make(map[string]any, len(value))
+	for k, v := range value {
+		out[k] = v
+	}
+	out[head] = innerOut
+	return out, list
 }
 
 func (s *Schema) validateValue(doc *promotions.Document, def cue.Value, value any, prefix promotions.Path) promotions.Diagnostics {
