@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"sort"
 	"strings"
 
 	"github.com/promoctl/promoctl/promotions"
@@ -129,4 +130,147 @@ func escapeData(s string) string {
 
 func escapeProperty(s string) string {
 	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}
+
+// SARIFOptions tune the SARIF output.
+type SARIFOptions struct {
+	// URIPrefix is prepended to every file, for a config repo that is a
+	// sub-directory of the git repository code scanning looks at
+	// ("config/"). Empty for the root.
+	URIPrefix string
+	// Version is promoctl's version, when known.
+	Version string
+}
+
+// ruleDescriptions explain each code in code-scanning UIs.
+var ruleDescriptions = map[promotions.Code]string{
+	promotions.CodeYAMLSyntax:            "The file is not valid YAML, or breaks a size or nesting limit.",
+	promotions.CodeDuplicateKey:          "A mapping defines the same key twice.",
+	promotions.CodeUnknownKind:           "The document has no kind, or one promoctl does not know.",
+	promotions.CodeSchema:                "The document does not match the CUE schema of its kind.",
+	promotions.CodeDuplicateID:           "An id or key is defined more than once.",
+	promotions.CodeUnknownFeature:        "A reference names a feature that is not defined.",
+	promotions.CodeFeatureTypeMismatch:   "A value does not fit the type of its feature.",
+	promotions.CodeUnknownPlan:           "A reference names a plan that is not defined.",
+	promotions.CodeUnknownCustomer:       "A grant names a customer missing from the customer directory.",
+	promotions.CodeDuplicateGrant:        "A customer appears more than once in one promotion's grants.",
+	promotions.CodeWindowInverted:        "A promotion's window ends before it starts.",
+	promotions.CodeGrantOutsideWindow:    "A grant was made outside the promotion's window.",
+	promotions.CodeInvalidGrantTimes:     "A grant is revoked before it was granted.",
+	promotions.CodeIneligibleCustomer:    "A granted customer is not eligible for the promotion.",
+	promotions.CodeNotApplied:            "A promotion with grants must have is_applied: true.",
+	promotions.CodeDeactivatedWithGrants: "A deactivated promotion still grants customers.",
+	promotions.CodeLockedField:           "A strategic field of an applied promotion changed (the is_applied lock).",
+	promotions.CodeAppliedUnlocked:       "An applied promotion went back to is_applied: false.",
+	promotions.CodeAppliedDeleted:        "An applied promotion was deleted or its id renamed; deactivate it instead.",
+	promotions.CodeGrantRemoved:          "A customer entry of the base was removed; revoke it instead.",
+	promotions.CodeFileName:              "A promotion's file is not named after its id.",
+	promotions.CodeLimit:                 "A limit was reached.",
+}
+
+type sarifLog struct {
+	Schema  string     `json:"$schema"`
+	Version string     `json:"version"`
+	Runs    []sarifRun `json:"runs"`
+}
+
+type sarifRun struct {
+	Tool    sarifTool     `json:"tool"`
+	Results []sarifResult `json:"results"`
+}
+
+type sarifTool struct {
+	Driver sarifDriver `json:"driver"`
+}
+
+type sarifDriver struct {
+	Name           string      `json:"name"`
+	Version        string      `json:"version,omitempty"`
+	InformationURI string      `json:"informationUri"`
+	Rules          []sarifRule `json:"rules"`
+}
+
+type sarifRule struct {
+	ID                   string       `json:"id"`
+	ShortDescription     sarifMessage `json:"shortDescription"`
+	DefaultConfiguration struct {
+		Level string `json:"level"`
+	} `json:"defaultConfiguration"`
+}
+
+type sarifMessage struct {
+	Text string `json:"text"`
+}
+
+type sarifResult struct {
+	RuleID    string          `json:"ruleId"`
+	RuleIndex int             `json:"ruleIndex"`
+	Level     string          `json:"level"`
+	Message   sarifMessage    `json:"message"`
+	Locations []sarifLocation `json:"locations"`
+}
+
+type sarifLocation struct {
+	PhysicalLocation struct {
+		ArtifactLocation struct {
+			URI       string `json:"uri"`
+			URIBaseID string `json:"uriBaseId"`
+		} `json:"artifactLocation"`
+		Region *sarifRegion `json:"region,omitempty"`
+	} `json:"physicalLocation"`
+}
+
+type sarifRegion struct {
+	StartLine   int `json:"startLine"`
+	StartColumn int `json:"startColumn,omitempty"`
+}
+
+// WriteSARIF prints a SARIF 2.1.0 log, which GitHub code scanning and
+// other code-scanning UIs show next to the changed lines.
+func (r Report) WriteSARIF(w io.Writer, opts SARIFOptions) error {
+	run := sarifRun{Results: []sarifResult{}}
+	run.Tool.Driver = sarifDriver{Name: "promoctl", Version: opts.Version, InformationURI: "https://github.com/promoctl/promoctl", Rules: []sarifRule{}}
+	ruleIndex := map[promotions.Code]int{}
+	var codes []string
+	for _, d := range r.Diagnostics {
+		if _, ok := ruleIndex[d.Code]; !ok {
+			ruleIndex[d.Code] = 0
+			codes = append(codes, string(d.Code))
+		}
+	}
+	sort.Strings(codes)
+	for i, c := range codes {
+		code := promotions.Code(c)
+		ruleIndex[code] = i
+		rule := sarifRule{ID: c, ShortDescription: sarifMessage{Text: ruleDescriptions[code]}}
+		if rule.ShortDescription.Text == "" {
+			rule.ShortDescription.Text = c
+		}
+		rule.DefaultConfiguration.Level = "error"
+		if code == promotions.CodeFileName {
+			rule.DefaultConfiguration.Level = "warning"
+		}
+		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, rule)
+	}
+	for _, d := range r.Diagnostics {
+		res := sarifResult{RuleID: string(d.Code), RuleIndex: ruleIndex[d.Code], Level: "error", Message: sarifMessage{Text: d.Message}}
+		if d.Severity == promotions.SeverityWarning {
+			res.Level = "warning"
+		}
+		var loc sarifLocation
+		loc.PhysicalLocation.ArtifactLocation.URI = opts.URIPrefix + d.File
+		loc.PhysicalLocation.ArtifactLocation.URIBaseID = "%SRCROOT%"
+		if d.Line > 0 {
+			loc.PhysicalLocation.Region = &sarifRegion{StartLine: d.Line, StartColumn: d.Column}
+		}
+		res.Locations = []sarifLocation{loc}
+		run.Results = append(run.Results, res)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(sarifLog{
+		Schema:  "https://json.schemastore.org/sarif-2.1.0.json",
+		Version: "2.1.0",
+		Runs:    []sarifRun{run},
+	})
 }

@@ -39,9 +39,9 @@ func Sources() map[string]string {
 // which only grows: make a new one per reload and per worker goroutine
 // rather than sharing one for the life of a process.
 type Schema struct {
-	ctx    *cue.Context
-	root   cue.Value
-	defs   map[string]cue.Value
+	ctx        *cue.Context
+	root       cue.Value
+	defs       map[string]cue.Value
 	lists      map[string]listSpec
 	fields     map[string]map[string]cue.Value
 	predicates map[string]predicate

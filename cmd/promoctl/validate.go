@@ -10,28 +10,32 @@ import (
 )
 
 func (a *app) validateCommand() *cobra.Command {
-	var format, now string
+	var (
+		format, now string
+		base        baseFlags
+	)
 	cmd := &cobra.Command{
-		Use:   "validate",
-		Short: "Check every file against the schemas and the cross-file rules",
+		Use:   "validate [--base REV | --base-dir DIR]",
+		Short: "Check every file against the schemas and the cross-file rules, and the is_applied lock against a base",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if _, err := parseTimeFlag("now", now); err != nil {
 				return err
 			}
 			switch format {
-			case "text", "json", "github":
+			case "text", "json", "github", "sarif":
 			default:
-				return usageError("--format must be text, json or github, not %q", format)
+				return usageError("--format must be text, json or github, or sarif for code scanning, not %q", format)
 			}
-			res, err := a.load(compiler.Options{})
+			res, err := a.loadWithBase(&base, compiler.Options{})
 			if err != nil {
 				return err
 			}
 			return a.report(res, format)
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or github")
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json, github or sarif")
+	base.add(cmd)
 	cmd.Flags().StringVar(&now, "now", "", "evaluate time-dependent checks at this RFC 3339 instant (default now)")
 	return cmd
 }
@@ -46,6 +50,8 @@ func (a *app) report(res *compiler.Result, format string) error {
 		err = rep.WriteJSON(a.stdout)
 	case "github":
 		err = rep.WriteGitHub(a.stdout)
+	case "sarif":
+		err = rep.WriteSARIF(a.stdout, compiler.SARIFOptions{URIPrefix: compiler.WorktreePrefix(a.repo)})
 	default:
 		err = rep.WriteText(a.stderr)
 	}

@@ -1,0 +1,407 @@
+package compiler
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// BaseRevision is the config repo as it was at a git revision.
+type BaseRevision struct {
+	FS     fs.FS  // the revision's tree, rooted at the config repo
+	Rev    string // as given (origin/main, HEAD~1, a tag, a sha)
+	Commit string // the commit it resolved to
+}
+
+// BaseNotFoundError says that a base revision is not in the clone, which
+// in CI usually means a shallow checkout.
+type BaseNotFoundError struct {
+	Rev string
+	Err error
+}
+
+func (e *BaseNotFoundError) Error() string {
+	remote, branch := "origin", e.Rev
+	if r, b, ok := strings.Cut(e.Rev, "/"); ok && !strings.ContainsAny(e.Rev, "~^@:") {
+		remote, branch = r, b
+	}
+	fetch := fmt.Sprintf("git fetch --unshallow %s %s", remote, branch)
+	if strings.ContainsAny(e.Rev, "~^") || !strings.Contains(e.Rev, "/") {
+		fetch = "git fetch --unshallow"
+	}
+	return fmt.Sprintf("base revision %q is not in this clone (%v): the clone is probably shallow or lacks the branch; "+
+		"fetch it with %q (or \"git fetch %s %s:refs/remotes/%s/%s\"), "+
+		"and in GitHub Actions check out with actions/checkout and fetch-depth: 0",
+		e.Rev, e.Err, fetch, remote, branch, remote, branch)
+}
+
+func (e *BaseNotFoundError) Unwrap() error { return e.Err }
+
+// OpenRevision reads the config repo at dir as it was at rev. dir may be
+// anywhere inside a git worktree (the config repo may be a sub-directory
+// of a larger repository) or a bare repository; no git binary is needed.
+// A config directory that did not exist at rev reads as an empty tree:
+// everything in the head is then new.
+func OpenRevision(dir, rev string) (*BaseRevision, error) {
+	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
+	if errors.Is(err, git.ErrRepositoryNotExists) {
+		// Detection looks for a .git directory; a bare repository is one.
+		repo, err = git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{EnableDotGitCommonDir: true})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open git repository at %s: %w (use --base-dir to compare against a directory)", dir, err)
+	}
+	sub, err := subPath(repo, dir)
+	if err != nil {
+		return nil, err
+	}
+	hash, err := repo.ResolveRevision(plumbing.Revision(rev))
+	if err != nil {
+		return nil, &BaseNotFoundError{Rev: rev, Err: err}
+	}
+	commit, err := repo.CommitObject(*hash)
+	if err != nil {
+		return nil, &BaseNotFoundError{Rev: rev, Err: err}
+	}
+	tree, err := commit.Tree()
+	if err != nil {
+		return nil, &BaseNotFoundError{Rev: rev, Err: fmt.Errorf("read tree of %s: %w", hash, err)}
+	}
+	g := &gitFS{root: tree, modTime: commit.Committer.When}
+	if sub != "" {
+		subtree, err := g.tree(sub)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			g.root = &object.Tree{}
+		case err != nil:
+			return nil, fmt.Errorf("read %s at %s: %w", sub, rev, err)
+		default:
+			g.root = subtree
+		}
+	}
+	return &BaseRevision{FS: g, Rev: rev, Commit: hash.String()}, nil
+}
+
+// subPath is dir relative to the repository's worktree root, "" for the
+// root itself and for a bare repository.
+func subPath(repo *git.Repository, dir string) (string, error) {
+	wt, err := repo.Worktree()
+	if errors.Is(err, git.ErrIsBareRepository) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("open worktree of %s: %w", dir, err)
+	}
+	root, err := realPath(wt.Filesystem.Root())
+	if err != nil {
+		return "", err
+	}
+	abs, err := realPath(dir)
+	if err != nil {
+		return "", err
+	}
+	rel, err := filepath.Rel(root, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", fmt.Errorf("%s is not inside the git worktree %s", dir, root)
+	}
+	if rel == "." {
+		return "", nil
+	}
+	return filepath.ToSlash(rel), nil
+}
+
+func realPath(p string) (string, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", fmt.Errorf("resolve %s: %w", p, err)
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		return real, nil
+	}
+	return abs, nil
+}
+
+// gitFS serves a git tree as an fs.FS. Symlinks inside the tree are
+// followed like on disk; links that leave the tree do not exist.
+type gitFS struct {
+	root    *object.Tree
+	modTime time.Time
+}
+
+var (
+	_ fs.ReadDirFS  = (*gitFS)(nil)
+	_ fs.ReadFileFS = (*gitFS)(nil)
+	_ fs.StatFS     = (*gitFS)(nil)
+)
+
+// maxLinkHops bounds symlink resolution, as the kernel's ELOOP does.
+const maxLinkHops = 40
+
+// resolve follows symlinks in name (in its last element too when follow
+// is set) and returns the entry it names; nil for the root.
+func (g *gitFS) resolve(name string, follow bool) (string, *object.TreeEntry, error) {
+	if name == "." {
+		return ".", nil, nil
+	}
+	parts := strings.Split(name, "/")
+	hops := 0
+restart:
+	cur, curPath := g.root, ""
+	for i := 0; i < len(parts); i++ {
+		entry, err := cur.FindEntry(parts[i])
+		if err != nil {
+			return "", nil, fs.ErrNotExist
+		}
+		last := i == len(parts)-1
+		if entry.Mode == filemode.Symlink && (!last || follow) {
+			if hops++; hops > maxLinkHops {
+				return "", nil, fmt.Errorf("too many levels of symbolic links")
+			}
+			target, err := g.blob(cur, entry)
+			if err != nil {
+				return "", nil, err
+			}
+			next := path.Join(curPath, string(target))
+			if path.IsAbs(string(target)) || next == ".." || strings.HasPrefix(next, "../") {
+				return "", nil, fs.ErrNotExist
+			}
+			rest := parts[i+1:]
+			parts = nil
+			if next != "." {
+				parts = strings.Split(next, "/")
+			}
+			parts = append(parts, rest...)
+			if len(parts) == 0 {
+				return ".", nil, nil
+			}
+			goto restart
+		}
+		curPath = path.Join(curPath, parts[i])
+		if last {
+			return curPath, entry, nil
+		}
+		if entry.Mode != filemode.Dir {
+			return "", nil, fs.ErrNotExist
+		}
+		if cur, err = cur.Tree(parts[i]); err != nil {
+			return "", nil, fmt.Errorf("read tree %s: %w", curPath, err)
+		}
+	}
+	return curPath, nil, nil
+}
+
+func (g *gitFS) blob(t *object.Tree, e *object.TreeEntry) ([]byte, error) {
+	f, err := t.TreeEntryFile(e)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", e.Name, err)
+	}
+	r, err := f.Reader()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", e.Name, err)
+	}
+	defer r.Close()
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", e.Name, err)
+	}
+	return data, nil
+}
+
+// tree returns the directory tree at a resolved or unresolved name.
+func (g *gitFS) tree(name string) (*object.Tree, error) {
+	p, entry, err := g.resolve(name, true)
+	if err != nil {
+		return nil, err
+	}
+	if entry == nil {
+		return g.root, nil
+	}
+	if entry.Mode != filemode.Dir {
+		return nil, fmt.Errorf("%s is not a directory", name)
+	}
+	return g.root.Tree(p)
+}
+
+func (g *gitFS) Open(name string) (fs.File, error) {
+	info, err := g.Stat(name)
+	if err != nil {
+		return nil, err
+	}
+	if info.IsDir() {
+		entries, err := g.ReadDir(name)
+		if err != nil {
+			return nil, err
+		}
+		return &gitDir{info: info, entries: entries}, nil
+	}
+	data, err := g.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	return &gitFile{info: info, r: bytes.NewReader(data)}, nil
+}
+
+func (g *gitFS) ReadFile(name string) ([]byte, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrInvalid}
+	}
+	p, entry, err := g.resolve(name, true)
+	if err != nil {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
+	}
+	if entry == nil || !entry.Mode.IsFile() || entry.Mode == filemode.Symlink {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("not a regular file")}
+	}
+	dir := g.root
+	if d := path.Dir(p); d != "." {
+		if dir, err = g.root.Tree(d); err != nil {
+			return nil, &fs.PathError{Op: "read", Path: name, Err: err}
+		}
+	}
+	data, err := g.blob(dir, entry)
+	if err != nil {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
+	}
+	return data, nil
+}
+
+func (g *gitFS) Stat(name string) (fs.FileInfo, error) {
+	return g.stat(name, true)
+}
+
+func (g *gitFS) stat(name string, follow bool) (fs.FileInfo, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrInvalid}
+	}
+	p, entry, err := g.resolve(name, follow)
+	if err != nil {
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
+	}
+	if entry == nil {
+		return gitInfo{name: ".", mode: fs.ModeDir | 0o555, modTime: g.modTime}, nil
+	}
+	info := gitInfo{name: path.Base(name), modTime: g.modTime}
+	switch entry.Mode {
+	case filemode.Dir:
+		info.mode = fs.ModeDir | 0o555
+	case filemode.Symlink:
+		info.mode = fs.ModeSymlink | 0o777
+	case filemode.Submodule:
+		info.mode = fs.ModeIrregular
+	default:
+		info.mode = 0o444
+		dir := g.root
+		if d := path.Dir(p); d != "." {
+			if dir, err = g.root.Tree(d); err != nil {
+				return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
+			}
+		}
+		if f, err := dir.TreeEntryFile(entry); err == nil {
+			info.size = f.Size
+		}
+	}
+	return info, nil
+}
+
+func (g *gitFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: fs.ErrInvalid}
+	}
+	t, err := g.tree(name)
+	if err != nil {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: err}
+	}
+	out := make([]fs.DirEntry, 0, len(t.Entries))
+	for _, e := range t.Entries {
+		child := e.Name
+		if name != "." {
+			child = name + "/" + e.Name
+		}
+		info, err := g.stat(child, false)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, fs.FileInfoToDirEntry(info))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
+	return out, nil
+}
+
+type gitInfo struct {
+	name    string
+	size    int64
+	mode    fs.FileMode
+	modTime time.Time
+}
+
+func (i gitInfo) Name() string       { return i.name }
+func (i gitInfo) Size() int64        { return i.size }
+func (i gitInfo) Mode() fs.FileMode  { return i.mode }
+func (i gitInfo) ModTime() time.Time { return i.modTime }
+func (i gitInfo) IsDir() bool        { return i.mode.IsDir() }
+func (i gitInfo) Sys() any           { return nil }
+
+type gitFile struct {
+	info fs.FileInfo
+	r    *bytes.Reader
+}
+
+func (f *gitFile) Stat() (fs.FileInfo, error) { return f.info, nil }
+func (f *gitFile) Read(p []byte) (int, error) { return f.r.Read(p) }
+func (f *gitFile) Close() error               { return nil }
+
+type gitDir struct {
+	info    fs.FileInfo
+	entries []fs.DirEntry
+	offset  int
+}
+
+func (d *gitDir) Stat() (fs.FileInfo, error) { return d.info, nil }
+func (d *gitDir) Read([]byte) (int, error) {
+	return 0, &fs.PathError{Op: "read", Path: d.info.Name(), Err: errors.New("is a directory")}
+}
+func (d *gitDir) Close() error { return nil }
+
+func (d *gitDir) ReadDir(n int) ([]fs.DirEntry, error) {
+	rest := d.entries[d.offset:]
+	if n <= 0 {
+		d.offset = len(d.entries)
+		return rest, nil
+	}
+	if len(rest) == 0 {
+		return nil, io.EOF
+	}
+	if n > len(rest) {
+		n = len(rest)
+	}
+	d.offset += n
+	return rest[:n], nil
+}
+
+// WorktreePrefix is dir's path inside its git worktree with a trailing
+// slash ("config/"): what turns a file relative to the config repo into one
+// relative to the git repository, as code-scanning tools expect. It is ""
+// at the worktree root and outside git.
+func WorktreePrefix(dir string) string {
+	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
+	if err != nil {
+		return ""
+	}
+	sub, err := subPath(repo, dir)
+	if err != nil || sub == "" {
+		return ""
+	}
+	return sub + "/"
+}

@@ -1,0 +1,175 @@
+package compiler_test
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"testing/fstest"
+
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/promoctl/promoctl/compiler"
+)
+
+// twoCommits makes a repo whose config lives in config/: the first commit
+// has v1 of a file, the second v2, plus a file outside config/.
+func twoCommits(t *testing.T) (*gitRepo, string, string) {
+	g := newGitRepo(t)
+	g.write("config", map[string]string{"a.yaml": "v1\n", "sub/b.yaml": "b\n"})
+	first := g.commit("first")
+	g.write("config", map[string]string{"a.yaml": "v2\n"})
+	g.write("", map[string]string{"README.md": "outside\n"})
+	second := g.commit("second")
+	return g, first, second
+}
+
+func readA(t *testing.T, fsys fs.FS) string {
+	t.Helper()
+	data, err := fs.ReadFile(fsys, "a.yaml")
+	require.NoError(t, err)
+	return string(data)
+}
+
+func TestOpenRevisionResolves(t *testing.T) {
+	g, first, second := twoCommits(t)
+	g.ref("refs/remotes/origin/main", first)
+	g.ref("refs/tags/v1", first)
+	tagHash, err := g.repo.CreateTag("v1-annotated", plumbing.NewHash(first), &git.CreateTagOptions{
+		Message: "annotated", Tagger: &object.Signature{Name: "T", Email: "t@example.com", When: g.when},
+	})
+	require.NoError(t, err)
+	require.NotEqual(t, first, tagHash.Hash().String())
+	g.ref("refs/heads/feature", second)
+
+	config := filepath.Join(g.dir, "config")
+	tests := []struct {
+		rev, want, commit string
+	}{
+		{"HEAD", "v2\n", second},
+		{"HEAD~1", "v1\n", first},
+		{"origin/main", "v1\n", first},
+		{"v1", "v1\n", first},
+		{"v1-annotated", "v1\n", first},
+		{"feature", "v2\n", second},
+		{first, "v1\n", first},
+		{first[:8], "v1\n", first},
+	}
+	for _, tt := range tests {
+		t.Run(tt.rev, func(t *testing.T) {
+			base, err := compiler.OpenRevision(config, tt.rev)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, readA(t, base.FS))
+			assert.Equal(t, tt.commit, base.Commit)
+			assert.Equal(t, tt.rev, base.Rev)
+		})
+	}
+}
+
+func TestOpenRevisionServesTheSubdirectory(t *testing.T) {
+	g, _, _ := twoCommits(t)
+	base, err := compiler.OpenRevision(filepath.Join(g.dir, "config"), "HEAD")
+	require.NoError(t, err)
+	require.NoError(t, fstest.TestFS(base.FS, "a.yaml", "sub/b.yaml"))
+	_, err = fs.Stat(base.FS, "README.md")
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+
+	root, err := compiler.OpenRevision(g.dir, "HEAD")
+	require.NoError(t, err)
+	require.NoError(t, fstest.TestFS(root.FS, "README.md", "config/a.yaml", "config/sub/b.yaml"))
+}
+
+func TestOpenRevisionMissingConfigDirIsEmpty(t *testing.T) {
+	g := newGitRepo(t)
+	g.write("", map[string]string{"README.md": "x\n"})
+	g.commit("before config existed")
+	g.write("config", map[string]string{"a.yaml": "v1\n"})
+	g.commit("add config")
+	base, err := compiler.OpenRevision(filepath.Join(g.dir, "config"), "HEAD~1")
+	require.NoError(t, err)
+	files, err := compiler.ConfigFiles(base.FS)
+	require.NoError(t, err)
+	assert.Empty(t, files)
+}
+
+func TestOpenRevisionFollowsSymlinks(t *testing.T) {
+	g := newGitRepo(t)
+	g.write("", map[string]string{"data/a.yaml": "v1\n", "data/x/c.yaml": "c\n"})
+	require.NoError(t, os.Symlink("data", filepath.Join(g.dir, "current")))
+	require.NoError(t, os.Symlink("../outside", filepath.Join(g.dir, "escape")))
+	require.NoError(t, os.Symlink("x/c.yaml", filepath.Join(g.dir, "data", "link.yaml")))
+	g.commit("links")
+	base, err := compiler.OpenRevision(g.dir, "HEAD")
+	require.NoError(t, err)
+
+	assert.Equal(t, "v1\n", readA(t, mustSub(t, base.FS, "current")))
+	data, err := fs.ReadFile(base.FS, "current/link.yaml")
+	require.NoError(t, err)
+	assert.Equal(t, "c\n", string(data))
+	_, err = fs.Stat(base.FS, "escape")
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+
+	files, err := compiler.ConfigFiles(base.FS)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"current/a.yaml", "current/link.yaml", "current/x/c.yaml", "data/a.yaml", "data/link.yaml", "data/x/c.yaml"}, files)
+}
+
+func mustSub(t *testing.T, fsys fs.FS, dir string) fs.FS {
+	t.Helper()
+	sub, err := fs.Sub(fsys, dir)
+	require.NoError(t, err)
+	return sub
+}
+
+func TestOpenRevisionNotFound(t *testing.T) {
+	g, _, _ := twoCommits(t)
+	for _, rev := range []string{"origin/main", "HEAD~5", "0123456789abcdef0123456789abcdef01234567", "no-such-branch"} {
+		t.Run(rev, func(t *testing.T) {
+			_, err := compiler.OpenRevision(g.dir, rev)
+			var nf *compiler.BaseNotFoundError
+			require.True(t, errors.As(err, &nf), "got %v", err)
+			assert.Equal(t, rev, nf.Rev)
+			assert.Contains(t, err.Error(), "git fetch")
+			assert.Contains(t, err.Error(), "fetch-depth: 0")
+		})
+	}
+	_, err := compiler.OpenRevision(g.dir, "origin/main")
+	assert.Contains(t, err.Error(), `"git fetch --unshallow origin main"`)
+	assert.Contains(t, err.Error(), `git fetch origin main:refs/remotes/origin/main`)
+}
+
+func TestOpenRevisionNotARepository(t *testing.T) {
+	_, err := compiler.OpenRevision(t.TempDir(), "HEAD")
+	require.Error(t, err)
+	var nf *compiler.BaseNotFoundError
+	assert.False(t, errors.As(err, &nf))
+	assert.Contains(t, err.Error(), "--base-dir")
+}
+
+func TestOpenRevisionBareAndLinkedWorktree(t *testing.T) {
+	g, first, _ := twoCommits(t)
+
+	bareDir := filepath.Join(t.TempDir(), "bare.git")
+	_, err := git.PlainClone(bareDir, true, &git.CloneOptions{URL: g.dir})
+	require.NoError(t, err)
+	bare, err := compiler.OpenRevision(bareDir, "HEAD~1")
+	require.NoError(t, err)
+	assert.Equal(t, "v1\n", readA(t, mustSub(t, bare.FS, "config")))
+
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("no git binary to make a linked worktree")
+	}
+	linked := filepath.Join(t.TempDir(), "linked")
+	out, err := exec.Command("git", "-C", g.dir, "worktree", "add", "--detach", linked, first).CombinedOutput()
+	require.NoError(t, err, string(out))
+	wt, err := compiler.OpenRevision(filepath.Join(linked, "config"), "HEAD")
+	require.NoError(t, err)
+	assert.Equal(t, "v1\n", readA(t, wt.FS))
+	assert.Equal(t, first, wt.Commit)
+}

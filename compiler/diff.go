@@ -1,0 +1,557 @@
+package compiler
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/promoctl/promoctl/promotions"
+	"github.com/promoctl/promoctl/schema"
+)
+
+// PlanSampleSize is how many ids a plan names for each group of changes.
+const PlanSampleSize = 5
+
+// Plan is what a change does to the config repo, for people reviewing a
+// pull request.
+type Plan struct {
+	Base string `json:"base"`
+	Head string `json:"head"`
+	// Valid is false when the head fails validation; Violations holds the
+	// lock errors, Errors counts every error of the head.
+	Valid      bool             `json:"valid"`
+	Errors     int              `json:"errors"`
+	Violations []JSONDiagnostic `json:"violations"`
+	// Incomplete is set when a tree could not be fully loaded, so that
+	// customers, plans and features could not be compared.
+	Incomplete bool              `json:"incomplete"`
+	Promotions []PromotionChange `json:"promotions"`
+	Customers  ObjectChanges     `json:"customers"`
+	Plans      ObjectChanges     `json:"plans"`
+	Features   ObjectChanges     `json:"features"`
+}
+
+// Empty reports whether the change touches nothing that a plan shows.
+func (p *Plan) Empty() bool {
+	return len(p.Promotions) == 0 && p.Customers.Empty() && p.Plans.Empty() && p.Features.Empty()
+}
+
+// Change kinds of a promotion.
+const (
+	ChangeAdded   = "added"
+	ChangeChanged = "changed"
+	ChangeDeleted = "deleted"
+)
+
+// PromotionChange is one promotion the change adds, changes or deletes.
+type PromotionChange struct {
+	ID     string `json:"id"`
+	File   string `json:"file"`
+	Change string `json:"change"`
+	// MovedFrom is the base file when the promotion moved.
+	MovedFrom string `json:"moved_from,omitempty"`
+	// Status is "deactivated" or "reactivated" when the status flipped.
+	Status  string        `json:"status,omitempty"`
+	Applied bool          `json:"applied"`
+	Fields  []FieldChange `json:"fields"`
+	Grants  GrantChanges  `json:"grants"`
+}
+
+// FieldChange is one field's old and new value as written in the files;
+// "absent" when the field is not set on that side.
+type FieldChange struct {
+	Field string `json:"field"`
+	Old   string `json:"old"`
+	New   string `json:"new"`
+}
+
+// GrantChanges counts how customer entries changed.
+type GrantChanges struct {
+	Added     IDSample `json:"added"`
+	Revoked   IDSample `json:"revoked"`
+	Regranted IDSample `json:"regranted"`
+	Modified  IDSample `json:"modified"`
+	Removed   IDSample `json:"removed"`
+	// All describes a change of grants.all: granted, revoked, re-granted
+	// or removed.
+	All string `json:"all,omitempty"`
+}
+
+// Empty reports whether no grant changed.
+func (g GrantChanges) Empty() bool {
+	return g.Added.Count+g.Revoked.Count+g.Regranted.Count+g.Modified.Count+g.Removed.Count == 0 && g.All == ""
+}
+
+// IDSample is a count and the first few ids.
+type IDSample struct {
+	Count int      `json:"count"`
+	IDs   []string `json:"ids"`
+}
+
+func (s *IDSample) add(id string) {
+	s.Count++
+	if len(s.IDs) < PlanSampleSize {
+		s.IDs = append(s.IDs, id)
+	}
+}
+
+// MarshalJSON writes an empty list rather than null when no id changed.
+func (s IDSample) MarshalJSON() ([]byte, error) {
+	ids := s.IDs
+	if ids == nil {
+		ids = []string{}
+	}
+	return json.Marshal(struct {
+		Count int      `json:"count"`
+		IDs   []string `json:"ids"`
+	}{s.Count, ids})
+}
+
+func (s IDSample) String() string {
+	out := fmt.Sprintf("%d", s.Count)
+	if s.Count > 0 {
+		out += " (" + strings.Join(s.IDs, ", ")
+		if s.Count > len(s.IDs) {
+			out += ", …"
+		}
+		out += ")"
+	}
+	return out
+}
+
+// ObjectChanges lists ids added, removed and changed.
+type ObjectChanges struct {
+	Added   IDSample `json:"added"`
+	Removed IDSample `json:"removed"`
+	Changed IDSample `json:"changed"`
+}
+
+// Empty reports whether nothing changed.
+func (o ObjectChanges) Empty() bool { return o.Added.Count+o.Removed.Count+o.Changed.Count == 0 }
+
+// Diff loads head against base (like LoadWithBase) and describes what the
+// change does. The labels name the two sides in the output.
+func Diff(head, base fs.FS, opts Options, baseLabel, headLabel string) (*Plan, error) {
+	if opts.Limits == (promotions.Limits{}) {
+		opts.Limits = promotions.DefaultLimits
+	}
+	c, err := compare(head, base, opts, true)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Base: baseLabel, Head: headLabel, Valid: c.head.OK(), Violations: []JSONDiagnostic{}, Promotions: []PromotionChange{}}
+	p.Errors = len(c.head.Diagnostics.Errors())
+	for _, d := range c.lock {
+		p.Violations = append(p.Violations, toJSON(d))
+	}
+	sort.SliceStable(p.Violations, func(i, j int) bool {
+		a, b := p.Violations[i], p.Violations[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		return a.Line < b.Line
+	})
+
+	ids := map[string]bool{}
+	for id := range c.baseIdx {
+		ids[id] = true
+	}
+	for id := range c.headIdx {
+		ids[id] = true
+	}
+	for _, id := range promotions.SortedKeys(ids) {
+		if ch, ok := c.promotionChange(id, opts.Limits); ok {
+			p.Promotions = append(p.Promotions, ch)
+		}
+	}
+
+	if c.base.Model == nil || c.head.Model == nil {
+		p.Incomplete = true
+		return p, nil
+	}
+	bm, hm := c.base.Model, c.head.Model
+	p.Customers = objectChanges(bm.Customers, hm.Customers, func(a, b *promotions.Customer) bool {
+		return a.Name == b.Name && a.Email == b.Email && a.Plan == b.Plan && reflect.DeepEqual(a.Attributes, b.Attributes)
+	})
+	p.Plans = objectChanges(bm.Plans, hm.Plans, func(a, b *promotions.Plan) bool {
+		return a.Name == b.Name && reflect.DeepEqual(a.Entitlements, b.Entitlements)
+	})
+	p.Features = objectChanges(bm.Features, hm.Features, func(a, b *promotions.Feature) bool {
+		return a.Name == b.Name && a.Type == b.Type && a.Unit == b.Unit
+	})
+	return p, nil
+}
+
+func objectChanges[T any](base, head map[string]T, same func(a, b T) bool) ObjectChanges {
+	var o ObjectChanges
+	for _, k := range promotions.SortedKeys(head) {
+		old, ok := base[k]
+		switch {
+		case !ok:
+			o.Added.add(k)
+		case !same(old, head[k]):
+			o.Changed.add(k)
+		}
+	}
+	for _, k := range promotions.SortedKeys(base) {
+		if _, ok := head[k]; !ok {
+			o.Removed.add(k)
+		}
+	}
+	return o
+}
+
+func (c *comparison) promotionChange(id string, lim promotions.Limits) (PromotionChange, bool) {
+	b, inBase := c.baseIdx[id]
+	h, inHead := c.headIdx[id]
+	switch {
+	case !inBase:
+		ch := PromotionChange{ID: id, File: h.File, Change: ChangeAdded, Applied: h.Applied, Fields: []FieldChange{}}
+		if doc := readDoc(c.headFS, h.File, lim); doc != nil {
+			ch.Grants = grantChanges(&promotions.Document{Value: map[string]any{}}, doc)
+		}
+		return ch, true
+	case !inHead:
+		return PromotionChange{ID: id, File: b.File, Change: ChangeDeleted, Applied: b.Applied, Fields: []FieldChange{}}, true
+	}
+	pair, changed := c.pairs[id]
+	if !changed && b.File == h.File {
+		return PromotionChange{}, false
+	}
+	ch := PromotionChange{ID: id, File: h.File, Change: ChangeChanged, Applied: h.Applied, Fields: []FieldChange{}}
+	if b.File != h.File {
+		ch.MovedFrom = b.File
+	}
+	if !changed {
+		return ch, true // moved, content unchanged
+	}
+	ch.Fields = fieldChanges(pair.old.Value, pair.new.Value)
+	oldStatus, newStatus := statusOf(pair.old.Value), statusOf(pair.new.Value)
+	switch {
+	case oldStatus != "deactivated" && newStatus == "deactivated":
+		ch.Status = "deactivated"
+	case oldStatus == "deactivated" && newStatus != "deactivated":
+		ch.Status = "reactivated"
+	}
+	ch.Grants = grantChanges(pair.old, pair.new)
+	return ch, true
+}
+
+func readDoc(fsys fs.FS, file string, lim promotions.Limits) *promotions.Document {
+	src, err := fs.ReadFile(fsys, file)
+	if err != nil {
+		return nil
+	}
+	doc, _ := promotions.ParseDocument(file, src, lim)
+	return doc
+}
+
+func statusOf(v map[string]any) string {
+	if s, ok := v["status"].(string); ok {
+		return s
+	}
+	return "active"
+}
+
+// fieldChanges compares every field but kind and grants, leaf by leaf in
+// the lock's canonical form, so a diff shows a change exactly when the
+// meaning changed. A field added or removed as a whole is one change.
+func fieldChanges(old, cur map[string]any) []FieldChange {
+	old, cur = withDefaults(old), withDefaults(cur)
+	fields := map[string]bool{}
+	for k := range old {
+		fields[k] = true
+	}
+	for k := range cur {
+		fields[k] = true
+	}
+	delete(fields, "kind")
+	delete(fields, "grants")
+	out := []FieldChange{}
+	for _, f := range promotions.SortedKeys(fields) {
+		oldLeaves, newLeaves := schema.Flatten(old, []string{f}), schema.Flatten(cur, []string{f})
+		if len(oldLeaves) == 0 || len(newLeaves) == 0 {
+			if len(oldLeaves)+len(newLeaves) > 0 {
+				out = append(out, FieldChange{Field: f, Old: renderField(old, f, oldLeaves), New: renderField(cur, f, newLeaves)})
+			}
+			continue
+		}
+		oldBy, newBy := leavesByKey(oldLeaves), leavesByKey(newLeaves)
+		keys := map[string]bool{}
+		for k := range oldBy {
+			keys[k] = true
+		}
+		for k := range newBy {
+			keys[k] = true
+		}
+		for _, k := range promotions.SortedKeys(keys) {
+			o, inOld := oldBy[k]
+			n, inNew := newBy[k]
+			if inOld && inNew && reflect.DeepEqual(o.Value, n.Value) {
+				continue
+			}
+			fc := FieldChange{Field: k, Old: "absent", New: "absent"}
+			if inOld {
+				fc.Old = schema.RenderValue(o.Raw)
+			}
+			if inNew {
+				fc.New = schema.RenderValue(n.Raw)
+			}
+			out = append(out, fc)
+		}
+	}
+	return out
+}
+
+// withDefaults fills in the schema's defaults, so that a status written
+// out as active is no change from one left out.
+func withDefaults(v map[string]any) map[string]any {
+	if _, ok := v["status"]; ok {
+		return v
+	}
+	out := make(map[string]any, len(v)+1)
+	for k, e := range v {
+		out[k] = e
+	}
+	out["status"] = "active"
+	return out
+}
+
+func renderField(v map[string]any, field string, leaves []schema.Leaf) string {
+	if len(leaves) == 0 {
+		return "absent"
+	}
+	return schema.RenderValue(v[field])
+}
+
+func leavesByKey(leaves []schema.Leaf) map[string]schema.Leaf {
+	m := make(map[string]schema.Leaf, len(leaves))
+	for _, l := range leaves {
+		m[l.Key] = l
+	}
+	return m
+}
+
+func grantChanges(oldDoc, newDoc *promotions.Document) GrantChanges {
+	old, cur := promotions.DecodePromotion(oldDoc), promotions.DecodePromotion(newDoc)
+	var g GrantChanges
+	before := make(map[string]promotions.CustomerGrant, len(old.Grants.Customers))
+	for _, e := range old.Grants.Customers {
+		if _, dup := before[e.ID]; !dup {
+			before[e.ID] = e
+		}
+	}
+	seen := make(map[string]bool, len(cur.Grants.Customers))
+	for _, e := range cur.Grants.Customers {
+		if seen[e.ID] {
+			continue
+		}
+		seen[e.ID] = true
+		prev, ok := before[e.ID]
+		switch {
+		case !ok:
+			g.Added.add(e.ID)
+		case prev.State == promotions.StateGranted && e.State == promotions.StateRevoked:
+			g.Revoked.add(e.ID)
+		case prev.State == promotions.StateRevoked && e.State == promotions.StateGranted:
+			g.Regranted.add(e.ID)
+		case !prev.GrantedAt.Equal(e.GrantedAt) || !sameTime(prev.RevokedAt, e.RevokedAt):
+			g.Modified.add(e.ID)
+		}
+	}
+	for _, e := range old.Grants.Customers {
+		if !seen[e.ID] {
+			seen[e.ID] = true
+			g.Removed.add(e.ID)
+		}
+	}
+	oa, na := old.Grants.All, cur.Grants.All
+	switch {
+	case oa == nil && na != nil:
+		g.All = "granted"
+		if na.RevokedAt != nil {
+			g.All = "granted and revoked"
+		}
+	case oa != nil && na == nil:
+		g.All = "removed"
+	case oa != nil && oa.RevokedAt == nil && na.RevokedAt != nil:
+		g.All = "revoked"
+	case oa != nil && oa.RevokedAt != nil && na.RevokedAt == nil:
+		g.All = "re-granted"
+	case oa != nil && (!oa.GrantedAt.Equal(na.GrantedAt) || !sameTime(oa.RevokedAt, na.RevokedAt)):
+		g.All = "modified"
+	}
+	return g
+}
+
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
+}
+
+func toJSON(d promotions.Diagnostic) JSONDiagnostic {
+	return JSONDiagnostic{File: d.File, Line: d.Line, Column: d.Column, Code: string(d.Code), Path: d.Path.String(), Message: d.Message}
+}
+
+// WriteJSON prints the plan as indented JSON.
+func (p *Plan) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(p)
+}
+
+// WriteText prints the plan for a terminal.
+func (p *Plan) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "promoctl plan: %s → %s\n", p.Base, p.Head)
+	p.writeBody(&b, textStyle)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteMarkdown prints the plan as a pull request comment.
+func (p *Plan) WriteMarkdown(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "### promoctl plan: `%s` → `%s`\n\n", p.Base, p.Head)
+	p.writeBody(&b, markdownStyle)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+type style struct {
+	markdown bool
+}
+
+var (
+	textStyle     = style{}
+	markdownStyle = style{markdown: true}
+)
+
+func (s style) code(v string) string {
+	if s.markdown {
+		return "`" + strings.ReplaceAll(v, "`", "'") + "`"
+	}
+	return v
+}
+
+func (s style) bold(v string) string {
+	if s.markdown {
+		return "**" + v + "**"
+	}
+	return v
+}
+
+func (s style) heading(b *strings.Builder, title string) {
+	if s.markdown {
+		fmt.Fprintf(b, "\n#### %s\n\n", title)
+		return
+	}
+	fmt.Fprintf(b, "\n%s:\n", title)
+}
+
+func (p *Plan) writeBody(b *strings.Builder, s style) {
+	switch {
+	case len(p.Violations) > 0:
+		fmt.Fprintf(b, "%s\n", s.bold(fmt.Sprintf("%d is_applied lock violation(s): this change must not be merged as it is.", len(p.Violations))))
+	case !p.Valid:
+		fmt.Fprintf(b, "%s\n", s.bold(fmt.Sprintf("The head has %d validation error(s): run promoctl validate.", p.Errors)))
+	default:
+		b.WriteString("The head is valid and keeps the is_applied lock.\n")
+	}
+	if len(p.Violations) > 0 {
+		s.heading(b, "Lock violations")
+		if s.markdown {
+			b.WriteString("| where | code | message |\n|---|---|---|\n")
+		}
+		for _, v := range p.Violations {
+			where := fmt.Sprintf("%s:%d:%d", v.File, v.Line, v.Column)
+			if s.markdown {
+				fmt.Fprintf(b, "| %s | %s | %s |\n", s.code(where), v.Code, escapeCell(v.Message))
+			} else {
+				fmt.Fprintf(b, "  %s: %s: %s\n", where, v.Code, v.Message)
+			}
+		}
+	}
+	if p.Empty() {
+		b.WriteString("\nNo changes to promotions, grants, customers, plans or features.\n")
+	}
+	if len(p.Promotions) > 0 {
+		s.heading(b, "Promotions")
+		for _, ch := range p.Promotions {
+			p.writePromotion(b, s, ch)
+		}
+	}
+	for _, sec := range []struct {
+		title string
+		o     ObjectChanges
+	}{{"Customers", p.Customers}, {"Plans", p.Plans}, {"Features", p.Features}} {
+		if sec.o.Empty() {
+			continue
+		}
+		s.heading(b, sec.title)
+		for _, g := range []struct {
+			label string
+			ids   IDSample
+		}{{"added", sec.o.Added}, {"changed", sec.o.Changed}, {"removed", sec.o.Removed}} {
+			if g.ids.Count > 0 {
+				fmt.Fprintf(b, "%s%s %s\n", bullet(s, 0), g.label, g.ids)
+			}
+		}
+	}
+	if p.Incomplete {
+		b.WriteString("\nCustomers, plans and features were not compared: a tree has files that do not load.\n")
+	}
+}
+
+func bullet(s style, depth int) string {
+	if s.markdown {
+		return strings.Repeat("  ", depth) + "- "
+	}
+	return strings.Repeat("  ", depth+1) + "- "
+}
+
+func (p *Plan) writePromotion(b *strings.Builder, s style, ch PromotionChange) {
+	what := ch.Change
+	if ch.Status != "" {
+		what += ", " + ch.Status
+	}
+	if ch.MovedFrom != "" {
+		what += ", moved from " + s.code(ch.MovedFrom)
+	}
+	applied := ""
+	if ch.Applied {
+		applied = " (applied)"
+	}
+	fmt.Fprintf(b, "%s%s%s %s: %s\n", bullet(s, 0), s.bold(ch.ID), applied, s.code(ch.File), what)
+	for _, f := range ch.Fields {
+		fmt.Fprintf(b, "%s%s: %s → %s\n", bullet(s, 1), s.code(f.Field), s.code(f.Old), s.code(f.New))
+	}
+	g := ch.Grants
+	if g.Empty() {
+		return
+	}
+	var parts []string
+	for _, part := range []struct {
+		label string
+		ids   IDSample
+	}{{"added", g.Added}, {"revoked", g.Revoked}, {"re-granted", g.Regranted}, {"modified", g.Modified}, {"removed", g.Removed}} {
+		if part.ids.Count > 0 {
+			parts = append(parts, part.label+" "+part.ids.String())
+		}
+	}
+	if g.All != "" {
+		parts = append(parts, "grants.all "+g.All)
+	}
+	fmt.Fprintf(b, "%sgrants: %s\n", bullet(s, 1), strings.Join(parts, "; "))
+}
+
+func escapeCell(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+}

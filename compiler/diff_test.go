@@ -1,0 +1,153 @@
+package compiler_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/promoctl/promoctl/compiler"
+)
+
+// planCase changes every kind of thing a plan reports.
+var planCase = lockCase{head: func(t *testing.T, files map[string]string) {
+	files[boostFile] = editFile(t, files[boostFile],
+		"name: Boost", "name: Spring boost",
+		"  allowance: 5000", "  allowance: 8000",
+		"    - id: cus_1\n      state: granted", "    - id: cus_1\n      state: revoked\n      revoked_at: 2026-04-01T00:00:00Z",
+		"    - id: cus_2\n      state: revoked", "    - id: cus_2\n      state: granted",
+		"      revoked_at: 2026-03-10T00:00:00Z", "",
+	) + "    - id: cus_3\n      state: granted\n      granted_at: 2026-04-02T00:00:00Z\n"
+	files["promotions/draft.yaml"] = editFile(t, files["promotions/draft.yaml"],
+		"name: Draft SSO trial", "name: Draft SSO trial\ndescription: Two weeks of SSO\nstatus: deactivated\ndeactivated_at: 2026-04-15T00:00:00Z",
+		"  unit: weeks", "  unit: days")
+	files["promotions/welcome.yaml"] = "kind: PromotionalEntitlement\nid: welcome\nname: Welcome\nfeature: sso\nfeature_type: boolean\n" +
+		"is_applied: true\ngrants:\n  all:\n    granted_at: 2026-04-01T00:00:00Z\n  customers:\n    - id: cus_4\n      state: granted\n      granted_at: 2026-04-01T00:00:00Z\n"
+	files["customers/customers.yaml"] = editFile(t, files["customers/customers.yaml"],
+		"    name: Linus", "    name: Linus T.") + "  - id: cus_5\n    plan: growth\n"
+	files["plans/growth.yaml"] = editFile(t, files["plans/growth.yaml"], "    allowance: 10000", "    allowance: 20000")
+}}
+
+func TestDiffRenderers(t *testing.T) {
+	dir := commitCase(t, planCase)
+	base, err := compiler.OpenRevision(dir, "HEAD~1")
+	require.NoError(t, err)
+	plan, err := compiler.Diff(os.DirFS(dir), base.FS, compiler.Options{}, "HEAD~1", "working tree")
+	require.NoError(t, err)
+
+	var text, md, js bytes.Buffer
+	require.NoError(t, plan.WriteText(&text))
+	require.NoError(t, plan.WriteMarkdown(&md))
+	require.NoError(t, plan.WriteJSON(&js))
+	assertGolden(t, "diff/plan.txt", text.String())
+	assertGolden(t, "diff/plan.md", md.String())
+	assertGolden(t, "diff/plan.json", js.String())
+
+	// The JSON form carries the whole plan: decoding and encoding again
+	// gives the same bytes.
+	var decoded compiler.Plan
+	require.NoError(t, json.Unmarshal(js.Bytes(), &decoded))
+	var again bytes.Buffer
+	require.NoError(t, decoded.WriteJSON(&again))
+	assert.Equal(t, js.String(), again.String())
+}
+
+func TestDiffFacts(t *testing.T) {
+	dir := commitCase(t, planCase)
+	base, err := compiler.OpenRevision(dir, "HEAD~1")
+	require.NoError(t, err)
+	plan, err := compiler.Diff(os.DirFS(dir), base.FS, compiler.Options{}, "b", "h")
+	require.NoError(t, err)
+
+	assert.False(t, plan.Valid)
+	require.Len(t, plan.Violations, 1)
+	assert.Equal(t, "LOCKED_FIELD", plan.Violations[0].Code)
+
+	byID := map[string]compiler.PromotionChange{}
+	for _, ch := range plan.Promotions {
+		byID[ch.ID] = ch
+	}
+	require.Len(t, byID, 3)
+	boost := byID["boost"]
+	assert.Equal(t, compiler.ChangeChanged, boost.Change)
+	assert.Equal(t, []compiler.FieldChange{
+		{Field: "metered.allowance", Old: "5000", New: "8000"},
+		{Field: "name", Old: "Boost", New: "Spring boost"},
+	}, boost.Fields)
+	assert.Equal(t, compiler.IDSample{Count: 1, IDs: []string{"cus_3"}}, boost.Grants.Added)
+	assert.Equal(t, compiler.IDSample{Count: 1, IDs: []string{"cus_1"}}, boost.Grants.Revoked)
+	assert.Equal(t, compiler.IDSample{Count: 1, IDs: []string{"cus_2"}}, boost.Grants.Regranted)
+
+	draft := byID["draft"]
+	assert.Equal(t, "deactivated", draft.Status)
+	assert.Equal(t, compiler.ChangeAdded, byID["welcome"].Change)
+	assert.Equal(t, "granted", byID["welcome"].Grants.All)
+
+	assert.Equal(t, compiler.IDSample{Count: 1, IDs: []string{"cus_5"}}, plan.Customers.Added)
+	assert.Equal(t, compiler.IDSample{Count: 1, IDs: []string{"cus_3"}}, plan.Customers.Changed)
+	assert.Equal(t, compiler.IDSample{Count: 1, IDs: []string{"growth"}}, plan.Plans.Changed)
+	assert.True(t, plan.Features.Empty())
+}
+
+func TestDiffStatusAndMoves(t *testing.T) {
+	tests := []struct {
+		name string
+		tc   lockCase
+		want compiler.PromotionChange
+	}{
+		{
+			name: "moved unchanged",
+			tc: lockCase{head: func(t *testing.T, files map[string]string) {
+				files["old/boost.yaml"] = files[boostFile]
+				delete(files, boostFile)
+			}},
+			want: compiler.PromotionChange{ID: "boost", File: "old/boost.yaml", Change: "changed", MovedFrom: boostFile, Applied: true, Fields: []compiler.FieldChange{}},
+		},
+		{
+			name: "reactivated",
+			tc: lockCase{
+				base: editBoost("status: active", "status: deactivated\ndeactivated_at: 2026-04-01T00:00:00Z", "      state: granted", "      state: revoked\n      revoked_at: 2026-04-01T00:00:00Z"),
+				head: editBoost("status: deactivated", "status: active", "deactivated_at: 2026-04-01T00:00:00Z", ""),
+			},
+			want: compiler.PromotionChange{ID: "boost", File: boostFile, Change: "changed", Status: "reactivated", Applied: true,
+				Fields: []compiler.FieldChange{{Field: "deactivated_at", Old: "2026-04-01T00:00:00Z", New: "absent"}, {Field: "status", Old: "deactivated", New: "active"}}},
+		},
+		{
+			name: "deleted draft",
+			tc:   lockCase{head: func(t *testing.T, files map[string]string) { delete(files, "promotions/draft.yaml") }},
+			want: compiler.PromotionChange{ID: "draft", File: "promotions/draft.yaml", Change: "deleted", Fields: []compiler.FieldChange{}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := commitCase(t, tt.tc)
+			base, err := compiler.OpenRevision(dir, "HEAD~1")
+			require.NoError(t, err)
+			plan, err := compiler.Diff(os.DirFS(dir), base.FS, compiler.Options{}, "b", "h")
+			require.NoError(t, err)
+			require.Len(t, plan.Promotions, 1)
+			assert.Equal(t, tt.want, plan.Promotions[0])
+		})
+	}
+}
+
+func TestIDSampleString(t *testing.T) {
+	var s compiler.IDSample
+	assert.Equal(t, "0", s.String())
+	for _, id := range []string{"a", "b", "c", "d", "e", "f", "g"} {
+		s = addID(s, id)
+	}
+	assert.Equal(t, 7, s.Count)
+	assert.Equal(t, "7 (a, b, c, d, e, …)", s.String())
+}
+
+func addID(s compiler.IDSample, id string) compiler.IDSample {
+	s.Count++
+	if len(s.IDs) < compiler.PlanSampleSize {
+		s.IDs = append(s.IDs, id)
+	}
+	return s
+}

@@ -1,0 +1,195 @@
+package compiler
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+
+	"github.com/promoctl/promoctl/promotions"
+	"github.com/promoctl/promoctl/schema"
+)
+
+// LoadWithBase loads head like Load, with base's model deciding which
+// grants are new, and adds the diagnostics of the is_applied lock (SPEC §3):
+// LOCKED_FIELD, APPLIED_UNLOCKED, APPLIED_DELETED and GRANT_REMOVED.
+// Promotions are paired by id, so moving a file is not a change. The base
+// is not validated: its problems are not the change's.
+func LoadWithBase(head, base fs.FS, opts Options) (*Result, error) {
+	c, err := compare(head, base, opts, false)
+	if err != nil {
+		return nil, err
+	}
+	return c.head, nil
+}
+
+// comparison is a head tree loaded against a base tree.
+type comparison struct {
+	base, head     *Result
+	baseFS, headFS fs.FS
+	baseIdx        map[string]promotionFile
+	headIdx        map[string]promotionFile
+	// pairs holds, by id, the promotions present on both sides whose
+	// files differ; only applied ones unless every pair was asked for.
+	pairs map[string]promotionPair
+	lock  promotions.Diagnostics
+}
+
+type promotionFile struct {
+	File    string
+	Applied bool
+}
+
+type promotionPair struct {
+	old, new *promotions.Document
+}
+
+func compare(head, base fs.FS, opts Options, allPairs bool) (*comparison, error) {
+	if opts.Limits == (promotions.Limits{}) {
+		opts.Limits = promotions.DefaultLimits
+	}
+	baseOpts := opts
+	baseOpts.Base, baseOpts.Cache = nil, nil // the cache belongs to head's files
+	baseRes, err := Load(base, baseOpts)
+	if err != nil {
+		return nil, fmt.Errorf("load base: %w", err)
+	}
+	headOpts := opts
+	headOpts.Base = baseRes.Model
+	headRes, err := Load(head, headOpts)
+	if err != nil {
+		return nil, err
+	}
+	c := &comparison{base: baseRes, head: headRes, baseFS: base, headFS: head, pairs: map[string]promotionPair{}}
+	if c.baseIdx, err = promotionIndex(base, baseRes, opts.Limits); err != nil {
+		return nil, fmt.Errorf("load base: %w", err)
+	}
+	if c.headIdx, err = promotionIndex(head, headRes, opts.Limits); err != nil {
+		return nil, err
+	}
+	var sch *schema.Schema // compiled on first use: most changes leave applied promotions alone
+	for _, id := range promotions.SortedKeys(c.baseIdx) {
+		b := c.baseIdx[id]
+		h, inHead := c.headIdx[id]
+		if !b.Applied && (!allPairs || !inHead) {
+			continue
+		}
+		if !inHead {
+			c.lock = append(c.lock, deletedDiagnostic(base, id, b.File, opts.Limits))
+			continue
+		}
+		pair, changed, err := readPair(base, head, b.File, h.File, opts.Limits)
+		if err != nil {
+			return nil, err
+		}
+		if !changed || pair.old == nil || pair.new == nil {
+			continue // identical bytes cannot break the lock; unparsable ones are reported by the load
+		}
+		c.pairs[id] = pair
+		if b.Applied {
+			if sch == nil {
+				if sch, err = schema.Compile(); err != nil {
+					return nil, err
+				}
+			}
+			c.lock = append(c.lock, sch.CheckTransition(pair.old, pair.new)...)
+			c.lock = append(c.lock, removedGrants(id, pair)...)
+		}
+	}
+	headRes.Diagnostics = append(headRes.Diagnostics, c.lock...)
+	headRes.Diagnostics.Sort()
+	return c, nil
+}
+
+// promotionIndex maps promotion ids to their files. A valid tree's model
+// knows them; otherwise the promotion files are read on their own, so the
+// lock still holds while another file of the tree is broken.
+func promotionIndex(fsys fs.FS, res *Result, lim promotions.Limits) (map[string]promotionFile, error) {
+	idx := map[string]promotionFile{}
+	if res.Model != nil {
+		for id, p := range res.Model.Promotions {
+			idx[id] = promotionFile{File: p.File, Applied: p.IsApplied}
+		}
+		return idx, nil
+	}
+	files, err := ConfigFiles(fsys)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		src, err := fs.ReadFile(fsys, f)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", f, err)
+		}
+		doc, _ := promotions.ParseDocument(f, src, lim)
+		if doc == nil || doc.Kind != promotions.KindPromotion {
+			continue
+		}
+		id, ok := doc.Value["id"].(string)
+		if _, dup := idx[id]; !ok || dup {
+			continue // the first definition wins, as in the model
+		}
+		applied, _ := doc.Value["is_applied"].(bool)
+		idx[id] = promotionFile{File: f, Applied: applied}
+	}
+	return idx, nil
+}
+
+// readPair reads a promotion's base and head files and parses them when
+// their bytes differ.
+func readPair(base, head fs.FS, baseFile, headFile string, lim promotions.Limits) (promotionPair, bool, error) {
+	oldSrc, err := fs.ReadFile(base, baseFile)
+	if err != nil {
+		return promotionPair{}, false, fmt.Errorf("read base %s: %w", baseFile, err)
+	}
+	newSrc, err := fs.ReadFile(head, headFile)
+	if err != nil {
+		return promotionPair{}, false, fmt.Errorf("read %s: %w", headFile, err)
+	}
+	if bytes.Equal(oldSrc, newSrc) {
+		return promotionPair{}, baseFile != headFile, nil
+	}
+	var p promotionPair
+	p.old, _ = promotions.ParseDocument(baseFile, oldSrc, lim)
+	p.new, _ = promotions.ParseDocument(headFile, newSrc, lim)
+	return p, true, nil
+}
+
+func deletedDiagnostic(base fs.FS, id, file string, lim promotions.Limits) promotions.Diagnostic {
+	d := promotions.Error(promotions.CodeAppliedDeleted, file, promotions.P("id"),
+		"promotion %s is applied in the base (this position is in the base revision's %s) but missing from the head: "+
+			"it was deleted or its id changed; applied promotions stay, deactivate it instead", id, file)
+	if src, err := fs.ReadFile(base, file); err == nil {
+		if doc, _ := promotions.ParseDocument(file, src, lim); doc != nil {
+			return doc.Position(d)
+		}
+	}
+	d.Line, d.Column = 1, 1
+	return d
+}
+
+// removedGrants reports customer entries (and grants.all) of the base that
+// the head dropped: the file is the audit trail, so grants are revoked,
+// never removed.
+func removedGrants(id string, pair promotionPair) promotions.Diagnostics {
+	old, cur := promotions.DecodePromotion(pair.old), promotions.DecodePromotion(pair.new)
+	inHead := make(map[string]bool, len(cur.Grants.Customers))
+	for _, g := range cur.Grants.Customers {
+		inHead[g.ID] = true
+	}
+	var out promotions.Diagnostics
+	for _, g := range old.Grants.Customers {
+		if inHead[g.ID] {
+			continue
+		}
+		inHead[g.ID] = true // report a duplicated base entry once
+		out = append(out, pair.new.Position(promotions.Error(promotions.CodeGrantRemoved, pair.new.File, promotions.P("grants", "customers"),
+			"customer %s (%s since %s in the base) was removed from grants.customers of %s; revoke it instead (state: revoked, revoked_at): the file is the audit trail",
+			g.ID, g.State, ts(g.GrantedAt), id)))
+	}
+	if old.Grants.All != nil && cur.Grants.All == nil {
+		out = append(out, pair.new.Position(promotions.Error(promotions.CodeGrantRemoved, pair.new.File, promotions.P("grants", "all"),
+			"grants.all (granted at %s in the base) was removed from %s; set revoked_at instead: the file is the audit trail",
+			ts(old.Grants.All.GrantedAt), id)))
+	}
+	return out
+}
