@@ -256,7 +256,9 @@ func TestDecide(t *testing.T) {
 		{
 			name: "an expired customer entry beats an active grants.all",
 			model: fixture(boolPromo("sso-all", lasting(1, promotions.UnitWeeks),
-				grant("c1", granted), func(p *promotions.Promotion) { p.Grants.All = &promotions.AllGrant{GrantedAt: ts("2026-03-30T00:00:00Z")} })),
+				grant("c1", granted), func(p *promotions.Promotion) {
+					p.Grants.All = &promotions.AllGrant{GrantedAt: ts("2026-03-30T00:00:00Z")}
+				})),
 			query: evaluator.Query{Customer: "c1", Feature: "sso", At: ts(at)},
 			want:  want{access: false},
 		},

@@ -34,8 +34,8 @@ const (
 	CodeGrantRemoved          Code = "GRANT_REMOVED"
 
 	// Warnings.
-	CodeFileName         Code = "FILE_NAME"
-	CodeLimit            Code = "LIMIT"
+	CodeFileName Code = "FILE_NAME"
+	CodeLimit    Code = "LIMIT"
 )
 
 // Severity of a diagnostic. Warnings never change an exit code.

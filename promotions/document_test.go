@@ -140,10 +140,10 @@ grants:
 	}{
 		{promotions.P("id"), 2, 5},
 		{promotions.P("window", "start"), 4, 10},
-		{promotions.P("window", "end"), 3, 1},             // missing field: the enclosing mapping's key
-		{promotions.P("empty"), 5, 1},                     // empty value: its key
+		{promotions.P("window", "end"), 3, 1}, // missing field: the enclosing mapping's key
+		{promotions.P("empty"), 5, 1},         // empty value: its key
 		{promotions.P("grants", "customers", 1, "state"), 11, 14},
-		{promotions.P("grants", "customers", 1), 10, 7},  // a list item: its first key
+		{promotions.P("grants", "customers", 1), 10, 7},      // a list item: its first key
 		{promotions.P("grants", "customers", 5, "id"), 7, 3}, // out of range: the list's key
 	}
 	for _, tt := range tests {

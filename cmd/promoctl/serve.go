@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/promoctl/promoctl/evaluator/server"
+	"github.com/promoctl/promoctl/evaluator/store"
+	"github.com/promoctl/promoctl/evaluator/watch"
+)
+
+func init() {
+	register((*app).serveCommand)
+}
+
+// shutdownGrace bounds how long in-flight requests may finish after
+// SIGTERM; Kubernetes' default grace period is 30 s.
+const shutdownGrace = 10 * time.Second
+
+type serveOptions struct {
+	addr, tokenFile, logFormat, logLevel string
+	poll, debounce                       time.Duration
+	insecure                             bool
+}
+
+func (a *app) serveCommand() *cobra.Command {
+	var o serveOptions
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the sidecar: watch the repo and answer entitlement queries over HTTP",
+		Long: `Run the sidecar. It loads and validates the repo, serves decisions from an
+in-memory snapshot, and reloads on every change (last known good: a change
+that fails validation is not applied). Routes: /v1/... (native API),
+/ofrep/v1/... (OpenFeature OFREP), /v1/status, /healthz, /readyz, /metrics.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.serve(cmd.Context(), o) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.addr, "addr", "127.0.0.1:8787", "address to listen on")
+	f.StringVar(&o.tokenFile, "token-file", "", "file holding the token required on /v1 and /ofrep routes")
+	f.DurationVar(&o.poll, "poll", 0, "also rescan the repo at this interval (for file systems without inotify), e.g. 5s")
+	f.DurationVar(&o.debounce, "debounce", watch.DefaultDebounce, "quiet period after a change before reloading")
+	f.BoolVar(&o.insecure, "insecure", false, "allow a non-loopback --addr without --token-file")
+	f.StringVar(&o.logFormat, "log-format", "json", "log format on stderr: json or text")
+	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	return cmd
+}
+
+func (a *app) serve(ctx context.Context, o serveOptions) error {
+	log, err := newLogger(a.stderr, o.logFormat, o.logLevel)
+	if err != nil {
+		return err
+	}
+	if o.debounce <= 0 {
+		return usageError("--debounce must be positive, not %s", o.debounce)
+	}
+	if o.poll < 0 {
+		return usageError("--poll must not be negative")
+	}
+	token, err := readToken(o.tokenFile)
+	if err != nil {
+		return err
+	}
+	if token == "" && !o.insecure && !isLoopback(o.addr) {
+		return usageError("--addr %s is not a loopback address: set --token-file, or --insecure to serve without a token", o.addr)
+	}
+	if info, err := os.Stat(a.repo); err == nil && !info.IsDir() {
+		return usageError("repo %s is not a directory", a.repo)
+	}
+
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return usageError("listen on %s: %v", o.addr, err)
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	st := store.New(a.repo, log)
+	handler := server.New(server.Config{Source: st, Token: token, Log: log})
+	srv := server.HTTPServer(o.addr, handler, log)
+
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		err := watch.Run(watchCtx, a.repo, func(ctx context.Context) { st.Reload(ctx) },
+			watch.Options{Debounce: o.debounce, Poll: o.poll, Log: log})
+		if err != nil {
+			log.Error("watcher stopped", slog.String("error", err.Error()))
+		}
+	}()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("listening",
+		slog.String("addr", ln.Addr().String()),
+		slog.String("repo", a.repo),
+		slog.Bool("auth", token != ""),
+		slog.Duration("debounce", o.debounce),
+		slog.Duration("poll", o.poll))
+
+	select {
+	case err = <-serveErr:
+	case <-ctx.Done():
+		log.Info("shutting down")
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		err = srv.Shutdown(shutdownCtx)
+		cancel()
+	}
+	stopWatch()
+	wg.Wait()
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return &exitError{code: exitUsage, err: fmt.Errorf("serve: %w", err)}
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func newLogger(w interface{ Write([]byte) (int, error) }, format, level string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, usageError("--log-level must be debug, info, warn or error, not %q", level)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	default:
+		return nil, usageError("--log-format must be json or text, not %q", format)
+	}
+}
+
+// readToken reads the token file; surrounding white space (the newline an
+// editor adds) is not part of the token.
+func readToken(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return "", usageError("--token-file: %v", err)
+	}
+	token := strings.TrimSpace(string(raw))
+	if token == "" {
+		return "", usageError("--token-file %s is empty", path)
+	}
+	if strings.ContainsAny(token, " \t\r\n") {
+		return "", usageError("--token-file %s: the token must be one line without spaces", path)
+	}
+	return token, nil
+}
+
+// isLoopback reports whether addr binds only the loopback interface. An
+// empty host (":8787") binds every interface.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || host == "" {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

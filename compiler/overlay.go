@@ -1,0 +1,179 @@
+package compiler
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"io/fs"
+	"path"
+	"sort"
+	"time"
+)
+
+// Overlay returns a file system that reads like base with the given files
+// (slash-separated paths relative to base's root) replaced or added in
+// memory. The apply-flow commands load the repo through it to validate a
+// change in full before anything is written; directories that only the
+// overlay creates appear in listings too.
+func Overlay(base fs.FS, files map[string][]byte) fs.FS {
+	o := &overlayFS{base: base, files: map[string][]byte{}, dirs: map[string]map[string]bool{}}
+	for name, data := range files {
+		name = path.Clean(name)
+		o.files[name] = data
+		for child, dir := name, path.Dir(name); ; child, dir = dir, path.Dir(dir) {
+			if o.dirs[dir] == nil {
+				o.dirs[dir] = map[string]bool{}
+			}
+			o.dirs[dir][path.Base(child)] = child != name
+			if dir == "." {
+				break
+			}
+		}
+	}
+	return o
+}
+
+type overlayFS struct {
+	base  fs.FS
+	files map[string][]byte
+	// dirs maps every directory on the way to an overlay file to the names
+	// it gains (true for a sub-directory).
+	dirs map[string]map[string]bool
+}
+
+var (
+	_ fs.ReadDirFS  = (*overlayFS)(nil)
+	_ fs.ReadFileFS = (*overlayFS)(nil)
+	_ fs.StatFS     = (*overlayFS)(nil)
+)
+
+func (o *overlayFS) Open(name string) (fs.File, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
+	}
+	if data, ok := o.files[name]; ok {
+		return &memFile{info: memInfo{name: path.Base(name), size: int64(len(data))}, r: bytes.NewReader(data)}, nil
+	}
+	if _, ok := o.dirs[name]; ok {
+		entries, err := o.ReadDir(name)
+		if err != nil {
+			return nil, err
+		}
+		info, err := o.Stat(name)
+		if err != nil {
+			return nil, err
+		}
+		return &memDir{info: info, entries: entries}, nil
+	}
+	return o.base.Open(name)
+}
+
+func (o *overlayFS) ReadFile(name string) ([]byte, error) {
+	if data, ok := o.files[name]; ok {
+		return bytes.Clone(data), nil
+	}
+	if _, ok := o.dirs[name]; ok {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: errors.New("is a directory")}
+	}
+	return fs.ReadFile(o.base, name)
+}
+
+func (o *overlayFS) Stat(name string) (fs.FileInfo, error) {
+	if data, ok := o.files[name]; ok {
+		return memInfo{name: path.Base(name), size: int64(len(data))}, nil
+	}
+	if _, ok := o.dirs[name]; ok {
+		if info, err := fs.Stat(o.base, name); err == nil && info.IsDir() {
+			return info, nil
+		}
+		return memInfo{name: path.Base(name), dir: true}, nil
+	}
+	return fs.Stat(o.base, name)
+}
+
+func (o *overlayFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	added, ok := o.dirs[name]
+	if !ok {
+		return fs.ReadDir(o.base, name)
+	}
+	baseEntries, err := fs.ReadDir(o.base, name)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	var out []fs.DirEntry
+	for _, e := range baseEntries {
+		if _, replaced := added[e.Name()]; !replaced {
+			out = append(out, e)
+		}
+	}
+	for child, isDir := range added {
+		if isDir {
+			if info, err := fs.Stat(o.base, path.Join(name, child)); err == nil && info.IsDir() {
+				out = append(out, fs.FileInfoToDirEntry(info))
+				continue
+			}
+		}
+		var size int64
+		if !isDir {
+			size = int64(len(o.files[path.Join(name, child)]))
+		}
+		out = append(out, fs.FileInfoToDirEntry(memInfo{name: child, size: size, dir: isDir}))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
+	return out, nil
+}
+
+type memInfo struct {
+	name string
+	size int64
+	dir  bool
+}
+
+func (i memInfo) Name() string { return i.name }
+func (i memInfo) Size() int64  { return i.size }
+func (i memInfo) Mode() fs.FileMode {
+	if i.dir {
+		return fs.ModeDir | 0o755
+	}
+	return 0o644
+}
+func (i memInfo) ModTime() time.Time { return time.Time{} }
+func (i memInfo) IsDir() bool        { return i.dir }
+func (i memInfo) Sys() any           { return nil }
+
+type memFile struct {
+	info memInfo
+	r    *bytes.Reader
+}
+
+func (f *memFile) Stat() (fs.FileInfo, error) { return f.info, nil }
+func (f *memFile) Read(p []byte) (int, error) { return f.r.Read(p) }
+func (f *memFile) Close() error               { return nil }
+
+type memDir struct {
+	info    fs.FileInfo
+	entries []fs.DirEntry
+	read    int
+}
+
+func (d *memDir) Stat() (fs.FileInfo, error) { return d.info, nil }
+func (d *memDir) Read([]byte) (int, error) {
+	return 0, &fs.PathError{Op: "read", Path: d.info.Name(), Err: errors.New("is a directory")}
+}
+func (d *memDir) Close() error { return nil }
+
+func (d *memDir) ReadDir(n int) ([]fs.DirEntry, error) {
+	rest := d.entries[d.read:]
+	if n <= 0 {
+		d.read = len(d.entries)
+		return rest, nil
+	}
+	if len(rest) == 0 {
+		return nil, io.EOF
+	}
+	if n > len(rest) {
+		n = len(rest)
+	}
+	d.read += n
+	return rest[:n], nil
+}

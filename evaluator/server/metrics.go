@@ -1,0 +1,106 @@
+package server
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+type metrics struct {
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+func newMetrics(src Source) *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "promoctl_http_requests_total",
+			Help: "HTTP requests by route pattern and status code.",
+		}, []string{"route", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "promoctl_http_request_duration_seconds",
+			Help:    "HTTP request latency by route pattern and status code.",
+			Buckets: []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"route", "code"}),
+	}
+	m.registry.MustRegister(
+		m.requests, m.latency,
+		storeCollector{src: src},
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return m
+}
+
+func (m *metrics) observe(route string, code int, d time.Duration) {
+	if route == "" {
+		route = "unmatched"
+	}
+	c := strconv.Itoa(code)
+	m.requests.WithLabelValues(route, c).Inc()
+	m.latency.WithLabelValues(route, c).Observe(d.Seconds())
+}
+
+// storeCollector reads the store's status at scrape time, so the store
+// needs no metrics code and the figures are never stale.
+type storeCollector struct{ src Source }
+
+var (
+	reloadsDesc = prometheus.NewDesc("promoctl_reloads_total",
+		"Reloads that saw a change, by result (ok: a new snapshot serves; failed: the last good one stays).", []string{"result"}, nil)
+	lastSuccessDesc = prometheus.NewDesc("promoctl_last_reload_success_timestamp_seconds",
+		"Unix time of the last successful reload (0 before the first).", nil, nil)
+	lastReloadOKDesc = prometheus.NewDesc("promoctl_last_reload_ok",
+		"1 when the latest reload attempt succeeded, 0 when it failed.", nil, nil)
+	readyDesc = prometheus.NewDesc("promoctl_ready",
+		"1 once a valid snapshot serves.", nil, nil)
+	snapshotInfoDesc = prometheus.NewDesc("promoctl_snapshot_info",
+		"The serving snapshot; always 1, the revision is in the labels.", []string{"revision", "commit", "content_hash"}, nil)
+	snapshotAgeDesc = prometheus.NewDesc("promoctl_snapshot_age_seconds",
+		"Seconds since the serving snapshot was loaded.", nil, nil)
+	objectsDesc = prometheus.NewDesc("promoctl_snapshot_objects",
+		"Objects in the serving snapshot by kind.", []string{"kind"}, nil)
+)
+
+func (storeCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{reloadsDesc, lastSuccessDesc, lastReloadOKDesc, readyDesc, snapshotInfoDesc, snapshotAgeDesc, objectsDesc} {
+		ch <- d
+	}
+}
+
+func (c storeCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.src.Status()
+	ch <- prometheus.MustNewConstMetric(reloadsDesc, prometheus.CounterValue, float64(st.ReloadsOK), "ok")
+	ch <- prometheus.MustNewConstMetric(reloadsDesc, prometheus.CounterValue, float64(st.ReloadsFailed), "failed")
+	var lastSuccess float64
+	if !st.LastSuccess.IsZero() {
+		lastSuccess = float64(st.LastSuccess.UnixNano()) / 1e9
+	}
+	ch <- prometheus.MustNewConstMetric(lastSuccessDesc, prometheus.GaugeValue, lastSuccess)
+	if st.LastReload != nil {
+		ch <- prometheus.MustNewConstMetric(lastReloadOKDesc, prometheus.GaugeValue, boolFloat(st.LastReload.OK))
+	}
+	ch <- prometheus.MustNewConstMetric(readyDesc, prometheus.GaugeValue, boolFloat(st.Ready))
+	if !st.Ready {
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(snapshotInfoDesc, prometheus.GaugeValue, 1, st.Revision, st.Commit, st.ContentHash)
+	ch <- prometheus.MustNewConstMetric(snapshotAgeDesc, prometheus.GaugeValue, time.Since(st.LoadedAt).Seconds())
+	for kind, n := range map[string]int{
+		"features": st.Counts.Features, "plans": st.Counts.Plans, "customers": st.Counts.Customers,
+		"promotions": st.Counts.Promotions, "grants": st.Counts.Grants,
+	} {
+		ch <- prometheus.MustNewConstMetric(objectsDesc, prometheus.GaugeValue, float64(n), kind)
+	}
+}
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,279 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/evaluator"
+	"github.com/promoctl/promoctl/evaluator/store"
+	"github.com/promoctl/promoctl/promotions"
+)
+
+// snapshot returns the serving snapshot or answers 503 NOT_READY.
+func (s *Server) snapshot(w http.ResponseWriter) *compiler.Snapshot {
+	snap := s.src.Snapshot()
+	if snap == nil {
+		writeError(w, http.StatusServiceUnavailable, "NOT_READY", store.ErrNotReady.Error()+"; see /v1/status")
+	}
+	return snap
+}
+
+func validID(what, id string) error {
+	if id == "" || len(id) > maxIDLength {
+		return fmt.Errorf("%s must be 1 to %d characters", what, maxIDLength)
+	}
+	return nil
+}
+
+// queryFromURL reads at, plan and attr.<key> parameters.
+func (s *Server) queryFromURL(customer string, params url.Values) (evaluator.Query, error) {
+	q := evaluator.Query{Customer: customer, At: s.now().UTC()}
+	if err := validID("customer id", customer); err != nil {
+		return q, err
+	}
+	if at := params.Get("at"); at != "" && at != "now" {
+		t, err := promotions.ParseTime(at)
+		if err != nil {
+			return q, fmt.Errorf("at: %v", err)
+		}
+		q.At = t
+	}
+	q.Plan = params.Get("plan")
+	for key, values := range params {
+		name, ok := strings.CutPrefix(key, "attr.")
+		if !ok {
+			continue
+		}
+		if name == "" {
+			return q, errors.New("attr. needs a name: attr.region=eu")
+		}
+		if q.Attributes == nil {
+			q.Attributes = map[string]string{}
+		}
+		q.Attributes[name] = values[len(values)-1]
+	}
+	return q, nil
+}
+
+func (s *Server) entitlement(w http.ResponseWriter, r *http.Request) {
+	q, err := s.queryFromURL(r.PathValue("id"), r.URL.Query())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", err.Error())
+		return
+	}
+	q.Feature = r.PathValue("feature")
+	snap := s.snapshot(w)
+	if snap == nil {
+		return
+	}
+	d, err := evaluator.Decide(snap, q)
+	if errors.Is(err, evaluator.ErrFeatureNotFound) {
+		writeError(w, http.StatusNotFound, "FEATURE_NOT_FOUND", fmt.Sprintf("feature %q is not defined at revision %s", q.Feature, snap.Revision))
+		return
+	}
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "INTERNAL", err.Error())
+		return
+	}
+	setETag(w, snap.Revision)
+	writeJSON(w, http.StatusOK, d)
+}
+
+type entitlementsBody struct {
+	Customer     string               `json:"customer"`
+	At           time.Time            `json:"at"`
+	Revision     string               `json:"revision"`
+	Entitlements []evaluator.Decision `json:"entitlements"`
+}
+
+func (s *Server) entitlements(w http.ResponseWriter, r *http.Request) {
+	q, err := s.queryFromURL(r.PathValue("id"), r.URL.Query())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", err.Error())
+		return
+	}
+	snap := s.snapshot(w)
+	if snap == nil {
+		return
+	}
+	features := snap.Read().Features()
+	out := entitlementsBody{Customer: q.Customer, At: q.At, Revision: snap.Revision, Entitlements: make([]evaluator.Decision, 0, len(features))}
+	for _, f := range features {
+		q.Feature = f.Key
+		d, err := evaluator.Decide(snap, q)
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, "INTERNAL", err.Error())
+			return
+		}
+		out.Entitlements = append(out.Entitlements, d)
+	}
+	setETag(w, snap.Revision)
+	writeJSON(w, http.StatusOK, out)
+}
+
+type evaluateRequest struct {
+	Queries []evaluateQuery `json:"queries"`
+}
+
+type evaluateQuery struct {
+	Customer   string            `json:"customer"`
+	Feature    string            `json:"feature"`
+	At         string            `json:"at,omitempty"`
+	Plan       string            `json:"plan,omitempty"`
+	Attributes map[string]string `json:"attributes,omitempty"`
+}
+
+// evaluateResult is a decision, or an error for a query whose feature the
+// snapshot does not know (one bad query does not fail the batch).
+type evaluateResult struct {
+	decision          *evaluator.Decision
+	customer, feature string
+	err               *errorDetail
+}
+
+func (e evaluateResult) MarshalJSON() ([]byte, error) {
+	if e.decision != nil {
+		return e.decision.MarshalJSON()
+	}
+	return json.Marshal(struct {
+		Customer string       `json:"customer"`
+		Feature  string       `json:"feature"`
+		Error    *errorDetail `json:"error"`
+	}{e.customer, e.feature, e.err})
+}
+
+func (s *Server) evaluate(w http.ResponseWriter, r *http.Request) {
+	var req evaluateRequest
+	if err := decodeBody(w, r, s.maxBody, &req, true); err != nil {
+		if errors.Is(err, errBodyTooLarge) {
+			writeError(w, http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", err.Error())
+			return
+		}
+		writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", err.Error())
+		return
+	}
+	if len(req.Queries) == 0 {
+		writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", `body must be {"queries":[{"customer":…,"feature":…}]} with at least one query`)
+		return
+	}
+	if len(req.Queries) > MaxEvaluateQueries {
+		writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", fmt.Sprintf("%d queries, more than the limit of %d", len(req.Queries), MaxEvaluateQueries))
+		return
+	}
+	now := s.now().UTC()
+	queries := make([]evaluator.Query, len(req.Queries))
+	for i, in := range req.Queries {
+		q := evaluator.Query{Customer: in.Customer, Feature: in.Feature, At: now, Plan: in.Plan, Attributes: in.Attributes}
+		if err := validID("customer", in.Customer); err != nil {
+			writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", fmt.Sprintf("queries[%d]: %v", i, err))
+			return
+		}
+		if err := validID("feature", in.Feature); err != nil {
+			writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", fmt.Sprintf("queries[%d]: %v", i, err))
+			return
+		}
+		if in.At != "" && in.At != "now" {
+			t, err := promotions.ParseTime(in.At)
+			if err != nil {
+				writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", fmt.Sprintf("queries[%d].at: %v", i, err))
+				return
+			}
+			q.At = t
+		}
+		queries[i] = q
+	}
+	snap := s.snapshot(w)
+	if snap == nil {
+		return
+	}
+	results := make([]evaluateResult, len(queries))
+	for i, q := range queries {
+		d, err := evaluator.Decide(snap, q)
+		switch {
+		case errors.Is(err, evaluator.ErrFeatureNotFound):
+			results[i] = evaluateResult{customer: q.Customer, feature: q.Feature, err: &errorDetail{Code: "FEATURE_NOT_FOUND", Message: fmt.Sprintf("feature %q is not defined", q.Feature)}}
+		case err != nil:
+			writeError(w, http.StatusInternalServerError, "INTERNAL", err.Error())
+			return
+		default:
+			results[i] = evaluateResult{decision: &d}
+		}
+	}
+	setETag(w, snap.Revision)
+	writeJSON(w, http.StatusOK, map[string]any{"results": results})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
+	snap := s.src.Snapshot()
+	if snap == nil {
+		writeError(w, http.StatusServiceUnavailable, "NOT_READY", store.ErrNotReady.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "revision": snap.Revision})
+}
+
+type statusBody struct {
+	Ready       bool             `json:"ready"`
+	Revision    string           `json:"revision"`
+	Commit      string           `json:"commit,omitempty"`
+	Dirty       bool             `json:"dirty,omitempty"`
+	ContentHash string           `json:"content_hash"`
+	LoadedAt    *time.Time       `json:"loaded_at"`
+	Counts      compiler.Counts  `json:"counts"`
+	LastReload  *reloadBody      `json:"last_reload"`
+	LastSuccess *time.Time       `json:"last_success"`
+	Reloads     reloadCountsBody `json:"reloads"`
+}
+
+type reloadBody struct {
+	OK         bool                      `json:"ok"`
+	At         time.Time                 `json:"at"`
+	DurationMS float64                   `json:"duration_ms"`
+	Revision   string                    `json:"revision,omitempty"`
+	Files      int                       `json:"files"`
+	Parsed     int                       `json:"parsed"`
+	Error      string                    `json:"error,omitempty"`
+	ErrorCount int                       `json:"error_count"`
+	Errors     []compiler.JSONDiagnostic `json:"errors"`
+}
+
+type reloadCountsBody struct {
+	OK     uint64 `json:"ok"`
+	Failed uint64 `json:"failed"`
+}
+
+func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
+	st := s.src.Status()
+	out := statusBody{
+		Ready: st.Ready, Revision: st.Revision, Commit: st.Commit, Dirty: st.Dirty, ContentHash: st.ContentHash,
+		Counts: st.Counts, Reloads: reloadCountsBody{OK: st.ReloadsOK, Failed: st.ReloadsFailed},
+	}
+	if !st.LoadedAt.IsZero() {
+		out.LoadedAt = &st.LoadedAt
+	}
+	if !st.LastSuccess.IsZero() {
+		out.LastSuccess = &st.LastSuccess
+	}
+	if lr := st.LastReload; lr != nil {
+		rb := &reloadBody{
+			OK: lr.OK, At: lr.At, DurationMS: float64(lr.Duration.Microseconds()) / 1000, Revision: lr.Revision,
+			Files: lr.Files, Parsed: lr.Parsed, Error: lr.Err, ErrorCount: lr.ErrorCount,
+			Errors: compiler.Report{Diagnostics: lr.Errors}.JSON().Errors,
+		}
+		if lr.Err != "" && rb.ErrorCount == 0 {
+			rb.ErrorCount = 1
+		}
+		out.LastReload = rb
+	}
+	writeJSON(w, http.StatusOK, out)
+}

@@ -1,0 +1,209 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/promoctl/promoctl/promotions"
+)
+
+type promotionSummary struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Feature     string `json:"feature"`
+	FeatureType string `json:"feature_type"`
+	Status      string `json:"status"`
+	IsApplied   bool   `json:"is_applied"`
+	Granted     int    `json:"granted"`
+	Revoked     int    `json:"revoked"`
+	GrantsAll   bool   `json:"grants_all"`
+}
+
+type listBody[T any] struct {
+	Total int `json:"total"`
+	Items []T `json:"items"`
+}
+
+func (s *Server) promotions(w http.ResponseWriter, _ *http.Request) {
+	snap := s.snapshot(w)
+	if snap == nil {
+		return
+	}
+	rows := snap.Read().Promotions()
+	out := listBody[promotionSummary]{Total: len(rows), Items: make([]promotionSummary, 0, len(rows))}
+	for _, p := range rows {
+		out.Items = append(out.Items, promotionSummary{
+			ID: p.ID, Name: p.Name, Feature: p.Feature, FeatureType: string(p.FeatureType), Status: string(p.Status),
+			IsApplied: p.IsApplied, Granted: p.Granted, Revoked: p.Revoked, GrantsAll: p.Grants.All != nil,
+		})
+	}
+	setETag(w, snap.Revision)
+	writeJSON(w, http.StatusOK, out)
+}
+
+// promotionBody is a promotion as compiled, in the field names of its YAML.
+type promotionBody struct {
+	ID            string           `json:"id"`
+	Name          string           `json:"name"`
+	Description   string           `json:"description,omitempty"`
+	Status        string           `json:"status"`
+	DeactivatedAt *time.Time       `json:"deactivated_at,omitempty"`
+	Feature       string           `json:"feature"`
+	FeatureType   string           `json:"feature_type"`
+	Window        windowBody       `json:"window"`
+	Duration      *durationBody    `json:"duration"`
+	Metered       *meteredBody     `json:"metered,omitempty"`
+	Eligibility   *eligibilityBody `json:"eligibility"`
+	IsApplied     bool             `json:"is_applied"`
+	Grants        grantsBody       `json:"grants"`
+	Granted       int              `json:"granted"`
+	Revoked       int              `json:"revoked"`
+	File          string           `json:"file"`
+	Revision      string           `json:"revision"`
+}
+
+type windowBody struct {
+	Start *time.Time `json:"start"`
+	End   *time.Time `json:"end"`
+}
+
+type durationBody struct {
+	Value int    `json:"value"`
+	Unit  string `json:"unit"`
+}
+
+type meteredBody struct {
+	Mode      string `json:"mode"`
+	Allowance any    `json:"allowance"`
+	Reset     string `json:"reset"`
+}
+
+type eligibilityBody struct {
+	Plans      []string            `json:"plans,omitempty"`
+	Attributes map[string][]string `json:"attributes,omitempty"`
+}
+
+type grantsBody struct {
+	All       *allGrantBody       `json:"all"`
+	Customers []customerGrantBody `json:"customers"`
+}
+
+type allGrantBody struct {
+	GrantedAt time.Time  `json:"granted_at"`
+	RevokedAt *time.Time `json:"revoked_at"`
+}
+
+type customerGrantBody struct {
+	ID        string     `json:"id"`
+	State     string     `json:"state"`
+	GrantedAt time.Time  `json:"granted_at"`
+	RevokedAt *time.Time `json:"revoked_at"`
+}
+
+func allowanceValue(a promotions.Allowance) any {
+	if a.Unlimited {
+		return "unlimited"
+	}
+	return a.Value
+}
+
+func (s *Server) promotion(w http.ResponseWriter, r *http.Request) {
+	snap := s.snapshot(w)
+	if snap == nil {
+		return
+	}
+	id := r.PathValue("id")
+	row := snap.Read().Promotion(id)
+	if row == nil {
+		writeError(w, http.StatusNotFound, "PROMOTION_NOT_FOUND", fmt.Sprintf("promotion %q is not defined", id))
+		return
+	}
+	p := row.Promotion
+	out := promotionBody{
+		ID: p.ID, Name: p.Name, Description: p.Description, Status: string(p.Status), DeactivatedAt: p.DeactivatedAt,
+		Feature: p.Feature, FeatureType: string(p.FeatureType), Window: windowBody{Start: p.Window.Start, End: p.Window.End},
+		IsApplied: p.IsApplied, Granted: row.Granted, Revoked: row.Revoked, File: p.File, Revision: snap.Revision,
+		Grants: grantsBody{Customers: make([]customerGrantBody, 0, len(p.Grants.Customers))},
+	}
+	if p.Duration != nil {
+		out.Duration = &durationBody{Value: p.Duration.Value, Unit: string(p.Duration.Unit)}
+	}
+	if p.Metered != nil {
+		out.Metered = &meteredBody{Mode: string(p.Metered.Mode), Allowance: allowanceValue(p.Metered.Allowance), Reset: string(p.Metered.Reset)}
+	}
+	if p.Eligibility != nil {
+		out.Eligibility = &eligibilityBody{Plans: p.Eligibility.Plans, Attributes: p.Eligibility.Attributes}
+	}
+	if all := p.Grants.All; all != nil {
+		out.Grants.All = &allGrantBody{GrantedAt: all.GrantedAt, RevokedAt: all.RevokedAt}
+	}
+	for _, g := range p.Grants.Customers {
+		out.Grants.Customers = append(out.Grants.Customers, customerGrantBody{ID: g.ID, State: string(g.State), GrantedAt: g.GrantedAt, RevokedAt: g.RevokedAt})
+	}
+	setETag(w, snap.Revision)
+	writeJSON(w, http.StatusOK, out)
+}
+
+// promotionCustomers lists who holds a promotion, as `promoctl customers`
+// does (promotions.AccessList): every grants.customers entry, plus — when
+// the repo has a customer directory — every eligible directory customer
+// covered by grants.all without an entry of their own.
+func (s *Server) promotionCustomers(w http.ResponseWriter, r *http.Request) {
+	params := r.URL.Query()
+	state := params.Get("state")
+	if state != "" && state != string(promotions.StateGranted) && state != string(promotions.StateRevoked) {
+		writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", fmt.Sprintf("state must be granted or revoked, not %q", state))
+		return
+	}
+	limit, err := intParam(params.Get("limit"), defaultPageSize, 1, maxPageSize, "limit")
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", err.Error())
+		return
+	}
+	offset, err := intParam(params.Get("offset"), 0, 0, int(^uint(0)>>1), "offset")
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", err.Error())
+		return
+	}
+	search := params.Get("search")
+
+	snap := s.snapshot(w)
+	if snap == nil {
+		return
+	}
+	id := r.PathValue("id")
+	row := snap.Read().Promotion(id)
+	if row == nil {
+		writeError(w, http.StatusNotFound, "PROMOTION_NOT_FOUND", fmt.Sprintf("promotion %q is not defined", id))
+		return
+	}
+	var directory map[string]*promotions.Customer
+	if snap.Model.HasDirectory {
+		directory = snap.Model.Customers
+	}
+	matched := []promotions.Access{}
+	for _, it := range promotions.AccessList(row.Promotion, directory) {
+		if (state == "" || string(it.State) == state) && it.Matches(search) {
+			matched = append(matched, it)
+		}
+	}
+	out := listBody[promotions.Access]{Total: len(matched), Items: []promotions.Access{}}
+	if offset < len(matched) {
+		out.Items = matched[offset:min(offset+limit, len(matched))]
+	}
+	setETag(w, snap.Revision)
+	writeJSON(w, http.StatusOK, out)
+}
+
+func intParam(raw string, def, lo, hi int, name string) (int, error) {
+	if raw == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < lo || n > hi {
+		return 0, fmt.Errorf("%s must be an integer from %d to %d, not %q", name, lo, hi, raw)
+	}
+	return n, nil
+}

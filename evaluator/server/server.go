@@ -1,0 +1,227 @@
+package server
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/evaluator/store"
+)
+
+// Source is what the server reads: the serving snapshot (nil until the
+// first good load) and the store's status.
+type Source interface {
+	Snapshot() *compiler.Snapshot
+	Status() store.Status
+}
+
+// Limits of a request.
+const (
+	DefaultMaxBodyBytes = 1 << 20 // 1 MiB
+	MaxEvaluateQueries  = 1000
+	defaultPageSize     = 100
+	maxPageSize         = 1000
+	maxIDLength         = 256
+)
+
+// Config configures a server.
+type Config struct {
+	Source Source
+	// Token, when set, is required on every /v1 and /ofrep route as
+	// "Authorization: Bearer <token>" or "X-API-Key: <token>".
+	Token string
+	Log   *slog.Logger
+	// Now is the clock for decisions without an explicit time.
+	Now          func() time.Time
+	MaxBodyBytes int64
+}
+
+// Server is the sidecar's HTTP handler.
+type Server struct {
+	src       Source
+	tokenHash *[sha256.Size]byte
+	log       *slog.Logger
+	now       func() time.Time
+	maxBody   int64
+	mux       *http.ServeMux
+	metrics   *metrics
+}
+
+// New builds the handler with its routes and its own metrics registry.
+func New(cfg Config) *Server {
+	s := &Server{src: cfg.Source, log: cfg.Log, now: cfg.Now, maxBody: cfg.MaxBodyBytes, mux: http.NewServeMux()}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBodyBytes
+	}
+	if cfg.Token != "" {
+		h := sha256.Sum256([]byte(cfg.Token))
+		s.tokenHash = &h
+	}
+	s.metrics = newMetrics(cfg.Source)
+	s.routes()
+	return s
+}
+
+// Registry is the Prometheus registry /metrics serves.
+func (s *Server) Registry() *prometheus.Registry { return s.metrics.registry }
+
+// ServeHTTP serves a request, recording it in the metrics under the route
+// pattern that matched (bounded cardinality, unlike raw paths).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("handler panicked", slog.String("route", r.Pattern), slog.Any("panic", p))
+			if !rec.wrote {
+				writeError(rec, http.StatusInternalServerError, "INTERNAL", "internal error")
+			}
+		}
+		s.metrics.observe(r.Pattern, rec.code, time.Since(start))
+	}()
+	s.mux.ServeHTTP(rec, r)
+}
+
+// HTTPServer wraps a handler in an http.Server with the sidecar's timeouts.
+func HTTPServer(addr string, h http.Handler, log *slog.Logger) *http.Server {
+	srv := &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	if log != nil {
+		srv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
+	}
+	return srv
+}
+
+type route struct {
+	method  string
+	pattern string
+	handler http.HandlerFunc
+	open    bool // no token needed
+}
+
+func (s *Server) routes() {
+	table := []route{
+		{"GET", "/v1/customers/{id}/entitlements/{feature}", s.entitlement, false},
+		{"GET", "/v1/customers/{id}/entitlements", s.entitlements, false},
+		{"POST", "/v1/evaluate", s.evaluate, false},
+		{"GET", "/v1/promotions", s.promotions, false},
+		{"GET", "/v1/promotions/{id}", s.promotion, false},
+		{"GET", "/v1/promotions/{id}/customers", s.promotionCustomers, false},
+		{"GET", "/v1/status", s.status, false},
+		{"POST", "/ofrep/v1/evaluate/flags/{key}", s.ofrepSingle, false},
+		{"POST", "/ofrep/v1/evaluate/flags", s.ofrepBulk, false},
+		{"GET", "/healthz", s.healthz, true},
+		{"GET", "/readyz", s.readyz, true},
+		{"GET", "/metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}).ServeHTTP, true},
+	}
+	allowed := map[string][]string{}
+	for _, rt := range table {
+		h := rt.handler
+		if !rt.open {
+			h = s.authenticated(h)
+		}
+		s.mux.HandleFunc(rt.method+" "+rt.pattern, h)
+		allowed[rt.pattern] = append(allowed[rt.pattern], rt.method)
+	}
+	for pattern, methods := range allowed {
+		allow := methodsAllowed(methods)
+		var h http.HandlerFunc = func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", fmt.Sprintf("%s is not allowed here; use %s", r.Method, allow))
+		}
+		if strings.HasPrefix(pattern, "/v1/") || strings.HasPrefix(pattern, "/ofrep/") {
+			h = s.authenticated(h)
+		}
+		s.mux.HandleFunc(pattern, h)
+	}
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "NOT_FOUND", "no route for "+r.URL.Path)
+	})
+}
+
+func methodsAllowed(methods []string) string {
+	out := append([]string(nil), methods...)
+	for _, m := range methods {
+		if m == "GET" {
+			out = append(out, "HEAD")
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// authenticated requires the token when one is configured. Both sides are
+// hashed first so the comparison takes the same time whatever the length.
+func (s *Server) authenticated(next http.HandlerFunc) http.HandlerFunc {
+	if s.tokenHash == nil {
+		return next
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		given, ok := presentedToken(r)
+		if ok {
+			h := sha256.Sum256([]byte(given))
+			ok = subtle.ConstantTimeCompare(h[:], s.tokenHash[:]) == 1
+		}
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="promoctl"`)
+			writeError(w, http.StatusUnauthorized, "UNAUTHENTICATED", "a valid token is required (Authorization: Bearer <token> or X-API-Key)")
+			return
+		}
+		next(w, r)
+	}
+}
+
+func presentedToken(r *http.Request) (string, bool) {
+	if auth := r.Header.Get("Authorization"); auth != "" {
+		scheme, token, found := strings.Cut(auth, " ")
+		if found && strings.EqualFold(scheme, "Bearer") && token != "" {
+			return strings.TrimSpace(token), true
+		}
+		return "", false
+	}
+	if key := r.Header.Get("X-API-Key"); key != "" {
+		return key, true
+	}
+	return "", false
+}
+
+// statusRecorder remembers the status code for metrics.
+type statusRecorder struct {
+	http.ResponseWriter
+	code  int
+	wrote bool
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.code, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

@@ -1,0 +1,259 @@
+package promotions_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/promoctl/promoctl/promotions"
+)
+
+// directory is a customer directory for spring.yaml (eligibility: plans
+// starter|growth, region eu|us).
+var directory = map[string]*promotions.Customer{
+	"cus_001": {ID: "cus_001", Name: "Brightwater", Email: "marta@example.com", Plan: "starter", Attributes: map[string]string{"region": "eu"}},
+	"cus_002": {ID: "cus_002", Name: "Fjordline", Email: "ops@example.com", Plan: "growth", Attributes: map[string]string{"region": "eu"}},
+	"cus_003": {ID: "cus_003", Name: "Kestrel", Email: "it@example.com", Plan: "enterprise", Attributes: map[string]string{"region": "eu"}},
+	"cus_014": {ID: "cus_014", Plan: "growth", Attributes: map[string]string{"region": "us"}},
+	"cus_016": {ID: "cus_016", Plan: "starter", Attributes: map[string]string{"region": "us"}},
+	"cus_004": {ID: "cus_004", Plan: "starter", Attributes: map[string]string{"region": "eu"}},
+	"cus_009": {ID: "cus_009", Plan: "starter", Attributes: map[string]string{"region": "eu"}},
+	"cus_018": {ID: "cus_018", Plan: "growth", Attributes: map[string]string{"region": "us"}},
+}
+
+func loadPromotion(t *testing.T, name string) (*promotions.Promotion, []byte) {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join("testdata", "edit", name))
+	require.NoError(t, err)
+	doc, diags := promotions.ParseDocument(name, src, promotions.DefaultLimits)
+	require.Empty(t, diags)
+	p := promotions.DecodePromotion(doc)
+	return &p, src
+}
+
+// after applies the plan and decodes the edited promotion.
+func after(t *testing.T, plan *promotions.Apply) promotions.Promotion {
+	t.Helper()
+	out, _, err := plan.Result()
+	require.NoError(t, err)
+	doc, diags := promotions.ParseDocument("x.yaml", out, promotions.DefaultLimits)
+	require.Empty(t, diags)
+	return promotions.DecodePromotion(doc)
+}
+
+func grantOf(p promotions.Promotion, id string) *promotions.CustomerGrant {
+	for i := range p.Grants.Customers {
+		if p.Grants.Customers[i].ID == id {
+			return &p.Grants.Customers[i]
+		}
+	}
+	return nil
+}
+
+var at = ts("2026-04-20T10:00:00Z")
+
+func TestApplyGrant(t *testing.T) {
+	tests := []struct {
+		name    string
+		ids     []string
+		at      time.Time
+		summary string
+		refused []promotions.Refusal
+		check   func(t *testing.T, p promotions.Promotion)
+	}{
+		{name: "new customer gets a granted entry", ids: []string{"cus_002"}, at: at, summary: "granted 1",
+			check: func(t *testing.T, p promotions.Promotion) {
+				g := grantOf(p, "cus_002")
+				require.NotNil(t, g)
+				assert.Equal(t, promotions.StateGranted, g.State)
+				assert.Equal(t, at, g.GrantedAt)
+			}},
+		{name: "revoked customer is re-granted", ids: []string{"cus_016"}, at: at, summary: "re-granted 1",
+			check: func(t *testing.T, p promotions.Promotion) {
+				g := grantOf(p, "cus_016")
+				assert.Equal(t, promotions.StateGranted, g.State)
+				assert.Equal(t, at, g.GrantedAt)
+				assert.Nil(t, g.RevokedAt)
+			}},
+		{name: "granted customer is left alone", ids: []string{"cus_001", "cus_001"}, at: at, summary: "already granted 1"},
+		{name: "unknown customer is refused", ids: []string{"cus_002", "cus_999"}, at: at, summary: "granted 1",
+			refused: []promotions.Refusal{{ID: "cus_999", Reason: "not in the customer directory"}}},
+		{name: "ineligible customer is refused", ids: []string{"cus_003"}, at: at, summary: "nothing to do",
+			refused: []promotions.Refusal{{ID: "cus_003", Reason: "not eligible (plan enterprise, region eu; eligibility: plans starter|growth, region eu|us)"}}},
+		{name: "invalid id is refused", ids: []string{"bad id"}, at: at, summary: "nothing to do",
+			refused: []promotions.Refusal{{ID: "bad id", Reason: "not a valid customer id"}}},
+		{name: "instant outside the window refuses everything", ids: []string{"cus_002"}, at: ts("2026-06-01T00:00:00Z"), summary: "nothing to do",
+			refused: []promotions.Refusal{{Reason: "2026-06-01T00:00:00Z is outside the promotion window [2026-03-01T00:00:00Z, 2026-06-01T00:00:00Z)"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, src := loadPromotion(t, "spring.yaml")
+			plan, err := promotions.NewApply(p, src, directory, tt.at)
+			require.NoError(t, err)
+			require.NoError(t, plan.Grant(tt.ids))
+			assert.Equal(t, tt.summary, plan.Summary())
+			assert.Equal(t, tt.refused, plan.Refused())
+			if tt.check != nil {
+				tt.check(t, after(t, plan))
+			}
+		})
+	}
+}
+
+func TestApplyGrantWithoutDirectoryTakesAnyID(t *testing.T) {
+	p, src := loadPromotion(t, "draft.yaml")
+	plan, err := promotions.NewApply(p, src, nil, ts("2026-01-05T00:00:00Z"))
+	require.NoError(t, err)
+	require.NoError(t, plan.Grant([]string{"anyone"}))
+	got := after(t, plan)
+	assert.True(t, got.IsApplied, "the first grant sets is_applied")
+	require.NotNil(t, grantOf(got, "anyone"))
+}
+
+func TestApplyGrantRefusesDeactivated(t *testing.T) {
+	p, src := loadPromotion(t, "deactivated.yaml")
+	plan, err := promotions.NewApply(p, src, nil, ts("2026-03-01T00:00:00Z"))
+	require.NoError(t, err)
+	require.NoError(t, plan.Grant([]string{"a"}))
+	assert.Equal(t, []promotions.Refusal{{Reason: "promotion deactivated is deactivated since 2026-02-01T00:00:00Z: activate it first"}}, plan.Refused())
+	assert.False(t, plan.Changed())
+}
+
+func TestApplyRevoke(t *testing.T) {
+	tests := []struct {
+		name    string
+		ids     []string
+		at      time.Time
+		summary string
+		refused []promotions.Refusal
+		check   func(t *testing.T, p promotions.Promotion)
+	}{
+		{name: "granted entry is revoked", ids: []string{"cus_001"}, at: at, summary: "revoked 1",
+			check: func(t *testing.T, p promotions.Promotion) {
+				g := grantOf(p, "cus_001")
+				assert.Equal(t, promotions.StateRevoked, g.State)
+				assert.Equal(t, at, *g.RevokedAt)
+				assert.Equal(t, ts("2026-03-02T09:00:00Z"), g.GrantedAt, "granted_at is kept")
+			}},
+		{name: "revoked entry stays", ids: []string{"cus_016"}, at: at, summary: "already revoked 1"},
+		{name: "customer without a grant", ids: []string{"cus_002"}, at: at, summary: "not granted 1"},
+		{name: "revocation before the grant is refused", ids: []string{"cus_018"}, at: at, summary: "nothing to do",
+			refused: []promotions.Refusal{{ID: "cus_018", Reason: "revocation at 2026-04-20T10:00:00Z would precede its granted_at 2026-05-20T12:00:00Z"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, src := loadPromotion(t, "spring.yaml")
+			plan, err := promotions.NewApply(p, src, directory, tt.at)
+			require.NoError(t, err)
+			require.NoError(t, plan.Revoke(tt.ids))
+			assert.Equal(t, tt.summary, plan.Summary())
+			assert.Equal(t, tt.refused, plan.Refused())
+			if tt.check != nil {
+				tt.check(t, after(t, plan))
+			}
+		})
+	}
+}
+
+func TestApplyRevokeCustomerCoveredByAllAddsException(t *testing.T) {
+	p, src := loadPromotion(t, "styles.yaml")
+	plan, err := promotions.NewApply(p, src, nil, ts("2026-02-01T00:00:00Z"))
+	require.NoError(t, err)
+	require.NoError(t, plan.Revoke([]string{"c-9"}))
+	got := after(t, plan)
+	g := grantOf(got, "c-9")
+	require.NotNil(t, g)
+	assert.Equal(t, promotions.StateRevoked, g.State)
+	assert.Equal(t, ts("2026-01-01T00:00:00Z"), g.GrantedAt, "the exception keeps grants.all's granted_at")
+	assert.Nil(t, got.Grants.All.RevokedAt, "grants.all stays active for everyone else")
+}
+
+func TestApplyRegrantAndDeactivateRoundTrip(t *testing.T) {
+	p, src := loadPromotion(t, "styles.yaml")
+	plan, err := promotions.NewApply(p, src, nil, ts("2026-02-01T00:00:00Z"))
+	require.NoError(t, err)
+	require.NoError(t, plan.Deactivate())
+	assert.Equal(t, "deactivated, revoked 1, grants.all revoked", plan.Summary())
+	deactivated := after(t, plan)
+	assert.Equal(t, promotions.StatusDeactivated, deactivated.Status)
+	assert.Equal(t, ts("2026-02-01T00:00:00Z"), *deactivated.DeactivatedAt)
+	assert.NotNil(t, deactivated.Grants.All.RevokedAt)
+	for _, g := range deactivated.Grants.Customers {
+		assert.Equal(t, promotions.StateRevoked, g.State, g.ID)
+	}
+
+	out, _, err := plan.Result()
+	require.NoError(t, err)
+	doc, _ := promotions.ParseDocument("styles.yaml", out, promotions.DefaultLimits)
+	p2 := promotions.DecodePromotion(doc)
+	plan, err = promotions.NewApply(&p2, out, nil, ts("2026-02-02T00:00:00Z"))
+	require.NoError(t, err)
+	require.NoError(t, plan.Activate())
+	assert.Equal(t, "activated, still revoked 2, grants.all still revoked", plan.Summary())
+	active := after(t, plan)
+	assert.Equal(t, promotions.StatusActive, active.Status)
+	assert.Nil(t, active.DeactivatedAt)
+	assert.NotNil(t, active.Grants.All.RevokedAt, "activate changes the status only")
+
+	out, _, err = plan.Result()
+	require.NoError(t, err)
+	doc, _ = promotions.ParseDocument("styles.yaml", out, promotions.DefaultLimits)
+	p3 := promotions.DecodePromotion(doc)
+	plan, err = promotions.NewApply(&p3, out, nil, ts("2026-02-03T00:00:00Z"))
+	require.NoError(t, err)
+	require.NoError(t, plan.RegrantAllRevoked())
+	assert.Equal(t, "re-granted 2, grants.all re-granted", plan.Summary())
+	regranted := after(t, plan)
+	assert.Nil(t, regranted.Grants.All.RevokedAt)
+	for _, g := range regranted.Grants.Customers {
+		assert.Equal(t, promotions.StateGranted, g.State, g.ID)
+		assert.Nil(t, g.RevokedAt, g.ID)
+	}
+}
+
+func TestAccessListIncludesCustomersCoveredByAll(t *testing.T) {
+	p, _ := loadPromotion(t, "styles.yaml")
+	dir := map[string]*promotions.Customer{
+		"a-1": {ID: "a-1", Name: "A"}, "z-9": {ID: "z-9", Name: "Zed", Email: "zed@example.com"},
+	}
+	rows := promotions.AccessList(p, dir)
+	var ids, via []string
+	for _, r := range rows {
+		ids = append(ids, r.ID)
+		via = append(via, r.Via)
+	}
+	assert.Equal(t, []string{"a-1", "b-2", "z-9"}, ids, "sorted by id")
+	assert.Equal(t, []string{"customers", "customers", "all"}, via)
+	assert.Equal(t, promotions.StateGranted, rows[2].State)
+	assert.True(t, rows[2].Matches("ZED@"), "search is case-insensitive on email")
+	assert.False(t, rows[2].Matches("nobody"))
+}
+
+// BenchmarkGrant100k plans and applies a grant of 100k customers to one
+// promotion file: the editing part of `promoctl grant --customers-file`,
+// which adds loading the repo before and validating the result after.
+func BenchmarkGrant100k(b *testing.B) {
+	src, err := os.ReadFile(filepath.Join("testdata", "edit", "draft.yaml"))
+	require.NoError(b, err)
+	doc, diags := promotions.ParseDocument("draft.yaml", src, promotions.DefaultLimits)
+	require.Empty(b, diags)
+	p := promotions.DecodePromotion(doc)
+	ids := make([]string, 100_000)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("cus_%06d", i)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		plan, err := promotions.NewApply(&p, src, nil, ts("2026-02-01T00:00:00Z"))
+		require.NoError(b, err)
+		require.NoError(b, plan.Grant(ids))
+		out, _, err := plan.Unchecked()
+		require.NoError(b, err)
+		b.SetBytes(int64(len(out)))
+	}
+}
