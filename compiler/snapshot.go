@@ -140,28 +140,11 @@ func Build(m *Model, revision string) (*Snapshot, error) {
 		features[f.Key] = &FeatureRow{Key: b.intern(f.Key), Name: f.Name, Type: f.Type, Unit: f.Unit}
 	}
 	for _, key := range promotions.SortedKeys(m.Plans) {
-		p := m.Plans[key]
-		row := &PlanRow{Key: b.intern(p.Key), Name: p.Name, Entitlements: make(map[string]PlanEntitlementRow, len(p.Entitlements))}
-		for _, e := range p.Entitlements {
-			pe := PlanEntitlementRow{Reset: e.Reset}
-			if e.Allowance != nil {
-				pe.Allowance = *e.Allowance
-			}
-			row.Entitlements[b.intern(e.Feature)] = pe
-		}
-		b.insert(TablePlans, row)
+		b.insert(TablePlans, planRow(b, m.Plans[key]))
 		s.Counts.Plans++
 	}
 	for _, id := range m.CustomerIDs() {
-		c := m.Customers[id]
-		row := &CustomerRow{ID: c.ID, Name: c.Name, Email: c.Email, Plan: b.intern(c.Plan)}
-		if len(c.Attributes) > 0 {
-			row.Attributes = make([]Attr, 0, len(c.Attributes))
-			for _, k := range promotions.SortedKeys(c.Attributes) {
-				row.Attributes = append(row.Attributes, Attr{Key: b.intern(k), Value: b.intern(c.Attributes[k])})
-			}
-		}
-		b.insert(TableCustomers, row)
+		b.insert(TableCustomers, customerRow(b, m.Customers[id]))
 		s.Counts.Customers++
 	}
 	byCustomerFeature := map[[2]string][]*GrantRow{}
@@ -210,6 +193,32 @@ type builder struct {
 	pending int
 	strings map[string]string
 	err     error
+	// noBatch keeps every insert in one transaction: an update of a live
+	// database must be all or nothing.
+	noBatch bool
+}
+
+func planRow(b *builder, p *promotions.Plan) *PlanRow {
+	row := &PlanRow{Key: b.intern(p.Key), Name: p.Name, Entitlements: make(map[string]PlanEntitlementRow, len(p.Entitlements))}
+	for _, e := range p.Entitlements {
+		pe := PlanEntitlementRow{Reset: e.Reset}
+		if e.Allowance != nil {
+			pe.Allowance = *e.Allowance
+		}
+		row.Entitlements[b.intern(e.Feature)] = pe
+	}
+	return row
+}
+
+func customerRow(b *builder, c *promotions.Customer) *CustomerRow {
+	row := &CustomerRow{ID: c.ID, Name: c.Name, Email: c.Email, Plan: b.intern(c.Plan)}
+	if len(c.Attributes) > 0 {
+		row.Attributes = make([]Attr, 0, len(c.Attributes))
+		for _, k := range promotions.SortedKeys(c.Attributes) {
+			row.Attributes = append(row.Attributes, Attr{Key: b.intern(k), Value: b.intern(c.Attributes[k])})
+		}
+	}
+	return row
 }
 
 func (b *builder) insert(table string, row any) {
@@ -220,7 +229,7 @@ func (b *builder) insert(table string, row any) {
 		b.err = fmt.Errorf("insert into %s: %w", table, err)
 		return
 	}
-	if b.pending++; b.pending >= insertBatch {
+	if b.pending++; !b.noBatch && b.pending >= insertBatch {
 		b.txn.Commit()
 		b.txn = b.db.Txn(true)
 		b.pending = 0

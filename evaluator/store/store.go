@@ -160,7 +160,9 @@ func (s *Store) Reload(ctx context.Context) Outcome {
 		renamed.Revision = rev.Revision
 		snap = &renamed
 	} else {
-		snap, err = compiler.Build(res.Model, rev.Revision)
+		// Apply only what changed to the serving snapshot's tables, in
+		// one write transaction; its readers keep their view.
+		snap, err = compiler.Update(s.snapshot.Load(), res.Model, rev.Revision)
 		if err != nil {
 			attempt.Err = fmt.Sprintf("build snapshot: %v", err)
 			return s.fail(start, attempt)

@@ -1,0 +1,201 @@
+package compiler
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/hashicorp/go-memdb"
+
+	"github.com/promoctl/promoctl/promotions"
+)
+
+// Update returns a snapshot of m that shares prev's tables: the difference
+// between prev's model and m is applied in one memdb write transaction, so
+// readers of prev keep their consistent view (memdb is MVCC) while the new
+// snapshot sees every change at once. Objects that the load cache handed
+// back unchanged are recognised by identity and cost nothing; a reload that
+// changes one promotion file touches only that promotion's rows.
+//
+// Updates must not run concurrently with each other; prev == nil builds
+// from scratch.
+func Update(prev *Snapshot, m *Model, revision string) (*Snapshot, error) {
+	if prev == nil || prev.Model == nil {
+		return Build(m, revision)
+	}
+	old := prev.Model
+	txn := prev.db.Txn(true)
+	u := &updater{txn: txn, builder: builder{db: prev.db, txn: txn, strings: map[string]string{}}}
+	u.builder.noBatch = true
+	s := &Snapshot{db: prev.db, Revision: revision, Model: m, BuiltAt: time.Now(), Counts: prev.Counts}
+
+	u.plans(old, m)
+	u.customers(old, m)
+	changedFeatures := u.promotions(old, m, s)
+	u.features(old, m, changedFeatures)
+
+	if u.err == nil {
+		u.err = u.builder.err
+	}
+	if u.err != nil {
+		txn.Abort()
+		return nil, u.err
+	}
+	txn.Commit()
+	s.Counts.Features, s.Counts.Plans = len(m.Features), len(m.Plans)
+	s.Counts.Customers, s.Counts.Promotions = len(m.Customers), len(m.Promotions)
+	s.read = prev.db.Txn(false)
+	return s, nil
+}
+
+type updater struct {
+	builder
+	txn *memdb.Txn
+	err error
+}
+
+func (u *updater) delete(table string, row any) {
+	if u.err != nil || row == nil {
+		return
+	}
+	if err := u.txn.Delete(table, row); err != nil {
+		u.err = fmt.Errorf("delete from %s: %w", table, err)
+	}
+}
+
+func (u *updater) lookup(table string, args ...any) any {
+	raw, err := u.txn.First(table, IndexID, args...)
+	if err != nil && u.err == nil {
+		u.err = fmt.Errorf("look up %s: %w", table, err)
+	}
+	return raw
+}
+
+func (u *updater) plans(old, m *Model) {
+	for key, p := range m.Plans {
+		if old.Plans[key] != p {
+			u.insert(TablePlans, planRow(&u.builder, p))
+		}
+	}
+	for key := range old.Plans {
+		if _, ok := m.Plans[key]; !ok {
+			u.delete(TablePlans, u.lookup(TablePlans, key))
+		}
+	}
+}
+
+func (u *updater) customers(old, m *Model) {
+	for id, c := range m.Customers {
+		if prev, ok := old.Customers[id]; ok && (prev == c || sameCustomer(prev, c)) {
+			continue
+		}
+		u.insert(TableCustomers, customerRow(&u.builder, c))
+	}
+	for id := range old.Customers {
+		if _, ok := m.Customers[id]; !ok {
+			u.delete(TableCustomers, u.lookup(TableCustomers, id))
+		}
+	}
+}
+
+func sameCustomer(a, b *promotions.Customer) bool {
+	return a.ID == b.ID && a.Name == b.Name && a.Email == b.Email && a.Plan == b.Plan && maps.Equal(a.Attributes, b.Attributes)
+}
+
+// promotions replaces the rows of every changed, added or removed
+// promotion and of the customer_features entries their grants touch. It
+// returns the features whose grants.all list must be rebuilt.
+func (u *updater) promotions(old, m *Model, s *Snapshot) map[string]bool {
+	changed := map[string]bool{} // promotion ids whose rows are replaced
+	for id, p := range m.Promotions {
+		if old.Promotions[id] != p {
+			changed[id] = true
+		}
+	}
+	for id := range old.Promotions {
+		if _, ok := m.Promotions[id]; !ok {
+			changed[id] = true
+		}
+	}
+	features := map[string]bool{}
+	affected := map[[2]string]bool{}
+	added := map[[2]string][]*GrantRow{}
+	for _, id := range slices.Sorted(maps.Keys(changed)) {
+		if p, ok := old.Promotions[id]; ok {
+			features[p.Feature] = true
+			u.delete(TablePromotions, u.lookup(TablePromotions, id))
+			u.delete(TableAllGrants, u.lookup(TableAllGrants, id))
+			for _, g := range p.Grants.Customers {
+				if row := u.lookup(TableGrants, id, g.ID); row != nil {
+					u.delete(TableGrants, row)
+					s.Counts.Grants--
+				}
+				affected[[2]string{g.ID, p.Feature}] = true
+			}
+		}
+		if p, ok := m.Promotions[id]; ok {
+			grants, _ := u.insertPromotion(p)
+			features[p.Feature] = true
+			for _, g := range grants {
+				k := [2]string{g.Customer, p.Feature}
+				affected[k] = true
+				added[k] = append(added[k], g)
+			}
+			s.Counts.Grants += len(grants)
+		}
+	}
+	for k := range affected {
+		var grants []*GrantRow
+		if raw := u.lookup(TableCustomerFeatures, k[0], k[1]); raw != nil {
+			for _, g := range raw.(*CustomerFeatureRow).Grants {
+				if !changed[g.Promotion.ID] {
+					grants = append(grants, g)
+				}
+			}
+			u.delete(TableCustomerFeatures, raw)
+		}
+		grants = append(grants, added[k]...)
+		if len(grants) > 0 {
+			slices.SortFunc(grants, func(a, b *GrantRow) int { return compareStrings(a.Promotion.ID, b.Promotion.ID) })
+			u.insert(TableCustomerFeatures, &CustomerFeatureRow{Customer: k[0], Feature: k[1], Grants: grants})
+		}
+	}
+	return features
+}
+
+// features rewrites the feature rows that changed or whose grants.all list
+// did, and deletes removed ones.
+func (u *updater) features(old, m *Model, allChanged map[string]bool) {
+	for key, f := range m.Features {
+		if old.Features[key] == f && !allChanged[key] {
+			continue
+		}
+		row := &FeatureRow{Key: u.intern(f.Key), Name: f.Name, Type: f.Type, Unit: f.Unit}
+		for _, id := range m.PromotionIDs() {
+			p := m.Promotions[id]
+			if p.Feature != key || p.Grants.All == nil {
+				continue
+			}
+			if raw := u.lookup(TableAllGrants, id); raw != nil {
+				row.AllGrants = append(row.AllGrants, raw.(*AllGrantRow))
+			}
+		}
+		u.insert(TableFeatures, row)
+	}
+	for key := range old.Features {
+		if _, ok := m.Features[key]; !ok {
+			u.delete(TableFeatures, u.lookup(TableFeatures, key))
+		}
+	}
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
