@@ -2,7 +2,6 @@ package schema
 
 import (
 	"encoding/json"
-	"sort"
 
 	"cuelang.org/go/cue"
 
@@ -12,35 +11,34 @@ import (
 // Large lists (a Customers file of 10,000 entries, a promotion granted to
 // 100,000 customers) are validated without handing every element to CUE:
 // CUE costs tens of microseconds per element, most of it spent on values
-// that repeat or that each field checks on its own.
+// that each field checks on its own.
 //
-// validateList does the same checks in two cheaper parts. Each distinct
-// value of a high-cardinality string field (ids, names, emails, timestamps)
-// is checked once against that field's constraint; then the element's
+// validateList does the same checks in two cheaper parts. The value of each
+// field whose constraint is not an enum (ids, names, emails, timestamps) is
+// checked by a predicate compiled from that constraint; then the element's
 // "skeleton" — the element with those values replaced by one valid value of
-// the same field — is checked as a whole, once per distinct skeleton. An
-// element whose value or skeleton fails is validated on its own, so every
-// message names the real value and path. This is exact as long as the
-// conditions inside an element definition (if state == "revoked" …) only
-// read low-cardinality fields such as enums, which keep their real values
-// in the skeleton; TestValidateListMatchesPlainValidation checks that.
-
-// highCardinality is the number of distinct values above which a field is
-// checked value by value rather than kept in the skeleton.
-const highCardinality = 64
+// the same field — is checked by CUE as a whole, once per distinct skeleton
+// (cached across the lists a Schema sees). An element whose value or
+// skeleton fails is validated by CUE on its own, so every message names the
+// real value and path. This is exact as long as the conditions inside an
+// element definition (if state == "revoked" …) only read enum fields, which
+// keep their real values in the skeleton; TestValidateListMatchesPlainValidation
+// checks that on the embedded schema.
 
 // minListForSkeletons is the length below which a list is validated element
 // by element, where the bookkeeping would cost more than it saves.
-const minListForSkeletons = 256
+const minListForSkeletons = 8
 
 func (s *Schema) validateList(doc *promotions.Document, def cue.Value, list []any, listPath promotions.Path) promotions.Diagnostics {
 	if len(list) < minListForSkeletons {
 		return s.validateEach(doc, def, list, listPath, nil)
 	}
 	fields := s.fieldConstraints(def)
+	defKey := def.Path().String()
 
-	// Distinct string values per field.
-	distinct := map[string]map[string]bool{}
+	// Fields checked by predicate, and a valid representative of each.
+	preds := map[string]predicate{}
+	representative := map[string]string{}
 	for _, e := range list {
 		m, ok := e.(map[string]any)
 		if !ok {
@@ -48,54 +46,30 @@ func (s *Schema) validateList(doc *promotions.Document, def cue.Value, list []an
 		}
 		for k, v := range m {
 			str, ok := v.(string)
-			if _, known := fields[k]; !ok || !known {
+			if !ok {
 				continue
 			}
-			if distinct[k] == nil {
-				distinct[k] = map[string]bool{}
+			if _, done := representative[k]; done {
+				continue
 			}
-			if len(distinct[k]) <= highCardinality || !distinct[k][str] {
-				distinct[k][str] = true
+			c, known := fields[k]
+			if !known {
+				continue
 			}
-		}
-	}
-	// Check each distinct value of the high-cardinality fields with the
-	// field's predicate, and pick a valid representative for the skeletons.
-	// A field without a predicate keeps its values in the skeleton.
-	invalid := map[string]map[string]bool{}
-	representative := map[string]string{}
-	for k, values := range distinct {
-		pred := s.predicate(def, k, fields[k])
-		if len(values) <= highCardinality || pred == nil {
-			continue
-		}
-		keys := make([]string, 0, len(values))
-		for v := range values {
-			keys = append(keys, v)
-		}
-		sort.Strings(keys) // deterministic representative
-		bad := map[string]bool{}
-		for _, v := range keys {
-			if !pred(v) {
-				bad[v] = true
-			} else if _, ok := representative[k]; !ok {
-				representative[k] = v
+			pred := s.predicate(def, k, c)
+			if pred == nil || s.enum(def, k, c) {
+				continue
 			}
-		}
-		if _, ok := representative[k]; ok {
-			invalid[k] = bad
+			if pred(str) {
+				preds[k], representative[k] = pred, str
+			}
 		}
 	}
 
-	// Group elements by skeleton; elements with an invalid value are
-	// validated individually.
-	type group struct {
-		skeleton map[string]any
-		members  []int
-	}
-	groups := map[string]*group{}
-	var order []string
 	individual := map[int]bool{}
+	groups := map[string][]int{}
+	skeletons := map[string]map[string]any{}
+	var order []string
 	for i, e := range list {
 		m, ok := e.(map[string]any)
 		if !ok {
@@ -104,13 +78,12 @@ func (s *Schema) validateList(doc *promotions.Document, def cue.Value, list []an
 		}
 		skeleton := make(map[string]any, len(m))
 		for k, v := range m {
-			if str, ok := v.(string); ok && invalid[k] != nil {
-				if invalid[k][str] {
+			if str, ok := v.(string); ok && preds[k] != nil {
+				if !preds[k](str) {
 					individual[i] = true
+					break
 				}
-				if r, ok := representative[k]; ok {
-					v = r
-				}
+				v = representative[k]
 			}
 			skeleton[k] = v
 		}
@@ -122,18 +95,22 @@ func (s *Schema) validateList(doc *promotions.Document, def cue.Value, list []an
 			individual[i] = true
 			continue
 		}
-		g, ok := groups[string(key)]
-		if !ok {
-			g = &group{skeleton: skeleton}
-			groups[string(key)] = g
-			order = append(order, string(key))
+		k := string(key)
+		if _, seen := groups[k]; !seen {
+			skeletons[k] = skeleton
+			order = append(order, k)
 		}
-		g.members = append(g.members, i)
+		groups[k] = append(groups[k], i)
 	}
-	for _, key := range order {
-		g := groups[key]
-		if def.Unify(s.ctx.Encode(g.skeleton)).Validate(cue.Concrete(true), cue.All()) != nil {
-			for _, i := range g.members {
+	for _, k := range order {
+		cacheKey := defKey + "\x00" + k
+		ok, cached := s.skeletonOK[cacheKey]
+		if !cached {
+			ok = def.Unify(s.ctx.Encode(skeletons[k])).Validate(cue.Concrete(true), cue.All()) == nil
+			s.skeletonOK[cacheKey] = ok
+		}
+		if !ok {
+			for _, i := range groups[k] {
 				individual[i] = true
 			}
 		}
@@ -170,6 +147,17 @@ func (s *Schema) fieldConstraints(def cue.Value) map[string]cue.Value {
 	}
 	s.fields[key] = out
 	return out
+}
+
+// enum reports, cached, whether a field of def is an enum.
+func (s *Schema) enum(def cue.Value, field string, c cue.Value) bool {
+	key := def.Path().String() + "." + field
+	if e, ok := s.enums[key]; ok {
+		return e
+	}
+	e := isEnum(c)
+	s.enums[key] = e
+	return e
 }
 
 // predicate returns the cached predicate of a field of def, or nil.

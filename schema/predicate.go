@@ -25,6 +25,41 @@ func compilePredicate(c cue.Value) (predicate, bool) {
 	return compileDepth(c, 0)
 }
 
+// isEnum reports whether c only admits a finite set of literals (besides
+// error branches): the kind of field the conditions of a definition read.
+func isEnum(c cue.Value) bool {
+	return enumDepth(c, 0)
+}
+
+func enumDepth(c cue.Value, depth int) bool {
+	if depth > 8 {
+		return false
+	}
+	op, args := c.Expr()
+	switch op {
+	case cue.OrOp:
+		literals := 0
+		for _, a := range args {
+			if isErrorCall(a) {
+				continue
+			}
+			if !enumDepth(a, depth+1) {
+				return false
+			}
+			literals++
+		}
+		return literals > 0
+	case cue.SelectorOp:
+		if d := cue.Dereference(c); d != c {
+			return enumDepth(d, depth+1)
+		}
+		return false
+	case cue.NoOp:
+		return c.IsConcrete()
+	}
+	return false
+}
+
 func compileDepth(c cue.Value, depth int) (predicate, bool) {
 	if depth > 8 {
 		return nil, false

@@ -37,3 +37,14 @@ func TestPredicatesAgreeWithCUE(t *testing.T) {
 	}
 	assert.GreaterOrEqual(t, compiled, 8, "too few fields got a predicate")
 }
+
+func TestIsEnum(t *testing.T) {
+	s := MustCompile()
+	grant := s.fieldConstraints(s.root.LookupPath(cue.ParsePath("#CustomerGrant")))
+	customer := s.fieldConstraints(s.root.LookupPath(cue.ParsePath("#Customer")))
+	assert.True(t, isEnum(grant["state"]))
+	assert.False(t, isEnum(grant["id"]))
+	assert.False(t, isEnum(grant["granted_at"]))
+	assert.False(t, isEnum(customer["name"]))
+	assert.False(t, isEnum(customer["plan"]))
+}

@@ -45,6 +45,10 @@ type Schema struct {
 	lists      map[string]listSpec
 	fields     map[string]map[string]cue.Value
 	predicates map[string]predicate
+	enums      map[string]bool
+	// skeletonOK caches CUE's verdict on list-element skeletons: the same
+	// shapes recur across every promotion and customer file.
+	skeletonOK map[string]bool
 }
 
 // listSpec names a list inside a kind that may grow large, and the
@@ -76,7 +80,7 @@ func Compile() (*Schema, error) {
 	if err := root.Err(); err != nil {
 		return nil, fmt.Errorf("compile embedded schema: %w", err)
 	}
-	s := &Schema{ctx: ctx, root: root, defs: map[string]cue.Value{}, fields: map[string]map[string]cue.Value{}, predicates: map[string]predicate{}}
+	s := &Schema{ctx: ctx, root: root, defs: map[string]cue.Value{}, fields: map[string]map[string]cue.Value{}, predicates: map[string]predicate{}, enums: map[string]bool{}, skeletonOK: map[string]bool{}}
 	for _, kind := range promotions.Kinds {
 		def := root.LookupPath(cue.ParsePath("#" + kind))
 		if !def.Exists() {
