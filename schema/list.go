@@ -1,7 +1,9 @@
 package schema
 
 import (
-	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
 
 	"cuelang.org/go/cue"
 
@@ -33,36 +35,11 @@ func (s *Schema) validateList(doc *promotions.Document, def cue.Value, list []an
 	if len(list) < minListForSkeletons {
 		return s.validateEach(doc, def, list, listPath, nil)
 	}
-	fields := s.fieldConstraints(def)
 	defKey := def.Path().String()
-
-	// Fields checked by predicate, and a valid representative of each.
-	preds := map[string]predicate{}
-	representative := map[string]string{}
-	for _, e := range list {
-		m, ok := e.(map[string]any)
-		if !ok {
-			continue
-		}
-		for k, v := range m {
-			str, ok := v.(string)
-			if !ok {
-				continue
-			}
-			if _, done := representative[k]; done {
-				continue
-			}
-			c, known := fields[k]
-			if !known {
-				continue
-			}
-			pred := s.predicate(def, k, c)
-			if pred == nil || s.enum(def, k, c) {
-				continue
-			}
-			if pred(str) {
-				preds[k], representative[k] = pred, str
-			}
+	var enumFields []string
+	for k, c := range s.fieldConstraints(defKey, def) {
+		if s.enum(defKey, k, c) {
+			enumFields = append(enumFields, k)
 		}
 	}
 
@@ -76,26 +53,28 @@ func (s *Schema) validateList(doc *promotions.Document, def cue.Value, list []an
 			individual[i] = true
 			continue
 		}
+		shape := s.shapeOf(def, defKey, enumFields, m)
 		skeleton := make(map[string]any, len(m))
 		for k, v := range m {
-			if str, ok := v.(string); ok && preds[k] != nil {
-				if !preds[k](str) {
-					individual[i] = true
-					break
+			if str, ok := v.(string); ok {
+				if f, ok := shape.fields[k]; ok {
+					if !f.pred(str) {
+						individual[i] = true
+						break
+					}
+					if f.representative == "" {
+						f.representative = str
+						shape.fields[k] = f
+					}
+					v = f.representative
 				}
-				v = representative[k]
 			}
 			skeleton[k] = v
 		}
 		if individual[i] {
 			continue
 		}
-		key, err := json.Marshal(skeleton)
-		if err != nil {
-			individual[i] = true
-			continue
-		}
-		k := string(key)
+		k := string(appendKey(nil, skeleton))
 		if _, seen := groups[k]; !seen {
 			skeletons[k] = skeleton
 			order = append(order, k)
@@ -118,6 +97,49 @@ func (s *Schema) validateList(doc *promotions.Document, def cue.Value, list []an
 	return s.validateEach(doc, def, list, listPath, individual)
 }
 
+// shape is what an element definition looks like once its enum fields are
+// known: conditional fields (revoked_at when state is revoked) exist only
+// then. fields holds the non-enum string fields that have a predicate, with
+// the first valid value seen as the skeletons' representative.
+type shape struct {
+	fields map[string]shapeField
+}
+
+type shapeField struct {
+	pred           predicate
+	representative string
+}
+
+// shapeOf returns the shape of def for an element's enum values, cached.
+// Representatives are per shape and per Schema, so equal skeletons from
+// different lists share one CUE verdict.
+func (s *Schema) shapeOf(def cue.Value, defKey string, enumFields []string, m map[string]any) *shape {
+	enums := make(map[string]any, len(enumFields))
+	for _, k := range enumFields {
+		if v, ok := m[k]; ok {
+			enums[k] = v
+		}
+	}
+	key := defKey + "\x00" + string(appendKey(nil, enums))
+	if sh, ok := s.shapes[key]; ok {
+		return sh
+	}
+	sh := &shape{fields: map[string]shapeField{}}
+	resolved := def.Unify(s.ctx.Encode(enums))
+	if resolved.Err() == nil {
+		for k, c := range s.fieldConstraints(key, resolved) {
+			if s.enum(key, k, c) {
+				continue
+			}
+			if pred, ok := compilePredicate(c); ok {
+				sh.fields[k] = shapeField{pred: pred}
+			}
+		}
+	}
+	s.shapes[key] = sh
+	return sh
+}
+
 // validateEach validates the elements of list one by one: all of them when
 // only is nil, else those in only.
 func (s *Schema) validateEach(doc *promotions.Document, def cue.Value, list []any, listPath promotions.Path, only map[int]bool) promotions.Diagnostics {
@@ -133,8 +155,7 @@ func (s *Schema) validateEach(doc *promotions.Document, def cue.Value, list []an
 
 // fieldConstraints returns the constraint of each regular, optional or
 // required field of a struct definition, cached per definition.
-func (s *Schema) fieldConstraints(def cue.Value) map[string]cue.Value {
-	key := def.Path().String()
+func (s *Schema) fieldConstraints(key string, def cue.Value) map[string]cue.Value {
 	if c, ok := s.fields[key]; ok {
 		return c
 	}
@@ -149,9 +170,9 @@ func (s *Schema) fieldConstraints(def cue.Value) map[string]cue.Value {
 	return out
 }
 
-// enum reports, cached, whether a field of def is an enum.
-func (s *Schema) enum(def cue.Value, field string, c cue.Value) bool {
-	key := def.Path().String() + "." + field
+// enum reports, cached, whether a field is an enum.
+func (s *Schema) enum(defKey, field string, c cue.Value) bool {
+	key := defKey + "." + field
 	if e, ok := s.enums[key]; ok {
 		return e
 	}
@@ -160,13 +181,39 @@ func (s *Schema) enum(def cue.Value, field string, c cue.Value) bool {
 	return e
 }
 
-// predicate returns the cached predicate of a field of def, or nil.
-func (s *Schema) predicate(def cue.Value, field string, c cue.Value) predicate {
-	key := def.Path().String() + "." + field
-	if p, ok := s.predicates[key]; ok {
-		return p
+// appendKey appends a canonical rendering of a decoded YAML value: equal
+// values give equal keys. It is cheaper than encoding/json and needs no
+// error path.
+func appendKey(buf []byte, v any) []byte {
+	switch v := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		buf = append(buf, '{')
+		for _, k := range keys {
+			buf = strconv.AppendQuote(buf, k)
+			buf = append(buf, ':')
+			buf = appendKey(buf, v[k])
+			buf = append(buf, ',')
+		}
+		return append(buf, '}')
+	case []any:
+		buf = append(buf, '[')
+		for _, e := range v {
+			buf = appendKey(buf, e)
+			buf = append(buf, ',')
+		}
+		return append(buf, ']')
+	case string:
+		return strconv.AppendQuote(buf, v)
+	case nil:
+		return append(buf, "null"...)
+	default:
+		// Numbers and booleans: the type is part of the key, since "5"
+		// and 5 differ to the schema.
+		return fmt.Appendf(buf, "%T(%v)", v, v)
 	}
-	p, _ := compilePredicate(c)
-	s.predicates[key] = p
-	return p
 }

@@ -21,7 +21,7 @@ func TestPredicatesAgreeWithCUE(t *testing.T) {
 	}
 	compiled := 0
 	for _, def := range []string{"#Customer", "#CustomerGrant", "#PlanEntitlement", "#Metered"} {
-		fields := s.fieldConstraints(s.root.LookupPath(cue.ParsePath(def)))
+		fields := s.fieldConstraints(def, s.root.LookupPath(cue.ParsePath(def)))
 		require.NotEmpty(t, fields, def)
 		for name, c := range fields {
 			p, ok := compilePredicate(c)
@@ -40,8 +40,8 @@ func TestPredicatesAgreeWithCUE(t *testing.T) {
 
 func TestIsEnum(t *testing.T) {
 	s := MustCompile()
-	grant := s.fieldConstraints(s.root.LookupPath(cue.ParsePath("#CustomerGrant")))
-	customer := s.fieldConstraints(s.root.LookupPath(cue.ParsePath("#Customer")))
+	grant := s.fieldConstraints("g", s.root.LookupPath(cue.ParsePath("#CustomerGrant")))
+	customer := s.fieldConstraints("c", s.root.LookupPath(cue.ParsePath("#Customer")))
 	assert.True(t, isEnum(grant["state"]))
 	assert.False(t, isEnum(grant["id"]))
 	assert.False(t, isEnum(grant["granted_at"]))

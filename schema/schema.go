@@ -39,13 +39,13 @@ func Sources() map[string]string {
 // which only grows: make a new one per reload and per worker goroutine
 // rather than sharing one for the life of a process.
 type Schema struct {
-	ctx        *cue.Context
-	root       cue.Value
-	defs       map[string]cue.Value
-	lists      map[string]listSpec
-	fields     map[string]map[string]cue.Value
-	predicates map[string]predicate
-	enums      map[string]bool
+	ctx    *cue.Context
+	root   cue.Value
+	defs   map[string]cue.Value
+	lists  map[string]listSpec
+	fields map[string]map[string]cue.Value
+	enums  map[string]bool
+	shapes map[string]*shape
 	// skeletonOK caches CUE's verdict on list-element skeletons: the same
 	// shapes recur across every promotion and customer file.
 	skeletonOK map[string]bool
@@ -80,7 +80,7 @@ func Compile() (*Schema, error) {
 	if err := root.Err(); err != nil {
 		return nil, fmt.Errorf("compile embedded schema: %w", err)
 	}
-	s := &Schema{ctx: ctx, root: root, defs: map[string]cue.Value{}, fields: map[string]map[string]cue.Value{}, predicates: map[string]predicate{}, enums: map[string]bool{}, skeletonOK: map[string]bool{}}
+	s := &Schema{ctx: ctx, root: root, defs: map[string]cue.Value{}, fields: map[string]map[string]cue.Value{}, enums: map[string]bool{}, shapes: map[string]*shape{}, skeletonOK: map[string]bool{}}
 	for _, kind := range promotions.Kinds {
 		def := root.LookupPath(cue.ParsePath("#" + kind))
 		if !def.Exists() {

@@ -9,5 +9,6 @@ import (
 )
 
 func main() {
+	batchGC()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

@@ -96,7 +96,14 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		err := watch.Run(watchCtx, a.repo, func(ctx context.Context) { st.Reload(ctx) },
+		var steady sync.Once
+		err := watch.Run(watchCtx, a.repo, func(ctx context.Context) {
+			if st.Reload(ctx) == store.Swapped {
+				// The cold load ran with a lazy collector (see gc.go);
+				// a long-running sidecar collects at the usual pace.
+				steady.Do(steadyGC)
+			}
+		},
 			watch.Options{Debounce: o.debounce, Poll: o.poll, Log: log})
 		if err != nil {
 			log.Error("watcher stopped", slog.String("error", err.Error()))

@@ -1,0 +1,244 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/promoctl/promoctl/promotions/gen"
+)
+
+// The benchmarks below run the real binary on generated data sets, the way
+// an operator would: they measure what a unit benchmark cannot (start-up to
+// ready, resident memory, the delay between a file write and the answer).
+// They run only with -bench, on the sizes in PROMOCTL_BENCH_SIZES (default
+// M; make bench adds L), each once (-benchtime 1x).
+
+func benchSizesFromEnv(def string) []string {
+	if v := os.Getenv("PROMOCTL_BENCH_SIZES"); v != "" {
+		return strings.Split(v, ",")
+	}
+	return []string{def}
+}
+
+func buildBinary(b *testing.B) string {
+	b.Helper()
+	bin := filepath.Join(b.TempDir(), "promoctl")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		b.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// copyTree copies a generated repo so that a benchmark may edit it.
+func copyTree(b *testing.B, src string) string {
+	b.Helper()
+	dst := filepath.Join(b.TempDir(), "repo")
+	out, err := exec.Command("cp", "-r", src, dst).CombinedOutput()
+	if err != nil {
+		b.Fatalf("copy %s: %v\n%s", src, err, out)
+	}
+	return dst
+}
+
+// procKB reads a "VmRSS:"-style line of /proc/<pid>/status in KiB.
+func procKB(pid int, field string) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	m := regexp.MustCompile(field + `:\s+(\d+) kB`).FindSubmatch(data)
+	if m == nil {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(string(m[1]), 64)
+	return v
+}
+
+// BenchmarkSidecar starts promoctl serve on a generated repo and reports
+// the cold start to ready (parse, CUE, cross-file checks, snapshot: the
+// SPEC §7 cold compile), resident memory, and how long a one-file change
+// takes to show in answers.
+func BenchmarkSidecar(b *testing.B) {
+	bin := buildBinary(b)
+	for _, size := range benchSizesFromEnv("M") {
+		b.Run(size, func(b *testing.B) {
+			src, err := gen.Cached("", size, 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			repo := copyTree(b, src)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				benchSidecarOnce(b, bin, repo)
+			}
+		})
+	}
+}
+
+func benchSidecarOnce(b *testing.B, bin, repo string) {
+	start := time.Now()
+	cmd := exec.Command(bin, "serve", "--repo", repo, "--addr", "127.0.0.1:0", "--log-format", "json")
+	var logs bytes.Buffer
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	addr := make(chan string, 1)
+	go func() {
+		dec := json.NewDecoder(io.TeeReader(stderr, &logs))
+		for {
+			var entry struct{ Msg, Addr string }
+			if dec.Decode(&entry) != nil {
+				return
+			}
+			if entry.Msg == "listening" {
+				addr <- entry.Addr
+			}
+		}
+	}()
+	var base string
+	select {
+	case a := <-addr:
+		base = "http://" + a
+	case <-time.After(2 * time.Minute):
+		b.Fatalf("sidecar did not listen:\n%s", logs.String())
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	deadline := time.Now().Add(10 * time.Minute)
+	for {
+		resp, err := client.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("not ready after 10 minutes")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	b.ReportMetric(time.Since(start).Seconds(), "ready-s")
+	b.ReportMetric(procKB(cmd.Process.Pid, "VmRSS")/1024, "rss-MiB")
+	b.ReportMetric(procKB(cmd.Process.Pid, "VmHWM")/1024, "peak-rss-MiB")
+
+	// One-file change: raise the allowance of the hot customer's only
+	// promotion and wait for the answer to show it.
+	query := fmt.Sprintf("%s/v1/customers/%s/entitlements/%s?at=%s", base, gen.HotCustomer1, gen.HotFeature, gen.HotAtRFC3339)
+	file := filepath.Join(repo, "promotions", gen.HotPromotionID(1)+".yaml")
+	var delays []float64
+	for round := 0; round < 3; round++ {
+		before := allowanceOf(b, client, query)
+		src, err := os.ReadFile(file)
+		if err != nil {
+			b.Fatal(err)
+		}
+		re := regexp.MustCompile(`(?m)^(  allowance: )(\d+)$`)
+		m := re.FindSubmatch(src)
+		if m == nil {
+			b.Fatalf("%s has no metered allowance line", file)
+		}
+		n, _ := strconv.ParseInt(string(m[2]), 10, 64)
+		edited := re.ReplaceAll(src, []byte(fmt.Sprintf("${1}%d", n+1)))
+		tmp := file + ".tmp~"
+		if err := os.WriteFile(tmp, edited, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		written := time.Now()
+		if err := os.Rename(tmp, file); err != nil {
+			b.Fatal(err)
+		}
+		for allowanceOf(b, client, query) == before {
+			if time.Since(written) > time.Minute {
+				b.Fatalf("change not visible after a minute:\n%s", tail(logs.String()))
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		delays = append(delays, time.Since(written).Seconds())
+	}
+	sort.Float64s(delays)
+	b.ReportMetric(delays[len(delays)/2]*1000, "change-visible-ms")
+}
+
+func allowanceOf(b *testing.B, client *http.Client, url string) int64 {
+	resp, err := client.Get(url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var d struct{ Allowance *int64 }
+	if err := json.NewDecoder(resp.Body).Decode(&d); err != nil || d.Allowance == nil {
+		b.Fatalf("decision: %v", err)
+	}
+	return *d.Allowance
+}
+
+func tail(s string) string {
+	if len(s) > 4000 {
+		return s[len(s)-4000:]
+	}
+	return s
+}
+
+// BenchmarkValidateBase runs promoctl validate --base on a generated repo
+// committed to git, with one promotion renamed in the head: what CI runs on
+// every pull request.
+func BenchmarkValidateBase(b *testing.B) {
+	bin := buildBinary(b)
+	for _, size := range benchSizesFromEnv("M") {
+		if strings.EqualFold(size, "L") {
+			continue // SPEC §7 sets the CI target on M
+		}
+		b.Run(size, func(b *testing.B) {
+			src, err := gen.Cached("", size, 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			repo := copyTree(b, src)
+			git := func(args ...string) {
+				cmd := exec.Command("git", append([]string{"-C", repo, "-c", "user.name=bench", "-c", "user.email=bench@example.com"}, args...)...)
+				if out, err := cmd.CombinedOutput(); err != nil {
+					b.Fatalf("git %v: %v\n%s", args, err, out)
+				}
+			}
+			git("init", "-q")
+			git("add", "-A")
+			git("commit", "-q", "-m", "base")
+			file := filepath.Join(repo, "promotions", gen.HotPromotionID(1)+".yaml")
+			src1, err := os.ReadFile(file)
+			if err != nil {
+				b.Fatal(err)
+			}
+			edited := regexp.MustCompile(`(?m)^name: .*$`).ReplaceAll(src1, []byte("name: Renamed in review"))
+			if err := os.WriteFile(file, edited, 0o644); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				start := time.Now()
+				out, err := exec.Command(bin, "validate", "--repo", repo, "--base", "HEAD").CombinedOutput()
+				if err != nil {
+					b.Fatalf("validate --base: %v\n%s", err, out)
+				}
+				b.ReportMetric(time.Since(start).Seconds(), "validate-base-s")
+			}
+		})
+	}
+}
