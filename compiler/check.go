@@ -10,6 +10,15 @@ import (
 // need more than one file (references, uniqueness, eligibility) or compare
 // instants. base, when not nil, decides which grants count as new.
 func check(m *Model, base *Model) promotions.Diagnostics {
+	diags := checkCatalog(m)
+	for _, p := range m.sortedPromotions() {
+		diags = append(diags, checkPromotion(m, base, p)...)
+	}
+	return diags
+}
+
+// checkCatalog checks plans and customers: what promotions refer to.
+func checkCatalog(m *Model) promotions.Diagnostics {
 	var diags promotions.Diagnostics
 	add := func(d promotions.Diagnostic) { diags = append(diags, d) }
 
@@ -50,16 +59,13 @@ func check(m *Model, base *Model) promotions.Diagnostics {
 		}
 	}
 
-	for _, id := range m.CustomerIDs() {
-		c := m.Customers[id]
+	// Map order: diagnostics are sorted by position in the end, and sorting
+	// a million ids on every reload would cost more than the check.
+	for _, c := range m.Customers {
 		if _, ok := m.Plans[c.Plan]; !ok && !m.mayDefine(promotions.KindPlan, c.Plan) {
 			add(promotions.Error(promotions.CodeUnknownPlan, c.File, promotions.P("customers", c.Index, "plan"),
 				"customer %s is on plan %q, which is not defined", c.ID, c.Plan))
 		}
-	}
-
-	for _, p := range m.sortedPromotions() {
-		diags = append(diags, checkPromotion(m, base, p)...)
 	}
 	return diags
 }

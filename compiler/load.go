@@ -65,6 +65,27 @@ type fileResult struct {
 type Cache struct {
 	mu    sync.Mutex
 	files map[string]*fileResult
+	// state is the last complete load, from which a reload that changes
+	// only promotion files is derived without redoing the whole repo.
+	state *loadState
+}
+
+func (c *Cache) previous() *loadState {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state
+}
+
+func (c *Cache) remember(s *loadState) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.state = s
 }
 
 // NewCache returns an empty cache.
@@ -119,12 +140,22 @@ func Load(fsys fs.FS, opts Options) (*Result, error) {
 			fileOK = false
 		}
 	}
-	model, crossDiags := assemble(files, results)
-	crossDiags = append(crossDiags, check(model, opts.Base)...)
-	res.Diagnostics = append(res.Diagnostics, position(fsys, crossDiags, opts.Limits)...)
+	var state *loadState
+	if prev := opts.Cache.previous(); prev != nil && fileOK && opts.Base == nil {
+		state = prev.advance(fsys, files, results, opts.Limits)
+	}
+	if state == nil {
+		state = fullCheck(fsys, files, results, opts)
+	}
+	res.Diagnostics = append(res.Diagnostics, state.diagnostics()...)
 	res.Diagnostics.Sort()
 	if fileOK {
-		res.Model = model
+		res.Model = state.model
+		if opts.Base == nil {
+			opts.Cache.remember(state)
+		}
+	} else {
+		opts.Cache.remember(nil)
 	}
 	return res, nil
 }

@@ -3,6 +3,7 @@ package compiler
 import (
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"time"
 
@@ -86,6 +87,9 @@ func (u *updater) plans(old, m *Model) {
 }
 
 func (u *updater) customers(old, m *Model) {
+	if sameMap(old.Customers, m.Customers) {
+		return // a reload that changed no customer file shares the map
+	}
 	for id, c := range m.Customers {
 		if prev, ok := old.Customers[id]; ok && (prev == c || sameCustomer(prev, c)) {
 			continue
@@ -198,4 +202,9 @@ func compareStrings(a, b string) int {
 		return 1
 	}
 	return 0
+}
+
+// sameMap reports whether two maps are the same map object.
+func sameMap[K comparable, V any](a, b map[K]V) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
