@@ -4,11 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io/fs"
-	"sort"
 
 	"cuelang.org/go/cue"
-	"cuelang.org/go/cue/build"
 	"cuelang.org/go/cue/cuecontext"
 	"cuelang.org/go/encoding/jsonschema"
 )
@@ -25,27 +22,9 @@ const documentUnion = "package schema\n\n#Document: #Feature | #Plan | #Customer
 // checked by promoctl validate.
 func JSONSchema() ([]byte, error) {
 	ctx := cuecontext.New()
-	inst := build.NewContext().NewInstance("schema", nil)
-	names, err := fs.Glob(sources, "*.cue")
+	root, err := buildEmbedded(ctx, [2]string{"document.cue", documentUnion})
 	if err != nil {
-		return nil, fmt.Errorf("list embedded schema: %w", err)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		src, err := sources.ReadFile(n)
-		if err != nil {
-			return nil, fmt.Errorf("read embedded %s: %w", n, err)
-		}
-		if err := inst.AddFile(n, src); err != nil {
-			return nil, fmt.Errorf("parse embedded %s: %w", n, err)
-		}
-	}
-	if err := inst.AddFile("document.cue", documentUnion); err != nil {
-		return nil, fmt.Errorf("parse document union: %w", err)
-	}
-	root := ctx.BuildInstance(inst)
-	if err := root.Err(); err != nil {
-		return nil, fmt.Errorf("compile embedded schema: %w", err)
+		return nil, err
 	}
 	expr, err := jsonschema.Generate(root.LookupPath(cue.ParsePath("#Document")), nil)
 	if err != nil {

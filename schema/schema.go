@@ -17,6 +17,7 @@ import (
 	"cuelang.org/go/cue/build"
 	"cuelang.org/go/cue/cuecontext"
 	cueerrors "cuelang.org/go/cue/errors"
+	"cuelang.org/go/cue/parser"
 
 	"github.com/promoctl/promoctl/promotions"
 )
@@ -58,27 +59,55 @@ type listSpec struct {
 	elem cue.Value
 }
 
-// Compile builds the embedded schema into a fresh CUE context.
-func Compile() (*Schema, error) {
-	ctx := cuecontext.New()
+// addSource parses one CUE file into inst (what the deprecated
+// Instance.AddFile did).
+func addSource(inst *build.Instance, name string, src []byte) error {
+	f, err := parser.ParseFile(name, src, parser.ParseComments)
+	if err != nil {
+		return err
+	}
+	if err := inst.AddSyntax(f); err != nil {
+		return err
+	}
+	return nil
+}
+
+// buildEmbedded compiles the embedded .cue files, plus any extra sources
+// given as name/content pairs, into ctx.
+func buildEmbedded(ctx *cue.Context, extra ...[2]string) (cue.Value, error) {
 	inst := build.NewContext().NewInstance("schema", nil)
 	names, err := fs.Glob(sources, "*.cue")
 	if err != nil {
-		return nil, fmt.Errorf("list embedded schema: %w", err)
+		return cue.Value{}, fmt.Errorf("list embedded schema: %w", err)
 	}
 	sort.Strings(names)
 	for _, n := range names {
 		src, err := sources.ReadFile(n)
 		if err != nil {
-			return nil, fmt.Errorf("read embedded %s: %w", n, err)
+			return cue.Value{}, fmt.Errorf("read embedded %s: %w", n, err)
 		}
-		if err := inst.AddFile(n, src); err != nil {
-			return nil, fmt.Errorf("parse embedded %s: %w", n, err)
+		if err := addSource(inst, n, src); err != nil {
+			return cue.Value{}, fmt.Errorf("parse embedded %s: %w", n, err)
+		}
+	}
+	for _, e := range extra {
+		if err := addSource(inst, e[0], []byte(e[1])); err != nil {
+			return cue.Value{}, fmt.Errorf("parse %s: %w", e[0], err)
 		}
 	}
 	root := ctx.BuildInstance(inst)
 	if err := root.Err(); err != nil {
-		return nil, fmt.Errorf("compile embedded schema: %w", err)
+		return cue.Value{}, fmt.Errorf("compile embedded schema: %w", err)
+	}
+	return root, nil
+}
+
+// Compile builds the embedded schema into a fresh CUE context.
+func Compile() (*Schema, error) {
+	ctx := cuecontext.New()
+	root, err := buildEmbedded(ctx)
+	if err != nil {
+		return nil, err
 	}
 	s := &Schema{ctx: ctx, root: root, defs: map[string]cue.Value{}, fields: map[string]map[string]cue.Value{}, enums: map[string]bool{}, shapes: map[string]*shape{}, skeletonOK: map[string]bool{}}
 	for _, kind := range promotions.Kinds {
