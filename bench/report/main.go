@@ -121,14 +121,13 @@ func main() {
 			}},
 		row{"peer: the same decision in OPA (rego, prepared query, in-memory store), M", "promoctl faster",
 			func(r map[string]metrics) (string, bool, bool) {
-				for name, m := range r {
-					if strings.HasPrefix(name, "BenchmarkOPA") {
-						ratio, ok := m["opa/promoctl"]
-						if !ok {
-							continue
-						}
-						return fmt.Sprintf("OPA %.0f ns, promoctl %.0f ns: OPA/promoctl = %.1f×", m["opa-ns/op"], m["promoctl-ns/op"], ratio), true, ratio > 1
+				for _, size := range []string{"M", "S", "L"} {
+					m, ok := r["BenchmarkOPA/"+size+"/promotions=10"]
+					if !ok {
+						continue
 					}
+					ratio := m["opa/promoctl"]
+					return fmt.Sprintf("%s, 10 promotions: OPA %.0f ns, promoctl %.0f ns: OPA/promoctl = %.0f×", size, m["opa-ns/op"], m["promoctl-ns/op"], ratio), true, ratio > 1
 				}
 				return "", false, false
 			}},

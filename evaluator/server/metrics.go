@@ -2,6 +2,7 @@ package server
 
 import (
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -12,7 +13,25 @@ type metrics struct {
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	// routes caches each route's children of requests and latency by
+	// status code. WithLabelValues hashes its labels and takes a lock on
+	// every call; a cache hit is a map read and an atomic load. The map is
+	// filled before the server serves and only read afterwards.
+	routes map[string]*routeMetrics
 }
+
+// routeMetrics holds one route's metric children by status code (100–599).
+type routeMetrics struct {
+	byCode [500]atomic.Pointer[routeObservers]
+}
+
+type routeObservers struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
+}
+
+// unmatchedRoute labels requests no route pattern matched.
+const unmatchedRoute = "unmatched"
 
 func newMetrics(src Source) *metrics {
 	m := &metrics{
@@ -26,6 +45,7 @@ func newMetrics(src Source) *metrics {
 			Help:    "HTTP request latency by route pattern and status code.",
 			Buckets: []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"route", "code"}),
+		routes: map[string]*routeMetrics{unmatchedRoute: {}},
 	}
 	m.registry.MustRegister(
 		m.requests, m.latency,
@@ -36,13 +56,41 @@ func newMetrics(src Source) *metrics {
 	return m
 }
 
-func (m *metrics) observe(route string, code int, d time.Duration) {
-	if route == "" {
-		route = "unmatched"
+// addRoute prepares the cache of a route pattern; call it before serving.
+func (m *metrics) addRoute(pattern string) {
+	if m.routes[pattern] == nil {
+		m.routes[pattern] = &routeMetrics{}
 	}
+}
+
+func (m *metrics) observe(route string, code int, d time.Duration) {
+	o := m.observers(route, code)
+	o.requests.Inc()
+	o.latency.Observe(d.Seconds())
+}
+
+func (m *metrics) observers(route string, code int) *routeObservers {
+	if route == "" {
+		route = unmatchedRoute
+	}
+	rm := m.routes[route]
+	if rm == nil || code < 100 || code > 599 {
+		return m.newObservers(route, code) // not cached; never happens with the server's own routes
+	}
+	slot := &rm.byCode[code-100]
+	if o := slot.Load(); o != nil {
+		return o
+	}
+	// Two requests may both miss; WithLabelValues gives both the same
+	// children, so either store is right.
+	o := m.newObservers(route, code)
+	slot.Store(o)
+	return o
+}
+
+func (m *metrics) newObservers(route string, code int) *routeObservers {
 	c := strconv.Itoa(code)
-	m.requests.WithLabelValues(route, c).Inc()
-	m.latency.WithLabelValues(route, c).Observe(d.Seconds())
+	return &routeObservers{requests: m.requests.WithLabelValues(route, c), latency: m.latency.WithLabelValues(route, c)}
 }
 
 // storeCollector reads the store's status at scrape time, so the store

@@ -62,7 +62,11 @@ func (s *Server) queryFromURL(customer string, params url.Values) (evaluator.Que
 }
 
 func (s *Server) entitlement(w http.ResponseWriter, r *http.Request) {
-	q, err := s.queryFromURL(r.PathValue("id"), r.URL.Query())
+	var params url.Values // most callers send no parameters: parse nothing then
+	if r.URL.RawQuery != "" {
+		params = r.URL.Query()
+	}
+	q, err := s.queryFromURL(r.PathValue("id"), params)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", err.Error())
 		return
@@ -81,8 +85,7 @@ func (s *Server) entitlement(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "INTERNAL", err.Error())
 		return
 	}
-	setETag(w, snap.Revision)
-	writeJSON(w, http.StatusOK, d)
+	writeDecision(w, s.etag(snap.Revision), d)
 }
 
 type entitlementsBody struct {

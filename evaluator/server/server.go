@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -53,6 +54,7 @@ type Server struct {
 	maxBody   int64
 	mux       *http.ServeMux
 	metrics   *metrics
+	etags     atomic.Pointer[etagOf]
 }
 
 // New builds the handler with its routes and its own metrics registry.
@@ -93,6 +95,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.metrics.observe(r.Pattern, rec.code, time.Since(start))
 	}()
+	if !cleanPath(r.URL.EscapedPath()) {
+		refuseUncleanPath(rec, r)
+		return
+	}
 	s.mux.ServeHTTP(rec, r)
 }
 
@@ -142,6 +148,7 @@ func (s *Server) routes() {
 			h = s.authenticated(h)
 		}
 		s.mux.HandleFunc(rt.method+" "+rt.pattern, h)
+		s.metrics.addRoute(rt.method + " " + rt.pattern)
 		allowed[rt.pattern] = append(allowed[rt.pattern], rt.method)
 	}
 	for pattern, methods := range allowed {
@@ -154,7 +161,9 @@ func (s *Server) routes() {
 			h = s.authenticated(h)
 		}
 		s.mux.HandleFunc(pattern, h)
+		s.metrics.addRoute(pattern)
 	}
+	s.metrics.addRoute("/")
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "no route for "+r.URL.Path)
 	})

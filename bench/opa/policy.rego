@@ -1,0 +1,150 @@
+# The SPEC §5 decision in Rego, over the data opabench.Data builds from a
+# compiled snapshot. Times are Unix nanoseconds; every grant carries the
+# instant it stops contributing ("until"), so no date arithmetic is needed.
+#
+# input: {"customer": id, "feature": key, "at": nanoseconds}
+package entitlements
+
+forever := 9223372036854775807
+
+customer := data.promoctl.customers[input.customer]
+
+default customer_attributes := {}
+
+customer_attributes := customer.attributes
+
+default plan := ""
+
+plan := customer.plan
+
+feature := data.promoctl.features[input.feature]
+
+metered if feature.type == "metered"
+
+# The plan's entitlement for the feature; undefined when the plan has none.
+baseline := data.promoctl.plans[plan][input.feature]
+
+own_grants := data.promoctl.grants[input.customer][input.feature]
+
+# attribute_refused holds when the customer lacks a required attribute
+# value. The lookup must stay defined for a missing attribute: Rego lifts
+# nested references out of a negation, and an undefined one would make the
+# whole rule undefined rather than the attribute refused.
+attribute_refused(required) if {
+	some key, allowed in required
+	not allowed[object.get(customer_attributes, key, null)]
+}
+
+# grant[id] is the grant that decides for promotion id: the customer's own
+# entry, else grants.all.
+grant[id] := g if some id, g in own_grants
+
+grant[id] := g if {
+	some id, g in feature.all_grants
+	not own_grants[id]
+}
+
+# Checks are inlined rather than called as functions: OPA evaluates them
+# markedly faster that way. promotions[id].plans lists every plan when the
+# promotion does not restrict plans.
+contributing contains id if {
+	some id, g in grant
+	g.granted_at <= input.at
+	input.at < g.until
+	p := data.promoctl.promotions[id]
+	p.active
+	p.plans[plan]
+	not attribute_refused(p.attributes)
+}
+
+# Overrides sort best first: highest allowance (unlimited highest), then
+# earliest granted_at, then smallest id.
+rank(p) := forever if p.unlimited
+
+rank(p) := p.allowance if not p.unlimited
+
+overrides := [[0 - rank(p), grant[id].granted_at, id] |
+	some id in contributing
+	p := data.promoctl.promotions[id]
+	p.mode == "override"
+]
+
+best := data.promoctl.promotions[sort(overrides)[0][2]]
+
+default start := {"allowance": 0, "unlimited": false, "reset": ""}
+
+start := best
+
+start := baseline if not best
+
+additive_ids := sort([id |
+	some id in contributing
+	data.promoctl.promotions[id].mode == "additive"
+])
+
+default unlimited := false
+
+unlimited if start.unlimited
+
+unlimited if {
+	some id in additive_ids
+	data.promoctl.promotions[id].unlimited
+}
+
+allowance := start.allowance + sum([data.promoctl.promotions[id].allowance | some id in additive_ids]) if not unlimited
+
+# null when unlimited, as in promoctl's answer.
+default amount := null
+
+amount := allowance
+
+default reset := ""
+
+reset := start.reset if start.reset != ""
+
+reset := data.promoctl.promotions[additive_ids[0]].reset if start.reset == ""
+
+default has_access := false
+
+has_access if {
+	metered
+	unlimited
+}
+
+has_access if {
+	metered
+	allowance > 0
+}
+
+has_access if {
+	not metered
+	baseline
+}
+
+has_access if {
+	not metered
+	count(contributing) > 0
+}
+
+ends := [grant[id].until | some id in contributing; grant[id].until < forever]
+
+default valid_until := null
+
+valid_until := min(ends) if count(ends) > 0
+
+promotions := sort([id | some id in contributing])
+
+decision := {
+	"has_access": has_access,
+	"allowance": amount,
+	"unlimited": unlimited,
+	"reset": reset,
+	"valid_until": valid_until,
+	"promotions": promotions,
+} if metered
+
+decision := {
+	"has_access": has_access,
+	"valid_until": valid_until,
+	"promotions": promotions,
+} if not metered
