@@ -6,16 +6,9 @@ import (
 	"github.com/promoctl/promoctl/promotions"
 )
 
-// check runs the cross-file rules of SPEC §3 that CUE cannot express: they
-// need more than one file (references, uniqueness, eligibility) or compare
-// instants. base, when not nil, decides which grants count as new.
-func check(m *Model, base *Model) promotions.Diagnostics {
-	diags := checkCatalog(m)
-	for _, p := range m.sortedPromotions() {
-		diags = append(diags, checkPromotion(m, base, p)...)
-	}
-	return diags
-}
+// The cross-file rules of SPEC §3 that CUE cannot express: they need more
+// than one file (references, uniqueness, eligibility) or compare instants.
+// fullCheck and loadState.advance (incremental.go) run them.
 
 // checkCatalog checks plans and customers: what promotions refer to.
 func checkCatalog(m *Model) promotions.Diagnostics {

@@ -125,6 +125,10 @@ func Load(fsys fs.FS, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if over := checkRepoSize(fsys, files, opts.Limits); over != nil {
+		opts.Cache.remember(nil)
+		return &Result{Files: len(files), Diagnostics: over}, nil
+	}
 	results, parsed, err := loadFiles(fsys, files, opts)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/promoctl/promoctl/promotions"
 )
@@ -54,9 +56,13 @@ func (r Report) frame(cache map[string][][]byte, d promotions.Diagnostic) string
 	if d.Line > len(lines) {
 		return ""
 	}
-	line := strings.TrimRight(string(lines[d.Line-1]), "\r")
+	line := printable(strings.TrimRight(string(lines[d.Line-1]), "\r"))
 	if len(line) > 200 {
-		line = line[:200] + "…"
+		cut := 200
+		for cut > 0 && !utf8.RuneStart(line[cut]) {
+			cut--
+		}
+		line = line[:cut] + "…"
 	}
 	gutter := fmt.Sprintf("%5d | ", d.Line)
 	col := d.Column
@@ -65,6 +71,33 @@ func (r Report) frame(cache map[string][][]byte, d promotions.Diagnostic) string
 	}
 	caret := strings.Repeat(" ", len(gutter)-2) + "| " + strings.Repeat(" ", min(col-1, len(line))) + "^"
 	return gutter + line + "\n" + caret + "\n"
+}
+
+// printable replaces what a hostile file could use to garble a terminal or
+// a CI log — control characters (escape sequences), invalid UTF-8 — with
+// '?', one per byte, so the caret below still lines up.
+func printable(line string) string {
+	clean := true
+	for _, r := range line {
+		if r == utf8.RuneError || (unicode.IsControl(r) && r != '\t') {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return line
+	}
+	var b strings.Builder
+	for i := 0; i < len(line); {
+		r, size := utf8.DecodeRuneInString(line[i:])
+		if (r == utf8.RuneError && size <= 1) || (unicode.IsControl(r) && r != '\t') {
+			b.WriteString(strings.Repeat("?", size))
+		} else {
+			b.WriteString(line[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
 }
 
 // JSONDiagnostic is the wire form of a diagnostic.

@@ -1,6 +1,7 @@
 package promotions
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -17,7 +18,41 @@ import (
 // permission bits (perm applies to a new file); a symlink keeps pointing to
 // its target, which is the file replaced. The temporary file's name starts
 // with a dot, so a config-repo walk never loads it.
-func WriteFileAtomic(path string, data []byte, perm fs.FileMode) (err error) {
+func WriteFileAtomic(path string, data []byte, perm fs.FileMode) error {
+	return writeFileAtomic(path, data, perm, nil)
+}
+
+// ErrChangedOnDisk is returned by ReplaceFileAtomic when the file no longer
+// holds the content the edit was made from.
+var ErrChangedOnDisk = errors.New("the file changed on disk since it was read")
+
+// ReplaceFileAtomic is WriteFileAtomic for an edit of a file that held old:
+// just before the rename it checks that the file still holds exactly old
+// (compare and swap on the content) and, when it does not — someone saved
+// the file meanwhile — removes its temporary file and returns
+// ErrChangedOnDisk, so that a concurrent change is never silently
+// overwritten. A nil old means the file must not exist yet.
+func ReplaceFileAtomic(path string, old, data []byte, perm fs.FileMode) error {
+	return writeFileAtomic(path, data, perm, func(target string) error {
+		current, err := os.ReadFile(target) // #nosec G304 -- the file being edited, inside the repo
+		switch {
+		case old == nil && errors.Is(err, fs.ErrNotExist):
+			return nil
+		case old == nil && err == nil:
+			return fmt.Errorf("%w: it exists now", ErrChangedOnDisk)
+		case err != nil:
+			return err
+		case !bytes.Equal(current, old):
+			return ErrChangedOnDisk
+		}
+		return nil
+	})
+}
+
+// writeFileAtomic writes data to a temporary file and renames it over
+// path's target; check, when set, runs right before the rename and cancels
+// the write when it fails.
+func writeFileAtomic(path string, data []byte, perm fs.FileMode, check func(target string) error) (err error) {
 	target := path
 	if info, lerr := os.Lstat(path); lerr == nil && info.Mode()&fs.ModeSymlink != 0 {
 		if target, err = filepath.EvalSymlinks(path); err != nil {
@@ -57,6 +92,11 @@ func WriteFileAtomic(path string, data []byte, perm fs.FileMode) (err error) {
 	if err = tmp.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	if check != nil {
+		if err = check(target); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+	}
 	if err = os.Rename(tmp.Name(), target); err != nil {
 		return fmt.Errorf("write %s: rename: %w", path, err)
 	}
@@ -72,7 +112,7 @@ func syncDir(dir string) error {
 	if runtime.GOOS == "windows" {
 		return nil
 	}
-	d, err := os.Open(dir)
+	d, err := os.Open(dir) // #nosec G304 -- the directory of the file being written
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ type Limits struct {
 	MaxDepth      int   // nesting of mappings and sequences
 	MaxAliasNodes int   // nodes produced by expanding aliases, per document
 	MaxGrants     int   // entries in grants.customers of one promotion
+	MaxRepoBytes  int64 // every config file of a repo together (see CheckRepoSize)
 }
 
 // DefaultLimits are generous for real repos and small for attacks.
@@ -27,6 +28,7 @@ var DefaultLimits = Limits{
 	MaxDepth:      32,
 	MaxAliasNodes: 10_000,
 	MaxGrants:     2_000_000,
+	MaxRepoBytes:  1 << 30,
 }
 
 // Document is one parsed YAML file: its top-level mapping as plain Go values
@@ -216,6 +218,7 @@ type converter struct {
 	anchors    map[string]ast.Node
 	aliasNodes int
 	inAlias    int
+	alias      ast.Node // the outermost alias being expanded
 	diags      Diagnostics
 	stopped    bool // a limit or syntax problem made the document unusable
 }
@@ -239,7 +242,9 @@ func (c *converter) convert(n ast.Node, path Path, depth int) any {
 	if c.inAlias > 0 {
 		c.aliasNodes++
 		if c.aliasNodes > c.lim.MaxAliasNodes {
-			c.fail(CodeYAMLSyntax, n, path, "aliases expand to more than %d nodes", c.lim.MaxAliasNodes)
+			// Point at the alias being expanded, not into its anchor's
+			// value: the alias is what the author has to remove.
+			c.fail(CodeYAMLSyntax, c.alias, path, "aliases expand to more than %d nodes", c.lim.MaxAliasNodes)
 			return nil
 		}
 	}
@@ -284,6 +289,9 @@ func (c *converter) convert(n ast.Node, path Path, depth int) any {
 			c.fail(CodeYAMLSyntax, n, path, "alias *%s names no anchor defined before it", name)
 			return nil
 		}
+		if c.inAlias == 0 {
+			c.alias = n
+		}
 		c.inAlias++
 		defer func() { c.inAlias-- }()
 		return c.convert(target, path, depth)
@@ -327,6 +335,9 @@ func (c *converter) mapping(values []*ast.MappingValueNode, path Path, depth int
 }
 
 func keyString(k ast.MapKeyNode) string {
+	if s, ok := k.(*ast.StringNode); ok {
+		return s.Value // nearly every key: no formatting needed
+	}
 	if s, ok := k.(ast.ScalarNode); ok {
 		if v := s.GetValue(); v != nil {
 			return fmt.Sprint(v)

@@ -1,6 +1,7 @@
 package promotions
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -92,10 +93,15 @@ func (a Allowance) Less(b Allowance) bool {
 	}
 }
 
-// Add sums two allowances; unlimited absorbs everything.
+// Add sums two allowances; unlimited absorbs everything. A finite sum
+// saturates at math.MaxInt64 instead of wrapping around to a negative
+// allowance: adding a grant must never lower what a customer gets.
 func (a Allowance) Add(b Allowance) Allowance {
 	if a.Unlimited || b.Unlimited {
 		return UnlimitedAllowance
+	}
+	if b.Value > 0 && a.Value > math.MaxInt64-b.Value {
+		return Allowance{Value: math.MaxInt64}
 	}
 	return Allowance{Value: a.Value + b.Value}
 }

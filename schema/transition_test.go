@@ -9,6 +9,7 @@ import (
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/build"
 	"cuelang.org/go/cue/cuecontext"
+	"cuelang.org/go/cue/parser"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -260,7 +261,9 @@ func promotionFields(t *testing.T) []string {
 	t.Helper()
 	inst := build.NewContext().NewInstance("schema", nil)
 	for name, src := range schema.Sources() {
-		require.NoError(t, inst.AddFile(name, src))
+		f, err := parser.ParseFile(name, src, parser.ParseComments)
+		require.NoError(t, err)
+		require.NoError(t, inst.AddSyntax(f))
 	}
 	root := cuecontext.New().BuildInstance(inst)
 	require.NoError(t, root.Err())

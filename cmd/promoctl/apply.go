@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -34,13 +35,55 @@ type editSession struct {
 	cache  *compiler.Cache
 	model  *compiler.Model
 	dryRun bool
+	lock   *promotions.RepoLock // held from load to write; nil on a dry run
 }
+
+// defaultLockTimeout is how long an editing command waits for another one
+// working on the same repo (a bulk grant of 100k customers takes seconds).
+const defaultLockTimeout = 30 * time.Second
+
+// lockFlag adds --lock-timeout to an editing command.
+func (a *app) lockFlag(cmd *cobra.Command) {
+	cmd.Flags().DurationVar(&a.lockTimeout, "lock-timeout", defaultLockTimeout,
+		"how long to wait for another promoctl command editing the same repo")
+}
+
+// openRepoForEdit takes the repo's lock, then opens it: the lock is held
+// until close, so the content the edit is planned on is still the content
+// on disk when it is written — concurrent commands queue instead of
+// overwriting each other. A dry run writes nothing and takes no lock.
+func (a *app) openRepoForEdit(dryRun bool) (*editSession, error) {
+	var lock *promotions.RepoLock
+	if !dryRun {
+		if err := a.checkRepo(); err != nil {
+			return nil, err
+		}
+		var err error
+		if lock, err = promotions.LockRepo(a.repo, a.lockTimeout); err != nil {
+			code := exitUsage
+			if errors.Is(err, promotions.ErrRepoLocked) {
+				code = exitValidation
+			}
+			return nil, &exitError{code: code, err: fmt.Errorf("refused, nothing written: %w", err)}
+		}
+	}
+	s, err := a.openRepo(dryRun)
+	if err != nil {
+		_ = lock.Unlock()
+		return nil, err
+	}
+	s.lock = lock
+	return s, nil
+}
+
+// close releases the lock.
+func (s *editSession) close() { _ = s.lock.Unlock() }
 
 // openRepo loads the repo and refuses to edit one that is already invalid:
 // the result could not be told apart from a change that breaks it.
 func (a *app) openRepo(dryRun bool) (*editSession, error) {
 	cache := compiler.NewCache()
-	res, err := a.load(compiler.Options{Cache: cache})
+	res, err := a.load(compiler.Options{Limits: a.limits, Cache: cache})
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +119,7 @@ func (s *editSession) promotion(id string) (*promotions.Promotion, []byte, error
 // refused with the validation's diagnostics and nothing is written.
 func (s *editSession) commit(file string, old, content []byte, edits []promotions.Edit, created bool) error {
 	overlay := compiler.Overlay(os.DirFS(s.a.repo), map[string][]byte{file: content})
-	res, err := compiler.Load(overlay, compiler.Options{Cache: s.cache})
+	res, err := compiler.Load(overlay, compiler.Options{Limits: s.a.limits, Cache: s.cache})
 	if err != nil {
 		return &exitError{code: exitUsage, err: fmt.Errorf("validate the change: %w", err)}
 	}
@@ -94,11 +137,14 @@ func (s *editSession) commit(file string, old, content []byte, edits []promotion
 	}
 	path := filepath.Join(s.a.repo, filepath.FromSlash(file))
 	if created {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil { // #nosec G301 -- a repo directory the sidecar (often another user) must read
 			return &exitError{code: exitUsage, err: fmt.Errorf("create %s: %w", filepath.Dir(path), err)}
 		}
 	}
-	if err := promotions.WriteFileAtomic(path, content, 0o644); err != nil {
+	if err := promotions.ReplaceFileAtomic(path, old, content, 0o644); err != nil {
+		if errors.Is(err, promotions.ErrChangedOnDisk) {
+			return &exitError{code: exitValidation, err: fmt.Errorf("refused, nothing written: %s changed on disk while this command was editing it (by an editor or a tool that does not take the repo lock); run it again", file)}
+		}
 		return &exitError{code: exitUsage, err: err}
 	}
 	return nil
@@ -209,10 +255,11 @@ func (a *app) runStateChange(sc *stateChange, id string) error {
 			return err
 		}
 	}
-	s, err := a.openRepo(sc.dryRun)
+	s, err := a.openRepoForEdit(sc.dryRun)
 	if err != nil {
 		return err
 	}
+	defer s.close()
 	p, src, err := s.promotion(id)
 	if err != nil {
 		return err
@@ -319,6 +366,7 @@ promotion is deactivated; every refused customer is listed.`,
 	}
 	sc.sel.flags(cmd, "all", "grant to every eligible customer through grants.all")
 	stateChangeFlags(cmd, sc)
+	a.lockFlag(cmd)
 	return cmd
 }
 
@@ -337,6 +385,7 @@ exception to all. --all-granted revokes every granted entry and grants.all.
 	}
 	sc.sel.flags(cmd, "all-granted", "revoke every granted customer and grants.all")
 	stateChangeFlags(cmd, sc)
+	a.lockFlag(cmd)
 	return cmd
 }
 
@@ -354,6 +403,7 @@ a revoked grants.all. The same refusals as grant apply.`,
 	}
 	sc.sel.flags(cmd, "all-revoked", "re-grant every revoked customer and grants.all")
 	stateChangeFlags(cmd, sc)
+	a.lockFlag(cmd)
 	return cmd
 }
 
@@ -376,10 +426,11 @@ func (a *app) statusCommand(verb, short, long string, change func(*promotions.Ap
 			if err != nil {
 				return err
 			}
-			s, err := a.openRepo(dryRun)
+			s, err := a.openRepoForEdit(dryRun)
 			if err != nil {
 				return err
 			}
+			defer s.close()
 			p, src, err := s.promotion(args[0])
 			if err != nil {
 				return err
@@ -398,6 +449,7 @@ func (a *app) statusCommand(verb, short, long string, change func(*promotions.Ap
 		cmd.Flags().StringVar(&at, "at", "", "RFC 3339 instant of the deactivation (default now)")
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the diff instead of writing")
+	a.lockFlag(cmd)
 	return cmd
 }
 

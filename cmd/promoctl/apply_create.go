@@ -55,6 +55,7 @@ first grant locks it. An existing file or promotion id is never overwritten.`,
 	f.StringArrayVar(&fl.plans, "eligible-plan", nil, "only customers on this plan (repeatable)")
 	f.StringArrayVar(&fl.attrs, "eligible-attr", nil, "only customers whose attribute k is one of v1,v2: k=v1,v2 (repeatable)")
 	f.BoolVar(&fl.dryRun, "dry-run", false, "print the new file as a diff instead of writing it")
+	a.lockFlag(cmd)
 	return cmd
 }
 
@@ -99,10 +100,11 @@ func (a *app) create(id string, fl *createFlags) error {
 		p.Eligibility = el
 	}
 
-	s, err := a.openRepo(fl.dryRun)
+	s, err := a.openRepoForEdit(fl.dryRun)
 	if err != nil {
 		return err
 	}
+	defer s.close()
 	feature, ok := s.model.Features[fl.feature]
 	if !ok {
 		return usageError("--feature %q names no feature of the repo (known: %s)", fl.feature, strings.Join(promotions.SortedKeys(s.model.Features), ", "))

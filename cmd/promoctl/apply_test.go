@@ -10,6 +10,8 @@ import (
 	"github.com/rogpeppe/go-internal/txtar"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/promoctl/promoctl/promotions"
 )
 
 // applyRepo extracts testdata/apply/repo.txtar into a temporary directory.
@@ -27,10 +29,14 @@ func applyRepo(t *testing.T) string {
 }
 
 // snapshot reads every file of a repo, to prove a command wrote nothing.
+// The editing commands' lock directory (.promoctl) is not content.
 func snapshot(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	files := map[string]string{}
 	require.NoError(t, filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.IsDir() && d.Name() == promotions.LockDir {
+			return filepath.SkipDir
+		}
 		if err != nil || d.IsDir() {
 			return err
 		}

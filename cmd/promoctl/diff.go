@@ -111,7 +111,7 @@ func (a *app) diffCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			plan, err := compiler.Diff(os.DirFS(a.repo), baseFS, compiler.Options{}, label, "working tree")
+			plan, err := compiler.Diff(os.DirFS(a.repo), baseFS, a.options(), label, "working tree")
 			if err != nil {
 				return &exitError{code: exitUsage, err: fmt.Errorf("diff %s: %w", a.repo, err)}
 			}

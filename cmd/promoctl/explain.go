@@ -37,7 +37,7 @@ func (a *app) explainCommand() *cobra.Command {
 			if q.Attributes, err = parseAttrs(attrs); err != nil {
 				return err
 			}
-			res, err := a.load(compiler.Options{})
+			res, err := a.load(a.options())
 			if err != nil {
 				return err
 			}

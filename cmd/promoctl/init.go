@@ -44,10 +44,10 @@ func (a *app) initCommand() *cobra.Command {
 				dst := filepath.Join(dir, filepath.FromSlash(p))
 				data, err := fs.ReadFile(root, p)
 				if err == nil {
-					err = os.MkdirAll(filepath.Dir(dst), 0o755)
+					err = os.MkdirAll(filepath.Dir(dst), 0o755) // #nosec G301 -- a config repo for git and CI: world-readable like any checkout
 				}
 				if err == nil {
-					err = os.WriteFile(dst, data, 0o644)
+					err = os.WriteFile(dst, data, 0o644) // #nosec G306 -- a config repo for git and CI: world-readable like any checkout
 				}
 				if err != nil {
 					return usageError("init %s: %w", dir, err)

@@ -48,10 +48,16 @@ type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	repo           string
+	// limits bound what a load accepts (--max-file-size, …); every command
+	// that loads the repo passes them on, so validate and the editing
+	// commands accept exactly the same files.
+	limits promotions.Limits
+	// lockTimeout is how long an editing command waits for the repo lock.
+	lockTimeout time.Duration
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, limits: promotions.DefaultLimits}
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -81,6 +87,7 @@ func (a *app) rootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&a.repo, "repo", ".", "config repo directory")
+	addLimitFlags(root.PersistentFlags(), &a.limits)
 	for _, newCommand := range commands {
 		root.AddCommand(newCommand(a))
 	}
@@ -99,6 +106,11 @@ func init() {
 	register((*app).validateCommand)
 	register((*app).explainCommand)
 	register((*app).initCommand)
+}
+
+// options are the load options every command starts from.
+func (a *app) options() compiler.Options {
+	return compiler.Options{Limits: a.limits}
 }
 
 // load reads and checks the repo the way every command does, so that what

@@ -87,7 +87,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	st := store.New(a.repo, log)
+	st := store.New(a.repo, log, a.limits)
 	handler := server.New(server.Config{Source: st, Token: token, Log: log})
 	srv := server.HTTPServer(o.addr, handler, log)
 
@@ -158,7 +158,7 @@ func readToken(path string) (string, error) {
 	if path == "" {
 		return "", nil
 	}
-	raw, err := os.ReadFile(path)
+	raw, err := os.ReadFile(path) // #nosec G304 -- the operator's own --token-file
 	if err != nil {
 		return "", usageError("--token-file: %v", err)
 	}

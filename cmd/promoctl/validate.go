@@ -27,7 +27,7 @@ func (a *app) validateCommand() *cobra.Command {
 			default:
 				return usageError("--format must be text, json or github, or sarif for code scanning, not %q", format)
 			}
-			res, err := a.loadWithBase(&base, compiler.Options{})
+			res, err := a.loadWithBase(&base, a.options())
 			if err != nil {
 				return err
 			}

@@ -79,14 +79,15 @@ type Store struct {
 
 // New returns a store for the repo at root. It serves nothing until the
 // first successful Reload.
-func New(root string, log *slog.Logger) *Store {
+// The zero Limits mean promotions.DefaultLimits.
+func New(root string, log *slog.Logger, limits promotions.Limits) *Store {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	cache := compiler.NewCache()
 	s := &Store{root: root, log: log, cache: cache}
 	s.loadFS = func(root string) (*compiler.Result, error) {
-		return compiler.Load(os.DirFS(root), compiler.Options{Cache: cache})
+		return compiler.Load(os.DirFS(root), compiler.Options{Cache: cache, Limits: limits})
 	}
 	s.status.Store(&Status{})
 	return s

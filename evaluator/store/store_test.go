@@ -58,7 +58,7 @@ func apiCalls(t *testing.T, s *Store) int64 {
 
 func TestReloadServesValidRepo(t *testing.T) {
 	root := copyAcme(t, t.TempDir())
-	s := New(root, nil)
+	s := New(root, nil, promotions.Limits{})
 	assert.Nil(t, s.Snapshot(), "nothing serves before the first load")
 	assert.False(t, s.Status().Ready)
 
@@ -76,7 +76,7 @@ func TestReloadServesValidRepo(t *testing.T) {
 
 func TestReloadOfUnchangedTreeIsNoOp(t *testing.T) {
 	root := copyAcme(t, t.TempDir())
-	s := New(root, nil)
+	s := New(root, nil, promotions.Limits{})
 	require.Equal(t, Swapped, s.Reload(context.Background()))
 	first := s.Snapshot()
 
@@ -87,7 +87,7 @@ func TestReloadOfUnchangedTreeIsNoOp(t *testing.T) {
 
 func TestReloadPicksUpEdit(t *testing.T) {
 	root := copyAcme(t, t.TempDir())
-	s := New(root, nil)
+	s := New(root, nil, promotions.Limits{})
 	require.Equal(t, Swapped, s.Reload(context.Background()))
 	before := s.Status().Revision
 
@@ -100,7 +100,7 @@ func TestReloadPicksUpEdit(t *testing.T) {
 
 func TestFailedReloadKeepsLastGood(t *testing.T) {
 	root := copyAcme(t, t.TempDir())
-	s := New(root, nil)
+	s := New(root, nil, promotions.Limits{})
 	require.Equal(t, Swapped, s.Reload(context.Background()))
 	good := s.Snapshot()
 
@@ -127,7 +127,7 @@ func TestFixAfterFailureRecovers(t *testing.T) {
 	root := copyAcme(t, t.TempDir())
 	original, err := os.ReadFile(filepath.Join(root, boostFile))
 	require.NoError(t, err)
-	s := New(root, nil)
+	s := New(root, nil, promotions.Limits{})
 	require.Equal(t, Swapped, s.Reload(context.Background()))
 
 	setBoost(t, root, "-5")
@@ -141,7 +141,7 @@ func TestFixAfterFailureRecovers(t *testing.T) {
 func TestInvalidRepoAtStartIsNotReady(t *testing.T) {
 	root := copyAcme(t, t.TempDir())
 	writeFile(t, root, "features/broken.yaml", "kind: Feature\nkey: Not Valid\n")
-	s := New(root, nil)
+	s := New(root, nil, promotions.Limits{})
 
 	require.Equal(t, Failed, s.Reload(context.Background()))
 	assert.Nil(t, s.Snapshot())
@@ -157,7 +157,7 @@ func TestInvalidRepoAtStartIsNotReady(t *testing.T) {
 }
 
 func TestUnreadableRootCountsOnce(t *testing.T) {
-	s := New(filepath.Join(t.TempDir(), "missing"), nil)
+	s := New(filepath.Join(t.TempDir(), "missing"), nil, promotions.Limits{})
 	require.Equal(t, Failed, s.Reload(context.Background()))
 	st := s.Status()
 	require.NotNil(t, st.LastReload)
@@ -184,7 +184,7 @@ func gitRepo(t *testing.T, dir string) (root, commit string) {
 
 func TestRevisionIsCommitWhenFilesEqualHEAD(t *testing.T) {
 	root, commit := gitRepo(t, t.TempDir())
-	s := New(root, nil)
+	s := New(root, nil, promotions.Limits{})
 	require.Equal(t, Swapped, s.Reload(context.Background()))
 	st := s.Status()
 	assert.Equal(t, commit, st.Revision, "HEAD's config files hash like the loader's (keeps treeContentHash and compiler.Load in step)")
@@ -209,7 +209,7 @@ func TestRevisionIsContentHashWithUncommittedEdits(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			root, commit := gitRepo(t, t.TempDir())
-			s := New(root, nil)
+			s := New(root, nil, promotions.Limits{})
 			require.Equal(t, Swapped, s.Reload(context.Background()))
 
 			tt.edit(t, root)
@@ -227,7 +227,7 @@ func TestRevisionReturnsToCommitWhenEditUndone(t *testing.T) {
 	root, commit := gitRepo(t, t.TempDir())
 	original, err := os.ReadFile(filepath.Join(root, boostFile))
 	require.NoError(t, err)
-	s := New(root, nil)
+	s := New(root, nil, promotions.Limits{})
 	require.Equal(t, Swapped, s.Reload(context.Background()))
 
 	setBoost(t, root, "9")
@@ -243,7 +243,7 @@ func TestRevisionWithRelativeRoot(t *testing.T) {
 	dir := t.TempDir()
 	_, commit := gitRepo(t, dir)
 	t.Chdir(dir)
-	s := New("config", nil)
+	s := New("config", nil, promotions.Limits{})
 	require.Equal(t, Swapped, s.Reload(context.Background()))
 	assert.Equal(t, commit, s.Status().Revision)
 }
@@ -251,7 +251,7 @@ func TestRevisionWithRelativeRoot(t *testing.T) {
 func TestFilesOutsideRepoDirDoNotMakeItDirty(t *testing.T) {
 	root, commit := gitRepo(t, t.TempDir())
 	writeFile(t, filepath.Dir(root), "other.yaml", "kind: Feature\n")
-	s := New(root, nil)
+	s := New(root, nil, promotions.Limits{})
 	require.Equal(t, Swapped, s.Reload(context.Background()))
 	assert.Equal(t, commit, s.Status().Revision)
 }
@@ -262,7 +262,7 @@ func TestReadersNeverSeeHalfAppliedSnapshot(t *testing.T) {
 	root := copyAcme(t, t.TempDir())
 	original, err := os.ReadFile(filepath.Join(root, boostFile))
 	require.NoError(t, err)
-	s := New(root, nil)
+	s := New(root, nil, promotions.Limits{})
 	require.Equal(t, Swapped, s.Reload(context.Background()))
 
 	var mu sync.Mutex

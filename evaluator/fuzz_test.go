@@ -1,0 +1,331 @@
+package evaluator_test
+
+import (
+	"fmt"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/evaluator"
+	"github.com/promoctl/promoctl/promotions"
+)
+
+// FuzzDecide builds a small random model from the fuzzer's bytes, asks
+// every customer × feature at a few instants, and checks the decision rules
+// of SPEC §5 as properties rather than examples:
+//   - every promotion source is justified (active, for the feature,
+//     eligible, its deciding grant running at t — so a revoked grant never
+//     contributes at t >= revoked_at, and a deactivated promotion never
+//     contributes), and every justified promotion is a source;
+//   - unlimited absorbs: an unlimited contributing promotion, or an
+//     unlimited baseline not replaced by an override, makes the answer
+//     unlimited;
+//   - additive is monotone: adding an additive grant never lowers the
+//     allowance, nor takes access away;
+//   - a metered allowance is never negative.
+func FuzzDecide(f *testing.F) {
+	f.Add([]byte{})
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20})
+	f.Add([]byte("\x01\x01\x02\x03\x00\x02\x01\x03\x01\x02\x02\x04\x01\x00\x01\x03\x05\x02\x01\x01\x04"))
+	f.Add([]byte("\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8\xf7\xf6\xf5\xf4\xf3\xf2\xf1\xf0\xef\xee\xed\xec"))
+	// Two additive promotions of nearly math.MaxInt64 each (allowance
+	// choice 3) on the metered feature, both granted to everyone.
+	f.Add([]byte("\x00\x00\x00\x00\x00\x00\x02\x01\x00\x01\x03\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x01\x00\x01\x03\x00\x00\x00\x00\x01\x00\x00\x00"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c := &choices{data: data}
+		m := randomModel(c)
+		snap, err := compiler.Build(m, "fuzz")
+		if err != nil {
+			t.Fatalf("build: %v", err)
+		}
+		withExtra := withAdditiveGrant(t, m, randomAllowance(c))
+		for _, at := range []time.Time{instant(c), instant(c), instant(c)} {
+			for _, customer := range fuzzCustomers {
+				for _, feature := range []string{"flag", "meter"} {
+					q := evaluator.Query{Customer: customer, Feature: feature, At: at}
+					if c.next(4) == 0 {
+						q.Plan = fuzzPlans[c.next(len(fuzzPlans))]
+					}
+					d, err := evaluator.Decide(snap, q)
+					if err != nil {
+						t.Fatalf("decide %+v: %v", q, err)
+					}
+					checkSources(t, m, q, d)
+					checkUnlimitedAbsorbs(t, d)
+					if d.Allowance.Value < 0 {
+						t.Fatalf("%+v: negative allowance %d", q, d.Allowance.Value)
+					}
+					checkAdditiveMonotone(t, withExtra, q, d)
+				}
+			}
+		}
+	})
+}
+
+var (
+	fuzzCustomers = []string{"c0", "c1", "ghost"}
+	fuzzPlans     = []string{"p0", "p1"}
+	fuzzEpoch     = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// choices reads decisions from fuzz input; past its end every choice is 0.
+type choices struct {
+	data []byte
+	pos  int
+}
+
+func (c *choices) next(n int) int {
+	if c.pos >= len(c.data) || n <= 1 {
+		c.pos++
+		return 0
+	}
+	b := c.data[c.pos]
+	c.pos++
+	return int(b) % n
+}
+
+func instant(c *choices) time.Time { return fuzzEpoch.Add(time.Duration(c.next(64)) * time.Hour) }
+
+func randomAllowance(c *choices) promotions.Allowance {
+	switch c.next(4) {
+	case 0:
+		return promotions.Allowance{Value: 0}
+	case 1:
+		return promotions.Allowance{Value: int64(1 + c.next(1000))}
+	case 2:
+		return promotions.UnlimitedAllowance
+	default:
+		return promotions.Allowance{Value: math.MaxInt64 - int64(c.next(16))}
+	}
+}
+
+var resets = []promotions.Reset{promotions.ResetNever, promotions.ResetDaily, promotions.ResetMonthly}
+
+func randomModel(c *choices) *compiler.Model {
+	m := &compiler.Model{
+		Features: map[string]*promotions.Feature{
+			"flag":  {Key: "flag", Type: promotions.FeatureBoolean},
+			"meter": {Key: "meter", Type: promotions.FeatureMetered},
+		},
+		Plans:        map[string]*promotions.Plan{},
+		Customers:    map[string]*promotions.Customer{},
+		Promotions:   map[string]*promotions.Promotion{},
+		HasDirectory: true,
+	}
+	for _, key := range fuzzPlans {
+		p := &promotions.Plan{Key: key}
+		if c.next(2) == 1 {
+			p.Entitlements = append(p.Entitlements, promotions.PlanEntitlement{Feature: "flag"})
+		}
+		if c.next(2) == 1 {
+			a := randomAllowance(c)
+			p.Entitlements = append(p.Entitlements, promotions.PlanEntitlement{Feature: "meter", Allowance: &a, Reset: resets[c.next(len(resets))]})
+		}
+		m.Plans[key] = p
+	}
+	for _, id := range fuzzCustomers[:2] {
+		m.Customers[id] = &promotions.Customer{ID: id, Plan: fuzzPlans[c.next(2)],
+			Attributes: map[string]string{"region": []string{"eu", "us"}[c.next(2)]}}
+	}
+	n := c.next(6)
+	for i := 0; i < n; i++ {
+		p := &promotions.Promotion{ID: fmt.Sprintf("promo-%d", i), Status: promotions.StatusActive, IsApplied: true}
+		if c.next(4) == 0 {
+			p.Status = promotions.StatusDeactivated
+			p.DeactivatedAt = ptr(instant(c))
+		}
+		if c.next(2) == 0 {
+			p.Feature, p.FeatureType = "flag", promotions.FeatureBoolean
+		} else {
+			p.Feature, p.FeatureType = "meter", promotions.FeatureMetered
+			mode := promotions.ModeAdditive
+			if c.next(2) == 1 {
+				mode = promotions.ModeOverride
+			}
+			p.Metered = &promotions.Metered{Mode: mode, Allowance: randomAllowance(c), Reset: resets[c.next(len(resets))]}
+		}
+		if c.next(2) == 1 {
+			p.Duration = &promotions.Duration{Value: 1 + c.next(3), Unit: []promotions.DurationUnit{promotions.UnitDays, promotions.UnitWeeks, promotions.UnitMonths}[c.next(3)]}
+		}
+		switch c.next(3) {
+		case 1:
+			p.Eligibility = &promotions.Eligibility{Plans: []string{fuzzPlans[c.next(2)]}}
+		case 2:
+			p.Eligibility = &promotions.Eligibility{Attributes: map[string][]string{"region": {"eu"}}}
+		}
+		if c.next(2) == 1 {
+			p.Grants.All = &promotions.AllGrant{GrantedAt: instant(c)}
+			if c.next(2) == 1 {
+				p.Grants.All.RevokedAt = ptr(p.Grants.All.GrantedAt.Add(time.Duration(c.next(48)) * time.Hour))
+			}
+		}
+		for _, id := range fuzzCustomers {
+			switch c.next(3) {
+			case 1:
+				p.Grants.Customers = append(p.Grants.Customers, promotions.CustomerGrant{ID: id, State: promotions.StateGranted, GrantedAt: instant(c)})
+			case 2:
+				g := promotions.CustomerGrant{ID: id, State: promotions.StateRevoked, GrantedAt: instant(c)}
+				g.RevokedAt = ptr(g.GrantedAt.Add(time.Duration(c.next(48)) * time.Hour))
+				p.Grants.Customers = append(p.Grants.Customers, g)
+			}
+		}
+		m.Promotions[p.ID] = p
+	}
+	return m
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// deciding returns the grant that decides whether p applies to customer:
+// their own entry when there is one, else grants.all.
+func deciding(p *promotions.Promotion, customer string) (grantedAt time.Time, revokedAt *time.Time, ok bool) {
+	for _, g := range p.Grants.Customers {
+		if g.ID == customer {
+			return g.GrantedAt, g.RevokedAt, true
+		}
+	}
+	if p.Grants.All != nil {
+		return p.Grants.All.GrantedAt, p.Grants.All.RevokedAt, true
+	}
+	return time.Time{}, nil, false
+}
+
+// shouldContribute is SPEC §5 rule 2, written out independently of the
+// evaluator's indexes.
+func shouldContribute(m *compiler.Model, p *promotions.Promotion, q evaluator.Query) bool {
+	if p.Status != promotions.StatusActive || p.Feature != q.Feature {
+		return false
+	}
+	plan, region := q.Plan, ""
+	if c := m.Customers[q.Customer]; c != nil {
+		if plan == "" {
+			plan = c.Plan
+		}
+		region = c.Attributes["region"]
+	}
+	if e := p.Eligibility; e != nil {
+		if len(e.Plans) > 0 && !contains(e.Plans, plan) {
+			return false
+		}
+		if allowed, ok := e.Attributes["region"]; ok && (region == "" || !contains(allowed, region)) {
+			return false
+		}
+	}
+	grantedAt, revokedAt, ok := deciding(p, q.Customer)
+	if !ok || q.At.Before(grantedAt) {
+		return false
+	}
+	if revokedAt != nil && !q.At.Before(*revokedAt) {
+		return false
+	}
+	if end := p.GrantEnd(grantedAt); end != nil && !q.At.Before(*end) {
+		return false
+	}
+	return true
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func checkSources(t *testing.T, m *compiler.Model, q evaluator.Query, d evaluator.Decision) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, s := range d.Sources {
+		if s.Kind != "promotion" {
+			continue
+		}
+		p := m.Promotions[s.ID]
+		if p == nil {
+			t.Fatalf("%+v: source %s names no promotion", q, s.ID)
+		}
+		if p.Status == promotions.StatusDeactivated {
+			t.Fatalf("%+v: deactivated promotion %s contributes", q, s.ID)
+		}
+		if _, revokedAt, _ := deciding(p, q.Customer); revokedAt != nil && !q.At.Before(*revokedAt) {
+			t.Fatalf("%+v: promotion %s contributes at or after its revoked_at %s", q, s.ID, revokedAt)
+		}
+		if !shouldContribute(m, p, q) {
+			t.Fatalf("%+v: promotion %s contributes but should not", q, s.ID)
+		}
+		seen[s.ID] = true
+	}
+	for id, p := range m.Promotions {
+		if shouldContribute(m, p, q) && !seen[id] {
+			t.Fatalf("%+v: promotion %s should contribute but is not a source (sources %+v)", q, id, d.Sources)
+		}
+	}
+}
+
+func checkUnlimitedAbsorbs(t *testing.T, d evaluator.Decision) {
+	t.Helper()
+	if d.FeatureType != promotions.FeatureMetered {
+		return
+	}
+	unlimited, baselineUnlimited, overridden := false, false, false
+	for _, s := range d.Sources {
+		switch {
+		case s.Kind == "plan":
+			baselineUnlimited = s.Allowance.Unlimited
+		case s.Allowance.Unlimited:
+			unlimited = true
+		}
+		if s.Kind == "promotion" && s.Mode == promotions.ModeOverride {
+			overridden = true
+		}
+	}
+	if (unlimited || (baselineUnlimited && !overridden)) && !d.Allowance.Unlimited {
+		t.Fatalf("%s/%s at %s: an unlimited source did not absorb: allowance %s, sources %+v", d.Customer, d.Feature, d.At, d.Allowance, d.Sources)
+	}
+	if d.Allowance.Unlimited && !d.HasAccess {
+		t.Fatalf("%s/%s: unlimited without access", d.Customer, d.Feature)
+	}
+}
+
+// withAdditiveGrant is m plus, for each feature, one more promotion
+// (additive, for the metered feature) granted to every customer since
+// before the first instant a query asks about.
+func withAdditiveGrant(t *testing.T, m *compiler.Model, extra promotions.Allowance) *compiler.Snapshot {
+	t.Helper()
+	more := *m
+	more.Promotions = make(map[string]*promotions.Promotion, len(m.Promotions)+2)
+	for id, p := range m.Promotions {
+		more.Promotions[id] = p
+	}
+	var grants []promotions.CustomerGrant
+	for _, id := range fuzzCustomers {
+		grants = append(grants, promotions.CustomerGrant{ID: id, State: promotions.StateGranted, GrantedAt: fuzzEpoch.Add(-time.Hour)})
+	}
+	more.Promotions["zz-extra-flag"] = &promotions.Promotion{ID: "zz-extra-flag", Status: promotions.StatusActive, IsApplied: true,
+		Feature: "flag", FeatureType: promotions.FeatureBoolean, Grants: promotions.Grants{Customers: grants}}
+	more.Promotions["zz-extra-meter"] = &promotions.Promotion{ID: "zz-extra-meter", Status: promotions.StatusActive, IsApplied: true,
+		Feature: "meter", FeatureType: promotions.FeatureMetered, Grants: promotions.Grants{Customers: grants},
+		Metered: &promotions.Metered{Mode: promotions.ModeAdditive, Allowance: extra, Reset: promotions.ResetMonthly}}
+	snap, err := compiler.Build(&more, "fuzz+1")
+	if err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	return snap
+}
+
+// checkAdditiveMonotone decides q again with the additive grants of
+// withAdditiveGrant, and compares.
+func checkAdditiveMonotone(t *testing.T, withExtra *compiler.Snapshot, q evaluator.Query, before evaluator.Decision) {
+	t.Helper()
+	after, err := evaluator.Decide(withExtra, q)
+	if err != nil {
+		t.Fatalf("decide: %v", err)
+	}
+	if after.Allowance.Less(before.Allowance) {
+		t.Fatalf("%+v: adding an additive grant lowered the allowance from %s to %s (sources %+v)", q, before.Allowance, after.Allowance, after.Sources)
+	}
+	if before.HasAccess && !after.HasAccess {
+		t.Fatalf("%+v: adding an additive grant took access away", q)
+	}
+}

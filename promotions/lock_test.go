@@ -1,0 +1,109 @@
+package promotions_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/promoctl/promoctl/promotions"
+)
+
+func TestLockRepo(t *testing.T) {
+	t.Run("a second holder waits, then times out with a clear error", func(t *testing.T) {
+		root := t.TempDir()
+		first, err := promotions.LockRepo(root, time.Second)
+		require.NoError(t, err)
+		defer first.Unlock()
+
+		_, err = promotions.LockRepo(root, 50*time.Millisecond)
+		require.ErrorIs(t, err, promotions.ErrRepoLocked)
+		assert.Contains(t, err.Error(), "another promoctl command is editing this repo")
+		assert.Contains(t, err.Error(), "--lock-timeout")
+		assert.Contains(t, err.Error(), "process ")
+	})
+	t.Run("released locks can be taken again", func(t *testing.T) {
+		root := t.TempDir()
+		first, err := promotions.LockRepo(root, time.Second)
+		require.NoError(t, err)
+		require.NoError(t, first.Unlock())
+		second, err := promotions.LockRepo(root, 0)
+		require.NoError(t, err)
+		require.NoError(t, second.Unlock())
+	})
+	t.Run("a waiter gets the lock once the holder releases it", func(t *testing.T) {
+		root := t.TempDir()
+		first, err := promotions.LockRepo(root, time.Second)
+		require.NoError(t, err)
+		got := make(chan error, 1)
+		go func() {
+			l, err := promotions.LockRepo(root, 10*time.Second)
+			if err == nil {
+				err = l.Unlock()
+			}
+			got <- err
+		}()
+		time.Sleep(30 * time.Millisecond)
+		require.NoError(t, first.Unlock())
+		require.NoError(t, <-got)
+	})
+	t.Run("the lock directory is ignored by git and by the loader", func(t *testing.T) {
+		root := t.TempDir()
+		l, err := promotions.LockRepo(root, time.Second)
+		require.NoError(t, err)
+		defer l.Unlock()
+		ignore, err := os.ReadFile(filepath.Join(root, promotions.LockDir, ".gitignore"))
+		require.NoError(t, err)
+		assert.Equal(t, "*\n", string(ignore))
+		assert.Equal(t, byte('.'), promotions.LockDir[0])
+	})
+	t.Run("a nil lock unlocks", func(t *testing.T) {
+		var l *promotions.RepoLock
+		assert.NoError(t, l.Unlock())
+	})
+}
+
+func TestReplaceFileAtomic(t *testing.T) {
+	tests := []struct {
+		name    string
+		initial *string // nil: no file
+		old     []byte
+		wantErr bool
+	}{
+		{"the file still holds old", strptr("old"), []byte("old"), false},
+		{"someone saved the file meanwhile", strptr("theirs"), []byte("old"), true},
+		{"a new file that does not exist yet", nil, nil, false},
+		{"a new file that someone created meanwhile", strptr("theirs"), nil, true},
+		{"the file was deleted meanwhile", nil, []byte("old"), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "p.yaml")
+			if tt.initial != nil {
+				require.NoError(t, os.WriteFile(path, []byte(*tt.initial), 0o644))
+			}
+			err := promotions.ReplaceFileAtomic(path, tt.old, []byte("new"), 0o644)
+			got, _ := os.ReadFile(path)
+			if tt.wantErr {
+				require.Error(t, err)
+				if tt.initial != nil {
+					require.ErrorIs(t, err, promotions.ErrChangedOnDisk)
+					assert.Equal(t, *tt.initial, string(got), "nothing written")
+					assertOnlyFiles(t, dir, "p.yaml")
+				} else {
+					assertOnlyFiles(t, dir)
+				}
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, "new", string(got))
+			assertOnlyFiles(t, dir, "p.yaml")
+		})
+	}
+}
+
+func strptr(s string) *string { return &s }
