@@ -17,11 +17,13 @@ build:
 run: build
 	./$(BIN) serve --repo $(REPO) --addr $(ADDR)
 
-## test: vet, formatting, then every test with the race detector
+## test: vet, formatting, every test with the race detector, and the check
+## that the OPA peer benchmark computes the same decisions (its own module)
 test:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+	cd bench/opa && $(GO) test -mod=mod -count=1 .
 
 test-short:
 	$(GO) test -count=1 ./...
