@@ -5,11 +5,13 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"runtime"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/promoctl/promoctl/promotions"
 	"github.com/promoctl/promoctl/schema"
@@ -59,6 +61,9 @@ type fileResult struct {
 	// into errors of their own.
 	unparsable bool
 	brokenIDs  []string
+	// size and modTime are the file's stat when it was read.
+	size    int64
+	modTime time.Time
 }
 
 // Cache holds per-file results between loads. It is safe for concurrent use.
@@ -68,6 +73,8 @@ type Cache struct {
 	// state is the last complete load, from which a reload that changes
 	// only promotion files is derived without redoing the whole repo.
 	state *loadState
+	// accumulate keeps every load's results instead of the last one's.
+	accumulate bool
 }
 
 func (c *Cache) previous() *loadState {
@@ -111,8 +118,33 @@ func (c *Cache) replace(results map[string]*fileResult) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.accumulate {
+		maps.Copy(c.files, results)
+		return
+	}
 	c.files = results
 }
+
+// unchanged returns the cached result of a file whose size and
+// modification time are those of the cached read, without reading it
+// again. File systems that report no modification time (a git tree) never
+// match.
+func (c *Cache) unchanged(file string, info fs.FileInfo) *fileResult {
+	if c == nil || info.ModTime().IsZero() {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r, ok := c.files[file]; ok && r.size == info.Size() && r.modTime.Equal(info.ModTime()) {
+		return r
+	}
+	return nil
+}
+
+// newSharedCache returns a cache that keeps the results of every load it
+// serves, so that loading a base tree and then a head tree parses each
+// distinct file content once.
+func newSharedCache() *Cache { return &Cache{files: map[string]*fileResult{}, accumulate: true} }
 
 // Load reads, validates and cross-checks every config file of fsys. Problems
 // with the content are diagnostics; the error is for failures to read the
@@ -209,11 +241,19 @@ func loadFiles(fsys fs.FS, files []string, opts Options) (map[string]*fileResult
 }
 
 func loadFile(fsys fs.FS, file string, opts Options, sch **schema.Schema) (*fileResult, bool, error) {
-	if info, err := fs.Stat(fsys, file); err == nil && info.Size() > opts.Limits.MaxFileBytes {
+	info, statErr := fs.Stat(fsys, file)
+	if statErr == nil && info.Size() > opts.Limits.MaxFileBytes {
 		return &fileResult{diags: promotions.Diagnostics{{
 			Severity: promotions.SeverityError, Code: promotions.CodeYAMLSyntax, File: file, Line: 1, Column: 1,
 			Message: fmt.Sprintf("file is %d bytes, more than the limit of %d bytes", info.Size(), opts.Limits.MaxFileBytes),
 		}}}, true, nil
+	}
+	// A reload of a large repo reads only the files whose size or
+	// modification time changed.
+	if statErr == nil {
+		if cached := opts.Cache.unchanged(file, info); cached != nil {
+			return cached, false, nil
+		}
 	}
 	src, err := fs.ReadFile(fsys, file)
 	if err != nil {
@@ -221,9 +261,19 @@ func loadFile(fsys fs.FS, file string, opts Options, sch **schema.Schema) (*file
 	}
 	hash := sha256.Sum256(src)
 	if cached := opts.Cache.get(file, hash); cached != nil {
+		if statErr == nil && (cached.size != info.Size() || !cached.modTime.Equal(info.ModTime())) {
+			// Same content, new stat (a touch, a copy): remember the new
+			// stat so the next load skips the read.
+			restat := *cached
+			restat.size, restat.modTime = info.Size(), info.ModTime()
+			return &restat, false, nil
+		}
 		return cached, false, nil
 	}
 	r := &fileResult{hash: hash}
+	if statErr == nil {
+		r.size, r.modTime = info.Size(), info.ModTime()
+	}
 	doc, diags := promotions.ParseDocument(file, src, opts.Limits)
 	r.diags = diags
 	if doc == nil {

@@ -47,8 +47,13 @@ func compare(head, base fs.FS, opts Options, allPairs bool) (*comparison, error)
 	if opts.Limits == (promotions.Limits{}) {
 		opts.Limits = promotions.DefaultLimits
 	}
+	// Most files of a pull request are the same in base and head: one
+	// shared cache parses each distinct content once.
+	if opts.Cache == nil {
+		opts.Cache = newSharedCache()
+	}
 	baseOpts := opts
-	baseOpts.Base, baseOpts.Cache = nil, nil // the cache belongs to head's files
+	baseOpts.Base = nil
 	baseRes, err := Load(base, baseOpts)
 	if err != nil {
 		return nil, fmt.Errorf("load base: %w", err)

@@ -109,16 +109,23 @@ func (k keyIndexer) FromObject(obj any) (bool, []byte, error) {
 	return true, encodeKey(k.parts(obj)), nil
 }
 
+// FromArgs builds the key of a lookup. It is on every decision's path, so
+// it sizes the key first and allocates it once.
 func (k keyIndexer) FromArgs(args ...any) ([]byte, error) {
-	parts := make([]string, len(args))
+	n := 0
 	for i, a := range args {
 		s, ok := a.(string)
 		if !ok {
 			return nil, fmt.Errorf("index argument %d must be a string, got %T", i, a)
 		}
-		parts[i] = s
+		n += len(s) + 1
 	}
-	return encodeKey(parts), nil
+	key := make([]byte, 0, n)
+	for _, a := range args {
+		key = append(key, a.(string)...)
+		key = append(key, 0)
+	}
+	return key, nil
 }
 
 func (k keyIndexer) PrefixFromArgs(args ...any) ([]byte, error) {
