@@ -1,9 +1,12 @@
 package compiler_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -83,4 +86,40 @@ func TestCachedReloadEqualsFreshLoad(t *testing.T) {
 			assert.Zero(t, again.Parsed, "nothing changed, nothing re-parsed")
 		})
 	}
+}
+
+// A reload reads only files whose size or modification time changed, and
+// sees a change of content that keeps the size.
+func TestReloadReadsOnlyChangedFiles(t *testing.T) {
+	dir := t.TempDir()
+	for name, f := range baseRepo(t) {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, f.Data, 0o644))
+	}
+	cache := compiler.NewCache()
+	first, err := compiler.Load(os.DirFS(dir), compiler.Options{Cache: cache})
+	require.NoError(t, err)
+	require.Equal(t, first.Files, first.Parsed)
+
+	again, err := compiler.Load(os.DirFS(dir), compiler.Options{Cache: cache})
+	require.NoError(t, err)
+	assert.Zero(t, again.Parsed)
+	assert.Equal(t, first.Revision, again.Revision)
+
+	// Same size, new content, new modification time.
+	path := filepath.Join(dir, "promotions", "boost.yaml")
+	src, err := os.ReadFile(path)
+	require.NoError(t, err)
+	edited := strings.Replace(string(src), "allowance: 5000", "allowance: 6000", 1)
+	require.Len(t, edited, len(src))
+	require.NoError(t, os.WriteFile(path, []byte(edited), 0o644))
+	later := time.Now().Add(time.Minute)
+	require.NoError(t, os.Chtimes(path, later, later))
+
+	changed, err := compiler.Load(os.DirFS(dir), compiler.Options{Cache: cache})
+	require.NoError(t, err)
+	assert.Equal(t, 1, changed.Parsed)
+	assert.NotEqual(t, first.Revision, changed.Revision)
+	assert.Equal(t, int64(6000), changed.Model.Promotions["boost"].Metered.Allowance.Value)
 }
