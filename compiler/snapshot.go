@@ -38,26 +38,10 @@ type PlanEntitlementRow struct {
 	Reset     promotions.Reset
 }
 
-// Attr is one customer attribute; a short slice is leaner than a map.
-type Attr struct{ Key, Value string }
-
-// CustomerRow is a directory entry.
+// CustomerRow is a directory entry. It shares the model's object: a second
+// copy of a million customers would cost more memory than any other table.
 type CustomerRow struct {
-	ID         string
-	Name       string
-	Email      string
-	Plan       string
-	Attributes []Attr
-}
-
-// Attribute returns one attribute of the customer.
-func (c *CustomerRow) Attribute(key string) (string, bool) {
-	for _, a := range c.Attributes {
-		if a.Key == key {
-			return a.Value, true
-		}
-	}
-	return "", false
+	*promotions.Customer
 }
 
 // PromotionRow is a promotion as compiled: the model object plus counts.
@@ -66,6 +50,9 @@ type PromotionRow struct {
 	*promotions.Promotion
 	Granted int // customer entries in state granted
 	Revoked int // customer entries in state revoked
+	// grantRows is how many grant rows the promotion contributed to the
+	// customer_features table (duplicates of an id count once).
+	grantRows int
 }
 
 // GrantRow is one grants.customers entry. Times are Unix nanoseconds; Until
@@ -211,14 +198,8 @@ func planRow(b *builder, p *promotions.Plan) *PlanRow {
 }
 
 func customerRow(b *builder, c *promotions.Customer) *CustomerRow {
-	row := &CustomerRow{ID: c.ID, Name: c.Name, Email: c.Email, Plan: b.intern(c.Plan)}
-	if len(c.Attributes) > 0 {
-		row.Attributes = make([]Attr, 0, len(c.Attributes))
-		for _, k := range promotions.SortedKeys(c.Attributes) {
-			row.Attributes = append(row.Attributes, Attr{Key: b.intern(k), Value: b.intern(c.Attributes[k])})
-		}
-	}
-	return row
+	c.Plan = b.intern(c.Plan)
+	return &CustomerRow{Customer: c}
 }
 
 func (b *builder) insert(table string, row any) {
@@ -258,7 +239,7 @@ func (b *builder) insertPromotion(p *promotions.Promotion) ([]*GrantRow, *AllGra
 			row.Revoked++
 		}
 	}
-	b.insert(TablePromotions, row)
+	defer b.insert(TablePromotions, row) // once grantRows is known
 	var allRow *AllGrantRow
 	if all := p.Grants.All; all != nil {
 		allRow = &AllGrantRow{Promotion: row, GrantedAt: all.GrantedAt.UnixNano(), Until: grantUntil(p, all.GrantedAt, all.RevokedAt)}
@@ -279,9 +260,9 @@ func (b *builder) insertPromotion(p *promotions.Promotion) ([]*GrantRow, *AllGra
 			GrantedAt: g.GrantedAt.UnixNano(),
 			Until:     grantUntil(p, g.GrantedAt, g.RevokedAt),
 		}
-		b.insert(TableGrants, gr)
 		rows = append(rows, gr)
 	}
+	row.grantRows = len(rows)
 	return rows, allRow
 }
 

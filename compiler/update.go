@@ -128,13 +128,12 @@ func (u *updater) promotions(old, m *Model, s *Snapshot) map[string]bool {
 	for _, id := range slices.Sorted(maps.Keys(changed)) {
 		if p, ok := old.Promotions[id]; ok {
 			features[p.Feature] = true
-			u.delete(TablePromotions, u.lookup(TablePromotions, id))
+			if raw := u.lookup(TablePromotions, id); raw != nil {
+				s.Counts.Grants -= raw.(*PromotionRow).grantRows
+				u.delete(TablePromotions, raw)
+			}
 			u.delete(TableAllGrants, u.lookup(TableAllGrants, id))
 			for _, g := range p.Grants.Customers {
-				if row := u.lookup(TableGrants, id, g.ID); row != nil {
-					u.delete(TableGrants, row)
-					s.Counts.Grants--
-				}
 				affected[[2]string{g.ID, p.Feature}] = true
 			}
 		}

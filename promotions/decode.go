@@ -40,12 +40,22 @@ func DecodePlan(doc *Document) Plan {
 func DecodeCustomers(doc *Document) CustomersFile {
 	list := maps(doc.Value["customers"])
 	cf := CustomersFile{File: doc.File, Customers: make([]Customer, 0, len(list))}
+	// Plans and attributes repeat across thousands of customers: one copy
+	// of each string per file.
+	shared := map[string]string{}
+	intern := func(s string) string {
+		if v, ok := shared[s]; ok {
+			return v
+		}
+		shared[s] = s
+		return s
+	}
 	for i, c := range list {
 		cust := Customer{
 			ID:    str(c, "id"),
 			Name:  str(c, "name"),
 			Email: str(c, "email"),
-			Plan:  str(c, "plan"),
+			Plan:  intern(str(c, "plan")),
 			File:  doc.File,
 			Index: i,
 		}
@@ -53,7 +63,7 @@ func DecodeCustomers(doc *Document) CustomersFile {
 			cust.Attributes = make(map[string]string, len(attrs))
 			for k, v := range attrs {
 				if s, ok := v.(string); ok {
-					cust.Attributes[k] = s
+					cust.Attributes[intern(k)] = intern(s)
 				}
 			}
 		}
