@@ -15,14 +15,37 @@ import (
 const Forever int64 = math.MaxInt64
 
 // FeatureRow is a feature as stored in a snapshot. AllGrants are the
-// grants.all of every promotion for the feature, so that a decision finds
-// them with the feature's own lookup.
+// grants.all of every promotion for the feature and Baseline the feature's
+// entitlement in each plan that lists it (by plan key), so that a decision
+// finds both with the feature's own lookup.
 type FeatureRow struct {
 	Key       string
 	Name      string
 	Type      promotions.FeatureType
 	Unit      string
 	AllGrants []*AllGrantRow
+	Baseline  map[string]PlanEntitlementRow
+}
+
+// baselines returns, for every feature, its entitlement in each plan.
+func baselines(b *builder, plans map[string]*promotions.Plan) map[string]map[string]PlanEntitlementRow {
+	out := map[string]map[string]PlanEntitlementRow{}
+	for _, key := range promotions.SortedKeys(plans) {
+		p := plans[key]
+		for _, e := range p.Entitlements {
+			pe := PlanEntitlementRow{Reset: e.Reset}
+			if e.Allowance != nil {
+				pe.Allowance = *e.Allowance
+			}
+			if out[e.Feature] == nil {
+				out[e.Feature] = map[string]PlanEntitlementRow{}
+			}
+			if _, dup := out[e.Feature][p.Key]; !dup {
+				out[e.Feature][b.intern(p.Key)] = pe
+			}
+		}
+	}
+	return out
 }
 
 // PlanRow is a plan with its entitlements keyed by feature.
@@ -122,9 +145,10 @@ func Build(m *Model, revision string) (*Snapshot, error) {
 	s := &Snapshot{db: db, Revision: revision, Model: m, BuiltAt: time.Now()}
 
 	features := make(map[string]*FeatureRow, len(m.Features))
+	base := baselines(b, m.Plans)
 	for _, key := range promotions.SortedKeys(m.Features) {
 		f := m.Features[key]
-		features[f.Key] = &FeatureRow{Key: b.intern(f.Key), Name: f.Name, Type: f.Type, Unit: f.Unit}
+		features[f.Key] = &FeatureRow{Key: b.intern(f.Key), Name: f.Name, Type: f.Type, Unit: f.Unit, Baseline: base[f.Key]}
 	}
 	for _, key := range promotions.SortedKeys(m.Plans) {
 		b.insert(TablePlans, planRow(b, m.Plans[key]))

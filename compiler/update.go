@@ -31,10 +31,10 @@ func Update(prev *Snapshot, m *Model, revision string) (*Snapshot, error) {
 	u.builder.noBatch = true
 	s := &Snapshot{db: prev.db, Revision: revision, Model: m, BuiltAt: time.Now(), Counts: prev.Counts}
 
-	u.plans(old, m)
+	plansChanged := u.plans(old, m)
 	u.customers(old, m)
 	changedFeatures := u.promotions(old, m, s)
-	u.features(old, m, changedFeatures)
+	u.features(old, m, changedFeatures, plansChanged)
 
 	if u.err == nil {
 		u.err = u.builder.err
@@ -73,17 +73,23 @@ func (u *updater) lookup(table string, args ...any) any {
 	return raw
 }
 
-func (u *updater) plans(old, m *Model) {
+// plans replaces changed plans and reports whether any plan changed (every
+// feature row then carries new baselines).
+func (u *updater) plans(old, m *Model) bool {
+	changed := false
 	for key, p := range m.Plans {
 		if old.Plans[key] != p {
 			u.insert(TablePlans, planRow(&u.builder, p))
+			changed = true
 		}
 	}
 	for key := range old.Plans {
 		if _, ok := m.Plans[key]; !ok {
 			u.delete(TablePlans, u.lookup(TablePlans, key))
+			changed = true
 		}
 	}
+	return changed
 }
 
 func (u *updater) customers(old, m *Model) {
@@ -169,12 +175,16 @@ func (u *updater) promotions(old, m *Model, s *Snapshot) map[string]bool {
 
 // features rewrites the feature rows that changed or whose grants.all list
 // did, and deletes removed ones.
-func (u *updater) features(old, m *Model, allChanged map[string]bool) {
+func (u *updater) features(old, m *Model, allChanged map[string]bool, plansChanged bool) {
+	var base map[string]map[string]PlanEntitlementRow
 	for key, f := range m.Features {
-		if old.Features[key] == f && !allChanged[key] {
+		if old.Features[key] == f && !allChanged[key] && !plansChanged {
 			continue
 		}
-		row := &FeatureRow{Key: u.intern(f.Key), Name: f.Name, Type: f.Type, Unit: f.Unit}
+		if base == nil {
+			base = baselines(&u.builder, m.Plans)
+		}
+		row := &FeatureRow{Key: u.intern(f.Key), Name: f.Name, Type: f.Type, Unit: f.Unit, Baseline: base[key]}
 		for _, id := range m.PromotionIDs() {
 			p := m.Promotions[id]
 			if p.Feature != key || p.Grants.All == nil {

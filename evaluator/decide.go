@@ -61,8 +61,8 @@ type Decision struct {
 }
 
 // Decide evaluates q against snapshot s. It reads only through s's
-// indexes: the feature (with its grants.all), the customer, the plan, and
-// the customer's grants for the feature.
+// indexes: the feature (with its grants.all and its entitlement in each
+// plan), the customer, and the customer's grants for the feature.
 func Decide(s *compiler.Snapshot, q Query) (Decision, error) {
 	r := s.Read()
 	feature := r.Feature(q.Feature)
@@ -81,13 +81,9 @@ func Decide(s *compiler.Snapshot, q Query) (Decision, error) {
 	}
 
 	var baseline *compiler.PlanEntitlementRow
-	var planKey string
-	if who.plan != "" {
-		if plan := r.Plan(who.plan); plan != nil {
-			if e, ok := plan.Entitlements[feature.Key]; ok {
-				baseline, planKey = &e, plan.Key
-			}
-		}
+	planKey := who.plan
+	if e, ok := feature.Baseline[who.plan]; ok {
+		baseline = &e
 	}
 
 	t := q.At.UnixNano()
