@@ -36,5 +36,5 @@ if has M; then
 		env PROMOCTL_BENCH_SIZES=M go test ./cmd/promoctl -run '^$' -bench '^BenchmarkValidateBase$' -benchtime 1x -timeout 30m
 fi
 
-go run ./bench/report -command "make bench (BENCH_SIZES=$sizes), $(( $(date +%s) - start )) s" < "$log" > BENCHMARKS.md
+go run ./bench/report -analysis bench/analysis.md -command "make bench (BENCH_SIZES=$sizes), $(( $(date +%s) - start )) s" < "$log" > BENCHMARKS.md
 echo "wrote BENCHMARKS.md in $(( $(date +%s) - start )) s"

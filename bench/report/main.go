@@ -79,6 +79,7 @@ func metric(results map[string]metrics, bench, unit string) (float64, bool) {
 
 func main() {
 	command := flag.String("command", "make bench", "the command that produced the input")
+	analysis := flag.String("analysis", "", "a markdown file to include after the table: where the time goes")
 	flag.Parse()
 	results, context, err := parse(os.Stdin)
 	if err != nil {
@@ -181,10 +182,18 @@ func main() {
 		switch {
 		case !measured:
 			text, verdict = "not measured in this run", "—"
+		case r.target == "—":
+			verdict = "—" // reported for context, no target
 		case met:
 			verdict = "yes"
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", r.figure, r.target, text, verdict)
+	}
+	if *analysis != "" {
+		if text, err := os.ReadFile(*analysis); err == nil {
+			b.WriteString("\n")
+			b.Write(text)
+		}
 	}
 	b.WriteString("\n## Every benchmark line\n\n```\n")
 	names := make([]string, 0, len(results))
