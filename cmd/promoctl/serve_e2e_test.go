@@ -52,6 +52,7 @@ func TestServeE2E(t *testing.T) {
 	t.Run("root symlink swap", func(t *testing.T) { testRootSymlinkSwap(t, bin) })
 	t.Run("token", func(t *testing.T) { testToken(t, bin) })
 	t.Run("burst under load", func(t *testing.T) { testBurstUnderLoad(t, bin) })
+	t.Run("swaps under load", func(t *testing.T) { testSwapsUnderLoad(t, bin) })
 	t.Run("node ofrep provider", func(t *testing.T) { testNodeOFREP(t, bin) })
 }
 
