@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/promoctl/promoctl/compiler"
 	"github.com/promoctl/promoctl/promotions"
 )
 
@@ -110,14 +111,8 @@ func allowanceValue(a promotions.Allowance) any {
 }
 
 func (s *Server) promotion(w http.ResponseWriter, r *http.Request) {
-	snap := s.snapshot(w)
-	if snap == nil {
-		return
-	}
-	id := r.PathValue("id")
-	row := snap.Read().Promotion(id)
+	snap, row := s.promotionRow(w, r)
 	if row == nil {
-		writeError(w, http.StatusNotFound, "PROMOTION_NOT_FOUND", fmt.Sprintf("promotion %q is not defined", id))
 		return
 	}
 	p := row.Promotion
@@ -169,14 +164,8 @@ func (s *Server) promotionCustomers(w http.ResponseWriter, r *http.Request) {
 	}
 	search := params.Get("search")
 
-	snap := s.snapshot(w)
-	if snap == nil {
-		return
-	}
-	id := r.PathValue("id")
-	row := snap.Read().Promotion(id)
+	snap, row := s.promotionRow(w, r)
 	if row == nil {
-		writeError(w, http.StatusNotFound, "PROMOTION_NOT_FOUND", fmt.Sprintf("promotion %q is not defined", id))
 		return
 	}
 	var directory map[string]*promotions.Customer
@@ -206,4 +195,20 @@ func intParam(raw string, def, lo, hi int, name string) (int, error) {
 		return 0, fmt.Errorf("%s must be an integer from %d to %d, not %q", name, lo, hi, raw)
 	}
 	return n, nil
+}
+
+// promotionRow finds the promotion named by the path's id in the serving
+// snapshot, or answers 503 NOT_READY or 404 PROMOTION_NOT_FOUND.
+func (s *Server) promotionRow(w http.ResponseWriter, r *http.Request) (*compiler.Snapshot, *compiler.PromotionRow) {
+	snap := s.snapshot(w)
+	if snap == nil {
+		return nil, nil
+	}
+	id := r.PathValue("id")
+	row := snap.Read().Promotion(id)
+	if row == nil {
+		writeError(w, http.StatusNotFound, "PROMOTION_NOT_FOUND", fmt.Sprintf("promotion %q is not defined", id))
+		return nil, nil
+	}
+	return snap, row
 }
