@@ -13,10 +13,27 @@ import (
 	"github.com/promoctl/promoctl/schema"
 )
 
+// fuzzSchema is shared between iterations but compiled anew every
+// fuzzSchemaUses validations: a CUE context only grows, and one context
+// kept for a whole fuzzing run made every iteration slower than the last
+// (the run stalled after ~40k executions).
 var (
-	fuzzSchemaOnce sync.Once
+	fuzzSchemaMu   sync.Mutex
 	fuzzSchema     *schema.Schema
+	fuzzSchemaUsed int
 )
+
+const fuzzSchemaUses = 500
+
+func fuzzValidate(doc *promotions.Document) promotions.Diagnostics {
+	fuzzSchemaMu.Lock()
+	defer fuzzSchemaMu.Unlock()
+	if fuzzSchema == nil || fuzzSchemaUsed >= fuzzSchemaUses {
+		fuzzSchema, fuzzSchemaUsed = schema.MustCompile(), 0
+	}
+	fuzzSchemaUsed++
+	return fuzzSchema.Validate(doc)
+}
 
 // editInstants are the --at values a fuzzed edit may use: inside the
 // example campaigns' windows, and long after every one of them.
@@ -60,9 +77,8 @@ func FuzzEditRoundTrip(f *testing.F) {
 		if len(src) > 16<<10 {
 			return
 		}
-		fuzzSchemaOnce.Do(func() { fuzzSchema = schema.MustCompile() })
 		doc, diags := promotions.ParseDocument("p.yaml", src, promotions.DefaultLimits)
-		if doc == nil || diags.HasErrors() || doc.Kind != promotions.KindPromotion || fuzzSchema.Validate(doc).HasErrors() {
+		if doc == nil || diags.HasErrors() || doc.Kind != promotions.KindPromotion || fuzzValidate(doc).HasErrors() {
 			return
 		}
 		before := promotions.DecodePromotion(doc)
@@ -107,7 +123,7 @@ func FuzzEditRoundTrip(f *testing.F) {
 		if outDoc == nil || outDiags.HasErrors() {
 			t.Fatalf("%s %s: the result does not parse: %v\n--- before\n%s\n--- after\n%s", verb, id, outDiags, src, out)
 		}
-		if sd := fuzzSchema.Validate(outDoc); sd.HasErrors() {
+		if sd := fuzzValidate(outDoc); sd.HasErrors() {
 			t.Fatalf("%s %s: the result fails the schema: %v\n--- after\n%s", verb, id, sd, out)
 		}
 		got := promotions.DecodePromotion(outDoc)
