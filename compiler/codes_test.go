@@ -2,8 +2,6 @@ package compiler_test
 
 import (
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -21,20 +19,9 @@ import (
 func baseRepo(t testing.TB) fstest.MapFS {
 	t.Helper()
 	repo := fstest.MapFS{}
-	root := filepath.Join("testdata", "base")
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		repo[filepath.ToSlash(rel)] = &fstest.MapFile{Data: data}
-		return nil
-	})
-	require.NoError(t, err)
+	for name, data := range readTestdata(t, "base") {
+		repo[name] = &fstest.MapFile{Data: []byte(data)}
+	}
 	return repo
 }
 
