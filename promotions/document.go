@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -168,32 +169,16 @@ func at(d Diagnostic, line, col int) Diagnostic {
 	return d
 }
 
-func isKnownKind(k string) bool {
-	for _, known := range Kinds {
-		if k == known {
-			return true
-		}
-	}
-	return false
-}
+func isKnownKind(k string) bool { return slices.Contains(Kinds, k) }
 
 // Position fills in d's line and column from its path in this document.
-func (doc *Document) Position(d Diagnostic) Diagnostic {
-	if d.Line > 0 {
-		return d
-	}
-	if doc.root == nil {
-		if root, err := parseRoot(doc.Source); err == nil {
-			doc.root = root
-		}
-	}
-	d.Line, d.Column = locate(doc.root, d.Path, false)
-	return d
-}
+func (doc *Document) Position(d Diagnostic) Diagnostic { return doc.position(d, false) }
 
 // KeyPosition is Position, but points at the key of the path's last
 // element rather than its value: right for a field that should not exist.
-func (doc *Document) KeyPosition(d Diagnostic) Diagnostic {
+func (doc *Document) KeyPosition(d Diagnostic) Diagnostic { return doc.position(d, true) }
+
+func (doc *Document) position(d Diagnostic, key bool) Diagnostic {
 	if d.Line > 0 {
 		return d
 	}
@@ -202,7 +187,7 @@ func (doc *Document) KeyPosition(d Diagnostic) Diagnostic {
 			doc.root = root
 		}
 	}
-	d.Line, d.Column = locate(doc.root, d.Path, true)
+	d.Line, d.Column = locate(doc.root, d.Path, key)
 	return d
 }
 

@@ -2,6 +2,7 @@ package promotions
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -204,25 +205,16 @@ func (e *Eligibility) Allows(plan string, attrs Attributes) bool {
 	if e == nil {
 		return true
 	}
-	if len(e.Plans) > 0 && !contains(e.Plans, plan) {
+	if len(e.Plans) > 0 && !slices.Contains(e.Plans, plan) {
 		return false
 	}
 	for key, allowed := range e.Attributes {
 		v, ok := attrs.Attribute(key)
-		if !ok || !contains(allowed, v) {
+		if !ok || !slices.Contains(allowed, v) {
 			return false
 		}
 	}
 	return true
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // AllGrant grants a promotion to every eligible customer.

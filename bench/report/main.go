@@ -11,6 +11,7 @@ import (
 	"os"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,7 +31,7 @@ func parse(r io.Reader) (map[string]metrics, []string, error) {
 	for sc.Scan() {
 		line := sc.Text()
 		if strings.HasPrefix(line, "cpu:") || strings.HasPrefix(line, "goos:") || strings.HasPrefix(line, "goarch:") {
-			if !contains(context, line) {
+			if !slices.Contains(context, line) {
 				context = append(context, line)
 			}
 		}
@@ -50,15 +51,6 @@ func parse(r io.Reader) (map[string]metrics, []string, error) {
 		out[m[1]] = ms
 	}
 	return out, context, sc.Err()
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // row is one line of the table: a figure, its target, and how to read it
