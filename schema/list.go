@@ -182,8 +182,9 @@ func (s *Schema) enum(defKey, field string, c cue.Value) bool {
 }
 
 // appendKey appends a canonical rendering of a decoded YAML value: equal
-// values give equal keys. It is cheaper than encoding/json and needs no
-// error path.
+// values give equal keys. Strings are written length-prefixed rather than
+// quoted, which keeps the rendering unambiguous at a fraction of the cost
+// of escaping (it runs for every element of every large list).
 func appendKey(buf []byte, v any) []byte {
 	switch v := v.(type) {
 	case map[string]any:
@@ -194,7 +195,7 @@ func appendKey(buf []byte, v any) []byte {
 		sort.Strings(keys)
 		buf = append(buf, '{')
 		for _, k := range keys {
-			buf = strconv.AppendQuote(buf, k)
+			buf = appendString(buf, k)
 			buf = append(buf, ':')
 			buf = appendKey(buf, v[k])
 			buf = append(buf, ',')
@@ -208,7 +209,7 @@ func appendKey(buf []byte, v any) []byte {
 		}
 		return append(buf, ']')
 	case string:
-		return strconv.AppendQuote(buf, v)
+		return appendString(buf, v)
 	case nil:
 		return append(buf, "null"...)
 	default:
@@ -216,4 +217,11 @@ func appendKey(buf []byte, v any) []byte {
 		// and 5 differ to the schema.
 		return fmt.Appendf(buf, "%T(%v)", v, v)
 	}
+}
+
+func appendString(buf []byte, s string) []byte {
+	buf = append(buf, '"')
+	buf = strconv.AppendInt(buf, int64(len(s)), 10)
+	buf = append(buf, '"')
+	return append(buf, s...)
 }
