@@ -91,6 +91,9 @@ func ParseDocument(file string, src []byte, lim Limits) (*Document, Diagnostics)
 // parseRoot parses src and returns the body of its single document, or nil
 // for an empty file.
 func parseRoot(src []byte) (ast.Node, error) {
+	if root, ok := parseBlock(src); ok {
+		return root, nil
+	}
 	// Duplicate keys are detected while converting, where they can be
 	// reported with their own code and every occurrence at once.
 	f, err := parser.ParseBytes(src, 0, parser.AllowDuplicateMapKey())
