@@ -31,7 +31,7 @@ test-short:
 ## fuzz: run every fuzz target for FUZZTIME each, one after the other (their
 ## seed corpora already run in make test)
 FUZZTIME ?= 30s
-FUZZ_TARGETS := promotions:FuzzParseDocument promotions:FuzzEditRoundTrip compiler:FuzzLoadPromotion \
+FUZZ_TARGETS := promotions:FuzzParseDocument promotions:FuzzBlockParseMatchesParser promotions:FuzzEditRoundTrip compiler:FuzzLoadPromotion \
 	evaluator:FuzzDecide evaluator/server:FuzzRequests
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
