@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/build"
 	"cuelang.org/go/cue/cuecontext"
 	cueerrors "cuelang.org/go/cue/errors"
@@ -61,10 +62,15 @@ type listSpec struct {
 
 // addSource parses one CUE file into inst (what the deprecated
 // Instance.AddFile did).
-func addSource(inst *build.Instance, name string, src []byte) error {
+func addSource(inst *build.Instance, name string, src []byte, rewrite func(*ast.File) error) error {
 	f, err := parser.ParseFile(name, src, parser.ParseComments)
 	if err != nil {
 		return err
+	}
+	if rewrite != nil {
+		if err := rewrite(f); err != nil {
+			return err
+		}
 	}
 	if err := inst.AddSyntax(f); err != nil {
 		return err
@@ -75,6 +81,12 @@ func addSource(inst *build.Instance, name string, src []byte) error {
 // buildEmbedded compiles the embedded .cue files, plus any extra sources
 // given as name/content pairs, into ctx.
 func buildEmbedded(ctx *cue.Context, extra ...[2]string) (cue.Value, error) {
+	return buildRewritten(ctx, nil, extra...)
+}
+
+// buildRewritten is buildEmbedded with each embedded file's syntax passed
+// through rewrite first.
+func buildRewritten(ctx *cue.Context, rewrite func(*ast.File) error, extra ...[2]string) (cue.Value, error) {
 	inst := build.NewContext().NewInstance("schema", nil)
 	names, err := fs.Glob(sources, "*.cue")
 	if err != nil {
@@ -86,12 +98,12 @@ func buildEmbedded(ctx *cue.Context, extra ...[2]string) (cue.Value, error) {
 		if err != nil {
 			return cue.Value{}, fmt.Errorf("read embedded %s: %w", n, err)
 		}
-		if err := addSource(inst, n, src); err != nil {
+		if err := addSource(inst, n, src, rewrite); err != nil {
 			return cue.Value{}, fmt.Errorf("parse embedded %s: %w", n, err)
 		}
 	}
 	for _, e := range extra {
-		if err := addSource(inst, e[0], []byte(e[1])); err != nil {
+		if err := addSource(inst, e[0], []byte(e[1]), nil); err != nil {
 			return cue.Value{}, fmt.Errorf("parse %s: %w", e[0], err)
 		}
 	}
