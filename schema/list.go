@@ -42,20 +42,37 @@ func (s *Schema) validateList(doc *promotions.Document, def cue.Value, list []an
 			enumFields = append(enumFields, k)
 		}
 	}
+	sort.Strings(enumFields) // shape keys list them in this order
+	var keyBuf []byte
 
+	// Elements are grouped by skeleton. The skeleton's key is built
+	// straight from the element, so that an element whose skeleton was
+	// seen before allocates nothing: this loop runs 100,000 times for a
+	// large grant list.
 	individual := map[int]bool{}
-	groups := map[string][]int{}
-	skeletons := map[string]map[string]any{}
-	var order []string
+	groupOf := map[string]int{}
+	var (
+		groups    [][]int
+		skeletons []map[string]any
+		keys      []string
+		skelBuf   []byte
+	)
 	for i, e := range list {
 		m, ok := e.(map[string]any)
 		if !ok {
 			individual[i] = true
 			continue
 		}
-		shape := s.shapeOf(def, defKey, enumFields, m)
-		skeleton := make(map[string]any, len(m))
-		for k, v := range m {
+		var shape *shape
+		shape, keyBuf = s.shapeOf(def, defKey, enumFields, m, keyBuf)
+		keys = keys[:0]
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		skelBuf = append(skelBuf[:0], '{')
+		for _, k := range keys {
+			v := m[k]
 			if str, ok := v.(string); ok {
 				if f, ok := shape.fields[k]; ok {
 					if !f.pred(str) {
@@ -69,27 +86,42 @@ func (s *Schema) validateList(doc *promotions.Document, def cue.Value, list []an
 					v = f.representative
 				}
 			}
-			skeleton[k] = v
+			skelBuf = appendString(skelBuf, k)
+			skelBuf = append(skelBuf, ':')
+			skelBuf = appendKey(skelBuf, v)
+			skelBuf = append(skelBuf, ',')
 		}
 		if individual[i] {
 			continue
 		}
-		k := string(appendKey(nil, skeleton))
-		if _, seen := groups[k]; !seen {
-			skeletons[k] = skeleton
-			order = append(order, k)
+		skelBuf = append(skelBuf, '}') // as appendKey renders the skeleton map
+		if g, seen := groupOf[string(skelBuf)]; seen {
+			groups[g] = append(groups[g], i)
+			continue
 		}
-		groups[k] = append(groups[k], i)
+		skeleton := make(map[string]any, len(m))
+		for _, k := range keys {
+			v := m[k]
+			if _, ok := v.(string); ok {
+				if f, ok := shape.fields[k]; ok {
+					v = f.representative
+				}
+			}
+			skeleton[k] = v
+		}
+		groupOf[string(skelBuf)] = len(groups)
+		groups = append(groups, []int{i})
+		skeletons = append(skeletons, skeleton)
 	}
-	for _, k := range order {
-		cacheKey := defKey + "\x00" + k
+	for g, skeleton := range skeletons {
+		cacheKey := defKey + "\x00" + string(appendKey(nil, skeleton))
 		ok, cached := s.skeletonOK[cacheKey]
 		if !cached {
-			ok = def.Unify(s.ctx.Encode(skeletons[k])).Validate(cue.Concrete(true), cue.All()) == nil
+			ok = def.Unify(s.ctx.Encode(skeleton)).Validate(cue.Concrete(true), cue.All()) == nil
 			s.skeletonOK[cacheKey] = ok
 		}
 		if !ok {
-			for _, i := range groups[k] {
+			for _, i := range groups[g] {
 				individual[i] = true
 			}
 		}
@@ -112,17 +144,28 @@ type shapeField struct {
 
 // shapeOf returns the shape of def for an element's enum values, cached.
 // Representatives are per shape and per Schema, so equal skeletons from
-// different lists share one CUE verdict.
-func (s *Schema) shapeOf(def cue.Value, defKey string, enumFields []string, m map[string]any) *shape {
+// different lists share one CUE verdict. enumFields is sorted; buf is
+// scratch space for the cache key, returned for reuse: this runs for
+// every element of every large list, and a hit allocates nothing.
+func (s *Schema) shapeOf(def cue.Value, defKey string, enumFields []string, m map[string]any, buf []byte) (*shape, []byte) {
+	buf = append(append(buf[:0], defKey...), 0)
+	for _, k := range enumFields {
+		if v, ok := m[k]; ok {
+			buf = appendString(buf, k)
+			buf = append(buf, ':')
+			buf = appendKey(buf, v)
+			buf = append(buf, ',')
+		}
+	}
+	if sh, ok := s.shapes[string(buf)]; ok {
+		return sh, buf
+	}
+	key := string(buf)
 	enums := make(map[string]any, len(enumFields))
 	for _, k := range enumFields {
 		if v, ok := m[k]; ok {
 			enums[k] = v
 		}
-	}
-	key := defKey + "\x00" + string(appendKey(nil, enums))
-	if sh, ok := s.shapes[key]; ok {
-		return sh
 	}
 	sh := &shape{fields: map[string]shapeField{}}
 	resolved := def.Unify(s.ctx.Encode(enums))
@@ -137,7 +180,7 @@ func (s *Schema) shapeOf(def cue.Value, defKey string, enumFields []string, m ma
 		}
 	}
 	s.shapes[key] = sh
-	return sh
+	return sh, buf
 }
 
 // validateEach validates the elements of list one by one: all of them when
