@@ -114,3 +114,12 @@ func (m *Model) sortedPromotions() []*promotions.Promotion {
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
+
+// grantCount is the number of grants.customers entries of all promotions.
+func (m *Model) grantCount() int {
+	n := 0
+	for _, p := range m.Promotions {
+		n += len(p.Grants.Customers)
+	}
+	return n
+}

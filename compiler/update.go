@@ -5,6 +5,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-memdb"
@@ -166,7 +167,7 @@ func (u *updater) promotions(old, m *Model, s *Snapshot) map[string]bool {
 		}
 		grants = append(grants, added[k]...)
 		if len(grants) > 0 {
-			slices.SortFunc(grants, func(a, b *GrantRow) int { return compareStrings(a.Promotion.ID, b.Promotion.ID) })
+			slices.SortFunc(grants, func(a, b *GrantRow) int { return strings.Compare(a.Promotion.ID, b.Promotion.ID) })
 			u.insert(TableCustomerFeatures, &CustomerFeatureRow{Customer: k[0], Feature: k[1], Grants: grants})
 		}
 	}
@@ -201,16 +202,6 @@ func (u *updater) features(old, m *Model, allChanged map[string]bool, plansChang
 			u.delete(TableFeatures, u.lookup(TableFeatures, key))
 		}
 	}
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // sameMap reports whether two maps are the same map object.
