@@ -177,7 +177,7 @@ func Build(m *Model, revision string) (*Snapshot, error) {
 			grants = make([]customerFeatureGrant, 0, m.grantCount())
 		}
 		for _, g := range rows {
-			grants = append(grants, customerFeatureGrant{customer: g.Customer, feature: p.Feature, seq: int32(len(grants)), row: g})
+			grants = append(grants, customerFeatureGrant{customer: g.Customer, feature: p.Feature, seq: len(grants), row: g})
 		}
 		if f := features[p.Feature]; f != nil && all != nil {
 			f.AllGrants = append(f.AllGrants, all)
@@ -196,7 +196,7 @@ func Build(m *Model, revision string) (*Snapshot, error) {
 		if c := strings.Compare(a.feature, b.feature); c != 0 {
 			return c
 		}
-		return int(a.seq - b.seq)
+		return a.seq - b.seq
 	})
 	for i := 0; i < len(grants); {
 		j := i + 1
@@ -310,7 +310,7 @@ func (b *builder) insertPromotion(p *promotions.Promotion) ([]*GrantRow, *AllGra
 // customerFeatureGrant is a grant on its way into customer_features.
 type customerFeatureGrant struct {
 	customer, feature string
-	seq               int32
+	seq               int
 	row               *GrantRow
 }
 
