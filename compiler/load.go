@@ -28,6 +28,9 @@ type Options struct {
 	// Cache carries per-file results from one load to the next, keyed by
 	// path and content hash, so a reload only re-parses changed files.
 	Cache *Cache
+	// modelOnly skips the cross-file rules: a base revision is loaded for
+	// its model, and its own problems are not the change's.
+	modelOnly bool
 }
 
 // Result is what a load produced. Model is nil when any file could not be
@@ -177,7 +180,11 @@ func Load(fsys fs.FS, opts Options) (*Result, error) {
 		}
 	}
 	var state *loadState
-	if prev := opts.Cache.previous(); prev != nil && fileOK && opts.Base == nil {
+	switch prev := opts.Cache.previous(); {
+	case opts.modelOnly:
+		model, _ := assemble(files, results)
+		state = &loadState{results: results, model: model}
+	case prev != nil && fileOK && opts.Base == nil:
 		state = prev.advance(fsys, files, results, opts.Limits)
 	}
 	if state == nil {
@@ -187,7 +194,7 @@ func Load(fsys fs.FS, opts Options) (*Result, error) {
 	res.Diagnostics.Sort()
 	if fileOK {
 		res.Model = state.model
-		if opts.Base == nil {
+		if opts.Base == nil && !opts.modelOnly {
 			opts.Cache.remember(state)
 		}
 	} else {

@@ -54,6 +54,7 @@ func compare(head, base fs.FS, opts Options, allPairs bool) (*comparison, error)
 	}
 	baseOpts := opts
 	baseOpts.Base = nil
+	baseOpts.modelOnly = true
 	baseRes, err := Load(base, baseOpts)
 	if err != nil {
 		return nil, fmt.Errorf("load base: %w", err)
