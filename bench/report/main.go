@@ -149,10 +149,11 @@ func main() {
 				peak, _ := metric(r, "BenchmarkSidecar/L", "peak-rss-MiB")
 				return fmt.Sprintf("%.0f MiB / %.0f MiB", v, peak), ok, peak < 2048
 			}},
-		row{"validate in CI, M, with --base", "< 5 s",
+		row{"validate in CI, M, with --base (median of 3 / slowest)", "< 5 s",
 			func(r map[string]metrics) (string, bool, bool) {
 				v, ok := metric(r, "BenchmarkValidateBase/M", "validate-base-s")
-				return fmt.Sprintf("%.1f s", v), ok, v < 5
+				slowest, _ := metric(r, "BenchmarkValidateBase/M", "validate-base-max-s")
+				return fmt.Sprintf("%.1f s / %.1f s", v, slowest), ok, slowest < 5
 			}},
 		row{"reload under load", "0 failed requests",
 			func(r map[string]metrics) (string, bool, bool) {
