@@ -8,28 +8,14 @@ import (
 	"testing"
 
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// fullParse is what parseRoot does when parseBlock declines: goccy's
-// parser.
+// fullParse is what parseRoot does when parseBlock declines.
 func fullParse(src []byte) (ast.Node, bool) {
-	f, err := parser.ParseBytes(src, 0, parser.AllowDuplicateMapKey())
-	if err != nil {
-		return nil, false
-	}
-	var bodies []ast.Node
-	for _, d := range f.Docs {
-		if d != nil && d.Body != nil {
-			bodies = append(bodies, d.Body)
-		}
-	}
-	if len(bodies) != 1 {
-		return nil, false
-	}
-	return bodies[0], true
+	root, err := parseFull(src)
+	return root, err == nil && root != nil
 }
 
 // requireSameAsParser checks that the two ASTs convert to the same values

@@ -94,6 +94,11 @@ func parseRoot(src []byte) (ast.Node, error) {
 	if root, ok := parseBlock(src); ok {
 		return root, nil
 	}
+	return parseFull(src)
+}
+
+// parseFull is parseRoot through goccy's full parser, for any YAML.
+func parseFull(src []byte) (ast.Node, error) {
 	// Duplicate keys are detected while converting, where they can be
 	// reported with their own code and every occurrence at once.
 	f, err := parser.ParseBytes(src, 0, parser.AllowDuplicateMapKey())
