@@ -30,13 +30,15 @@ func parseBlock(src []byte) (root ast.Node, ok bool) {
 	}
 	all := lexer.Tokenize(string(src))
 	toks := make([]*token.Token, 0, len(all))
-	for i, tk := range all {
+	var header *token.Token
+	for _, tk := range all {
 		switch tk.Type {
 		case token.CommentType:
 			continue
 		case token.DocumentHeaderType:
-			if i == 0 {
-				continue // a leading "---" is common and changes nothing
+			if header == nil && len(toks) == 0 {
+				header = tk // a leading "---" is common and changes nothing
+				continue
 			}
 			return nil, false
 		}
@@ -45,6 +47,9 @@ func parseBlock(src []byte) (root ast.Node, ok bool) {
 	p := blockParser{toks: toks}
 	if len(toks) == 0 || !p.isKey(0) {
 		return nil, false
+	}
+	if header != nil && line(toks[0]) == line(header) {
+		return nil, false // "--- key: value": no block mapping on the header's line
 	}
 	root, ok = p.mapping(toks[0].Position.Column, 0)
 	if !ok || p.i != len(toks) {
