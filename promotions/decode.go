@@ -3,6 +3,8 @@ package promotions
 import (
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -50,26 +52,104 @@ func DecodeCustomers(doc *Document) CustomersFile {
 		shared[s] = s
 		return s
 	}
+	// Customers with the same attributes share one read-only map: a
+	// directory holds a handful of distinct sets (region × segment …) over
+	// thousands of customers, and each map costs ~300 bytes.
+	sets := map[string]map[string]string{}
+	var (
+		key   []byte
+		names []string
+	)
+	text := make([]string, 0, 3*len(list))
+	for _, c := range list {
+		text = append(text, str(c, "id"), str(c, "name"), str(c, "email"))
+	}
+	text = packStrings(text)
 	for i, c := range list {
 		cust := Customer{
-			ID:    str(c, "id"),
-			Name:  str(c, "name"),
-			Email: str(c, "email"),
+			ID:    text[3*i],
+			Name:  text[3*i+1],
+			Email: text[3*i+2],
 			Plan:  intern(str(c, "plan")),
 			File:  doc.File,
 			Index: i,
 		}
 		if attrs, ok := c["attributes"].(map[string]any); ok && len(attrs) > 0 {
-			cust.Attributes = make(map[string]string, len(attrs))
-			for k, v := range attrs {
-				if s, ok := v.(string); ok {
-					cust.Attributes[intern(k)] = intern(s)
+			key = attributeSetKey(key[:0], attrs, &names)
+			set, seen := sets[string(key)]
+			if !seen {
+				set = make(map[string]string, len(attrs))
+				for k, v := range attrs {
+					if s, ok := v.(string); ok {
+						set[intern(k)] = intern(s)
+					}
 				}
+				sets[string(key)] = set
 			}
+			cust.Attributes = set
 		}
 		cf.Customers = append(cf.Customers, cust)
 	}
 	return cf
+}
+
+// attributeSetKey appends a canonical key of the string-valued entries of
+// attrs; names is scratch space.
+func attributeSetKey(buf []byte, attrs map[string]any, names *[]string) []byte {
+	*names = (*names)[:0]
+	for k, v := range attrs {
+		if _, ok := v.(string); ok {
+			*names = append(*names, k)
+		}
+	}
+	sort.Strings(*names)
+	for _, k := range *names {
+		v := attrs[k].(string)
+		buf = strconv.AppendInt(buf, int64(len(k)), 10)
+		buf = append(buf, ':')
+		buf = append(buf, k...)
+		buf = strconv.AppendInt(buf, int64(len(v)), 10)
+		buf = append(buf, ':')
+		buf = append(buf, v...)
+	}
+	return buf
+}
+
+// packStrings copies strs into one backing string and returns them as
+// slices of it. The parser allocates every scalar next to its own syntax
+// tree, which is garbage once a file is decoded; kept one by one, the ids,
+// names and emails of a million customers held whole spans of that garbage
+// alive (~385 MiB of an L sidecar's heap). Packed, each file's strings sit
+// together.
+func packStrings(strs []string) []string {
+	size := 0
+	for _, s := range strs {
+		size += len(s)
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for _, s := range strs {
+		b.WriteString(s)
+	}
+	backing, at := b.String(), 0
+	out := strs[:0]
+	for _, s := range strs {
+		out = append(out, backing[at:at+len(s)])
+		at += len(s)
+	}
+	return out
+}
+
+// grantState returns the package's constant for the two valid states, so
+// that a million grants do not each keep their own copy of the word.
+func grantState(s string) GrantState {
+	switch GrantState(s) {
+	case StateGranted:
+		return StateGranted
+	case StateRevoked:
+		return StateRevoked
+	}
+	return GrantState(s)
 }
 
 // DecodePromotion reads a PromotionalEntitlement document.
@@ -115,11 +195,16 @@ func DecodePromotion(doc *Document) Promotion {
 			p.Grants.All = &AllGrant{GrantedAt: timeVal(all, "granted_at"), RevokedAt: timePtr(all, "revoked_at")}
 		}
 		list := maps(g["customers"])
+		ids := make([]string, len(list))
+		for i, c := range list {
+			ids[i] = str(c, "id")
+		}
+		ids = packStrings(ids)
 		p.Grants.Customers = make([]CustomerGrant, 0, len(list))
-		for _, c := range list {
+		for i, c := range list {
 			p.Grants.Customers = append(p.Grants.Customers, CustomerGrant{
-				ID:        str(c, "id"),
-				State:     GrantState(str(c, "state")),
+				ID:        ids[i],
+				State:     grantState(str(c, "state")),
 				GrantedAt: timeVal(c, "granted_at"),
 				RevokedAt: timePtr(c, "revoked_at"),
 			})

@@ -141,10 +141,12 @@ type PlanEntitlement struct {
 
 // Customer is an entry of a Customers document.
 type Customer struct {
-	ID         string
-	Name       string
-	Email      string
-	Plan       string
+	ID    string
+	Name  string
+	Email string
+	Plan  string
+	// Attributes is read-only: customers of one file with the same
+	// attributes share the map.
 	Attributes map[string]string
 	File       string
 	Index      int // position in the file's customers list, for diagnostics
