@@ -149,6 +149,14 @@ func main() {
 				peak, _ := metric(r, "BenchmarkSidecar/L", "peak-rss-MiB")
 				return fmt.Sprintf("%.0f MiB / %.0f MiB", v, peak), ok, peak < 2048
 			}},
+		row{"sidecar memory, L, in a container limited to 2 GiB (soft limit 90% of it): RSS after load / peak / ready", "< 2 GiB, ready < 60 s",
+			func(r map[string]metrics) (string, bool, bool) {
+				const run = "BenchmarkSidecar/L/container-2GiB"
+				v, ok := metric(r, run, "rss-MiB")
+				peak, _ := metric(r, run, "peak-rss-MiB")
+				ready, _ := metric(r, run, "ready-s")
+				return fmt.Sprintf("%.0f MiB / %.0f MiB / %.1f s", v, peak, ready), ok, peak < 2048 && ready < 60
+			}},
 		row{"validate in CI, M, with --base (median of 3 / slowest)", "< 5 s",
 			func(r map[string]metrics) (string, bool, bool) {
 				v, ok := metric(r, "BenchmarkValidateBase/M", "validate-base-s")
