@@ -129,11 +129,13 @@ func main() {
 		size := size
 		limit := map[string]float64{"M": 5, "L": 60}[size]
 		rows = append(rows, row{
-			figure: fmt.Sprintf("cold compile of %s (sidecar start to ready: parse + CUE + cross-file + snapshot)", size),
+			figure: fmt.Sprintf("cold compile of %s (sidecar start to ready: parse + CUE + cross-file + snapshot; median of the starts / slowest)", size),
 			target: fmt.Sprintf("< %.0f s", limit),
 			value: func(r map[string]metrics) (string, bool, bool) {
 				v, ok := metric(r, "BenchmarkSidecar/"+size, "ready-s")
-				return fmt.Sprintf("%.1f s", v), ok, v < limit
+				slowest, _ := metric(r, "BenchmarkSidecar/"+size, "ready-max-s")
+				starts, _ := metric(r, "BenchmarkSidecar/"+size, "starts")
+				return fmt.Sprintf("%.1f s / %.1f s (%.0f start(s))", v, slowest, starts), ok, slowest < limit
 			},
 		})
 	}
