@@ -145,7 +145,7 @@ func main() {
 				v, ok := metric(r, "BenchmarkSidecar/L", "change-visible-ms")
 				return fmt.Sprintf("%.0f ms", v), ok, v < 1000
 			}},
-		row{"sidecar memory, L (RSS after load / peak)", "< 2 GiB",
+		row{"sidecar memory, L, default settings (RSS after load / peak)", "< 2 GiB",
 			func(r map[string]metrics) (string, bool, bool) {
 				v, ok := metric(r, "BenchmarkSidecar/L", "rss-MiB")
 				peak, _ := metric(r, "BenchmarkSidecar/L", "peak-rss-MiB")

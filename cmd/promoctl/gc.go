@@ -21,7 +21,9 @@ import (
 // In a container with a memory limit (a cgroup's memory.max), the soft
 // limit is 90% of it in both phases, so that a cold load collects harder
 // instead of being killed: the runtime does not read cgroup limits itself.
-// GOGC or GOMEMLIMIT in the environment always win.
+// The sidecar, a guest in its service's pod, keeps to a budget of its own
+// when no container limit is set. GOGC or GOMEMLIMIT in the environment
+// always win.
 
 const (
 	batchGCPercent  = 400
@@ -29,6 +31,12 @@ const (
 	// containerShare of a cgroup memory limit is the soft limit, leaving
 	// room for what the Go runtime does not count (stacks, fragmentation).
 	containerShare = 0.9
+	// sidecarSoftMemory is serve's budget without a container limit: the
+	// 2 GiB that SPEC §7 gives the sidecar on the L repo, less the tenth
+	// the runtime does not count. It costs the cold load of L a few
+	// seconds of collection (BENCHMARKS.md); a larger repo wants
+	// GOMEMLIMIT or a container limit.
+	sidecarSoftMemory = int64(2<<30) / 10 * 9
 )
 
 // cgroupMemoryFiles hold the memory limit of the process's cgroup: v2, v1.
@@ -44,15 +52,30 @@ func batchGC() {
 	}
 }
 
-func steadyGC() {
-	if os.Getenv("GOGC") != "" {
-		return
-	}
-	debug.SetGCPercent(100)
+// sidecarGC puts serve's cold load, still at the batch pace, within the
+// sidecar's memory budget.
+func sidecarGC() {
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(containerSoftLimit(cgroupMemoryFiles))
+		debug.SetMemoryLimit(sidecarMemoryLimit(cgroupMemoryFiles))
 	}
+}
+
+// steadyGC is the sidecar's pace once its first snapshot serves.
+func steadyGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(100)
+	}
+	sidecarGC()
 	debug.FreeOSMemory()
+}
+
+// sidecarMemoryLimit is the container's soft limit, or sidecarSoftMemory
+// outside a container limit.
+func sidecarMemoryLimit(files []string) int64 {
+	if limit := containerSoftLimit(files); limit != math.MaxInt64 {
+		return limit
+	}
+	return sidecarSoftMemory
 }
 
 // containerSoftLimit is containerShare of the first cgroup memory limit

@@ -37,3 +37,13 @@ func TestContainerSoftLimit(t *testing.T) {
 		})
 	}
 }
+
+func TestSidecarMemoryLimit(t *testing.T) {
+	dir := t.TempDir()
+	files := []string{filepath.Join(dir, "memory.max")}
+	assert.Equal(t, sidecarSoftMemory, sidecarMemoryLimit(files), "no container limit: the sidecar's own budget")
+	require.NoError(t, os.WriteFile(files[0], []byte("4294967296\n"), 0o600))
+	assert.Equal(t, int64(3865470566), sidecarMemoryLimit(files), "a container limit decides, up or down")
+	require.NoError(t, os.WriteFile(files[0], []byte("max\n"), 0o600))
+	assert.Equal(t, sidecarSoftMemory, sidecarMemoryLimit(files))
+}

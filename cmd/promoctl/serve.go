@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -84,6 +85,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return usageError("listen on %s: %v", o.addr, err)
 	}
+	sidecarGC()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -117,7 +119,8 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 		slog.String("repo", a.repo),
 		slog.Bool("auth", token != ""),
 		slog.Duration("debounce", o.debounce),
-		slog.Duration("poll", o.poll))
+		slog.Duration("poll", o.poll),
+		slog.Int64("memory_limit", debug.SetMemoryLimit(-1)))
 
 	select {
 	case err = <-serveErr:
