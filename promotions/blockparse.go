@@ -113,18 +113,36 @@ func (p *blockParser) mapping(col, depth int) (ast.Node, bool) {
 			return nil, false
 		}
 		m.Values = append(m.Values, ast.MappingValue(colon, key, value))
-		next := p.at(p.i)
-		switch {
-		case next == nil || column(next) < col:
+		switch next, after := p.after(col); {
+		case after == collectionEnds:
 			return m, true
-		case column(next) > col || !p.endsLine(p.i):
-			return nil, false
-		case next.Type == token.SequenceEntryType:
+		case after == irregular || next.Type == token.SequenceEntryType:
 			// A list at the key's column ends here only when it is
 			// this mapping's value, which value() already consumed.
 			return nil, false
 		}
 	}
+}
+
+// following says what comes after an entry of a block collection whose
+// entries sit at a column.
+type following int
+
+const (
+	nextEntry      following = iota // a token at the column, first on its line
+	collectionEnds                  // the end, or a token further left
+	irregular                       // further right, or not first on its line
+)
+
+func (p *blockParser) after(col int) (*token.Token, following) {
+	next := p.at(p.i)
+	switch {
+	case next == nil || column(next) < col:
+		return next, collectionEnds
+	case column(next) > col || !p.endsLine(p.i):
+		return next, irregular
+	}
+	return next, nextEntry
 }
 
 // value reads the value of the key whose ':' is colon.
@@ -257,14 +275,11 @@ func (p *blockParser) sequence(col, depth int) (ast.Node, bool) {
 			return nil, false
 		}
 		seq.Values = append(seq.Values, item)
-		next := p.at(p.i)
-		switch {
-		case next == nil || column(next) < col:
-			return seq, true
-		case column(next) > col || !p.endsLine(p.i):
+		switch next, after := p.after(col); {
+		case after == irregular:
 			return nil, false
-		case next.Type != token.SequenceEntryType:
-			return seq, true // the parent mapping's next key, at the list's column
+		case after == collectionEnds || next.Type != token.SequenceEntryType:
+			return seq, true // a token at the list's column that is not "-": the parent mapping's next key
 		}
 	}
 }
