@@ -55,6 +55,9 @@ func compare(head, base fs.FS, opts Options, allPairs bool) (*comparison, error)
 	baseOpts := opts
 	baseOpts.Base = nil
 	baseOpts.modelOnly = true
+	if g, ok := base.(*gitFS); ok {
+		base = &sameAsHead{gitFS: g, head: head}
+	}
 	baseRes, err := Load(base, baseOpts)
 	if err != nil {
 		return nil, fmt.Errorf("load base: %w", err)
