@@ -11,11 +11,11 @@ import (
 
 // parseBlock builds goccy's AST straight from goccy's tokens for the plain
 // block subset that config files are written in: block mappings and
-// sequences, one-line scalars, one-line flow sequences of scalars and
-// empty flow mappings, comments. Anything else (anchors, aliases, tags,
-// literal and folded blocks, multi-line scalars, several documents, tabs,
-// CR line ends, any irregular indentation) returns ok == false, and the
-// caller parses the file with goccy's full parser, which is then also
+// sequences, one-line scalars, one-line flow collections, comments.
+// Anything else (anchors, aliases, tags, literal and folded blocks,
+// multi-line scalars, several documents, tabs, CR line ends, any irregular
+// indentation) returns ok == false, with the tokens when it got that far,
+// and the caller parses them with goccy's full parser, which is then also
 // what reports syntax errors.
 //
 // Why: goccy's parser groups the tokens and records a path string for
@@ -24,11 +24,11 @@ import (
 // values and positions come from the same tokens either way;
 // FuzzBlockParseMatchesParser holds the two paths to the same values and
 // positions.
-func parseBlock(src []byte) (root ast.Node, ok bool) {
+func parseBlock(src []byte) (root ast.Node, all token.Tokens, ok bool) {
 	if bytes.IndexByte(src, '\t') >= 0 || bytes.IndexByte(src, '\r') >= 0 {
-		return nil, false
+		return nil, nil, false
 	}
-	all := lexer.Tokenize(string(src))
+	all = lexer.Tokenize(string(src))
 	toks := make([]*token.Token, 0, len(all))
 	var header *token.Token
 	for _, tk := range all {
@@ -40,22 +40,22 @@ func parseBlock(src []byte) (root ast.Node, ok bool) {
 				header = tk // a leading "---" is common and changes nothing
 				continue
 			}
-			return nil, false
+			return nil, all, false
 		}
 		toks = append(toks, tk)
 	}
 	p := blockParser{toks: toks}
 	if len(toks) == 0 || !p.isKey(0) {
-		return nil, false
+		return nil, all, false
 	}
 	if header != nil && line(toks[0]) == line(header) {
-		return nil, false // "--- key: value": no block mapping on the header's line
+		return nil, all, false // "--- key: value": no block mapping on the header's line
 	}
 	root, ok = p.mapping(toks[0].Position.Column, 0)
 	if !ok || p.i != len(toks) {
-		return nil, false
+		return nil, all, false
 	}
-	return root, true
+	return root, all, true
 }
 
 // maxBlockDepth bounds the builder's recursion; deeper files take goccy's

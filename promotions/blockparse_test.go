@@ -64,11 +64,25 @@ func requireSameAsParser(t *testing.T, src []byte, fast, full ast.Node) {
 	}
 }
 
+// requireDeclinedSameAsParser requires parseRoot, which hands a declined
+// file's tokens to goccy's parser, to give what parsing afresh gives.
+func requireDeclinedSameAsParser(t *testing.T, src []byte) {
+	t.Helper()
+	reused, reusedErr := parseRoot(src)
+	fresh, freshErr := parseFull(src)
+	require.Equal(t, fmt.Sprint(freshErr), fmt.Sprint(reusedErr), "error of\n%s", src)
+	if fresh == nil || reused == nil {
+		require.Equal(t, fresh == nil, reused == nil, "document of\n%s", src)
+		return
+	}
+	requireSameAsParser(t, src, reused, fresh)
+}
+
 // requireFastAndSame requires src to take the fast path and to give what
 // goccy's parser gives.
 func requireFastAndSame(t *testing.T, src []byte) {
 	t.Helper()
-	fast, ok := parseBlock(src)
+	fast, _, ok := parseBlock(src)
 	require.True(t, ok, "takes the fast path:\n%s", src)
 	full, ok := fullParse(src)
 	require.True(t, ok, "parses:\n%s", src)
@@ -153,8 +167,9 @@ func TestParseBlockDeclines(t *testing.T) {
 	}
 	for name, src := range cases {
 		t.Run(name, func(t *testing.T) {
-			_, ok := parseBlock([]byte(src))
+			_, _, ok := parseBlock([]byte(src))
 			assert.False(t, ok)
+			requireDeclinedSameAsParser(t, []byte(src))
 		})
 	}
 }
@@ -181,8 +196,9 @@ func FuzzBlockParseMatchesParser(f *testing.F) {
 		if len(src) > 8<<10 {
 			return
 		}
-		fast, ok := parseBlock(src)
+		fast, _, ok := parseBlock(src)
 		if !ok {
+			requireDeclinedSameAsParser(t, src)
 			return
 		}
 		full, ok := fullParse(src)

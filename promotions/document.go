@@ -10,7 +10,9 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
 )
 
 // Limits bound what the loader accepts, so that hostile input fails fast
@@ -91,17 +93,25 @@ func ParseDocument(file string, src []byte, lim Limits) (*Document, Diagnostics)
 // parseRoot parses src and returns the body of its single document, or nil
 // for an empty file.
 func parseRoot(src []byte) (ast.Node, error) {
-	if root, ok := parseBlock(src); ok {
+	root, tokens, ok := parseBlock(src)
+	if ok {
 		return root, nil
 	}
-	return parseFull(src)
+	if tokens == nil {
+		tokens = lexer.Tokenize(string(src))
+	}
+	return parseTokens(tokens)
 }
 
 // parseFull is parseRoot through goccy's full parser, for any YAML.
-func parseFull(src []byte) (ast.Node, error) {
+func parseFull(src []byte) (ast.Node, error) { return parseTokens(lexer.Tokenize(string(src))) }
+
+// parseTokens parses lexed tokens with goccy's parser (the fast path only
+// reads tokens, so a file it declines is not lexed twice).
+func parseTokens(tokens token.Tokens) (ast.Node, error) {
 	// Duplicate keys are detected while converting, where they can be
 	// reported with their own code and every occurrence at once.
-	f, err := parser.ParseBytes(src, 0, parser.AllowDuplicateMapKey())
+	f, err := parser.Parse(tokens, 0, parser.AllowDuplicateMapKey())
 	if err != nil {
 		return nil, err
 	}
