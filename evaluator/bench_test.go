@@ -60,19 +60,16 @@ func benchSnapshot(b *testing.B, size string) *compiler.Snapshot {
 // 10 and 50 contributing promotions, reporting p50 and p99 besides the mean.
 func BenchmarkDecide(b *testing.B) {
 	for _, size := range benchSizes() {
-		for _, hot := range []struct {
-			customer string
-			n        int
-		}{{gen.HotCustomer1, 1}, {gen.HotCustomer10, 10}, {gen.HotCustomer50, 50}} {
-			b.Run(fmt.Sprintf("%s/promotions=%d", size, hot.n), func(b *testing.B) {
+		for _, hot := range gen.HotCustomers() {
+			b.Run(fmt.Sprintf("%s/promotions=%d", size, hot.Contributing), func(b *testing.B) {
 				snap := benchSnapshot(b, size)
-				q := evaluator.Query{Customer: hot.customer, Feature: gen.HotFeature, At: gen.HotAt}
+				q := evaluator.Query{Customer: hot.ID, Feature: gen.HotFeature, At: gen.HotAt}
 				d, err := evaluator.Decide(snap, q)
 				if err != nil {
 					b.Fatal(err)
 				}
-				if got := len(d.Sources) - 1; got != hot.n {
-					b.Fatalf("%s has %d contributing promotions, want %d", hot.customer, got, hot.n)
+				if got := len(d.Sources) - 1; got != hot.Contributing {
+					b.Fatalf("%s has %d contributing promotions, want %d", hot.ID, got, hot.Contributing)
 				}
 				samples := make([]time.Duration, 0, b.N)
 				b.ReportAllocs()

@@ -239,21 +239,18 @@ const chunk = 256
 func BenchmarkOPA(b *testing.B) {
 	ctx := context.Background()
 	for _, size := range benchSizes() {
-		for _, hot := range []struct {
-			customer string
-			n        int
-		}{{gen.HotCustomer1, 1}, {gen.HotCustomer10, 10}, {gen.HotCustomer50, 50}} {
-			b.Run(fmt.Sprintf("%s/promotions=%d", size, hot.n), func(b *testing.B) {
+		for _, hot := range gen.HotCustomers() {
+			b.Run(fmt.Sprintf("%s/promotions=%d", size, hot.Contributing), func(b *testing.B) {
 				l := load(b, "", size)
-				ours, theirs := decideBoth(b, l, hot.customer, gen.HotFeature, gen.HotAt)
+				ours, theirs := decideBoth(b, l, hot.ID, gen.HotFeature, gen.HotAt)
 				if ours.String() != theirs.String() {
 					b.Fatalf("decisions differ:\npromoctl %s\nOPA      %s", ours, theirs)
 				}
-				if len(ours.Promotions) != hot.n {
-					b.Fatalf("%s has %d contributing promotions, want %d", hot.customer, len(ours.Promotions), hot.n)
+				if len(ours.Promotions) != hot.Contributing {
+					b.Fatalf("%s has %d contributing promotions, want %d", hot.ID, len(ours.Promotions), hot.Contributing)
 				}
-				q := evaluator.Query{Customer: hot.customer, Feature: gen.HotFeature, At: gen.HotAt}
-				in, err := opabench.NewInput(hot.customer, gen.HotFeature, gen.HotAt.UnixNano())
+				q := evaluator.Query{Customer: hot.ID, Feature: gen.HotFeature, At: gen.HotAt}
+				in, err := opabench.NewInput(hot.ID, gen.HotFeature, gen.HotAt.UnixNano())
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -2,6 +2,7 @@ package gen
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -28,16 +29,22 @@ var HotAt = time.Date(2026, 4, 15, 12, 0, 0, 0, time.UTC)
 // HotCustomerN holds hot promotions 1…N.
 func HotPromotionID(k int) string { return fmt.Sprintf("hot-api-boost-%02d", k) }
 
-// hotCustomers are listed first in the first customers file; contributing
-// is how many hot promotions each one holds.
-var hotCustomers = []struct {
-	id           string
-	contributing int
-}{
+// HotCustomer is a benchmark customer with a known number of contributing
+// HotFeature promotions at HotAt.
+type HotCustomer struct {
+	ID           string
+	Contributing int
+}
+
+// hotCustomers are listed first in the first customers file.
+var hotCustomers = []HotCustomer{
 	{HotCustomer1, 1},
 	{HotCustomer10, 10},
 	{HotCustomer50, HotPromotions},
 }
+
+// HotCustomers lists the hot customers, for benchmarks that measure each.
+func HotCustomers() []HotCustomer { return slices.Clone(hotCustomers) }
 
 // Config sizes a generated repo.
 type Config struct {

@@ -67,8 +67,8 @@ func (g *generator) writeCustomers(w *bufio.Writer, part int) {
 	for pos := from; pos < to; pos++ {
 		if pos < len(hotCustomers) {
 			h := hotCustomers[pos]
-			w.WriteString("  # Benchmark customer: holds " + strconv.Itoa(h.contributing) + " " + HotFeature + " promotions.\n")
-			w.WriteString("  - id: " + h.id + "\n    name: Hot Path " + strconv.Itoa(h.contributing) + "\n")
+			w.WriteString("  # Benchmark customer: holds " + strconv.Itoa(h.Contributing) + " " + HotFeature + " promotions.\n")
+			w.WriteString("  - id: " + h.ID + "\n    name: Hot Path " + strconv.Itoa(h.Contributing) + "\n")
 			w.WriteString("    email: perf@example.com\n    plan: " + HotPlan + "\n")
 			w.WriteString("    attributes: {region: " + regions[hotRegion] + ", segment: " + segments[hotSegment] + "}\n")
 			continue

@@ -176,7 +176,7 @@ func (g *generator) hotPromotion(r *rng, k int) *promoSpec {
 		p.hi = *p.end
 	}
 	for _, h := range hotCustomers {
-		if k <= h.contributing {
+		if k <= h.Contributing {
 			p.fixed++
 		}
 	}
@@ -426,12 +426,12 @@ func (g *generator) drawEntries(p *promoSpec, index int) []entry {
 	out := make([]entry, 0, p.entries+p.fixed)
 	for _, h := range hotCustomers {
 		switch {
-		case p.hot > 0 && p.hot <= h.contributing:
+		case p.hot > 0 && p.hot <= h.Contributing:
 			at := HotAt.Add(-20*day + time.Duration(p.hot)*time.Hour)
-			out = append(out, entry{id: h.id, grantedAt: at})
+			out = append(out, entry{id: h.ID, grantedAt: at})
 		case p.hot == 0 && p.fixed > 0:
 			// Opted out the moment grants.all was made: never contributes.
-			out = append(out, entry{id: h.id, revoked: true, grantedAt: p.allGrantedAt, revokedAt: p.allGrantedAt})
+			out = append(out, entry{id: h.ID, revoked: true, grantedAt: p.allGrantedAt, revokedAt: p.allGrantedAt})
 		}
 	}
 	if p.entries > 0 {
