@@ -169,13 +169,10 @@ func Build(m *Model, revision string) (*Snapshot, error) {
 	// Grants are grouped by customer and feature through one sort rather
 	// than a map of 1M keys and a sort of those keys: on L that was 5 of
 	// the 16 s of building. seq keeps each group in promotion-id order.
-	var grants []customerFeatureGrant
+	grants := make([]customerFeatureGrant, 0, m.grantCount())
 	for _, id := range m.PromotionIDs() {
 		p := m.Promotions[id]
 		rows, all := b.insertPromotion(p)
-		if grants == nil {
-			grants = make([]customerFeatureGrant, 0, m.grantCount())
-		}
 		for _, g := range rows {
 			grants = append(grants, customerFeatureGrant{customer: g.Customer, feature: p.Feature, seq: len(grants), row: g})
 		}

@@ -55,6 +55,7 @@ func (s *Schema) validateList(doc *promotions.Document, def cue.Value, list []an
 		groups    [][]int
 		skeletons []map[string]any
 		keys      []string
+		values    []any // the skeleton's value of each key
 		skelBuf   []byte
 	)
 	for i, e := range list {
@@ -70,6 +71,7 @@ func (s *Schema) validateList(doc *promotions.Document, def cue.Value, list []an
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
+		values = values[:0]
 		skelBuf = append(skelBuf[:0], '{')
 		for _, k := range keys {
 			v := m[k]
@@ -86,6 +88,7 @@ func (s *Schema) validateList(doc *promotions.Document, def cue.Value, list []an
 					v = f.representative
 				}
 			}
+			values = append(values, v)
 			skelBuf = appendString(skelBuf, k)
 			skelBuf = append(skelBuf, ':')
 			skelBuf = appendKey(skelBuf, v)
@@ -99,15 +102,9 @@ func (s *Schema) validateList(doc *promotions.Document, def cue.Value, list []an
 			groups[g] = append(groups[g], i)
 			continue
 		}
-		skeleton := make(map[string]any, len(m))
-		for _, k := range keys {
-			v := m[k]
-			if _, ok := v.(string); ok {
-				if f, ok := shape.fields[k]; ok {
-					v = f.representative
-				}
-			}
-			skeleton[k] = v
+		skeleton := make(map[string]any, len(keys))
+		for j, k := range keys {
+			skeleton[k] = values[j]
 		}
 		groupOf[string(skelBuf)] = len(groups)
 		groups = append(groups, []int{i})
