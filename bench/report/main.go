@@ -69,6 +69,13 @@ func metric(results map[string]metrics, bench, unit string) (float64, bool) {
 	return v, ok
 }
 
+// sidecarMemory is a sidecar run's RSS after load and its peak, in MiB.
+func sidecarMemory(results map[string]metrics, run string) (rss, peak float64, ok bool) {
+	rss, ok = metric(results, run, "rss-MiB")
+	peak, _ = metric(results, run, "peak-rss-MiB")
+	return rss, peak, ok
+}
+
 func main() {
 	command := flag.String("command", "make bench", "the command that produced the input")
 	analysis := flag.String("analysis", "", "a markdown file to include after the table: where the time goes")
@@ -147,17 +154,15 @@ func main() {
 			}},
 		row{"sidecar memory, L, default settings (RSS after load / peak)", "< 2 GiB",
 			func(r map[string]metrics) (string, bool, bool) {
-				v, ok := metric(r, "BenchmarkSidecar/L", "rss-MiB")
-				peak, _ := metric(r, "BenchmarkSidecar/L", "peak-rss-MiB")
-				return fmt.Sprintf("%.0f MiB / %.0f MiB", v, peak), ok, peak < 2048
+				rss, peak, ok := sidecarMemory(r, "BenchmarkSidecar/L")
+				return fmt.Sprintf("%.0f MiB / %.0f MiB", rss, peak), ok, peak < 2048
 			}},
 		row{"sidecar memory, L, in a container limited to 2 GiB (soft limit 90% of it): RSS after load / peak / ready", "< 2 GiB, ready < 60 s",
 			func(r map[string]metrics) (string, bool, bool) {
 				const run = "BenchmarkSidecar/L/container-2GiB"
-				v, ok := metric(r, run, "rss-MiB")
-				peak, _ := metric(r, run, "peak-rss-MiB")
+				rss, peak, ok := sidecarMemory(r, run)
 				ready, _ := metric(r, run, "ready-s")
-				return fmt.Sprintf("%.0f MiB / %.0f MiB / %.1f s", v, peak, ready), ok, peak < 2048 && ready < 60
+				return fmt.Sprintf("%.0f MiB / %.0f MiB / %.1f s", rss, peak, ready), ok, peak < 2048 && ready < 60
 			}},
 		row{"validate in CI, M, with --base (median of 3 / slowest)", "< 5 s",
 			func(r map[string]metrics) (string, bool, bool) {
