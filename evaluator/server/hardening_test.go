@@ -213,6 +213,20 @@ func TestUnauthenticatedShapes(t *testing.T) {
 	assert.Equal(t, http.StatusOK, f.do(t, "GET", "/v1/status", "", "Authorization", "bearer "+token).code)
 }
 
+// rawConn serves srv on a free loopback port and opens a TCP connection to
+// it, for tests that must write bytes no HTTP client would.
+func rawConn(t *testing.T, srv *http.Server) net.Conn {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	return conn
+}
+
 // The sidecar's http.Server cuts off a client that sends its headers
 // slower than ReadHeaderTimeout (slowloris), and keeps serving others.
 func TestSlowHeadersAreCutOff(t *testing.T) {
@@ -221,14 +235,7 @@ func TestSlowHeadersAreCutOff(t *testing.T) {
 	require.Equal(t, 5*time.Second, srv.ReadHeaderTimeout, "the production setting")
 	// The same server with the timeout shortened, so that the test is quick.
 	srv.ReadHeaderTimeout = 300 * time.Millisecond
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
-
-	conn, err := net.Dial("tcp", ln.Addr().String())
-	require.NoError(t, err)
-	defer conn.Close()
+	conn := rawConn(t, srv)
 	// 400 header bytes, one every 50 ms: 20 s if the server waited.
 	header := "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + strings.Repeat("a", 400) + "\r\n\r\n"
 	sent := 0
@@ -263,7 +270,7 @@ sending:
 	assert.Less(t, sent, len(header), "the server waited for every byte of the slow header")
 
 	// A normal client is still served.
-	resp, err := http.Get("http://" + ln.Addr().String() + "/healthz")
+	resp, err := http.Get("http://" + conn.RemoteAddr().String() + "/healthz")
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
@@ -274,15 +281,8 @@ sending:
 func TestHugeHeadersAreRefused(t *testing.T) {
 	f := newFixture(t, "")
 	srv := HTTPServer("127.0.0.1:0", f.srv, nil)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
-
-	conn, err := net.Dial("tcp", ln.Addr().String())
-	require.NoError(t, err)
-	defer conn.Close()
-	_, err = fmt.Fprintf(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: %s\r\n\r\n", strings.Repeat("a", 256<<10))
+	conn := rawConn(t, srv)
+	_, err := fmt.Fprintf(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: %s\r\n\r\n", strings.Repeat("a", 256<<10))
 	if err == nil {
 		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 		require.NoError(t, err)
