@@ -11,7 +11,7 @@ import (
 // fullCheck and loadState.advance (incremental.go) run them.
 
 // checkCatalog checks plans and customers: what promotions refer to.
-func checkCatalog(m *Model) promotions.Diagnostics {
+func checkCatalog(m *promotions.Model, gaps loadGaps) promotions.Diagnostics {
 	var diags promotions.Diagnostics
 	add := func(d promotions.Diagnostic) { diags = append(diags, d) }
 
@@ -27,7 +27,7 @@ func checkCatalog(m *Model) promotions.Diagnostics {
 			}
 			seen[e.Feature] = true
 			f, ok := m.Features[e.Feature]
-			if !ok && m.mayDefine(promotions.KindFeature, e.Feature) {
+			if !ok && gaps.mayDefine(promotions.KindFeature, e.Feature) {
 				continue
 			}
 			if !ok {
@@ -55,7 +55,7 @@ func checkCatalog(m *Model) promotions.Diagnostics {
 	// Map order: diagnostics are sorted by position in the end, and sorting
 	// a million ids on every reload would cost more than the check.
 	for _, c := range m.Customers {
-		if _, ok := m.Plans[c.Plan]; !ok && !m.mayDefine(promotions.KindPlan, c.Plan) {
+		if _, ok := m.Plans[c.Plan]; !ok && !gaps.mayDefine(promotions.KindPlan, c.Plan) {
 			add(promotions.Error(promotions.CodeUnknownPlan, c.File, promotions.P("customers", c.Index, "plan"),
 				"customer %s is on plan %q, which is not defined", c.ID, c.Plan))
 		}
@@ -63,13 +63,13 @@ func checkCatalog(m *Model) promotions.Diagnostics {
 	return diags
 }
 
-func checkPromotion(m *Model, base *Model, p *promotions.Promotion) promotions.Diagnostics {
+func checkPromotion(m *promotions.Model, gaps loadGaps, base *promotions.Model, p *promotions.Promotion) promotions.Diagnostics {
 	var diags promotions.Diagnostics
 	add := func(code promotions.Code, path promotions.Path, format string, args ...any) {
 		diags = append(diags, promotions.Error(code, p.File, path, format, args...))
 	}
 
-	if f, ok := m.Features[p.Feature]; !ok && m.mayDefine(promotions.KindFeature, p.Feature) {
+	if f, ok := m.Features[p.Feature]; !ok && gaps.mayDefine(promotions.KindFeature, p.Feature) {
 		// reported in the feature's own file
 	} else if !ok {
 		add(promotions.CodeUnknownFeature, promotions.P("feature"), "promotion %s names feature %q, which is not defined", p.ID, p.Feature)
@@ -79,7 +79,7 @@ func checkPromotion(m *Model, base *Model, p *promotions.Promotion) promotions.D
 	}
 	if p.Eligibility != nil {
 		for i, plan := range p.Eligibility.Plans {
-			if _, ok := m.Plans[plan]; !ok && !m.mayDefine(promotions.KindPlan, plan) {
+			if _, ok := m.Plans[plan]; !ok && !gaps.mayDefine(promotions.KindPlan, plan) {
 				add(promotions.CodeUnknownPlan, promotions.P("eligibility", "plans", i), "eligibility names plan %q, which is not defined", plan)
 			}
 		}
@@ -148,7 +148,7 @@ func checkPromotion(m *Model, base *Model, p *promotions.Promotion) promotions.D
 			continue
 		}
 		c, known := m.Customers[g.ID]
-		if !known && m.mayDefine(promotions.KindCustomers, g.ID) {
+		if !known && gaps.mayDefine(promotions.KindCustomers, g.ID) {
 			continue
 		}
 		if !known {

@@ -3,7 +3,6 @@ package compiler
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"io/fs"
 	"reflect"
 	"sort"
@@ -14,19 +13,19 @@ import (
 	"github.com/promoctl/promoctl/schema"
 )
 
-// PlanSampleSize is how many ids a plan names for each group of changes.
-const PlanSampleSize = 5
+// SampleSize is how many ids a change set names for each group of changes.
+const SampleSize = 5
 
-// Plan is what a change does to the config repo, for people reviewing a
+// ChangeSet is what a change does to the config repo, for people reviewing a
 // pull request.
-type Plan struct {
+type ChangeSet struct {
 	Base string `json:"base"`
 	Head string `json:"head"`
 	// Valid is false when the head fails validation; Violations holds the
 	// lock errors, Errors counts every error of the head.
-	Valid      bool             `json:"valid"`
-	Errors     int              `json:"errors"`
-	Violations []JSONDiagnostic `json:"violations"`
+	Valid      bool                        `json:"valid"`
+	Errors     int                         `json:"errors"`
+	Violations []promotions.JSONDiagnostic `json:"violations"`
 	// Incomplete is set when a tree could not be fully loaded, so that
 	// customers, plans and features could not be compared.
 	Incomplete bool              `json:"incomplete"`
@@ -37,7 +36,7 @@ type Plan struct {
 }
 
 // Empty reports whether the change touches nothing that a plan shows.
-func (p *Plan) Empty() bool {
+func (p *ChangeSet) Empty() bool {
 	return len(p.Promotions) == 0 && p.Customers.Empty() && p.Plans.Empty() && p.Features.Empty()
 }
 
@@ -95,7 +94,7 @@ type IDSample struct {
 
 func (s *IDSample) add(id string) {
 	s.Count++
-	if len(s.IDs) < PlanSampleSize {
+	if len(s.IDs) < SampleSize {
 		s.IDs = append(s.IDs, id)
 	}
 }
@@ -136,7 +135,7 @@ func (o ObjectChanges) Empty() bool { return o.Added.Count+o.Removed.Count+o.Cha
 
 // Diff loads head against base (like LoadWithBase) and describes what the
 // change does. The labels name the two sides in the output.
-func Diff(head, base fs.FS, opts Options, baseLabel, headLabel string) (*Plan, error) {
+func Diff(head, base fs.FS, opts Options, baseLabel, headLabel string) (*ChangeSet, error) {
 	if opts.Limits == (promotions.Limits{}) {
 		opts.Limits = promotions.DefaultLimits
 	}
@@ -144,10 +143,10 @@ func Diff(head, base fs.FS, opts Options, baseLabel, headLabel string) (*Plan, e
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Base: baseLabel, Head: headLabel, Valid: c.head.OK(), Violations: []JSONDiagnostic{}, Promotions: []PromotionChange{}}
+	p := &ChangeSet{Base: baseLabel, Head: headLabel, Valid: c.head.OK(), Violations: []promotions.JSONDiagnostic{}, Promotions: []PromotionChange{}}
 	p.Errors = len(c.head.Diagnostics.Errors())
 	for _, d := range c.lock {
-		p.Violations = append(p.Violations, toJSON(d))
+		p.Violations = append(p.Violations, d.JSON())
 	}
 	sort.SliceStable(p.Violations, func(i, j int) bool {
 		a, b := p.Violations[i], p.Violations[j]
@@ -394,164 +393,4 @@ func sameTime(a, b *time.Time) bool {
 		return a == b
 	}
 	return a.Equal(*b)
-}
-
-func toJSON(d promotions.Diagnostic) JSONDiagnostic {
-	return JSONDiagnostic{File: d.File, Line: d.Line, Column: d.Column, Code: string(d.Code), Path: d.Path.String(), Message: d.Message}
-}
-
-// WriteJSON prints the plan as indented JSON.
-func (p *Plan) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(p)
-}
-
-// WriteText prints the plan for a terminal.
-func (p *Plan) WriteText(w io.Writer) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "promoctl plan: %s → %s\n", p.Base, p.Head)
-	p.writeBody(&b, textStyle)
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-// WriteMarkdown prints the plan as a pull request comment.
-func (p *Plan) WriteMarkdown(w io.Writer) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "### promoctl plan: `%s` → `%s`\n\n", p.Base, p.Head)
-	p.writeBody(&b, markdownStyle)
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-type style struct {
-	markdown bool
-}
-
-var (
-	textStyle     = style{}
-	markdownStyle = style{markdown: true}
-)
-
-func (s style) code(v string) string {
-	if s.markdown {
-		return "`" + strings.ReplaceAll(v, "`", "'") + "`"
-	}
-	return v
-}
-
-func (s style) bold(v string) string {
-	if s.markdown {
-		return "**" + v + "**"
-	}
-	return v
-}
-
-func (s style) heading(b *strings.Builder, title string) {
-	if s.markdown {
-		fmt.Fprintf(b, "\n#### %s\n\n", title)
-		return
-	}
-	fmt.Fprintf(b, "\n%s:\n", title)
-}
-
-func (p *Plan) writeBody(b *strings.Builder, s style) {
-	switch {
-	case len(p.Violations) > 0:
-		fmt.Fprintf(b, "%s\n", s.bold(fmt.Sprintf("%d is_applied lock violation(s): this change must not be merged as it is.", len(p.Violations))))
-	case !p.Valid:
-		fmt.Fprintf(b, "%s\n", s.bold(fmt.Sprintf("The head has %d validation error(s): run promoctl validate.", p.Errors)))
-	default:
-		b.WriteString("The head is valid and keeps the is_applied lock.\n")
-	}
-	if len(p.Violations) > 0 {
-		s.heading(b, "Lock violations")
-		if s.markdown {
-			b.WriteString("| where | code | message |\n|---|---|---|\n")
-		}
-		for _, v := range p.Violations {
-			where := fmt.Sprintf("%s:%d:%d", v.File, v.Line, v.Column)
-			if s.markdown {
-				fmt.Fprintf(b, "| %s | %s | %s |\n", s.code(where), v.Code, escapeCell(v.Message))
-			} else {
-				fmt.Fprintf(b, "  %s: %s: %s\n", where, v.Code, v.Message)
-			}
-		}
-	}
-	if p.Empty() {
-		b.WriteString("\nNo changes to promotions, grants, customers, plans or features.\n")
-	}
-	if len(p.Promotions) > 0 {
-		s.heading(b, "Promotions")
-		for _, ch := range p.Promotions {
-			p.writePromotion(b, s, ch)
-		}
-	}
-	for _, sec := range []struct {
-		title string
-		o     ObjectChanges
-	}{{"Customers", p.Customers}, {"Plans", p.Plans}, {"Features", p.Features}} {
-		if sec.o.Empty() {
-			continue
-		}
-		s.heading(b, sec.title)
-		for _, g := range []struct {
-			label string
-			ids   IDSample
-		}{{"added", sec.o.Added}, {"changed", sec.o.Changed}, {"removed", sec.o.Removed}} {
-			if g.ids.Count > 0 {
-				fmt.Fprintf(b, "%s%s %s\n", bullet(s, 0), g.label, g.ids)
-			}
-		}
-	}
-	if p.Incomplete {
-		b.WriteString("\nCustomers, plans and features were not compared: a tree has files that do not load.\n")
-	}
-}
-
-func bullet(s style, depth int) string {
-	if s.markdown {
-		return strings.Repeat("  ", depth) + "- "
-	}
-	return strings.Repeat("  ", depth+1) + "- "
-}
-
-func (p *Plan) writePromotion(b *strings.Builder, s style, ch PromotionChange) {
-	what := ch.Change
-	if ch.Status != "" {
-		what += ", " + ch.Status
-	}
-	if ch.MovedFrom != "" {
-		what += ", moved from " + s.code(ch.MovedFrom)
-	}
-	applied := ""
-	if ch.Applied {
-		applied = " (applied)"
-	}
-	fmt.Fprintf(b, "%s%s%s %s: %s\n", bullet(s, 0), s.bold(ch.ID), applied, s.code(ch.File), what)
-	for _, f := range ch.Fields {
-		fmt.Fprintf(b, "%s%s: %s → %s\n", bullet(s, 1), s.code(f.Field), s.code(f.Old), s.code(f.New))
-	}
-	g := ch.Grants
-	if g.Empty() {
-		return
-	}
-	var parts []string
-	for _, part := range []struct {
-		label string
-		ids   IDSample
-	}{{"added", g.Added}, {"revoked", g.Revoked}, {"re-granted", g.Regranted}, {"modified", g.Modified}, {"removed", g.Removed}} {
-		if part.ids.Count > 0 {
-			parts = append(parts, part.label+" "+part.ids.String())
-		}
-	}
-	if g.All != "" {
-		parts = append(parts, "grants.all "+g.All)
-	}
-	fmt.Fprintf(b, "%sgrants: %s\n", bullet(s, 1), strings.Join(parts, "; "))
-}
-
-func escapeCell(s string) string {
-	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
 }

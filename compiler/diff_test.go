@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/compiler/report"
+	"github.com/promoctl/promoctl/internal/golden"
 )
 
 // planCase changes every kind of thing a plan reports.
@@ -39,19 +41,19 @@ func TestDiffRenderers(t *testing.T) {
 	require.NoError(t, err)
 
 	var text, md, js bytes.Buffer
-	require.NoError(t, plan.WriteText(&text))
-	require.NoError(t, plan.WriteMarkdown(&md))
-	require.NoError(t, plan.WriteJSON(&js))
-	assertGolden(t, "diff/plan.txt", text.String())
-	assertGolden(t, "diff/plan.md", md.String())
-	assertGolden(t, "diff/plan.json", js.String())
+	require.NoError(t, report.ChangesText(&text, plan))
+	require.NoError(t, report.ChangesMarkdown(&md, plan))
+	require.NoError(t, report.ChangesJSON(&js, plan))
+	golden.Assert(t, "diff/plan.txt", text.String())
+	golden.Assert(t, "diff/plan.md", md.String())
+	golden.Assert(t, "diff/plan.json", js.String())
 
 	// The JSON form carries the whole plan: decoding and encoding again
 	// gives the same bytes.
-	var decoded compiler.Plan
+	var decoded compiler.ChangeSet
 	require.NoError(t, json.Unmarshal(js.Bytes(), &decoded))
 	var again bytes.Buffer
-	require.NoError(t, decoded.WriteJSON(&again))
+	require.NoError(t, report.ChangesJSON(&again, &decoded))
 	assert.Equal(t, js.String(), again.String())
 }
 
@@ -146,7 +148,7 @@ func TestIDSampleString(t *testing.T) {
 
 func addID(s compiler.IDSample, id string) compiler.IDSample {
 	s.Count++
-	if len(s.IDs) < compiler.PlanSampleSize {
+	if len(s.IDs) < compiler.SampleSize {
 		s.IDs = append(s.IDs, id)
 	}
 	return s

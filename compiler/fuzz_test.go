@@ -5,6 +5,7 @@ import (
 	"testing/fstest"
 
 	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/compiler/snapshot"
 	"github.com/promoctl/promoctl/promotions"
 )
 
@@ -43,7 +44,7 @@ func FuzzLoadPromotion(f *testing.F) {
 			}
 		}
 		if res.OK() {
-			if _, err := compiler.Build(res.Model, res.Revision); err != nil {
+			if _, err := snapshot.Build(res.Model, res.Revision); err != nil {
 				t.Fatalf("valid repo does not build: %v", err)
 			}
 		}

@@ -15,7 +15,8 @@ import (
 // every other promotion's checks.
 type loadState struct {
 	results    map[string]*fileResult
-	model      *Model
+	model      *promotions.Model
+	gaps       loadGaps
 	catalog    promotions.Diagnostics
 	promotions map[string]promotions.Diagnostics // by promotion id
 }
@@ -31,11 +32,11 @@ func (s *loadState) diagnostics() promotions.Diagnostics {
 // fullCheck assembles the model from every file and runs every cross-file
 // rule.
 func fullCheck(fsys fs.FS, files []string, results map[string]*fileResult, opts Options) *loadState {
-	model, assembleDiags := assemble(files, results)
-	s := &loadState{results: results, model: model, promotions: map[string]promotions.Diagnostics{}}
-	s.catalog = position(fsys, append(assembleDiags, checkCatalog(model)...), opts.Limits)
-	for _, p := range model.sortedPromotions() {
-		if ds := checkPromotion(model, opts.Base, p); len(ds) > 0 {
+	model, gaps, assembleDiags := assemble(files, results)
+	s := &loadState{results: results, model: model, gaps: gaps, promotions: map[string]promotions.Diagnostics{}}
+	s.catalog = position(fsys, append(assembleDiags, checkCatalog(model, gaps)...), opts.Limits)
+	for _, p := range model.SortedPromotions() {
+		if ds := checkPromotion(model, gaps, opts.Base, p); len(ds) > 0 {
 			s.promotions[p.ID] = position(fsys, ds, opts.Limits)
 		}
 	}
@@ -73,7 +74,7 @@ func (s *loadState) advance(fsys fs.FS, files []string, results map[string]*file
 		}
 	}
 	if len(changed) == 0 && len(removed) == 0 {
-		return &loadState{results: results, model: s.model, catalog: s.catalog, promotions: s.promotions}
+		return &loadState{results: results, model: s.model, gaps: s.gaps, catalog: s.catalog, promotions: s.promotions}
 	}
 
 	m := *s.model
@@ -93,11 +94,11 @@ func (s *loadState) advance(fsys fs.FS, files []string, results map[string]*file
 	}
 	for _, r := range changed {
 		delete(diags, r.promotion.ID)
-		if ds := checkPromotion(&m, nil, r.promotion); len(ds) > 0 {
+		if ds := checkPromotion(&m, s.gaps, nil, r.promotion); len(ds) > 0 {
 			diags[r.promotion.ID] = position(fsys, ds, lim)
 		}
 	}
-	return &loadState{results: results, model: &m, catalog: s.catalog, promotions: diags}
+	return &loadState{results: results, model: &m, gaps: s.gaps, catalog: s.catalog, promotions: diags}
 }
 
 func hasDuplicatePromotion(ds promotions.Diagnostics) bool {

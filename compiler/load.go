@@ -24,7 +24,7 @@ type Options struct {
 	Workers int
 	// Base is the model of the base revision, when there is one. It decides
 	// which grants count as new for the eligibility rule.
-	Base *Model
+	Base *promotions.Model
 	// Cache carries per-file results from one load to the next, keyed by
 	// path and content hash, so a reload only re-parses changed files.
 	Cache *Cache
@@ -36,7 +36,7 @@ type Options struct {
 // Result is what a load produced. Model is nil when any file could not be
 // parsed or failed its schema; Diagnostics then says why.
 type Result struct {
-	Model       *Model
+	Model       *promotions.Model
 	Diagnostics promotions.Diagnostics
 	// Revision is a hash of every config file's path and content.
 	Revision string
@@ -182,7 +182,7 @@ func Load(fsys fs.FS, opts Options) (*Result, error) {
 	var state *loadState
 	switch prev := opts.Cache.previous(); {
 	case opts.modelOnly:
-		model, _ := assemble(files, results)
+		model, _, _ := assemble(files, results)
 		state = &loadState{results: results, model: model}
 	case prev != nil && fileOK && opts.Base == nil:
 		state = prev.advance(fsys, files, results, opts.Limits)

@@ -1,49 +1,28 @@
 package compiler
 
 import (
-	"sort"
-
 	"github.com/promoctl/promoctl/promotions"
 )
 
-// Model is a whole config repo decoded into the domain model. Maps are keyed
-// by feature key, plan key, customer id and promotion id.
-type Model struct {
-	Features   map[string]*promotions.Feature
-	Plans      map[string]*promotions.Plan
-	Customers  map[string]*promotions.Customer
-	Promotions map[string]*promotions.Promotion
-	// HasDirectory is true when at least one Customers file exists; only
-	// then are grant customer ids checked against it.
-	HasDirectory bool
-
-	// What files that failed to load meant to define: references to these
-	// are not reported as unknown, since the real error is in that file.
+// loadGaps records what files that failed to load meant to define:
+// references to these are not reported as unknown, since the real error is
+// in that file.
+type loadGaps struct {
 	unparsable bool
 	broken     map[string]map[string]bool // kind → ids
 }
 
 // mayDefine reports whether a file that failed to load may define id of
 // the given kind.
-func (m *Model) mayDefine(kind, id string) bool {
-	return m.unparsable || m.broken[kind][id]
+func (g loadGaps) mayDefine(kind, id string) bool {
+	return g.unparsable || g.broken[kind][id]
 }
-
-// PromotionIDs returns promotion ids in order.
-func (m *Model) PromotionIDs() []string { return promotions.SortedKeys(m.Promotions) }
-
-// CustomerIDs returns customer ids in order.
-func (m *Model) CustomerIDs() []string { return promotions.SortedKeys(m.Customers) }
 
 // assemble merges per-file results into one model, reporting ids defined
 // more than once. The first definition (in path order) wins.
-func assemble(files []string, results map[string]*fileResult) (*Model, promotions.Diagnostics) {
-	m := &Model{
-		Features:   map[string]*promotions.Feature{},
-		Plans:      map[string]*promotions.Plan{},
-		Customers:  map[string]*promotions.Customer{},
-		Promotions: map[string]*promotions.Promotion{},
-	}
+func assemble(files []string, results map[string]*fileResult) (*promotions.Model, loadGaps, promotions.Diagnostics) {
+	m := promotions.NewModel()
+	var gaps loadGaps
 	var diags promotions.Diagnostics
 	dup := func(file string, path promotions.Path, what, id, firstFile string) {
 		diags = append(diags, promotions.Error(promotions.CodeDuplicateID, file, path,
@@ -55,17 +34,17 @@ func assemble(files []string, results map[string]*fileResult) (*Model, promotion
 			continue
 		}
 		if r.unparsable {
-			m.unparsable = true
+			gaps.unparsable = true
 		}
 		if r.brokenIDs != nil {
-			if m.broken == nil {
-				m.broken = map[string]map[string]bool{}
+			if gaps.broken == nil {
+				gaps.broken = map[string]map[string]bool{}
 			}
-			if m.broken[r.kind] == nil {
-				m.broken[r.kind] = map[string]bool{}
+			if gaps.broken[r.kind] == nil {
+				gaps.broken[r.kind] = map[string]bool{}
 			}
 			for _, id := range r.brokenIDs {
-				m.broken[r.kind][id] = true
+				gaps.broken[r.kind][id] = true
 			}
 		}
 		switch {
@@ -101,25 +80,5 @@ func assemble(files []string, results map[string]*fileResult) (*Model, promotion
 			m.HasDirectory = true
 		}
 	}
-	return m, diags
-}
-
-// sortedPromotions returns the model's promotions in id order, so that
-// diagnostics come out in a stable order.
-func (m *Model) sortedPromotions() []*promotions.Promotion {
-	out := make([]*promotions.Promotion, 0, len(m.Promotions))
-	for _, p := range m.Promotions {
-		out = append(out, p)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
-}
-
-// grantCount is the number of grants.customers entries of all promotions.
-func (m *Model) grantCount() int {
-	n := 0
-	for _, p := range m.Promotions {
-		n += len(p.Grants.Customers)
-	}
-	return n
+	return m, gaps, diags
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/compiler/snapshot"
 	"github.com/promoctl/promoctl/evaluator"
 )
 
@@ -42,7 +43,7 @@ func TestAcmeDecisions(t *testing.T) {
 	res, err := compiler.Load(os.DirFS(acme), compiler.Options{})
 	require.NoError(t, err)
 	require.True(t, res.OK(), "examples/acme is invalid: %v", res.Diagnostics)
-	snap, err := compiler.Build(res.Model, res.Revision)
+	snap, err := snapshot.Build(res.Model, res.Revision)
 	require.NoError(t, err)
 
 	for _, c := range cases {

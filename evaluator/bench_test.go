@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/compiler/snapshot"
 	"github.com/promoctl/promoctl/evaluator"
 	"github.com/promoctl/promoctl/promotions/gen"
 )
@@ -25,12 +26,12 @@ func benchSizes() []string {
 
 var (
 	snapshotsMu sync.Mutex
-	snapshots   = map[string]*compiler.Snapshot{}
+	snapshots   = map[string]*snapshot.Snapshot{}
 )
 
 // benchSnapshot generates (once, cached on disk by gen.Cached) and compiles
 // a data set.
-func benchSnapshot(b *testing.B, size string) *compiler.Snapshot {
+func benchSnapshot(b *testing.B, size string) *snapshot.Snapshot {
 	b.Helper()
 	snapshotsMu.Lock()
 	defer snapshotsMu.Unlock()
@@ -48,7 +49,7 @@ func benchSnapshot(b *testing.B, size string) *compiler.Snapshot {
 	if !res.OK() {
 		b.Fatalf("generated %s is invalid: %v", size, res.Diagnostics.Errors()[:1])
 	}
-	s, err := compiler.Build(res.Model, res.Revision)
+	s, err := snapshot.Build(res.Model, res.Revision)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/compiler/snapshot"
 	"github.com/promoctl/promoctl/promotions"
 )
 
@@ -63,7 +63,7 @@ type Decision struct {
 // Decide evaluates q against snapshot s. It reads only through s's
 // indexes: the feature (with its grants.all and its entitlement in each
 // plan), the customer, and the customer's grants for the feature.
-func Decide(s *compiler.Snapshot, q Query) (Decision, error) {
+func Decide(s *snapshot.Snapshot, q Query) (Decision, error) {
 	r := s.Read()
 	feature := r.Feature(q.Feature)
 	if feature == nil {
@@ -80,7 +80,7 @@ func Decide(s *compiler.Snapshot, q Query) (Decision, error) {
 		}
 	}
 
-	var baseline *compiler.PlanEntitlementRow
+	var baseline *snapshot.PlanEntitlementRow
 	planKey := who.plan
 	if e, ok := feature.Baseline[who.plan]; ok {
 		baseline = &e
@@ -114,12 +114,12 @@ func Decide(s *compiler.Snapshot, q Query) (Decision, error) {
 		d.Sources = append(d.Sources, src)
 	}
 	d.Promoted = len(contributing) > 0
-	validUntil := compiler.Forever
+	validUntil := snapshot.Forever
 	for _, c := range contributing {
 		validUntil = min(validUntil, c.until)
 		d.Sources = append(d.Sources, c.source(metered))
 	}
-	if validUntil != compiler.Forever {
+	if validUntil != snapshot.Forever {
 		d.ValidUntil = time.Unix(0, validUntil).UTC()
 	}
 
@@ -136,7 +136,7 @@ func Decide(s *compiler.Snapshot, q Query) (Decision, error) {
 	return d, nil
 }
 
-func hasEntry(entries []*compiler.GrantRow, p *compiler.PromotionRow) bool {
+func hasEntry(entries []*snapshot.GrantRow, p *snapshot.PromotionRow) bool {
 	for _, g := range entries {
 		if g.Promotion == p {
 			return true
@@ -148,7 +148,7 @@ func hasEntry(entries []*compiler.GrantRow, p *compiler.PromotionRow) bool {
 // meter combines a metered baseline with contributing promotions: the best
 // override replaces the baseline, every additive adds on top, unlimited
 // absorbs everything.
-func meter(baseline *compiler.PlanEntitlementRow, contributing []contribution) (promotions.Allowance, promotions.Reset, *contribution) {
+func meter(baseline *snapshot.PlanEntitlementRow, contributing []contribution) (promotions.Allowance, promotions.Reset, *contribution) {
 	var total promotions.Allowance
 	var reset promotions.Reset
 	if baseline != nil {
@@ -177,7 +177,7 @@ func meter(baseline *compiler.PlanEntitlementRow, contributing []contribution) (
 }
 
 type contribution struct {
-	promo     *compiler.PromotionRow
+	promo     *snapshot.PromotionRow
 	grant     string
 	grantedAt int64
 	until     int64
@@ -198,7 +198,7 @@ func (c *contribution) beats(o *contribution) bool {
 
 func (c contribution) source(metered bool) Source {
 	src := Source{Kind: "promotion", ID: c.promo.ID, Grant: c.grant, GrantedAt: time.Unix(0, c.grantedAt).UTC()}
-	if c.until != compiler.Forever {
+	if c.until != snapshot.Forever {
 		src.ValidUntil = time.Unix(0, c.until).UTC()
 	}
 	if metered && c.promo.Metered != nil {
@@ -211,7 +211,7 @@ func (c contribution) source(metered bool) Source {
 // subject is who a query is about: the directory entry (if any) with the
 // query's plan and attributes laid over it.
 type subject struct {
-	customer  *compiler.CustomerRow
+	customer  *snapshot.CustomerRow
 	plan      string
 	overrides map[string]string
 }
@@ -229,6 +229,6 @@ func (s *subject) Attribute(key string) (string, bool) {
 
 // contributes reports whether an active grant of p counts for this subject:
 // the promotion is active now and the subject is eligible now.
-func (s *subject) contributes(p *compiler.PromotionRow) bool {
+func (s *subject) contributes(p *snapshot.PromotionRow) bool {
 	return p.Status == promotions.StatusActive && p.Eligibility.Allows(s.plan, s)
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/compiler/snapshot"
 	"github.com/promoctl/promoctl/evaluator"
 	"github.com/promoctl/promoctl/promotions"
 )
@@ -27,8 +27,8 @@ func allowance(n int64) *promotions.Allowance { return &promotions.Allowance{Val
 // fixture: features sso (boolean) and api (metered); plans starter (api
 // 1000 monthly), growth (api 10000 monthly + sso), enterprise (api
 // unlimited); customers c1 (starter, eu) and c2 (growth, us).
-func fixture(promos ...*promotions.Promotion) *compiler.Model {
-	m := &compiler.Model{
+func fixture(promos ...*promotions.Promotion) *promotions.Model {
+	m := &promotions.Model{
 		Features: map[string]*promotions.Feature{
 			"sso": {Key: "sso", Type: promotions.FeatureBoolean},
 			"api": {Key: "api", Type: promotions.FeatureMetered},
@@ -134,7 +134,7 @@ func TestDecide(t *testing.T) {
 	n := func(v int64) promotions.Allowance { return promotions.Allowance{Value: v} }
 	tests := []struct {
 		name  string
-		model *compiler.Model
+		model *promotions.Model
 		query evaluator.Query
 		want  want
 	}{
@@ -378,7 +378,7 @@ func TestDecide(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			snap, err := compiler.Build(tt.model, "rev-test")
+			snap, err := snapshot.Build(tt.model, "rev-test")
 			require.NoError(t, err)
 			d, err := evaluator.Decide(snap, tt.query)
 			require.NoError(t, err)
@@ -406,7 +406,7 @@ func TestDecide(t *testing.T) {
 }
 
 func TestDecideUnknownFeature(t *testing.T) {
-	snap, err := compiler.Build(fixture(), "rev")
+	snap, err := snapshot.Build(fixture(), "rev")
 	require.NoError(t, err)
 	_, err = evaluator.Decide(snap, evaluator.Query{Customer: "c1", Feature: "nope", At: ts(at)})
 	assert.ErrorIs(t, err, evaluator.ErrFeatureNotFound)

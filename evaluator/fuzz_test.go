@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/compiler/snapshot"
 	"github.com/promoctl/promoctl/evaluator"
 	"github.com/promoctl/promoctl/promotions"
 )
@@ -35,7 +35,7 @@ func FuzzDecide(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c := &choices{data: data}
 		m := randomModel(c)
-		snap, err := compiler.Build(m, "fuzz")
+		snap, err := snapshot.Build(m, "fuzz")
 		if err != nil {
 			t.Fatalf("build: %v", err)
 		}
@@ -102,8 +102,8 @@ func randomAllowance(c *choices) promotions.Allowance {
 
 var resets = []promotions.Reset{promotions.ResetNever, promotions.ResetDaily, promotions.ResetMonthly}
 
-func randomModel(c *choices) *compiler.Model {
-	m := &compiler.Model{
+func randomModel(c *choices) *promotions.Model {
+	m := &promotions.Model{
 		Features: map[string]*promotions.Feature{
 			"flag":  {Key: "flag", Type: promotions.FeatureBoolean},
 			"meter": {Key: "meter", Type: promotions.FeatureMetered},
@@ -193,7 +193,7 @@ func deciding(p *promotions.Promotion, customer string) (grantedAt time.Time, re
 
 // shouldContribute is SPEC §5 rule 2, written out independently of the
 // evaluator's indexes.
-func shouldContribute(m *compiler.Model, p *promotions.Promotion, q evaluator.Query) bool {
+func shouldContribute(m *promotions.Model, p *promotions.Promotion, q evaluator.Query) bool {
 	if p.Status != promotions.StatusActive || p.Feature != q.Feature {
 		return false
 	}
@@ -234,7 +234,7 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func checkSources(t *testing.T, m *compiler.Model, q evaluator.Query, d evaluator.Decision) {
+func checkSources(t *testing.T, m *promotions.Model, q evaluator.Query, d evaluator.Decision) {
 	t.Helper()
 	seen := map[string]bool{}
 	for _, s := range d.Sources {
@@ -291,7 +291,7 @@ func checkUnlimitedAbsorbs(t *testing.T, d evaluator.Decision) {
 // withAdditiveGrant is m plus, for each feature, one more promotion
 // (additive, for the metered feature) granted to every customer since
 // before the first instant a query asks about.
-func withAdditiveGrant(t *testing.T, m *compiler.Model, extra promotions.Allowance) *compiler.Snapshot {
+func withAdditiveGrant(t *testing.T, m *promotions.Model, extra promotions.Allowance) *snapshot.Snapshot {
 	t.Helper()
 	more := *m
 	more.Promotions = make(map[string]*promotions.Promotion, len(m.Promotions)+2)
@@ -307,7 +307,7 @@ func withAdditiveGrant(t *testing.T, m *compiler.Model, extra promotions.Allowan
 	more.Promotions["zz-extra-meter"] = &promotions.Promotion{ID: "zz-extra-meter", Status: promotions.StatusActive, IsApplied: true,
 		Feature: "meter", FeatureType: promotions.FeatureMetered, Grants: promotions.Grants{Customers: grants},
 		Metered: &promotions.Metered{Mode: promotions.ModeAdditive, Allowance: extra, Reset: promotions.ResetMonthly}}
-	snap, err := compiler.Build(&more, "fuzz+1")
+	snap, err := snapshot.Build(&more, "fuzz+1")
 	if err != nil {
 		t.Fatalf("build: %v", err)
 	}
@@ -316,7 +316,7 @@ func withAdditiveGrant(t *testing.T, m *compiler.Model, extra promotions.Allowan
 
 // checkAdditiveMonotone decides q again with the additive grants of
 // withAdditiveGrant, and compares.
-func checkAdditiveMonotone(t *testing.T, withExtra *compiler.Snapshot, q evaluator.Query, before evaluator.Decision) {
+func checkAdditiveMonotone(t *testing.T, withExtra *snapshot.Snapshot, q evaluator.Query, before evaluator.Decision) {
 	t.Helper()
 	after, err := evaluator.Decide(withExtra, q)
 	if err != nil {

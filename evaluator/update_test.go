@@ -10,11 +10,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/compiler/snapshot"
 	"github.com/promoctl/promoctl/evaluator"
 	"github.com/promoctl/promoctl/promotions"
 )
 
-func loadAcme(t *testing.T) *compiler.Model {
+func loadAcme(t *testing.T) *promotions.Model {
 	t.Helper()
 	res, err := compiler.Load(os.DirFS(filepath.Join("..", "examples", "acme")), compiler.Options{})
 	require.NoError(t, err)
@@ -24,15 +25,15 @@ func loadAcme(t *testing.T) *compiler.Model {
 
 // clone copies the model's maps; objects are shared, as the load cache
 // shares the objects of unchanged files.
-func clone(m *compiler.Model) *compiler.Model {
-	return &compiler.Model{
+func clone(m *promotions.Model) *promotions.Model {
+	return &promotions.Model{
 		Features: maps.Clone(m.Features), Plans: maps.Clone(m.Plans), Customers: maps.Clone(m.Customers),
 		Promotions: maps.Clone(m.Promotions), HasDirectory: m.HasDirectory,
 	}
 }
 
 // decisions answers every customer × feature at a few instants.
-func decisions(t *testing.T, s *compiler.Snapshot, m *compiler.Model) map[string]string {
+func decisions(t *testing.T, s *snapshot.Snapshot, m *promotions.Model) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	customers := append(m.CustomerIDs(), "not_in_directory")
@@ -58,43 +59,43 @@ func TestUpdateEqualsBuild(t *testing.T) {
 	base := loadAcme(t)
 	mutations := []struct {
 		name   string
-		mutate func(m *compiler.Model)
+		mutate func(m *promotions.Model)
 	}{
-		{"nothing", func(m *compiler.Model) {}},
-		{"grant revoked", func(m *compiler.Model) {
+		{"nothing", func(m *promotions.Model) {}},
+		{"grant revoked", func(m *promotions.Model) {
 			p := *m.Promotions["spring-api-boost"]
 			p.Grants.Customers = append([]promotions.CustomerGrant(nil), p.Grants.Customers...)
 			p.Grants.Customers[0].State = promotions.StateRevoked
 			p.Grants.Customers[0].RevokedAt = tp("2026-03-10T00:00:00Z")
 			m.Promotions[p.ID] = &p
 		}},
-		{"promotion deleted", func(m *compiler.Model) { delete(m.Promotions, "sso-for-growth") }},
-		{"promotion added with grants.all", func(m *compiler.Model) {
+		{"promotion deleted", func(m *promotions.Model) { delete(m.Promotions, "sso-for-growth") }},
+		{"promotion added with grants.all", func(m *promotions.Model) {
 			m.Promotions["new-sso"] = &promotions.Promotion{ID: "new-sso", Status: promotions.StatusActive, Feature: "sso",
 				FeatureType: promotions.FeatureBoolean, IsApplied: true, Grants: promotions.Grants{All: &promotions.AllGrant{GrantedAt: ts("2026-03-01T00:00:00Z")}}}
 		}},
-		{"promotion deactivated", func(m *compiler.Model) {
+		{"promotion deactivated", func(m *promotions.Model) {
 			p := *m.Promotions["migration-burst"]
 			p.Status = promotions.StatusDeactivated
 			m.Promotions[p.ID] = &p
 		}},
-		{"promotion moved to another feature", func(m *compiler.Model) {
+		{"promotion moved to another feature", func(m *promotions.Model) {
 			p := *m.Promotions["apac-priority-support"]
 			p.Feature = "sso"
 			m.Promotions[p.ID] = &p
 		}},
-		{"customer changes plan", func(m *compiler.Model) {
+		{"customer changes plan", func(m *promotions.Model) {
 			c := *m.Customers["cus_001"]
 			c.Plan = "enterprise"
 			m.Customers[c.ID] = &c
 		}},
-		{"customer removed", func(m *compiler.Model) { delete(m.Customers, "cus_014") }},
-		{"plan changed", func(m *compiler.Model) {
+		{"customer removed", func(m *promotions.Model) { delete(m.Customers, "cus_014") }},
+		{"plan changed", func(m *promotions.Model) {
 			p := *m.Plans["starter"]
 			p.Entitlements = append([]promotions.PlanEntitlement{{Feature: "sso"}}, p.Entitlements...)
 			m.Plans[p.Key] = &p
 		}},
-		{"feature renamed", func(m *compiler.Model) {
+		{"feature renamed", func(m *promotions.Model) {
 			f := *m.Features["sso"]
 			f.Name = "Single sign-on (SAML)"
 			m.Features[f.Key] = &f
@@ -103,15 +104,15 @@ func TestUpdateEqualsBuild(t *testing.T) {
 	for _, tt := range mutations {
 		t.Run(tt.name, func(t *testing.T) {
 			m1 := clone(base)
-			prev, err := compiler.Build(m1, "r1")
+			prev, err := snapshot.Build(m1, "r1")
 			require.NoError(t, err)
 			before := decisions(t, prev, m1)
 
 			m2 := clone(m1)
 			tt.mutate(m2)
-			updated, err := compiler.Update(prev, m2, "r2")
+			updated, err := snapshot.Update(prev, m2, "r2")
 			require.NoError(t, err)
-			fresh, err := compiler.Build(clone(m2), "r3")
+			fresh, err := snapshot.Build(clone(m2), "r3")
 			require.NoError(t, err)
 
 			require.Equal(t, decisions(t, fresh, m2), decisions(t, updated, m2))
@@ -124,7 +125,7 @@ func TestUpdateEqualsBuild(t *testing.T) {
 // A chain of updates stays equal to a fresh build.
 func TestUpdateChain(t *testing.T) {
 	m := clone(loadAcme(t))
-	snap, err := compiler.Build(m, "r0")
+	snap, err := snapshot.Build(m, "r0")
 	require.NoError(t, err)
 	for i := 0; i < 5; i++ {
 		next := clone(m)
@@ -132,11 +133,11 @@ func TestUpdateChain(t *testing.T) {
 		p.Grants.Customers = append(append([]promotions.CustomerGrant(nil), p.Grants.Customers...),
 			promotions.CustomerGrant{ID: "cus_0" + string(rune('2'+i)) + "0", State: promotions.StateGranted, GrantedAt: ts("2026-03-03T00:00:00Z").Add(time.Duration(i) * time.Hour)})
 		next.Promotions[p.ID] = &p
-		snap, err = compiler.Update(snap, next, "r")
+		snap, err = snapshot.Update(snap, next, "r")
 		require.NoError(t, err)
 		m = next
 	}
-	fresh, err := compiler.Build(clone(m), "r")
+	fresh, err := snapshot.Build(clone(m), "r")
 	require.NoError(t, err)
 	require.Equal(t, decisions(t, fresh, m), decisions(t, snap, m))
 }

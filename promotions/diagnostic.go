@@ -167,3 +167,28 @@ func (p Path) String() string {
 	}
 	return b.String()
 }
+
+// JSONDiagnostic is the wire form of a diagnostic, in every JSON output
+// (validate, diff, the sidecar's status).
+type JSONDiagnostic struct {
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Column  int    `json:"column"`
+	Code    string `json:"code"`
+	Path    string `json:"path"`
+	Message string `json:"message"`
+}
+
+// JSON returns the wire form of d.
+func (d Diagnostic) JSON() JSONDiagnostic {
+	return JSONDiagnostic{File: d.File, Line: d.Line, Column: d.Column, Code: string(d.Code), Path: d.Path.String(), Message: d.Message}
+}
+
+// JSON returns the wire form of every diagnostic, never nil.
+func (ds Diagnostics) JSON() []JSONDiagnostic {
+	out := make([]JSONDiagnostic, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, d.JSON())
+	}
+	return out
+}

@@ -2,7 +2,6 @@ package promotions_test
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,34 +11,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/promoctl/promoctl/internal/golden"
 	"github.com/promoctl/promoctl/promotions"
 )
-
-// The -update flag may be declared by another test file of this package.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files")
-	}
-}
-
-func updating() bool {
-	g, ok := flag.Lookup("update").Value.(flag.Getter)
-	on, _ := g.Get().(bool)
-	return ok && on
-}
-
-// assertGolden compares got with testdata/<name>, or rewrites it with -update.
-func assertGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	p := filepath.Join("testdata", filepath.FromSlash(name))
-	if updating() {
-		require.NoError(t, os.WriteFile(p, got, 0o644))
-		return
-	}
-	want, err := os.ReadFile(p)
-	require.NoError(t, err, "missing golden file; run go test ./promotions -update")
-	assert.Equal(t, string(want), string(got))
-}
 
 func ts(s string) time.Time {
 	t, err := time.Parse(time.RFC3339, s)
@@ -176,7 +150,7 @@ func TestEditorGolden(t *testing.T) {
 			require.NoError(t, tt.edit(e))
 			out, err := e.Apply()
 			require.NoError(t, err)
-			assertGolden(t, "edit/"+tt.name+".golden.yaml", out)
+			golden.Assert(t, "edit/"+tt.name+".golden.yaml", string(out))
 			assertUntouchedLines(t, src, out, e.Edits(), tt.touched)
 			doc, diags := promotions.ParseDocument(tt.input, out, promotions.DefaultLimits)
 			require.Empty(t, diags)

@@ -14,7 +14,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 
-	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/compiler/snapshot"
 	"github.com/promoctl/promoctl/promotions"
 )
 
@@ -35,7 +35,7 @@ var policy string
 // of its duration or its revocation as the compiler computed it, so Rego
 // needs no date arithmetic. A promotion open to every plan lists every
 // plan (and "" for a customer without one).
-func Data(s *compiler.Snapshot) map[string]any {
+func Data(s *snapshot.Snapshot) map[string]any {
 	m, r := s.Model, s.Read()
 
 	customers := make(map[string]any, len(m.Customers))

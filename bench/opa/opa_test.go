@@ -17,6 +17,7 @@ import (
 
 	opabench "github.com/promoctl/promoctl/bench/opa"
 	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/compiler/snapshot"
 	"github.com/promoctl/promoctl/evaluator"
 	"github.com/promoctl/promoctl/promotions"
 	"github.com/promoctl/promoctl/promotions/gen"
@@ -24,7 +25,7 @@ import (
 
 // loaded is a data set compiled by promoctl and loaded into OPA.
 type loaded struct {
-	snap *compiler.Snapshot
+	snap *snapshot.Snapshot
 	opa  *opabench.Engine
 }
 
@@ -55,7 +56,7 @@ func loadDir(tb testing.TB, dir string) loaded {
 	res, err := compiler.Load(os.DirFS(dir), compiler.Options{})
 	require.NoError(tb, err)
 	require.True(tb, res.OK(), "%s is invalid: %v", dir, res.Diagnostics.Errors())
-	snap, err := compiler.Build(res.Model, res.Revision)
+	snap, err := snapshot.Build(res.Model, res.Revision)
 	require.NoError(tb, err)
 	engine, err := opabench.NewEngine(context.Background(), opabench.Data(snap))
 	require.NoError(tb, err)
@@ -141,7 +142,7 @@ type query struct {
 // queries covers a repo: every customer (and one outside the directory)
 // for every feature at instants before, during and after the grants, and
 // every grant's customer around the instants the grant starts and ends.
-func queries(m *compiler.Model, r compiler.Reader) []query {
+func queries(m *promotions.Model, r snapshot.Reader) []query {
 	customers := []string{"nobody"}
 	for id := range m.Customers {
 		customers = append(customers, id)
@@ -155,7 +156,7 @@ func queries(m *compiler.Model, r compiler.Reader) []query {
 	var out []query
 	around := func(customer, feature string, from, until int64) {
 		for _, t := range []int64{from - 1, from, until - 1, until} {
-			if t != compiler.Forever && t != compiler.Forever-1 {
+			if t != snapshot.Forever && t != snapshot.Forever-1 {
 				out = append(out, query{customer, feature, time.Unix(0, t).UTC()})
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/compiler/report"
 	"github.com/promoctl/promoctl/promotions"
 )
 
@@ -33,7 +34,7 @@ func init() {
 type editSession struct {
 	a      *app
 	cache  *compiler.Cache
-	model  *compiler.Model
+	model  *promotions.Model
 	dryRun bool
 	lock   *promotions.RepoLock // held from load to write; nil on a dry run
 }
@@ -88,7 +89,7 @@ func (a *app) openRepo(dryRun bool) (*editSession, error) {
 		return nil, err
 	}
 	if !res.OK() {
-		_ = compiler.Report{Diagnostics: res.Diagnostics.Errors(), Source: os.DirFS(a.repo)}.WriteText(a.stderr)
+		_ = report.Report{Diagnostics: res.Diagnostics.Errors(), Source: os.DirFS(a.repo)}.WriteText(a.stderr)
 		return nil, &exitError{code: exitValidation, err: fmt.Errorf("the repo is invalid before any change; fix it first (promoctl validate)")}
 	}
 	return &editSession{a: a, cache: cache, model: res.Model, dryRun: dryRun}, nil
@@ -124,7 +125,7 @@ func (s *editSession) commit(file string, old, content []byte, edits []promotion
 		return &exitError{code: exitUsage, err: fmt.Errorf("validate the change: %w", err)}
 	}
 	if !res.OK() {
-		_ = compiler.Report{Diagnostics: res.Diagnostics.Errors(), Source: overlay}.WriteText(s.a.stderr)
+		_ = report.Report{Diagnostics: res.Diagnostics.Errors(), Source: overlay}.WriteText(s.a.stderr)
 		return &exitError{code: exitValidation, err: fmt.Errorf("refused: the change would make the repo invalid; nothing written")}
 	}
 	if s.dryRun {

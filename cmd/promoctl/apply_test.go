@@ -28,9 +28,9 @@ func applyRepo(t *testing.T) string {
 	return dir
 }
 
-// snapshot reads every file of a repo, to prove a command wrote nothing.
+// treeContents reads every file of a repo, to prove a command wrote nothing.
 // The editing commands' lock directory (.promoctl) is not content.
-func snapshot(t *testing.T, dir string) map[string]string {
+func treeContents(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	files := map[string]string{}
 	require.NoError(t, filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
@@ -74,12 +74,12 @@ func TestApplyExitCodesAndNothingWritten(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := applyRepo(t)
-			before := snapshot(t, dir)
+			before := treeContents(t, dir)
 			var stdout, stderr bytes.Buffer
 			code := run(append(tt.args, "--repo", dir), strings.NewReader(""), &stdout, &stderr)
 			assert.Equal(t, tt.code, code, stderr.String())
 			assert.Contains(t, stderr.String(), tt.stderr)
-			assert.Equal(t, before, snapshot(t, dir), "nothing is written")
+			assert.Equal(t, before, treeContents(t, dir), "nothing is written")
 		})
 	}
 }
@@ -89,11 +89,11 @@ func TestApplyExitCodesAndNothingWritten(t *testing.T) {
 func TestApplyRefusesAnInvalidRepo(t *testing.T) {
 	dir := applyRepo(t)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "features", "broken.yaml"), []byte("kind: Feature\nkey: BAD KEY\n"), 0o644))
-	before := snapshot(t, dir)
+	before := treeContents(t, dir)
 	var stdout, stderr bytes.Buffer
 	code := run([]string{"grant", "boost", "--customers", "cus_005", "--at", "2026-04-01T00:00:00Z", "--repo", dir}, strings.NewReader(""), &stdout, &stderr)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr.String(), "features/broken.yaml")
 	assert.Contains(t, stderr.String(), "the repo is invalid before any change")
-	assert.Equal(t, before, snapshot(t, dir))
+	assert.Equal(t, before, treeContents(t, dir))
 }

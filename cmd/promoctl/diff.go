@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/compiler/report"
 )
 
 func init() {
@@ -111,17 +112,17 @@ func (a *app) diffCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			plan, err := compiler.Diff(os.DirFS(a.repo), baseFS, a.options(), label, "working tree")
+			changes, err := compiler.Diff(os.DirFS(a.repo), baseFS, a.options(), label, "working tree")
 			if err != nil {
 				return &exitError{code: exitUsage, err: fmt.Errorf("diff %s: %w", a.repo, err)}
 			}
 			switch format {
 			case "markdown":
-				err = plan.WriteMarkdown(a.stdout)
+				err = report.ChangesMarkdown(a.stdout, changes)
 			case "json":
-				err = plan.WriteJSON(a.stdout)
+				err = report.ChangesJSON(a.stdout, changes)
 			default:
-				err = plan.WriteText(a.stdout)
+				err = report.ChangesText(a.stdout, changes)
 			}
 			if err != nil {
 				return &exitError{code: exitUsage, err: fmt.Errorf("write plan: %w", err)}

@@ -8,7 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/compiler/report"
+	"github.com/promoctl/promoctl/compiler/snapshot"
 	"github.com/promoctl/promoctl/evaluator"
 	"github.com/promoctl/promoctl/promotions"
 )
@@ -42,10 +43,10 @@ func (a *app) explainCommand() *cobra.Command {
 				return err
 			}
 			if !res.OK() {
-				_ = compiler.Report{Diagnostics: res.Diagnostics.Errors()}.WriteText(a.stderr)
+				_ = report.Report{Diagnostics: res.Diagnostics.Errors()}.WriteText(a.stderr)
 				return &exitError{code: exitValidation, err: fmt.Errorf("the repo is invalid: run promoctl validate")}
 			}
-			snap, err := compiler.Build(res.Model, res.Revision)
+			snap, err := snapshot.Build(res.Model, res.Revision)
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/promoctl/promoctl/evaluator/server"
+	"github.com/promoctl/promoctl/evaluator/source/repo"
 	"github.com/promoctl/promoctl/evaluator/store"
 	"github.com/promoctl/promoctl/evaluator/watch"
 )
@@ -89,7 +90,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	st := store.New(a.repo, log, a.limits)
+	st := store.New(repo.NewLoader(a.repo, a.limits, log), log)
 	handler := server.New(server.Config{Source: st, Token: token, Log: log})
 	srv := server.HTTPServer(o.addr, handler, log)
 

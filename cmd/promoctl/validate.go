@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/compiler/report"
 )
 
 func (a *app) validateCommand() *cobra.Command {
@@ -43,7 +44,7 @@ func (a *app) validateCommand() *cobra.Command {
 // report prints a load's diagnostics in the chosen format and turns errors
 // into exit code 1.
 func (a *app) report(res *compiler.Result, format string) error {
-	rep := compiler.Report{Diagnostics: res.Diagnostics, Source: os.DirFS(a.repo)}
+	rep := report.Report{Diagnostics: res.Diagnostics, Source: os.DirFS(a.repo)}
 	var err error
 	switch format {
 	case "json":
@@ -51,7 +52,7 @@ func (a *app) report(res *compiler.Result, format string) error {
 	case "github":
 		err = rep.WriteGitHub(a.stdout)
 	case "sarif":
-		err = rep.WriteSARIF(a.stdout, compiler.SARIFOptions{URIPrefix: compiler.WorktreePrefix(a.repo)})
+		err = rep.WriteSARIF(a.stdout, report.SARIFOptions{URIPrefix: compiler.WorktreePrefix(a.repo)})
 	default:
 		err = rep.WriteText(a.stderr)
 	}

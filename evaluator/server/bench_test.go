@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/compiler/snapshot"
 	"github.com/promoctl/promoctl/evaluator/server"
 	"github.com/promoctl/promoctl/evaluator/store"
 	"github.com/promoctl/promoctl/promotions/gen"
@@ -58,16 +59,16 @@ func benchSizes() []string {
 }
 
 // staticSource serves one snapshot, always ready.
-type staticSource struct{ snap *compiler.Snapshot }
+type staticSource struct{ snap *snapshot.Snapshot }
 
-func (s staticSource) Snapshot() *compiler.Snapshot { return s.snap }
+func (s staticSource) Snapshot() *snapshot.Snapshot { return s.snap }
 
 func (s staticSource) Status() store.Status {
 	return store.Status{Ready: true, Revision: s.snap.Revision, ContentHash: s.snap.Revision, LoadedAt: s.snap.BuiltAt, Counts: s.snap.Counts}
 }
 
 // compiled generates a preset once into root (gen.Cached) and compiles it.
-func compiled(tb testing.TB, root, size string) *compiler.Snapshot {
+func compiled(tb testing.TB, root, size string) *snapshot.Snapshot {
 	tb.Helper()
 	dir, err := gen.Cached(root, size, 1)
 	if err != nil {
@@ -80,7 +81,7 @@ func compiled(tb testing.TB, root, size string) *compiler.Snapshot {
 	if !res.OK() {
 		tb.Fatalf("generated %s is invalid: %v", size, res.Diagnostics.Errors()[0])
 	}
-	snap, err := compiler.Build(res.Model, res.Revision)
+	snap, err := snapshot.Build(res.Model, res.Revision)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -263,7 +264,7 @@ type comparison struct {
 
 // compare serves snap with the promoctl handler and a bare handler, then
 // alternates rounds of d on each side.
-func compare(tb testing.TB, snap *compiler.Snapshot, rounds int, d time.Duration) comparison {
+func compare(tb testing.TB, snap *snapshot.Snapshot, rounds int, d time.Duration) comparison {
 	tb.Helper()
 	h := server.New(server.Config{Source: staticSource{snap}, Now: func() time.Time { return gen.HotAt }})
 	promoctl := listen(tb, "promoctl", h)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/promoctl/promoctl/evaluator/source/repo"
 	"github.com/promoctl/promoctl/evaluator/store"
 	"github.com/promoctl/promoctl/promotions"
 )
@@ -93,7 +94,7 @@ func newFuzzServer(tb testing.TB) *Server {
 	if err := os.CopyFS(root, os.DirFS("../../examples/acme")); err != nil {
 		tb.Fatal(err)
 	}
-	st := store.New(root, nil, promotions.Limits{})
+	st := store.New(repo.NewLoader(root, promotions.Limits{}, nil), nil)
 	if st.Reload(context.Background()) != store.Swapped {
 		tb.Fatal("the example repo does not load")
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/promoctl/promoctl/evaluator/source/repo"
 	"github.com/promoctl/promoctl/evaluator/store"
 	"github.com/promoctl/promoctl/promotions"
 )
@@ -302,7 +303,7 @@ func TestLogsHoldNoTokenNorConfig(t *testing.T) {
 
 	root := t.TempDir()
 	require.NoError(t, os.CopyFS(root, os.DirFS("../../examples/acme")))
-	st := store.New(root, log, promotions.Limits{})
+	st := store.New(repo.NewLoader(root, promotions.Limits{}, log), log)
 	require.Equal(t, store.Swapped, st.Reload(context.Background()))
 	srv := New(Config{Source: st, Token: token, Log: log, Now: func() time.Time { return clock }})
 	f := &fixture{srv: srv, store: st, root: root}

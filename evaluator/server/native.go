@@ -9,14 +9,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/compiler/snapshot"
 	"github.com/promoctl/promoctl/evaluator"
 	"github.com/promoctl/promoctl/evaluator/store"
 	"github.com/promoctl/promoctl/promotions"
 )
 
 // snapshot returns the serving snapshot or answers 503 NOT_READY.
-func (s *Server) snapshot(w http.ResponseWriter) *compiler.Snapshot {
+func (s *Server) snapshot(w http.ResponseWriter) *snapshot.Snapshot {
 	snap := s.src.Snapshot()
 	if snap == nil {
 		writeError(w, http.StatusServiceUnavailable, "NOT_READY", store.ErrNotReady.Error()+"; see /v1/status")
@@ -232,22 +232,22 @@ type statusBody struct {
 	Dirty       bool             `json:"dirty,omitempty"`
 	ContentHash string           `json:"content_hash"`
 	LoadedAt    *time.Time       `json:"loaded_at"`
-	Counts      compiler.Counts  `json:"counts"`
+	Counts      snapshot.Counts  `json:"counts"`
 	LastReload  *reloadBody      `json:"last_reload"`
 	LastSuccess *time.Time       `json:"last_success"`
 	Reloads     reloadCountsBody `json:"reloads"`
 }
 
 type reloadBody struct {
-	OK         bool                      `json:"ok"`
-	At         time.Time                 `json:"at"`
-	DurationMS float64                   `json:"duration_ms"`
-	Revision   string                    `json:"revision,omitempty"`
-	Files      int                       `json:"files"`
-	Parsed     int                       `json:"parsed"`
-	Error      string                    `json:"error,omitempty"`
-	ErrorCount int                       `json:"error_count"`
-	Errors     []compiler.JSONDiagnostic `json:"errors"`
+	OK         bool                        `json:"ok"`
+	At         time.Time                   `json:"at"`
+	DurationMS float64                     `json:"duration_ms"`
+	Revision   string                      `json:"revision,omitempty"`
+	Files      int                         `json:"files"`
+	Parsed     int                         `json:"parsed"`
+	Error      string                      `json:"error,omitempty"`
+	ErrorCount int                         `json:"error_count"`
+	Errors     []promotions.JSONDiagnostic `json:"errors"`
 }
 
 type reloadCountsBody struct {
@@ -271,7 +271,7 @@ func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
 		rb := &reloadBody{
 			OK: lr.OK, At: lr.At, DurationMS: float64(lr.Duration.Microseconds()) / 1000, Revision: lr.Revision,
 			Files: lr.Files, Parsed: lr.Parsed, Error: lr.Err, ErrorCount: lr.ErrorCount,
-			Errors: compiler.Report{Diagnostics: lr.Errors}.JSON().Errors,
+			Errors: lr.Errors.JSON(),
 		}
 		if lr.Err != "" && rb.ErrorCount == 0 {
 			rb.ErrorCount = 1

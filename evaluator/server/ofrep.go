@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/compiler/snapshot"
 	"github.com/promoctl/promoctl/evaluator"
 	"github.com/promoctl/promoctl/promotions"
 )
@@ -92,7 +92,7 @@ func (s *Server) ofrepQuery(w http.ResponseWriter, r *http.Request, key string) 
 	return q, true
 }
 
-func (s *Server) ofrepNotReady(w http.ResponseWriter, key string) *compiler.Snapshot {
+func (s *Server) ofrepNotReady(w http.ResponseWriter, key string) *snapshot.Snapshot {
 	snap := s.src.Snapshot()
 	if snap == nil {
 		w.Header().Set("Retry-After", "1")

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/compiler/snapshot"
 	"github.com/promoctl/promoctl/promotions"
 )
 
@@ -199,7 +199,7 @@ func intParam(raw string, def, lo, hi int, name string) (int, error) {
 
 // promotionRow finds the promotion named by the path's id in the serving
 // snapshot, or answers 503 NOT_READY or 404 PROMOTION_NOT_FOUND.
-func (s *Server) promotionRow(w http.ResponseWriter, r *http.Request) (*compiler.Snapshot, *compiler.PromotionRow) {
+func (s *Server) promotionRow(w http.ResponseWriter, r *http.Request) (*snapshot.Snapshot, *snapshot.PromotionRow) {
 	snap := s.snapshot(w)
 	if snap == nil {
 		return nil, nil

@@ -13,14 +13,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/compiler/snapshot"
 	"github.com/promoctl/promoctl/evaluator/store"
 )
 
 // Source is what the server reads: the serving snapshot (nil until the
 // first good load) and the store's status.
 type Source interface {
-	Snapshot() *compiler.Snapshot
+	Snapshot() *snapshot.Snapshot
 	Status() store.Status
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/promoctl/promoctl/evaluator/source/repo"
 	"github.com/promoctl/promoctl/evaluator/store"
 	"github.com/promoctl/promoctl/promotions"
 )
@@ -34,7 +35,7 @@ func newFixture(t *testing.T, token string) *fixture {
 	t.Helper()
 	root := t.TempDir()
 	require.NoError(t, os.CopyFS(root, os.DirFS("../../examples/acme")))
-	st := store.New(root, nil, promotions.Limits{})
+	st := store.New(repo.NewLoader(root, promotions.Limits{}, nil), nil)
 	require.Equal(t, store.Swapped, st.Reload(context.Background()))
 	return &fixture{srv: New(Config{Source: st, Token: token, Now: func() time.Time { return clock }}), store: st, root: root}
 }
@@ -313,7 +314,7 @@ func TestNotReady(t *testing.T) {
 	root := t.TempDir()
 	require.NoError(t, os.CopyFS(root, os.DirFS("../../examples/acme")))
 	require.NoError(t, os.WriteFile(filepath.Join(root, "features/bad.yaml"), []byte("kind: Feature\nkey: BAD\n"), 0o644))
-	st := store.New(root, nil, promotions.Limits{})
+	st := store.New(repo.NewLoader(root, promotions.Limits{}, nil), nil)
 	require.Equal(t, store.Failed, st.Reload(context.Background()))
 	f := &fixture{srv: New(Config{Source: st}), store: st, root: root}
 

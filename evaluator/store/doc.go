@@ -1,6 +1,7 @@
 // Package store holds the sidecar's current snapshot and replaces it on
-// reload: load and validate the whole repo, build the new snapshot aside,
-// then swap one pointer. A reload that fails validation leaves the last
-// good snapshot serving, so queries never see a broken or half-applied
-// config and never wait for a reload.
+// reload: it asks its Loader (a repo directory, a bundle) for what is
+// there now, has the new snapshot built aside, then swaps one pointer. A
+// reload that fails leaves the last good snapshot serving, so queries never
+// see a broken or half-applied config and never wait for a reload. The
+// store parses nothing itself: sources live in evaluator/source.
 package store

@@ -5,14 +5,47 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/compiler/snapshot"
 	"github.com/promoctl/promoctl/promotions"
 )
+
+// A Loader reads the source a store serves: a repo directory, a bundle.
+// The store never parses anything itself, so a sidecar or an embedded
+// provider that reads bundles carries no parser.
+type Loader interface {
+	// Load reads the source once more. It reports what it saw; the store
+	// decides whether to build (see Loaded.Build).
+	Load(ctx context.Context) (*Loaded, error)
+	// Describe names the source for logs and status ("repo examples/acme").
+	Describe() string
+}
+
+// Loaded is what one Load saw.
+type Loaded struct {
+	// Revision identifies the content: equal revisions are not rebuilt.
+	Revision string
+	// Commit, Dirty and ContentHash describe the revision for status:
+	// the git commit when there is one, whether the files differ from it,
+	// and the hash of the content itself. A new Revision whose ContentHash
+	// equals the serving one's is the same content under a new name: the
+	// serving snapshot is renamed instead of rebuilt.
+	Commit      string
+	Dirty       bool
+	ContentHash string
+	// Files and Parsed count the files read and those parsed afresh.
+	Files, Parsed int
+	// Diagnostics are the validation findings: with any error, nothing is
+	// built.
+	Diagnostics promotions.Diagnostics
+	// Build makes the snapshot. prev is the serving snapshot (nil before
+	// the first), which Build may update incrementally: memdb transactions
+	// leave prev's readers their view.
+	Build func(prev *snapshot.Snapshot) (*snapshot.Snapshot, error)
+}
 
 // maxReportedErrors bounds the diagnostics kept in the status: a repo
 // broken in every file would otherwise make /v1/status huge.
@@ -49,7 +82,7 @@ type Status struct {
 	Dirty       bool   // the config files differ from HEAD's
 	ContentHash string // hash of every config file's path and content
 	LoadedAt    time.Time
-	Counts      compiler.Counts
+	Counts      snapshot.Counts
 	// LastReload is the latest attempt that saw a change (nil before the
 	// first); LastSuccess is when a snapshot was last swapped in.
 	LastReload    *Reload
@@ -58,15 +91,12 @@ type Status struct {
 	ReloadsFailed uint64
 }
 
-// Store serves the current snapshot and reloads it from a directory.
+// Store serves the current snapshot and reloads it from its loader.
 type Store struct {
-	root   string
+	loader Loader
 	log    *slog.Logger
-	cache  *compiler.Cache
-	git    gitRevision
-	loadFS func(root string) (*compiler.Result, error)
 
-	snapshot atomic.Pointer[compiler.Snapshot]
+	snapshot atomic.Pointer[snapshot.Snapshot]
 	status   atomic.Pointer[Status]
 
 	mu sync.Mutex // serialises reloads; queries never take it
@@ -77,27 +107,22 @@ type Store struct {
 	seenFail string
 }
 
-// New returns a store for the repo at root. It serves nothing until the
-// first successful Reload.
-// The zero Limits mean promotions.DefaultLimits.
-func New(root string, log *slog.Logger, limits promotions.Limits) *Store {
+// New returns a store that serves what loader reads. It serves nothing
+// until the first successful Reload.
+func New(loader Loader, log *slog.Logger) *Store {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	cache := compiler.NewCache()
-	s := &Store{root: root, log: log, cache: cache}
-	s.loadFS = func(root string) (*compiler.Result, error) {
-		return compiler.Load(os.DirFS(root), compiler.Options{Cache: cache, Limits: limits})
-	}
+	s := &Store{loader: loader, log: log}
 	s.status.Store(&Status{})
 	return s
 }
 
-// Root is the directory the store loads.
-func (s *Store) Root() string { return s.root }
+// Source names what the store loads.
+func (s *Store) Source() string { return s.loader.Describe() }
 
 // Snapshot returns the serving snapshot, or nil before the first good load.
-func (s *Store) Snapshot() *compiler.Snapshot { return s.snapshot.Load() }
+func (s *Store) Snapshot() *snapshot.Snapshot { return s.snapshot.Load() }
 
 // Status returns the current status.
 func (s *Store) Status() Status { return *s.status.Load() }
@@ -132,19 +157,19 @@ func (s *Store) Reload(ctx context.Context) Outcome {
 		return Unchanged
 	}
 	start := time.Now()
-	res, err := s.loadFS(s.root)
+	rev, err := s.loader.Load(ctx)
 	if err != nil {
 		return s.fail(start, &Reload{Err: err.Error()})
 	}
-	rev := s.git.resolve(s.root, res.Revision, s.log)
-	if rev.Revision == s.seen && (s.seenOK == res.OK()) {
+	ok := !rev.Diagnostics.HasErrors()
+	if rev.Revision == s.seen && s.seenOK == ok {
 		return Unchanged
 	}
-	s.seen, s.seenOK, s.seenFail = rev.Revision, res.OK(), ""
+	s.seen, s.seenOK, s.seenFail = rev.Revision, ok, ""
 
-	attempt := &Reload{Revision: rev.Revision, Files: res.Files, Parsed: res.Parsed}
-	if !res.OK() {
-		errs := res.Diagnostics.Errors()
+	attempt := &Reload{Revision: rev.Revision, Files: rev.Files, Parsed: rev.Parsed}
+	if !ok {
+		errs := rev.Diagnostics.Errors()
 		attempt.ErrorCount = len(errs)
 		if len(errs) > maxReportedErrors {
 			errs = errs[:maxReportedErrors]
@@ -153,17 +178,15 @@ func (s *Store) Reload(ctx context.Context) Outcome {
 		return s.fail(start, attempt)
 	}
 
-	var snap *compiler.Snapshot
-	if old := s.snapshot.Load(); old != nil && old.Model != nil && s.Status().ContentHash == rev.ContentHash {
+	var snap *snapshot.Snapshot
+	if old := s.snapshot.Load(); old != nil && rev.ContentHash != "" && s.Status().ContentHash == rev.ContentHash {
 		// Same content under a new name (a commit that touched nothing
 		// here, or edits that made the tree equal HEAD): no rebuild.
 		renamed := *old
 		renamed.Revision = rev.Revision
 		snap = &renamed
 	} else {
-		// Apply only what changed to the serving snapshot's tables, in
-		// one write transaction; its readers keep their view.
-		snap, err = compiler.Update(s.snapshot.Load(), res.Model, rev.Revision)
+		snap, err = rev.Build(s.snapshot.Load())
 		if err != nil {
 			attempt.Err = fmt.Sprintf("build snapshot: %v", err)
 			return s.fail(start, attempt)
@@ -186,8 +209,8 @@ func (s *Store) Reload(ctx context.Context) Outcome {
 	s.log.Info("reloaded",
 		slog.String("revision", rev.Revision),
 		slog.Bool("dirty", rev.Dirty),
-		slog.Int("files", res.Files),
-		slog.Int("parsed", res.Parsed),
+		slog.Int("files", rev.Files),
+		slog.Int("parsed", rev.Parsed),
 		slog.Int("promotions", snap.Counts.Promotions),
 		slog.Int("customers", snap.Counts.Customers),
 		slog.Duration("duration", attempt.Duration))

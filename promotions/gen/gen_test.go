@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/compiler/snapshot"
 	"github.com/promoctl/promoctl/evaluator"
 	"github.com/promoctl/promoctl/promotions"
 	"github.com/promoctl/promoctl/promotions/gen"
@@ -19,7 +20,7 @@ import (
 // load generates cfg into a temporary directory and loads it the way
 // `promoctl validate` does, failing with every diagnostic when the repo is
 // not valid.
-func load(t *testing.T, cfg gen.Config) (string, *compiler.Model) {
+func load(t *testing.T, cfg gen.Config) (string, *promotions.Model) {
 	t.Helper()
 	dir := t.TempDir()
 	require.NoError(t, gen.Generate(dir, cfg))
@@ -34,7 +35,7 @@ func load(t *testing.T, cfg gen.Config) (string, *compiler.Model) {
 	return dir, res.Model
 }
 
-func grantEntries(m *compiler.Model) int {
+func grantEntries(m *promotions.Model) int {
 	n := 0
 	for _, p := range m.Promotions {
 		n += len(p.Grants.Customers)
@@ -109,7 +110,7 @@ func TestHotCustomersHaveKnownContributions(t *testing.T) {
 		cfg := preset.cfg
 		cfg.Seed = 3
 		_, m := load(t, cfg)
-		snap, err := compiler.Build(m, "test")
+		snap, err := snapshot.Build(m, "test")
 		require.NoError(t, err)
 		for _, tc := range []struct {
 			customer string

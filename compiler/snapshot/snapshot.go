@@ -1,4 +1,4 @@
-package compiler
+package snapshot
 
 import (
 	"fmt"
@@ -127,7 +127,7 @@ type Snapshot struct {
 	// decision.
 	read     *memdb.Txn
 	Revision string
-	Model    *Model
+	Model    *promotions.Model
 	Counts   Counts
 	BuiltAt  time.Time
 }
@@ -137,7 +137,7 @@ type Snapshot struct {
 const insertBatch = 20_000
 
 // Build indexes a model into a new snapshot.
-func Build(m *Model, revision string) (*Snapshot, error) {
+func Build(m *promotions.Model, revision string) (*Snapshot, error) {
 	primary, err := memdb.NewMemDB(snapshotSchema())
 	if err != nil {
 		return nil, fmt.Errorf("create snapshot tables: %w", err)
@@ -169,7 +169,7 @@ func Build(m *Model, revision string) (*Snapshot, error) {
 	// Grants are grouped by customer and feature through one sort rather
 	// than a map of 1M keys and a sort of those keys: on L that was 5 of
 	// the 16 s of building. seq keeps each group in promotion-id order.
-	grants := make([]customerFeatureGrant, 0, m.grantCount())
+	grants := make([]customerFeatureGrant, 0, m.GrantCount())
 	for _, id := range m.PromotionIDs() {
 		p := m.Promotions[id]
 		rows, all := b.insertPromotion(p)

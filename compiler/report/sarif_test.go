@@ -1,4 +1,4 @@
-package compiler_test
+package report_test
 
 import (
 	"bytes"
@@ -8,7 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/compiler/report"
+	"github.com/promoctl/promoctl/internal/golden"
 	"github.com/promoctl/promoctl/promotions"
 )
 
@@ -17,11 +18,11 @@ func TestWriteSARIF(t *testing.T) {
 		"metered.allowance is locked because boost is applied (base 5000, head 8000); only name, description, status and grants may change")
 	locked.Line, locked.Column = 16, 14
 	unplaced := promotions.Warning(promotions.CodeFileName, "promotions/x.yaml", nil, "promotion boost2 should live in a file named boost2.yaml")
-	rep := compiler.Report{Diagnostics: promotions.Diagnostics{locked, unplaced}}
+	rep := report.Report{Diagnostics: promotions.Diagnostics{locked, unplaced}}
 
 	var out bytes.Buffer
-	require.NoError(t, rep.WriteSARIF(&out, compiler.SARIFOptions{URIPrefix: "config/", Version: "1.2.3"}))
-	assertGolden(t, "report/sarif.json", out.String())
+	require.NoError(t, rep.WriteSARIF(&out, report.SARIFOptions{URIPrefix: "config/", Version: "1.2.3"}))
+	golden.Assert(t, "sarif.json", out.String())
 
 	var log struct {
 		Version string `json:"version"`
@@ -66,7 +67,7 @@ func TestWriteSARIF(t *testing.T) {
 
 func TestWriteSARIFEmpty(t *testing.T) {
 	var out bytes.Buffer
-	require.NoError(t, compiler.Report{}.WriteSARIF(&out, compiler.SARIFOptions{}))
+	require.NoError(t, report.Report{}.WriteSARIF(&out, report.SARIFOptions{}))
 	assert.Contains(t, out.String(), `"results": []`)
 	assert.Contains(t, out.String(), `"rules": []`)
 }

@@ -1,4 +1,4 @@
-package store
+package repo
 
 import (
 	"context"
@@ -16,7 +16,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/promoctl/promoctl/compiler"
 	"github.com/promoctl/promoctl/evaluator"
+	"github.com/promoctl/promoctl/evaluator/store"
 	"github.com/promoctl/promoctl/promotions"
 )
 
@@ -25,7 +27,7 @@ const boostFile = "promotions/spring-api-boost.yaml"
 // copyAcme copies the example repo to dir (created) and returns dir.
 func copyAcme(t *testing.T, dir string) string {
 	t.Helper()
-	require.NoError(t, os.CopyFS(dir, os.DirFS("../../examples/acme")))
+	require.NoError(t, os.CopyFS(dir, os.DirFS("../../../examples/acme")))
 	return dir
 }
 
@@ -47,7 +49,7 @@ func writeFile(t *testing.T, root, name, content string) {
 
 // apiCalls is cus_001's api_calls allowance on 2026-04-01: 10,000 from the
 // plan plus spring-api-boost.
-func apiCalls(t *testing.T, s *Store) int64 {
+func apiCalls(t *testing.T, s *store.Store) int64 {
 	t.Helper()
 	snap := s.Snapshot()
 	require.NotNil(t, snap)
@@ -58,11 +60,11 @@ func apiCalls(t *testing.T, s *Store) int64 {
 
 func TestReloadServesValidRepo(t *testing.T) {
 	root := copyAcme(t, t.TempDir())
-	s := New(root, nil, promotions.Limits{})
+	s := newStore(root)
 	assert.Nil(t, s.Snapshot(), "nothing serves before the first load")
 	assert.False(t, s.Status().Ready)
 
-	require.Equal(t, Swapped, s.Reload(context.Background()))
+	require.Equal(t, store.Swapped, s.Reload(context.Background()))
 	st := s.Status()
 	assert.True(t, st.Ready)
 	assert.Equal(t, 9, st.Counts.Promotions)
@@ -76,23 +78,23 @@ func TestReloadServesValidRepo(t *testing.T) {
 
 func TestReloadOfUnchangedTreeIsNoOp(t *testing.T) {
 	root := copyAcme(t, t.TempDir())
-	s := New(root, nil, promotions.Limits{})
-	require.Equal(t, Swapped, s.Reload(context.Background()))
+	s := newStore(root)
+	require.Equal(t, store.Swapped, s.Reload(context.Background()))
 	first := s.Snapshot()
 
-	assert.Equal(t, Unchanged, s.Reload(context.Background()))
+	assert.Equal(t, store.Unchanged, s.Reload(context.Background()))
 	assert.Same(t, first, s.Snapshot())
 	assert.EqualValues(t, 1, s.Status().ReloadsOK)
 }
 
 func TestReloadPicksUpEdit(t *testing.T) {
 	root := copyAcme(t, t.TempDir())
-	s := New(root, nil, promotions.Limits{})
-	require.Equal(t, Swapped, s.Reload(context.Background()))
+	s := newStore(root)
+	require.Equal(t, store.Swapped, s.Reload(context.Background()))
 	before := s.Status().Revision
 
 	setBoost(t, root, "7")
-	require.Equal(t, Swapped, s.Reload(context.Background()))
+	require.Equal(t, store.Swapped, s.Reload(context.Background()))
 	assert.Equal(t, int64(10007), apiCalls(t, s))
 	assert.NotEqual(t, before, s.Status().Revision)
 	assert.Equal(t, 1, s.Status().LastReload.Parsed, "only the changed file is parsed again")
@@ -100,12 +102,12 @@ func TestReloadPicksUpEdit(t *testing.T) {
 
 func TestFailedReloadKeepsLastGood(t *testing.T) {
 	root := copyAcme(t, t.TempDir())
-	s := New(root, nil, promotions.Limits{})
-	require.Equal(t, Swapped, s.Reload(context.Background()))
+	s := newStore(root)
+	require.Equal(t, store.Swapped, s.Reload(context.Background()))
 	good := s.Snapshot()
 
 	setBoost(t, root, "-5")
-	require.Equal(t, Failed, s.Reload(context.Background()))
+	require.Equal(t, store.Failed, s.Reload(context.Background()))
 	assert.Same(t, good, s.Snapshot(), "the last good snapshot keeps serving")
 	st := s.Status()
 	assert.True(t, st.Ready)
@@ -119,7 +121,7 @@ func TestFailedReloadKeepsLastGood(t *testing.T) {
 	assert.EqualValues(t, 1, st.ReloadsFailed)
 	assert.Equal(t, int64(60000), apiCalls(t, s))
 
-	assert.Equal(t, Unchanged, s.Reload(context.Background()), "the same broken content is not counted twice")
+	assert.Equal(t, store.Unchanged, s.Reload(context.Background()), "the same broken content is not counted twice")
 	assert.EqualValues(t, 1, s.Status().ReloadsFailed)
 }
 
@@ -127,13 +129,13 @@ func TestFixAfterFailureRecovers(t *testing.T) {
 	root := copyAcme(t, t.TempDir())
 	original, err := os.ReadFile(filepath.Join(root, boostFile))
 	require.NoError(t, err)
-	s := New(root, nil, promotions.Limits{})
-	require.Equal(t, Swapped, s.Reload(context.Background()))
+	s := newStore(root)
+	require.Equal(t, store.Swapped, s.Reload(context.Background()))
 
 	setBoost(t, root, "-5")
-	require.Equal(t, Failed, s.Reload(context.Background()))
+	require.Equal(t, store.Failed, s.Reload(context.Background()))
 	writeFile(t, root, boostFile, strings.Replace(string(original), "allowance: 50000", "allowance: 3", 1))
-	require.Equal(t, Swapped, s.Reload(context.Background()))
+	require.Equal(t, store.Swapped, s.Reload(context.Background()))
 	assert.True(t, s.Status().LastReload.OK)
 	assert.Equal(t, int64(10003), apiCalls(t, s))
 }
@@ -141,9 +143,9 @@ func TestFixAfterFailureRecovers(t *testing.T) {
 func TestInvalidRepoAtStartIsNotReady(t *testing.T) {
 	root := copyAcme(t, t.TempDir())
 	writeFile(t, root, "features/broken.yaml", "kind: Feature\nkey: Not Valid\n")
-	s := New(root, nil, promotions.Limits{})
+	s := newStore(root)
 
-	require.Equal(t, Failed, s.Reload(context.Background()))
+	require.Equal(t, store.Failed, s.Reload(context.Background()))
 	assert.Nil(t, s.Snapshot())
 	st := s.Status()
 	assert.False(t, st.Ready)
@@ -152,17 +154,17 @@ func TestInvalidRepoAtStartIsNotReady(t *testing.T) {
 	assert.Equal(t, "features/broken.yaml", st.LastReload.Errors[0].File)
 
 	require.NoError(t, os.Remove(filepath.Join(root, "features/broken.yaml")))
-	require.Equal(t, Swapped, s.Reload(context.Background()))
+	require.Equal(t, store.Swapped, s.Reload(context.Background()))
 	assert.True(t, s.Status().Ready)
 }
 
 func TestUnreadableRootCountsOnce(t *testing.T) {
-	s := New(filepath.Join(t.TempDir(), "missing"), nil, promotions.Limits{})
-	require.Equal(t, Failed, s.Reload(context.Background()))
+	s := newStore(filepath.Join(t.TempDir(), "missing"))
+	require.Equal(t, store.Failed, s.Reload(context.Background()))
 	st := s.Status()
 	require.NotNil(t, st.LastReload)
 	assert.NotEmpty(t, st.LastReload.Err)
-	assert.Equal(t, Unchanged, s.Reload(context.Background()), "a poll of a still-missing repo is not a new failure")
+	assert.Equal(t, store.Unchanged, s.Reload(context.Background()), "a poll of a still-missing repo is not a new failure")
 	assert.EqualValues(t, 1, s.Status().ReloadsFailed)
 }
 
@@ -184,8 +186,8 @@ func gitRepo(t *testing.T, dir string) (root, commit string) {
 
 func TestRevisionIsCommitWhenFilesEqualHEAD(t *testing.T) {
 	root, commit := gitRepo(t, t.TempDir())
-	s := New(root, nil, promotions.Limits{})
-	require.Equal(t, Swapped, s.Reload(context.Background()))
+	s := newStore(root)
+	require.Equal(t, store.Swapped, s.Reload(context.Background()))
 	st := s.Status()
 	assert.Equal(t, commit, st.Revision, "HEAD's config files hash like the loader's (keeps treeContentHash and compiler.Load in step)")
 	assert.Equal(t, commit, st.Commit)
@@ -209,11 +211,11 @@ func TestRevisionIsContentHashWithUncommittedEdits(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			root, commit := gitRepo(t, t.TempDir())
-			s := New(root, nil, promotions.Limits{})
-			require.Equal(t, Swapped, s.Reload(context.Background()))
+			s := newStore(root)
+			require.Equal(t, store.Swapped, s.Reload(context.Background()))
 
 			tt.edit(t, root)
-			require.Equal(t, Swapped, s.Reload(context.Background()))
+			require.Equal(t, store.Swapped, s.Reload(context.Background()))
 			st := s.Status()
 			assert.True(t, st.Dirty)
 			assert.Equal(t, commit, st.Commit)
@@ -227,13 +229,13 @@ func TestRevisionReturnsToCommitWhenEditUndone(t *testing.T) {
 	root, commit := gitRepo(t, t.TempDir())
 	original, err := os.ReadFile(filepath.Join(root, boostFile))
 	require.NoError(t, err)
-	s := New(root, nil, promotions.Limits{})
-	require.Equal(t, Swapped, s.Reload(context.Background()))
+	s := newStore(root)
+	require.Equal(t, store.Swapped, s.Reload(context.Background()))
 
 	setBoost(t, root, "9")
-	require.Equal(t, Swapped, s.Reload(context.Background()))
+	require.Equal(t, store.Swapped, s.Reload(context.Background()))
 	writeFile(t, root, boostFile, string(original))
-	require.Equal(t, Swapped, s.Reload(context.Background()))
+	require.Equal(t, store.Swapped, s.Reload(context.Background()))
 	assert.Equal(t, commit, s.Status().Revision)
 	assert.Equal(t, commit, s.Snapshot().Revision)
 	assert.Equal(t, int64(60000), apiCalls(t, s))
@@ -243,16 +245,16 @@ func TestRevisionWithRelativeRoot(t *testing.T) {
 	dir := t.TempDir()
 	_, commit := gitRepo(t, dir)
 	t.Chdir(dir)
-	s := New("config", nil, promotions.Limits{})
-	require.Equal(t, Swapped, s.Reload(context.Background()))
+	s := newStore("config")
+	require.Equal(t, store.Swapped, s.Reload(context.Background()))
 	assert.Equal(t, commit, s.Status().Revision)
 }
 
 func TestFilesOutsideRepoDirDoNotMakeItDirty(t *testing.T) {
 	root, commit := gitRepo(t, t.TempDir())
 	writeFile(t, filepath.Dir(root), "other.yaml", "kind: Feature\n")
-	s := New(root, nil, promotions.Limits{})
-	require.Equal(t, Swapped, s.Reload(context.Background()))
+	s := newStore(root)
+	require.Equal(t, store.Swapped, s.Reload(context.Background()))
 	assert.Equal(t, commit, s.Status().Revision)
 }
 
@@ -262,8 +264,8 @@ func TestReadersNeverSeeHalfAppliedSnapshot(t *testing.T) {
 	root := copyAcme(t, t.TempDir())
 	original, err := os.ReadFile(filepath.Join(root, boostFile))
 	require.NoError(t, err)
-	s := New(root, nil, promotions.Limits{})
-	require.Equal(t, Swapped, s.Reload(context.Background()))
+	s := newStore(root)
+	require.Equal(t, store.Swapped, s.Reload(context.Background()))
 
 	var mu sync.Mutex
 	want := map[string]int64{s.Status().Revision: 60000}
@@ -296,14 +298,19 @@ func TestReadersNeverSeeHalfAppliedSnapshot(t *testing.T) {
 		// The expected answer is registered under the revision before the
 		// swap, so a reader can never see a revision it cannot check.
 		writeFile(t, root, boostFile, strings.Replace(string(original), "allowance: 50000", "allowance: "+strconv.FormatInt(extra, 10), 1))
-		res, err := s.loadFS(root)
+		res, err := compiler.Load(os.DirFS(root), compiler.Options{})
 		require.NoError(t, err)
 		mu.Lock()
 		want[res.Revision] = 10000 + extra
 		mu.Unlock()
-		require.Equal(t, Swapped, s.Reload(context.Background()))
+		require.Equal(t, store.Swapped, s.Reload(context.Background()))
 	}
 	stop.Store(true)
 	wg.Wait()
 	assert.Positive(t, checked.Load())
+}
+
+// newStore returns a store that serves the repo at root.
+func newStore(root string) *store.Store {
+	return store.New(NewLoader(root, promotions.Limits{}, nil), nil)
 }

@@ -1,4 +1,4 @@
-package compiler
+package report
 
 import (
 	"bytes"
@@ -100,34 +100,16 @@ func printable(line string) string {
 	return b.String()
 }
 
-// JSONDiagnostic is the wire form of a diagnostic.
-type JSONDiagnostic struct {
-	File    string `json:"file"`
-	Line    int    `json:"line"`
-	Column  int    `json:"column"`
-	Code    string `json:"code"`
-	Path    string `json:"path"`
-	Message string `json:"message"`
-}
-
 // JSONReport is the output of validate --format json.
 type JSONReport struct {
-	Valid    bool             `json:"valid"`
-	Errors   []JSONDiagnostic `json:"errors"`
-	Warnings []JSONDiagnostic `json:"warnings"`
+	Valid    bool                        `json:"valid"`
+	Errors   []promotions.JSONDiagnostic `json:"errors"`
+	Warnings []promotions.JSONDiagnostic `json:"warnings"`
 }
 
 // JSON converts the report to its wire form.
 func (r Report) JSON() JSONReport {
-	out := JSONReport{Errors: []JSONDiagnostic{}, Warnings: []JSONDiagnostic{}}
-	for _, d := range r.Diagnostics {
-		jd := JSONDiagnostic{File: d.File, Line: d.Line, Column: d.Column, Code: string(d.Code), Path: d.Path.String(), Message: d.Message}
-		if d.Severity == promotions.SeverityWarning {
-			out.Warnings = append(out.Warnings, jd)
-		} else {
-			out.Errors = append(out.Errors, jd)
-		}
-	}
+	out := JSONReport{Errors: r.Diagnostics.Errors().JSON(), Warnings: r.Diagnostics.Warnings().JSON()}
 	out.Valid = len(out.Errors) == 0
 	return out
 }

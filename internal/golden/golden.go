@@ -1,4 +1,7 @@
-package compiler_test
+// Package golden compares test output with files under testdata/ and
+// rewrites them when the tests run with -update, so that every package's
+// golden files are refreshed the same way.
+package golden
 
 import (
 	"flag"
@@ -10,20 +13,17 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The -update flag may be declared by another test file of this package;
-// it is declared here only when nobody else has.
+// The flag is looked up rather than owned: a test binary declares it once,
+// whichever package declares it first.
 func init() {
 	if flag.Lookup("update") == nil {
 		flag.Bool("update", false, "rewrite golden files")
 	}
 }
 
-func updating() bool {
-	f := flag.Lookup("update")
-	if f == nil {
-		return false
-	}
-	g, ok := f.Value.(flag.Getter)
+// Updating reports whether the tests run with -update.
+func Updating() bool {
+	g, ok := flag.Lookup("update").Value.(flag.Getter)
 	if !ok {
 		return false
 	}
@@ -31,11 +31,12 @@ func updating() bool {
 	return on
 }
 
-// assertGolden compares got with testdata/<name>, or rewrites it with -update.
-func assertGolden(t *testing.T, name, got string) {
+// Assert compares got with testdata/<name>, or rewrites the file with
+// -update.
+func Assert(t testing.TB, name, got string) {
 	t.Helper()
 	p := filepath.Join("testdata", filepath.FromSlash(name))
-	if updating() {
+	if Updating() {
 		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
 		require.NoError(t, os.WriteFile(p, []byte(got), 0o644))
 		return

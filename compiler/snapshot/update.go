@@ -1,4 +1,4 @@
-package compiler
+package snapshot
 
 import (
 	"fmt"
@@ -22,7 +22,7 @@ import (
 //
 // Updates must not run concurrently with each other; prev == nil builds
 // from scratch.
-func Update(prev *Snapshot, m *Model, revision string) (*Snapshot, error) {
+func Update(prev *Snapshot, m *promotions.Model, revision string) (*Snapshot, error) {
 	if prev == nil || prev.Model == nil {
 		return Build(m, revision)
 	}
@@ -76,7 +76,7 @@ func (u *updater) lookup(table string, args ...any) any {
 
 // plans replaces changed plans and reports whether any plan changed (every
 // feature row then carries new baselines).
-func (u *updater) plans(old, m *Model) bool {
+func (u *updater) plans(old, m *promotions.Model) bool {
 	changed := false
 	for key, p := range m.Plans {
 		if old.Plans[key] != p {
@@ -93,7 +93,7 @@ func (u *updater) plans(old, m *Model) bool {
 	return changed
 }
 
-func (u *updater) customers(old, m *Model) {
+func (u *updater) customers(old, m *promotions.Model) {
 	if sameMap(old.Customers, m.Customers) {
 		return // a reload that changed no customer file shares the map
 	}
@@ -117,7 +117,7 @@ func sameCustomer(a, b *promotions.Customer) bool {
 // promotions replaces the rows of every changed, added or removed
 // promotion and of the customer_features entries their grants touch. It
 // returns the features whose grants.all list must be rebuilt.
-func (u *updater) promotions(old, m *Model, s *Snapshot) map[string]bool {
+func (u *updater) promotions(old, m *promotions.Model, s *Snapshot) map[string]bool {
 	changed := map[string]bool{} // promotion ids whose rows are replaced
 	for id, p := range m.Promotions {
 		if old.Promotions[id] != p {
@@ -176,7 +176,7 @@ func (u *updater) promotions(old, m *Model, s *Snapshot) map[string]bool {
 
 // features rewrites the feature rows that changed or whose grants.all list
 // did, and deletes removed ones.
-func (u *updater) features(old, m *Model, allChanged map[string]bool, plansChanged bool) {
+func (u *updater) features(old, m *promotions.Model, allChanged map[string]bool, plansChanged bool) {
 	var base map[string]map[string]PlanEntitlementRow
 	for key, f := range m.Features {
 		if old.Features[key] == f && !allChanged[key] && !plansChanged {

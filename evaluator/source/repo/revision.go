@@ -1,4 +1,4 @@
-package store
+package repo
 
 import (
 	"crypto/sha256"
