@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/promoctl/promoctl/compiler/snapshot"
+	"github.com/promoctl/promoctl/evaluator/ofrep"
 	"github.com/promoctl/promoctl/evaluator/store"
 )
 
@@ -30,7 +31,7 @@ const (
 	MaxEvaluateQueries  = 1000
 	defaultPageSize     = 100
 	maxPageSize         = 1000
-	maxIDLength         = 256
+	maxIDLength         = ofrep.MaxTargetingKeyLength // one limit for ids, whichever route
 )
 
 // Config configures a server.
