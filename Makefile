@@ -31,7 +31,7 @@ test-short:
 ## fuzz: run every fuzz target for FUZZTIME each, one after the other (their
 ## seed corpora already run in make test)
 FUZZTIME ?= 30s
-FUZZ_TARGETS := promotions:FuzzParseDocument promotions:FuzzBlockParseMatchesParser promotions:FuzzEditRoundTrip compiler:FuzzLoadPromotion \
+FUZZ_TARGETS := promotions/yamldoc:FuzzParseDocument promotions/yamldoc:FuzzBlockParseMatchesParser promotions/yamldoc:FuzzEditRoundTrip compiler:FuzzLoadPromotion \
 	evaluator:FuzzDecide evaluator/server:FuzzRequests
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
@@ -55,8 +55,8 @@ lint:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
 	$(GO) run $(STATICCHECK) ./...
-	@# promotions/gen writes synthetic benchmark repos; it never reads input.
-	$(GO) run $(GOSEC) -quiet -exclude-generated -exclude-dir=examples -exclude-dir=promotions/gen ./...
+	@# bench/gen writes synthetic benchmark repos; it never reads input.
+	$(GO) run $(GOSEC) -quiet -exclude-generated -exclude-dir=examples -exclude-dir=bench/gen ./...
 
 fmt:
 	gofmt -w .

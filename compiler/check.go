@@ -101,7 +101,7 @@ func checkPromotion(m *promotions.Model, gaps loadGaps, base *promotions.Model, 
 		path := promotions.P("grants", "all")
 		if !w.Contains(all.GrantedAt) {
 			add(promotions.CodeGrantOutsideWindow, path.Key("granted_at"),
-				"grants.all.granted_at %s is outside the window %s", ts(all.GrantedAt), windowString(w))
+				"grants.all.granted_at %s is outside the window %s", ts(all.GrantedAt), w.String())
 		}
 		if all.RevokedAt != nil && all.RevokedAt.Before(all.GrantedAt) {
 			add(promotions.CodeInvalidGrantTimes, path.Key("revoked_at"),
@@ -134,7 +134,7 @@ func checkPromotion(m *promotions.Model, gaps loadGaps, base *promotions.Model, 
 		seen[g.ID] = i
 		if !w.Contains(g.GrantedAt) {
 			add(promotions.CodeGrantOutsideWindow, path.Key("granted_at"),
-				"granted_at %s is outside the window %s", ts(g.GrantedAt), windowString(w))
+				"granted_at %s is outside the window %s", ts(g.GrantedAt), w.String())
 		}
 		if g.RevokedAt != nil && g.RevokedAt.Before(g.GrantedAt) {
 			add(promotions.CodeInvalidGrantTimes, path.Key("revoked_at"),
@@ -174,14 +174,3 @@ func checkPromotion(m *promotions.Model, gaps loadGaps, base *promotions.Model, 
 }
 
 func ts(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
-func windowString(w promotions.Window) string {
-	start, end := "-∞", "+∞"
-	if w.Start != nil {
-		start = ts(*w.Start)
-	}
-	if w.End != nil {
-		end = ts(*w.End)
-	}
-	return "[" + start + ", " + end + ")"
-}

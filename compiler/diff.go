@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/promoctl/promoctl/promotions"
+	"github.com/promoctl/promoctl/promotions/yamldoc"
 	"github.com/promoctl/promoctl/schema"
 )
 
@@ -212,7 +213,7 @@ func (c *comparison) promotionChange(id string, lim promotions.Limits) (Promotio
 	case !inBase:
 		ch := PromotionChange{ID: id, File: h.File, Change: ChangeAdded, Applied: h.Applied, Fields: []FieldChange{}}
 		if doc := readDoc(c.headFS, h.File, lim); doc != nil {
-			ch.Grants = grantChanges(&promotions.Document{Value: map[string]any{}}, doc)
+			ch.Grants = grantChanges(&yamldoc.Document{Value: map[string]any{}}, doc)
 		}
 		return ch, true
 	case !inHead:
@@ -241,12 +242,12 @@ func (c *comparison) promotionChange(id string, lim promotions.Limits) (Promotio
 	return ch, true
 }
 
-func readDoc(fsys fs.FS, file string, lim promotions.Limits) *promotions.Document {
+func readDoc(fsys fs.FS, file string, lim promotions.Limits) *yamldoc.Document {
 	src, err := fs.ReadFile(fsys, file)
 	if err != nil {
 		return nil
 	}
-	doc, _ := promotions.ParseDocument(file, src, lim)
+	doc, _ := yamldoc.ParseDocument(file, src, lim)
 	return doc
 }
 
@@ -336,8 +337,8 @@ func leavesByKey(leaves []schema.Leaf) map[string]schema.Leaf {
 	return m
 }
 
-func grantChanges(oldDoc, newDoc *promotions.Document) GrantChanges {
-	old, cur := promotions.DecodePromotion(oldDoc), promotions.DecodePromotion(newDoc)
+func grantChanges(oldDoc, newDoc *yamldoc.Document) GrantChanges {
+	old, cur := yamldoc.DecodePromotion(oldDoc), yamldoc.DecodePromotion(newDoc)
 	var g GrantChanges
 	before := make(map[string]promotions.CustomerGrant, len(old.Grants.Customers))
 	for _, e := range old.Grants.Customers {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/promoctl/promoctl/promotions"
+	"github.com/promoctl/promoctl/promotions/yamldoc"
 	"github.com/promoctl/promoctl/schema"
 )
 
@@ -281,7 +282,7 @@ func loadFile(fsys fs.FS, file string, opts Options, sch **schema.Schema) (*file
 	if statErr == nil {
 		r.size, r.modTime = info.Size(), info.ModTime()
 	}
-	doc, diags := promotions.ParseDocument(file, src, opts.Limits)
+	doc, diags := yamldoc.ParseDocument(file, src, opts.Limits)
 	r.diags = diags
 	if doc == nil {
 		r.unparsable = true
@@ -302,16 +303,16 @@ func loadFile(fsys fs.FS, file string, opts Options, sch **schema.Schema) (*file
 	}
 	switch doc.Kind {
 	case promotions.KindFeature:
-		f := promotions.DecodeFeature(doc)
+		f := yamldoc.DecodeFeature(doc)
 		r.feature = &f
 	case promotions.KindPlan:
-		p := promotions.DecodePlan(doc)
+		p := yamldoc.DecodePlan(doc)
 		r.plan = &p
 	case promotions.KindCustomers:
-		c := promotions.DecodeCustomers(doc)
+		c := yamldoc.DecodeCustomers(doc)
 		r.customers = &c
 	case promotions.KindPromotion:
-		p := promotions.DecodePromotion(doc)
+		p := yamldoc.DecodePromotion(doc)
 		r.promotion = &p
 		if base := strings.TrimSuffix(strings.TrimSuffix(path.Base(file), ".yaml"), ".yml"); base != p.ID {
 			r.diags = append(r.diags, doc.Position(promotions.Warning(promotions.CodeFileName, file, promotions.P("id"),
@@ -357,7 +358,7 @@ func position(fsys fs.FS, diags promotions.Diagnostics, lim promotions.Limits) p
 		if err != nil {
 			continue
 		}
-		doc, _ := promotions.ParseDocument(f, src, lim)
+		doc, _ := yamldoc.ParseDocument(f, src, lim)
 		if doc == nil {
 			continue
 		}
@@ -371,7 +372,7 @@ func position(fsys fs.FS, diags promotions.Diagnostics, lim promotions.Limits) p
 // declaredIDs returns the ids a document declares, read from its raw value:
 // the key of a Feature or Plan, the id of a promotion, the customer ids of a
 // Customers file.
-func declaredIDs(doc *promotions.Document) []string {
+func declaredIDs(doc *yamldoc.Document) []string {
 	var ids []string
 	switch doc.Kind {
 	case promotions.KindFeature, promotions.KindPlan:

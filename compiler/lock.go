@@ -6,6 +6,7 @@ import (
 	"io/fs"
 
 	"github.com/promoctl/promoctl/promotions"
+	"github.com/promoctl/promoctl/promotions/yamldoc"
 	"github.com/promoctl/promoctl/schema"
 )
 
@@ -40,7 +41,7 @@ type promotionFile struct {
 }
 
 type promotionPair struct {
-	old, new *promotions.Document
+	old, new *yamldoc.Document
 }
 
 func compare(head, base fs.FS, opts Options, allPairs bool) (*comparison, error) {
@@ -129,7 +130,7 @@ func promotionIndex(fsys fs.FS, res *Result, lim promotions.Limits) (map[string]
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", f, err)
 		}
-		doc, _ := promotions.ParseDocument(f, src, lim)
+		doc, _ := yamldoc.ParseDocument(f, src, lim)
 		if doc == nil || doc.Kind != promotions.KindPromotion {
 			continue
 		}
@@ -158,8 +159,8 @@ func readPair(base, head fs.FS, baseFile, headFile string, lim promotions.Limits
 		return promotionPair{}, baseFile != headFile, nil
 	}
 	var p promotionPair
-	p.old, _ = promotions.ParseDocument(baseFile, oldSrc, lim)
-	p.new, _ = promotions.ParseDocument(headFile, newSrc, lim)
+	p.old, _ = yamldoc.ParseDocument(baseFile, oldSrc, lim)
+	p.new, _ = yamldoc.ParseDocument(headFile, newSrc, lim)
 	return p, true, nil
 }
 
@@ -168,7 +169,7 @@ func deletedDiagnostic(base fs.FS, id, file string, lim promotions.Limits) promo
 		"promotion %s is applied in the base (this position is in the base revision's %s) but missing from the head: "+
 			"it was deleted or its id changed; applied promotions stay, deactivate it instead", id, file)
 	if src, err := fs.ReadFile(base, file); err == nil {
-		if doc, _ := promotions.ParseDocument(file, src, lim); doc != nil {
+		if doc, _ := yamldoc.ParseDocument(file, src, lim); doc != nil {
 			return doc.Position(d)
 		}
 	}
@@ -180,7 +181,7 @@ func deletedDiagnostic(base fs.FS, id, file string, lim promotions.Limits) promo
 // the head dropped: the file is the audit trail, so grants are revoked,
 // never removed.
 func removedGrants(id string, pair promotionPair) promotions.Diagnostics {
-	old, cur := promotions.DecodePromotion(pair.old), promotions.DecodePromotion(pair.new)
+	old, cur := yamldoc.DecodePromotion(pair.old), yamldoc.DecodePromotion(pair.new)
 	inHead := make(map[string]bool, len(cur.Grants.Customers))
 	for _, g := range cur.Grants.Customers {
 		inHead[g.ID] = true

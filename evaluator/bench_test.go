@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/promoctl/promoctl/bench/gen"
 	"github.com/promoctl/promoctl/compiler"
 	"github.com/promoctl/promoctl/compiler/snapshot"
 	"github.com/promoctl/promoctl/evaluator"
-	"github.com/promoctl/promoctl/promotions/gen"
 )
 
 // benchSizes are the generated data sets the benchmarks run on: S and M by

@@ -192,3 +192,9 @@ func (ds Diagnostics) JSON() []JSONDiagnostic {
 	}
 	return out
 }
+
+// At returns d placed at line and column.
+func (d Diagnostic) At(line, col int) Diagnostic {
+	d.Line, d.Column = line, col
+	return d
+}

@@ -1,8 +1,7 @@
 // Package promotions is the domain model of a promoctl config repo —
-// features, plans, customers, promotional entitlements and their grants —
-// and its YAML I/O: parsing with source positions, decoding into the model,
-// and the comment-preserving edits used by the apply-flow commands.
-//
-// Nothing here knows about CUE, memdb or HTTP: other packages validate,
-// compile and serve what this package reads.
+// features, plans, customers, promotional entitlements and their grants,
+// the whole repo as a Model — and the diagnostics that point into it.
+// It imports only the standard library: reading YAML (promotions/yamldoc),
+// the apply-flow rules (promotions/applyflow), validation (schema,
+// compiler) and serving (evaluator) all build on it.
 package promotions

@@ -1,5 +1,24 @@
 package promotions
 
+// Limits bound what the loader accepts, so that hostile input fails fast
+// with a clear error instead of exhausting memory.
+type Limits struct {
+	MaxFileBytes  int64 // size of one file
+	MaxDepth      int   // nesting of mappings and sequences
+	MaxAliasNodes int   // nodes produced by expanding aliases, per document
+	MaxGrants     int   // entries in grants.customers of one promotion
+	MaxRepoBytes  int64 // every config file of a repo together (see CheckRepoSize)
+}
+
+// DefaultLimits are generous for real repos and small for attacks.
+var DefaultLimits = Limits{
+	MaxFileBytes:  32 << 20,
+	MaxDepth:      32,
+	MaxAliasNodes: 10_000,
+	MaxGrants:     2_000_000,
+	MaxRepoBytes:  1 << 30,
+}
+
 // CheckRepoSize enforces Limits.MaxRepoBytes. A loader calls it for each
 // config file, in the order it reads them, with total the sum of the sizes
 // of the files so far including this one — before reading this file — and
@@ -10,7 +29,7 @@ func CheckRepoSize(file string, total int64, lim Limits) (Diagnostic, bool) {
 	if total <= lim.MaxRepoBytes {
 		return Diagnostic{}, false
 	}
-	return at(Error(CodeYAMLSyntax, file, nil,
+	return Error(CodeYAMLSyntax, file, nil,
 		"the config files up to and including this one hold %d bytes, more than the repo limit of %d bytes (--max-repo-size)",
-		total, lim.MaxRepoBytes), 1, 1), true
+		total, lim.MaxRepoBytes).At(1, 1), true
 }

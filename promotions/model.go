@@ -176,6 +176,19 @@ func (w Window) Contains(t time.Time) bool {
 	return true
 }
 
+// String renders the window as a half-open interval in UTC:
+// [2026-03-01T00:00:00Z, +∞).
+func (w Window) String() string {
+	start, end := "-∞", "+∞"
+	if w.Start != nil {
+		start = FormatTime(*w.Start)
+	}
+	if w.End != nil {
+		end = FormatTime(*w.End)
+	}
+	return "[" + start + ", " + end + ")"
+}
+
 // Duration is how long each grant lasts.
 type Duration struct {
 	Value int
@@ -296,3 +309,24 @@ func (e *Eligibility) String() string {
 
 // String renders a duration of n units, such as "3 months".
 func (u DurationUnit) String(n int) string { return strconv.Itoa(n) + " " + string(u) }
+
+// Matches reports whether a search query matches the customer's id, name
+// or email, case-insensitively. An empty query matches everyone.
+func (c *Customer) Matches(query string) bool {
+	return MatchesQuery(query, c.ID, c.Name, c.Email)
+}
+
+// MatchesQuery reports whether query is a case-insensitive substring of
+// any of fields; an empty query matches everything.
+func MatchesQuery(query string, fields ...string) bool {
+	q := strings.ToLower(strings.TrimSpace(query))
+	if q == "" {
+		return true
+	}
+	for _, f := range fields {
+		if strings.Contains(strings.ToLower(f), q) {
+			return true
+		}
+	}
+	return false
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/promoctl/promoctl/promotions"
+	"github.com/promoctl/promoctl/promotions/yamldoc"
 	"github.com/promoctl/promoctl/schema"
 )
 
@@ -34,7 +35,7 @@ func editorSchema(t *testing.T) *jsonschema.Schema {
 // verdicts returns whether CUE and the JSON Schema accept one document.
 func verdicts(t *testing.T, s *schema.Schema, editor *jsonschema.Schema, src []byte) (cueOK, jsonOK bool) {
 	t.Helper()
-	doc, diags := promotions.ParseDocument("f.yaml", src, promotions.DefaultLimits)
+	doc, diags := yamldoc.ParseDocument("f.yaml", src, promotions.DefaultLimits)
 	require.NotNil(t, doc, "%v", diags)
 	require.False(t, diags.HasErrors(), "%v", diags)
 	cueOK = !s.Validate(doc).HasErrors()

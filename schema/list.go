@@ -8,6 +8,7 @@ import (
 	"cuelang.org/go/cue"
 
 	"github.com/promoctl/promoctl/promotions"
+	"github.com/promoctl/promoctl/promotions/yamldoc"
 )
 
 // Large lists (a Customers file of 10,000 entries, a promotion granted to
@@ -31,7 +32,7 @@ import (
 // by element, where the bookkeeping would cost more than it saves.
 const minListForSkeletons = 8
 
-func (s *Schema) validateList(doc *promotions.Document, def cue.Value, list []any, listPath promotions.Path) promotions.Diagnostics {
+func (s *Schema) validateList(doc *yamldoc.Document, def cue.Value, list []any, listPath promotions.Path) promotions.Diagnostics {
 	if len(list) < minListForSkeletons {
 		return s.validateEach(doc, def, list, listPath, nil)
 	}
@@ -182,7 +183,7 @@ func (s *Schema) shapeOf(def cue.Value, defKey string, enumFields []string, m ma
 
 // validateEach validates the elements of list one by one: all of them when
 // only is nil, else those in only.
-func (s *Schema) validateEach(doc *promotions.Document, def cue.Value, list []any, listPath promotions.Path, only map[int]bool) promotions.Diagnostics {
+func (s *Schema) validateEach(doc *yamldoc.Document, def cue.Value, list []any, listPath promotions.Path, only map[int]bool) promotions.Diagnostics {
 	var out promotions.Diagnostics
 	for i, elem := range list {
 		if only != nil && !only[i] {

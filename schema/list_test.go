@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/promoctl/promoctl/promotions"
+	"github.com/promoctl/promoctl/promotions/yamldoc"
 )
 
 // The skeleton validation of large lists must report exactly what
@@ -67,7 +68,7 @@ func TestValidateListMatchesPlainValidation(t *testing.T) {
 					b.WriteString(tt.item(i))
 				}
 			}
-			doc, diags := promotions.ParseDocument("f.yaml", []byte(b.String()), promotions.DefaultLimits)
+			doc, diags := yamldoc.ParseDocument("f.yaml", []byte(b.String()), promotions.DefaultLimits)
 			require.Empty(t, diags)
 			s := MustCompile()
 			got := s.Validate(doc)

@@ -21,6 +21,7 @@ import (
 	"cuelang.org/go/cue/parser"
 
 	"github.com/promoctl/promoctl/promotions"
+	"github.com/promoctl/promoctl/promotions/yamldoc"
 )
 
 //go:embed *.cue
@@ -153,7 +154,7 @@ func MustCompile() *Schema {
 
 // Validate checks one document against the definition of its kind. The
 // returned diagnostics carry positions in the document's source.
-func (s *Schema) Validate(doc *promotions.Document) promotions.Diagnostics {
+func (s *Schema) Validate(doc *yamldoc.Document) promotions.Diagnostics {
 	def, ok := s.defs[doc.Kind]
 	if !ok {
 		return promotions.Diagnostics{doc.Position(promotions.Error(promotions.CodeUnknownKind, doc.File, promotions.P("kind"), "unknown kind %q", doc.Kind))}
@@ -206,7 +207,7 @@ func detachList(value map[string]any, path promotions.Path) (map[string]any, []a
 	return out, list
 }
 
-func (s *Schema) validateValue(doc *promotions.Document, def cue.Value, value any, prefix promotions.Path) promotions.Diagnostics {
+func (s *Schema) validateValue(doc *yamldoc.Document, def cue.Value, value any, prefix promotions.Path) promotions.Diagnostics {
 	v := s.ctx.Encode(value)
 	if err := v.Err(); err != nil {
 		return promotions.Diagnostics{doc.Position(promotions.Error(promotions.CodeSchema, doc.File, prefix, "cannot encode value: %v", err))}

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/promoctl/promoctl/promotions"
+	"github.com/promoctl/promoctl/promotions/yamldoc"
 	"github.com/promoctl/promoctl/schema"
 )
 
@@ -70,7 +71,7 @@ func TestValidate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			doc, diags := promotions.ParseDocument("f.yaml", []byte(tt.src), promotions.DefaultLimits)
+			doc, diags := yamldoc.ParseDocument("f.yaml", []byte(tt.src), promotions.DefaultLimits)
 			require.Empty(t, diags)
 			got := s.Validate(doc)
 			if tt.message == "" {

@@ -11,6 +11,7 @@ import (
 	cueerrors "cuelang.org/go/cue/errors"
 
 	"github.com/promoctl/promoctl/promotions"
+	"github.com/promoctl/promoctl/promotions/yamldoc"
 )
 
 // Leaf is one scalar or set of a document's value, flattened: Key is the
@@ -132,7 +133,7 @@ func (s *Schema) stringList(def string) []string {
 // version in the base, new its version in the head. When old is applied,
 // every change to a locked field (LOCKED_FIELD) and a step back to
 // is_applied false (APPLIED_UNLOCKED) is reported at its position in new.
-func (s *Schema) CheckTransition(oldDoc, newDoc *promotions.Document) promotions.Diagnostics {
+func (s *Schema) CheckTransition(oldDoc, newDoc *yamldoc.Document) promotions.Diagnostics {
 	locked := s.LockedFields()
 	oldLeaves, newLeaves := Flatten(oldDoc.Value, locked), Flatten(newDoc.Value, locked)
 	def := s.root.LookupPath(cue.ParsePath("#Transition"))
@@ -220,7 +221,7 @@ func editablePhrase(fields []string) string {
 
 type lockReporter struct {
 	id                 string
-	old, doc           *promotions.Document
+	old, doc           *yamldoc.Document
 	editable           string
 	oldByKey, newByKey map[string]Leaf
 	out                promotions.Diagnostics

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/promoctl/promoctl/promotions"
+	"github.com/promoctl/promoctl/promotions/yamldoc"
 	"github.com/promoctl/promoctl/schema"
 )
 
@@ -59,9 +60,9 @@ func edit(t *testing.T, src string, pairs ...string) string {
 	return src
 }
 
-func parse(t *testing.T, file, src string) *promotions.Document {
+func parse(t *testing.T, file, src string) *yamldoc.Document {
 	t.Helper()
-	doc, diags := promotions.ParseDocument(file, []byte(src), promotions.DefaultLimits)
+	doc, diags := yamldoc.ParseDocument(file, []byte(src), promotions.DefaultLimits)
 	require.Empty(t, diags)
 	require.NotNil(t, doc)
 	return doc

@@ -15,12 +15,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/promoctl/promoctl/bench/gen"
 	opabench "github.com/promoctl/promoctl/bench/opa"
 	"github.com/promoctl/promoctl/compiler"
 	"github.com/promoctl/promoctl/compiler/snapshot"
 	"github.com/promoctl/promoctl/evaluator"
 	"github.com/promoctl/promoctl/promotions"
-	"github.com/promoctl/promoctl/promotions/gen"
 )
 
 // loaded is a data set compiled by promoctl and loaded into OPA.

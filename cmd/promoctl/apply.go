@@ -14,7 +14,10 @@ import (
 
 	"github.com/promoctl/promoctl/compiler"
 	"github.com/promoctl/promoctl/compiler/report"
+	"github.com/promoctl/promoctl/internal/fsutil"
 	"github.com/promoctl/promoctl/promotions"
+	"github.com/promoctl/promoctl/promotions/applyflow"
+	"github.com/promoctl/promoctl/promotions/yamldoc"
 )
 
 // The apply-flow commands edit one file of the repo. Each one loads and
@@ -36,7 +39,7 @@ type editSession struct {
 	cache  *compiler.Cache
 	model  *promotions.Model
 	dryRun bool
-	lock   *promotions.RepoLock // held from load to write; nil on a dry run
+	lock   *fsutil.RepoLock // held from load to write; nil on a dry run
 }
 
 // defaultLockTimeout is how long an editing command waits for another one
@@ -54,15 +57,15 @@ func (a *app) lockFlag(cmd *cobra.Command) {
 // on disk when it is written — concurrent commands queue instead of
 // overwriting each other. A dry run writes nothing and takes no lock.
 func (a *app) openRepoForEdit(dryRun bool) (*editSession, error) {
-	var lock *promotions.RepoLock
+	var lock *fsutil.RepoLock
 	if !dryRun {
 		if err := a.checkRepo(); err != nil {
 			return nil, err
 		}
 		var err error
-		if lock, err = promotions.LockRepo(a.repo, a.lockTimeout); err != nil {
+		if lock, err = fsutil.LockRepo(a.repo, a.lockTimeout); err != nil {
 			code := exitUsage
-			if errors.Is(err, promotions.ErrRepoLocked) {
+			if errors.Is(err, fsutil.ErrRepoLocked) {
 				code = exitValidation
 			}
 			return nil, &exitError{code: code, err: fmt.Errorf("refused, nothing written: %w", err)}
@@ -118,7 +121,7 @@ func (s *editSession) promotion(id string) (*promotions.Promotion, []byte, error
 // commit validates the repo with file replaced by content and writes it,
 // or prints the diff on a dry run. A change that leaves the repo invalid is
 // refused with the validation's diagnostics and nothing is written.
-func (s *editSession) commit(file string, old, content []byte, edits []promotions.Edit, created bool) error {
+func (s *editSession) commit(file string, old, content []byte, edits []yamldoc.Edit, created bool) error {
 	overlay := compiler.Overlay(os.DirFS(s.a.repo), map[string][]byte{file: content})
 	res, err := compiler.Load(overlay, compiler.Options{Limits: s.a.limits, Cache: s.cache})
 	if err != nil {
@@ -142,8 +145,8 @@ func (s *editSession) commit(file string, old, content []byte, edits []promotion
 			return &exitError{code: exitUsage, err: fmt.Errorf("create %s: %w", filepath.Dir(path), err)}
 		}
 	}
-	if err := promotions.ReplaceFileAtomic(path, old, content, 0o644); err != nil {
-		if errors.Is(err, promotions.ErrChangedOnDisk) {
+	if err := fsutil.ReplaceFileAtomic(path, old, content, 0o644); err != nil {
+		if errors.Is(err, fsutil.ErrChangedOnDisk) {
 			return &exitError{code: exitValidation, err: fmt.Errorf("refused, nothing written: %s changed on disk while this command was editing it (by an editor or a tool that does not take the repo lock); run it again", file)}
 		}
 		return &exitError{code: exitUsage, err: err}
@@ -238,8 +241,8 @@ type stateChange struct {
 	// searchDirectory: --search looks through the customer directory
 	// (grant) instead of the promotion's access list (revoke, regrant).
 	searchDirectory bool
-	byIDs           func(*promotions.Apply, []string) error
-	all             func(*promotions.Apply) error
+	byIDs           func(*applyflow.Apply, []string) error
+	all             func(*applyflow.Apply) error
 }
 
 func (a *app) runStateChange(sc *stateChange, id string) error {
@@ -270,7 +273,7 @@ func (a *app) runStateChange(sc *stateChange, id string) error {
 			return err
 		}
 	}
-	plan, err := promotions.NewApply(p, src, s.directory(), at)
+	plan, err := applyflow.NewApply(p, src, s.directory(), at)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
@@ -314,7 +317,7 @@ func (s *editSession) search(p *promotions.Promotion, query string, directory bo
 
 // finish refuses, or validates and writes the plan's result, and prints
 // the one-line summary.
-func (s *editSession) finish(verb, id, file string, src []byte, plan *promotions.Apply) error {
+func (s *editSession) finish(verb, id, file string, src []byte, plan *applyflow.Apply) error {
 	if refused := plan.Refused(); len(refused) > 0 {
 		for _, r := range refused {
 			if r.ID == "" {
@@ -350,7 +353,7 @@ func (s *editSession) finish(verb, id, file string, src []byte, plan *promotions
 
 func (a *app) grantCommand() *cobra.Command {
 	sc := &stateChange{verb: "grant", searchDirectory: true,
-		byIDs: (*promotions.Apply).Grant, all: (*promotions.Apply).GrantAll}
+		byIDs: (*applyflow.Apply).Grant, all: (*applyflow.Apply).GrantAll}
 	cmd := &cobra.Command{
 		Use:   "grant ID (--customers a,b | --customers-file F | --search Q | --all)",
 		Short: "Grant a promotion to customers (new ones, and re-grant revoked ones)",
@@ -373,7 +376,7 @@ promotion is deactivated; every refused customer is listed.`,
 
 func (a *app) revokeCommand() *cobra.Command {
 	sc := &stateChange{verb: "revoke",
-		byIDs: (*promotions.Apply).Revoke, all: (*promotions.Apply).RevokeAllGranted}
+		byIDs: (*applyflow.Apply).Revoke, all: (*applyflow.Apply).RevokeAllGranted}
 	cmd := &cobra.Command{
 		Use:   "revoke ID (--customers a,b | --customers-file F | --search Q | --all-granted)",
 		Short: "Revoke a promotion from customers (entries stay, as the audit trail)",
@@ -392,7 +395,7 @@ exception to all. --all-granted revokes every granted entry and grants.all.
 
 func (a *app) regrantCommand() *cobra.Command {
 	sc := &stateChange{verb: "regrant",
-		byIDs: (*promotions.Apply).Regrant, all: (*promotions.Apply).RegrantAllRevoked}
+		byIDs: (*applyflow.Apply).Regrant, all: (*applyflow.Apply).RegrantAllRevoked}
 	cmd := &cobra.Command{
 		Use:   "regrant ID (--customers a,b | --customers-file F | --search Q | --all-revoked)",
 		Short: "Re-grant a promotion to revoked customers",
@@ -414,7 +417,7 @@ func stateChangeFlags(cmd *cobra.Command, sc *stateChange) {
 }
 
 // statusChange runs deactivate or activate.
-func (a *app) statusCommand(verb, short, long string, change func(*promotions.Apply) error) *cobra.Command {
+func (a *app) statusCommand(verb, short, long string, change func(*applyflow.Apply) error) *cobra.Command {
 	var at string
 	var dryRun bool
 	cmd := &cobra.Command{
@@ -436,7 +439,7 @@ func (a *app) statusCommand(verb, short, long string, change func(*promotions.Ap
 			if err != nil {
 				return err
 			}
-			plan, err := promotions.NewApply(p, src, s.directory(), when)
+			plan, err := applyflow.NewApply(p, src, s.directory(), when)
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
@@ -459,7 +462,7 @@ func (a *app) deactivateCommand() *cobra.Command {
 		`Deactivate a promotion: status deactivated with deactivated_at, every granted
 customer moves to revoked with revoked_at, and grants.all gets revoked_at. A
 deactivated promotion contributes nothing and cannot be granted.`,
-		(*promotions.Apply).Deactivate)
+		(*applyflow.Apply).Deactivate)
 }
 
 func (a *app) activateCommand() *cobra.Command {
@@ -467,5 +470,5 @@ func (a *app) activateCommand() *cobra.Command {
 		`Activate a deactivated promotion: status back to active, deactivated_at
 removed. Customers revoked by the deactivation stay revoked until re-granted
 (promoctl regrant ID --all-revoked).`,
-		(*promotions.Apply).Activate)
+		(*applyflow.Apply).Activate)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/promoctl/promoctl/promotions"
+	"github.com/promoctl/promoctl/promotions/yamldoc"
 )
 
 func init() { register((*app).createCommand) }
@@ -122,11 +123,11 @@ func (a *app) create(id string, fl *createFlags) error {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return &exitError{code: exitUsage, err: err}
 	}
-	content, err := promotions.RenderNewPromotion(p)
+	content, err := yamldoc.RenderNewPromotion(p)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	edits := []promotions.Edit{{Text: string(content)}}
+	edits := []yamldoc.Edit{{Text: string(content)}}
 	if err := s.commit(file, nil, content, edits, true); err != nil {
 		return err
 	}

@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/promoctl/promoctl/promotions"
+	"github.com/promoctl/promoctl/promotions/yamldoc"
 )
 
 // diffContext is the number of unchanged lines shown around a change.
@@ -15,7 +15,7 @@ const diffContext = 3
 // diffRegion is a run of old lines [from, to) that edits replace by text.
 type diffRegion struct {
 	from, to int
-	edits    []promotions.Edit
+	edits    []yamldoc.Edit
 	text     string
 }
 
@@ -23,11 +23,11 @@ type diffRegion struct {
 // unified diff. It works from the edits rather than comparing two texts,
 // so its cost grows with the file plus the edits, never with their
 // product: a dry run of a 100k-customer grant stays instant.
-func unifiedDiff(oldName, newName string, old []byte, edits []promotions.Edit) string {
+func unifiedDiff(oldName, newName string, old []byte, edits []yamldoc.Edit) string {
 	if len(edits) == 0 {
 		return ""
 	}
-	edits = append([]promotions.Edit(nil), edits...)
+	edits = append([]yamldoc.Edit(nil), edits...)
 	sort.SliceStable(edits, func(i, j int) bool { return edits[i].Start < edits[j].Start })
 
 	starts := []int{0} // offset of each line start, and of the empty line after a final newline
@@ -65,7 +65,7 @@ func unifiedDiff(oldName, newName string, old []byte, edits []promotions.Edit) s
 			regions[n-1].edits = append(regions[n-1].edits, ed)
 			continue
 		}
-		regions = append(regions, diffRegion{from: from, to: to, edits: []promotions.Edit{ed}})
+		regions = append(regions, diffRegion{from: from, to: to, edits: []yamldoc.Edit{ed}})
 	}
 	for i := range regions {
 		r := &regions[i]

@@ -9,12 +9,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/promoctl/promoctl/promotions"
+	"github.com/promoctl/promoctl/promotions/yamldoc"
 )
 
 func TestUnifiedDiffFormat(t *testing.T) {
 	old := "a\nb\nc\nd\ne\nf\ng\nh\ni\nj\n"
-	edits := []promotions.Edit{
+	edits := []yamldoc.Edit{
 		{Start: 2, End: 3, Text: "B"},              // line 2 changed
 		{Start: 20, End: 20, Text: "new\nlines\n"}, // inserted at the end
 	}
@@ -31,21 +31,21 @@ func TestUnifiedDiffRoundTrip(t *testing.T) {
 	tests := []struct {
 		name  string
 		old   string
-		edits []promotions.Edit
+		edits []yamldoc.Edit
 	}{
-		{"mid-line replacement", old, []promotions.Edit{{Start: off(5) + 1, End: off(5) + 2, Text: "X"}}},
-		{"remove lines", old, []promotions.Edit{{Start: off(3), End: off(5)}}},
-		{"insert at the start", old, []promotions.Edit{{Start: 0, End: 0, Text: "first\n"}}},
-		{"insert at a line start next to a change", old, []promotions.Edit{
+		{"mid-line replacement", old, []yamldoc.Edit{{Start: off(5) + 1, End: off(5) + 2, Text: "X"}}},
+		{"remove lines", old, []yamldoc.Edit{{Start: off(3), End: off(5)}}},
+		{"insert at the start", old, []yamldoc.Edit{{Start: 0, End: 0, Text: "first\n"}}},
+		{"insert at a line start next to a change", old, []yamldoc.Edit{
 			{Start: off(8), End: off(8), Text: "ins\n"}, {Start: off(8), End: off(8) + 2, Text: "L8"}}},
-		{"scattered edits in separate hunks", old, []promotions.Edit{
+		{"scattered edits in separate hunks", old, []yamldoc.Edit{
 			{Start: off(2), End: off(2) + 2, Text: "two"}, {Start: off(15), End: off(16), Text: ""}}},
-		{"no final newline", "x\ny", []promotions.Edit{{Start: 3, End: 3, Text: "\n"}, {Start: 3, End: 3, Text: "z\n"}}},
-		{"new file", "", []promotions.Edit{{Text: "a\nb\n"}}},
+		{"no final newline", "x\ny", []yamldoc.Edit{{Start: 3, End: 3, Text: "\n"}, {Start: 3, End: 3, Text: "z\n"}}},
+		{"new file", "", []yamldoc.Edit{{Text: "a\nb\n"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			want, err := promotions.ApplyEdits([]byte(tt.old), tt.edits)
+			want, err := yamldoc.ApplyEdits([]byte(tt.old), tt.edits)
 			require.NoError(t, err)
 			d := unifiedDiff("a/f", "b/f", []byte(tt.old), tt.edits)
 			got, err := applyUnified(tt.old, d)

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/promoctl/promoctl/promotions"
+	"github.com/promoctl/promoctl/internal/fsutil"
 )
 
 // applyRepo extracts testdata/apply/repo.txtar into a temporary directory.
@@ -34,7 +34,7 @@ func treeContents(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	files := map[string]string{}
 	require.NoError(t, filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && d.IsDir() && d.Name() == promotions.LockDir {
+		if err == nil && d.IsDir() && d.Name() == fsutil.LockDir {
 			return filepath.SkipDir
 		}
 		if err != nil || d.IsDir() {

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/promoctl/promoctl/promotions/gen"
+	"github.com/promoctl/promoctl/bench/gen"
 )
 
 // The benchmarks below run the real binary on generated data sets, the way

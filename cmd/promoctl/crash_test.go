@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/internal/fsutil"
 	"github.com/promoctl/promoctl/promotions"
 )
 
@@ -195,7 +196,7 @@ func TestGrantWaitsForTheLockThenGivesUp(t *testing.T) {
 	}
 	bin := buildPromoctl(t)
 	repo := bulkRepo(t)
-	lock, err := promotions.LockRepo(repo, time.Second)
+	lock, err := fsutil.LockRepo(repo, time.Second)
 	require.NoError(t, err)
 	defer lock.Unlock()
 

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/promoctl/promoctl/promotions/gen"
+	"github.com/promoctl/promoctl/bench/gen"
 )
 
 func init() {

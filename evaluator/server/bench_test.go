@@ -18,11 +18,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/promoctl/promoctl/bench/gen"
 	"github.com/promoctl/promoctl/compiler"
 	"github.com/promoctl/promoctl/compiler/snapshot"
 	"github.com/promoctl/promoctl/evaluator/server"
 	"github.com/promoctl/promoctl/evaluator/store"
-	"github.com/promoctl/promoctl/promotions/gen"
 )
 
 // The HTTP benchmark (SPEC §7) compares the single-decision route with a

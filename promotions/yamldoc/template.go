@@ -1,8 +1,10 @@
-package promotions
+package yamldoc
 
 import (
 	"fmt"
 	"strings"
+
+	"github.com/promoctl/promoctl/promotions"
 )
 
 // commentColumn is where the explanatory comments of a new promotion file
@@ -13,7 +15,7 @@ const commentColumn = 28
 // keys in SPEC order, status active, is_applied false and no grants, with
 // comments that tell the next reader what each block means and what the
 // is_applied lock will freeze.
-func RenderNewPromotion(p Promotion) ([]byte, error) {
+func RenderNewPromotion(p promotions.Promotion) ([]byte, error) {
 	w := &templateWriter{}
 	title := p.Name
 	if title == "" {
@@ -24,13 +26,13 @@ func RenderNewPromotion(p Promotion) ([]byte, error) {
 	w.comment("From then on feature, window, duration, metered and eligibility are")
 	w.comment("locked; name, description, status and grants stay editable, and grants")
 	w.comment("are revoked rather than deleted.")
-	w.field(0, "kind", KindPromotion, "")
+	w.field(0, "kind", promotions.KindPromotion, "")
 	w.field(0, "id", p.ID, "")
 	w.field(0, "name", title, "")
 	if p.Description != "" {
 		w.field(0, "description", p.Description, "")
 	}
-	w.field(0, "status", string(StatusActive), "active | deactivated")
+	w.field(0, "status", string(promotions.StatusActive), "active | deactivated")
 	w.field(0, "feature", p.Feature, "")
 	w.field(0, "feature_type", string(p.FeatureType), "must match the feature's type")
 
@@ -60,7 +62,7 @@ func RenderNewPromotion(p Promotion) ([]byte, error) {
 	if m := p.Metered; m != nil {
 		w.key(0, "metered", "")
 		modeNote := "added on top of the plan's allowance"
-		if m.Mode == ModeOverride {
+		if m.Mode == promotions.ModeOverride {
 			modeNote = "replaces the plan's allowance"
 		}
 		w.field(2, "mode", string(m.Mode), modeNote)
@@ -78,7 +80,7 @@ func RenderNewPromotion(p Promotion) ([]byte, error) {
 		}
 		if len(el.Attributes) > 0 {
 			w.key(2, "attributes", "")
-			for _, k := range SortedKeys(el.Attributes) {
+			for _, k := range promotions.SortedKeys(el.Attributes) {
 				w.flowList(4, k, el.Attributes[k])
 			}
 		}

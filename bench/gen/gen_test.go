@@ -10,11 +10,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/promoctl/promoctl/bench/gen"
 	"github.com/promoctl/promoctl/compiler"
 	"github.com/promoctl/promoctl/compiler/snapshot"
 	"github.com/promoctl/promoctl/evaluator"
 	"github.com/promoctl/promoctl/promotions"
-	"github.com/promoctl/promoctl/promotions/gen"
+	"github.com/promoctl/promoctl/promotions/yamldoc"
 )
 
 // load generates cfg into a temporary directory and loads it the way
@@ -224,9 +225,9 @@ func TestGrantsSpreadRealistically(t *testing.T) {
 	for _, f := range files {
 		src, err := os.ReadFile(f)
 		require.NoError(t, err)
-		doc, diags := promotions.ParseDocument(filepath.Base(f), src, promotions.DefaultLimits)
+		doc, diags := yamldoc.ParseDocument(filepath.Base(f), src, promotions.DefaultLimits)
 		require.NotNil(t, doc, "%v", diags)
-		for _, g := range promotions.DecodePromotion(doc).Grants.Customers {
+		for _, g := range yamldoc.DecodePromotion(doc).Grants.Customers {
 			held[g.ID]++
 			entries++
 		}

@@ -1,4 +1,4 @@
-package promotions
+package yamldoc
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+
+	"github.com/promoctl/promoctl/promotions"
 )
 
 // Edit replaces Source[Start:End] with Text; Start == End inserts.
@@ -88,7 +90,7 @@ func (e *Editor) Apply() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if doc, diags := ParseDocument(e.file, out, DefaultLimits); doc == nil {
+	if doc, diags := ParseDocument(e.file, out, promotions.DefaultLimits); doc == nil {
 		return nil, fmt.Errorf("edit %s produced a document that does not parse: %s", e.file, diags[0].Message)
 	}
 	return out, nil
@@ -158,7 +160,7 @@ func insertRank(text string) int {
 }
 
 // Has reports whether path names an existing node.
-func (e *Editor) Has(path Path) bool {
+func (e *Editor) Has(path promotions.Path) bool {
 	_, _, depth := e.find(path)
 	return depth == len(path)
 }
@@ -166,7 +168,7 @@ func (e *Editor) Has(path Path) bool {
 // Set gives the key at path a scalar value. An existing scalar is replaced
 // in place, keeping its quoting style; a missing key is inserted (with any
 // missing parent mappings) at its SPEC position.
-func (e *Editor) Set(path Path, value any) error {
+func (e *Editor) Set(path promotions.Path, value any) error {
 	node, mv, depth, flow := e.walk(path)
 	if depth == len(path) {
 		if mv == nil {
@@ -182,7 +184,7 @@ func (e *Editor) Set(path Path, value any) error {
 
 // Remove deletes the key at path with its value, line by line. A missing
 // key is no error.
-func (e *Editor) Remove(path Path) error {
+func (e *Editor) Remove(path promotions.Path) error {
 	_, mv, depth, flow := e.walk(path)
 	if depth < len(path) {
 		return nil
@@ -205,7 +207,7 @@ func (e *Editor) Remove(path Path) error {
 // Append adds mappings at the end of the block sequence at path, laid out
 // like its last item (indentation, quoting per key). A missing or empty
 // sequence is created with the document's indentation.
-func (e *Editor) Append(path Path, items ...[]Field) error {
+func (e *Editor) Append(path promotions.Path, items ...[]Field) error {
 	if len(items) == 0 {
 		return nil
 	}
@@ -260,14 +262,14 @@ func (e *Editor) Append(path Path, items ...[]Field) error {
 // find walks path from the root. It returns the node at path and the
 // mapping entry holding it when the whole path exists; otherwise the
 // deepest existing node, its entry, and how many path elements exist.
-func (e *Editor) find(path Path) (ast.Node, *ast.MappingValueNode, int) {
+func (e *Editor) find(path promotions.Path) (ast.Node, *ast.MappingValueNode, int) {
 	n, mv, depth, _ := e.walk(path)
 	return n, mv, depth
 }
 
 // walk is find that also reports whether the path runs through a flow
 // collection, whose scalars end at , ] } and are not edited here.
-func (e *Editor) walk(path Path) (ast.Node, *ast.MappingValueNode, int, bool) {
+func (e *Editor) walk(path promotions.Path) (ast.Node, *ast.MappingValueNode, int, bool) {
 	var n ast.Node = e.root
 	var mv *ast.MappingValueNode
 	flow := false
@@ -298,7 +300,7 @@ func (e *Editor) walk(path Path) (ast.Node, *ast.MappingValueNode, int, bool) {
 
 // insertMissing inserts path[depth:] below the existing node container
 // (held by entry mv, nil for the root), wrapping value in new mappings.
-func (e *Editor) insertMissing(path Path, depth int, container ast.Node, mv *ast.MappingValueNode, value any) error {
+func (e *Editor) insertMissing(path promotions.Path, depth int, container ast.Node, mv *ast.MappingValueNode, value any) error {
 	for _, el := range path[depth:] {
 		if el.IsIndex {
 			return fmt.Errorf("edit %s: %s does not exist", e.file, path[:depth+1])
@@ -340,7 +342,7 @@ func (e *Editor) insertMissing(path Path, depth int, container ast.Node, mv *ast
 // keyInsertOffset finds where a new key goes among a mapping's entries:
 // after the last entry that precedes it in SPEC order, else before the
 // first one that follows it (above that entry's comments), else at the end.
-func (e *Editor) keyInsertOffset(parent Path, key string, values []*ast.MappingValueNode) int {
+func (e *Editor) keyInsertOffset(parent promotions.Path, key string, values []*ast.MappingValueNode) int {
 	order := keyOrder(parent)
 	rank := func(k string) int {
 		for i, o := range order {
@@ -377,7 +379,7 @@ func (e *Editor) keyInsertOffset(parent Path, key string, values []*ast.MappingV
 }
 
 // replaceScalar rewrites the scalar value of mv.
-func (e *Editor) replaceScalar(path Path, mv *ast.MappingValueNode, node ast.Node, value any) error {
+func (e *Editor) replaceScalar(path promotions.Path, mv *ast.MappingValueNode, node ast.Node, value any) error {
 	switch unwrap(node).(type) {
 	case *ast.MappingNode, *ast.SequenceNode, *ast.LiteralNode:
 		return fmt.Errorf("edit %s: %s is not a one-line scalar", e.file, path)
@@ -418,7 +420,7 @@ func (e *Editor) replaceScalar(path Path, mv *ast.MappingValueNode, node ast.Nod
 // openEmpty prepares the entry mv, whose value is empty (null, [] or {}),
 // to receive block content on the following lines: the empty value text is
 // deleted so that only the key and any comment stay on the line.
-func (e *Editor) openEmpty(path Path, mv *ast.MappingValueNode) error {
+func (e *Editor) openEmpty(path promotions.Path, mv *ast.MappingValueNode) error {
 	colon := e.colonOffset(mv)
 	line, _ := e.keyPos(mv)
 	end := e.lineEndOffset(line)
@@ -441,7 +443,7 @@ func (e *Editor) openEmpty(path Path, mv *ast.MappingValueNode) error {
 	return e.add(Edit{Start: colon + 1, End: at + len(value)})
 }
 
-func (e *Editor) flowError(path Path) error {
+func (e *Editor) flowError(path promotions.Path) error {
 	return fmt.Errorf("edit %s: %s is written in flow style ({...} or [...]); promoctl edits block style only: rewrite it as an indented block", e.file, path)
 }
 
@@ -738,7 +740,7 @@ func mappingEntries(n ast.Node) (values []*ast.MappingValueNode, block bool) {
 }
 
 // keyOrder is the SPEC §2 key order of the mapping at path in a promotion.
-func keyOrder(path Path) []string {
+func keyOrder(path promotions.Path) []string {
 	var b strings.Builder
 	for _, el := range path {
 		if el.IsIndex {
@@ -774,10 +776,6 @@ func quoteStyle(first byte) byte {
 	return 0
 }
 
-// FormatTime renders an instant the way promoctl writes timestamps: RFC
-// 3339 in UTC.
-func FormatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
-
 // formatScalar renders a scalar value in the given quoting style (0 for
 // plain); a string that would not read back as the same string in plain
 // style is double-quoted.
@@ -787,7 +785,7 @@ func formatScalar(v any, style byte) (string, error) {
 	case string:
 		s = v
 	case time.Time:
-		s = FormatTime(v)
+		s = promotions.FormatTime(v)
 		if style == 0 {
 			return s, nil
 		}

@@ -1,4 +1,4 @@
-package promotions_test
+package applyflow_test
 
 import (
 	"fmt"
@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/promoctl/promoctl/promotions"
+	"github.com/promoctl/promoctl/promotions/applyflow"
+	"github.com/promoctl/promoctl/promotions/yamldoc"
 )
 
 // directory is a customer directory for spring.yaml (eligibility: plans
@@ -28,22 +30,22 @@ var directory = map[string]*promotions.Customer{
 
 func loadPromotion(t *testing.T, name string) (*promotions.Promotion, []byte) {
 	t.Helper()
-	src, err := os.ReadFile(filepath.Join("testdata", "edit", name))
+	src, err := os.ReadFile(filepath.Join("..", "yamldoc", "testdata", "edit", name))
 	require.NoError(t, err)
-	doc, diags := promotions.ParseDocument(name, src, promotions.DefaultLimits)
+	doc, diags := yamldoc.ParseDocument(name, src, promotions.DefaultLimits)
 	require.Empty(t, diags)
-	p := promotions.DecodePromotion(doc)
+	p := yamldoc.DecodePromotion(doc)
 	return &p, src
 }
 
 // after applies the plan and decodes the edited promotion.
-func after(t *testing.T, plan *promotions.Apply) promotions.Promotion {
+func after(t *testing.T, plan *applyflow.Apply) promotions.Promotion {
 	t.Helper()
 	out, _, err := plan.Result()
 	require.NoError(t, err)
-	doc, diags := promotions.ParseDocument("x.yaml", out, promotions.DefaultLimits)
+	doc, diags := yamldoc.ParseDocument("x.yaml", out, promotions.DefaultLimits)
 	require.Empty(t, diags)
-	return promotions.DecodePromotion(doc)
+	return yamldoc.DecodePromotion(doc)
 }
 
 func grantOf(p promotions.Promotion, id string) *promotions.CustomerGrant {
@@ -63,7 +65,7 @@ func TestApplyGrant(t *testing.T) {
 		ids     []string
 		at      time.Time
 		summary string
-		refused []promotions.Refusal
+		refused []applyflow.Refusal
 		check   func(t *testing.T, p promotions.Promotion)
 	}{
 		{name: "new customer gets a granted entry", ids: []string{"cus_002"}, at: at, summary: "granted 1",
@@ -82,18 +84,18 @@ func TestApplyGrant(t *testing.T) {
 			}},
 		{name: "granted customer is left alone", ids: []string{"cus_001", "cus_001"}, at: at, summary: "already granted 1"},
 		{name: "unknown customer is refused", ids: []string{"cus_002", "cus_999"}, at: at, summary: "granted 1",
-			refused: []promotions.Refusal{{ID: "cus_999", Reason: "not in the customer directory"}}},
+			refused: []applyflow.Refusal{{ID: "cus_999", Reason: "not in the customer directory"}}},
 		{name: "ineligible customer is refused", ids: []string{"cus_003"}, at: at, summary: "nothing to do",
-			refused: []promotions.Refusal{{ID: "cus_003", Reason: "not eligible (plan enterprise, region eu; eligibility: plans starter|growth, region eu|us)"}}},
+			refused: []applyflow.Refusal{{ID: "cus_003", Reason: "not eligible (plan enterprise, region eu; eligibility: plans starter|growth, region eu|us)"}}},
 		{name: "invalid id is refused", ids: []string{"bad id"}, at: at, summary: "nothing to do",
-			refused: []promotions.Refusal{{ID: "bad id", Reason: "not a valid customer id"}}},
+			refused: []applyflow.Refusal{{ID: "bad id", Reason: "not a valid customer id"}}},
 		{name: "instant outside the window refuses everything", ids: []string{"cus_002"}, at: ts("2026-06-01T00:00:00Z"), summary: "nothing to do",
-			refused: []promotions.Refusal{{Reason: "2026-06-01T00:00:00Z is outside the promotion window [2026-03-01T00:00:00Z, 2026-06-01T00:00:00Z)"}}},
+			refused: []applyflow.Refusal{{Reason: "2026-06-01T00:00:00Z is outside the promotion window [2026-03-01T00:00:00Z, 2026-06-01T00:00:00Z)"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p, src := loadPromotion(t, "spring.yaml")
-			plan, err := promotions.NewApply(p, src, directory, tt.at)
+			plan, err := applyflow.NewApply(p, src, directory, tt.at)
 			require.NoError(t, err)
 			require.NoError(t, plan.Grant(tt.ids))
 			assert.Equal(t, tt.summary, plan.Summary())
@@ -107,7 +109,7 @@ func TestApplyGrant(t *testing.T) {
 
 func TestApplyGrantWithoutDirectoryTakesAnyID(t *testing.T) {
 	p, src := loadPromotion(t, "draft.yaml")
-	plan, err := promotions.NewApply(p, src, nil, ts("2026-01-05T00:00:00Z"))
+	plan, err := applyflow.NewApply(p, src, nil, ts("2026-01-05T00:00:00Z"))
 	require.NoError(t, err)
 	require.NoError(t, plan.Grant([]string{"anyone"}))
 	got := after(t, plan)
@@ -117,10 +119,10 @@ func TestApplyGrantWithoutDirectoryTakesAnyID(t *testing.T) {
 
 func TestApplyGrantRefusesDeactivated(t *testing.T) {
 	p, src := loadPromotion(t, "deactivated.yaml")
-	plan, err := promotions.NewApply(p, src, nil, ts("2026-03-01T00:00:00Z"))
+	plan, err := applyflow.NewApply(p, src, nil, ts("2026-03-01T00:00:00Z"))
 	require.NoError(t, err)
 	require.NoError(t, plan.Grant([]string{"a"}))
-	assert.Equal(t, []promotions.Refusal{{Reason: "promotion deactivated is deactivated since 2026-02-01T00:00:00Z: activate it first"}}, plan.Refused())
+	assert.Equal(t, []applyflow.Refusal{{Reason: "promotion deactivated is deactivated since 2026-02-01T00:00:00Z: activate it first"}}, plan.Refused())
 	assert.False(t, plan.Changed())
 }
 
@@ -130,7 +132,7 @@ func TestApplyRevoke(t *testing.T) {
 		ids     []string
 		at      time.Time
 		summary string
-		refused []promotions.Refusal
+		refused []applyflow.Refusal
 		check   func(t *testing.T, p promotions.Promotion)
 	}{
 		{name: "granted entry is revoked", ids: []string{"cus_001"}, at: at, summary: "revoked 1",
@@ -143,12 +145,12 @@ func TestApplyRevoke(t *testing.T) {
 		{name: "revoked entry stays", ids: []string{"cus_016"}, at: at, summary: "already revoked 1"},
 		{name: "customer without a grant", ids: []string{"cus_002"}, at: at, summary: "not granted 1"},
 		{name: "revocation before the grant is refused", ids: []string{"cus_018"}, at: at, summary: "nothing to do",
-			refused: []promotions.Refusal{{ID: "cus_018", Reason: "revocation at 2026-04-20T10:00:00Z would precede its granted_at 2026-05-20T12:00:00Z"}}},
+			refused: []applyflow.Refusal{{ID: "cus_018", Reason: "revocation at 2026-04-20T10:00:00Z would precede its granted_at 2026-05-20T12:00:00Z"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p, src := loadPromotion(t, "spring.yaml")
-			plan, err := promotions.NewApply(p, src, directory, tt.at)
+			plan, err := applyflow.NewApply(p, src, directory, tt.at)
 			require.NoError(t, err)
 			require.NoError(t, plan.Revoke(tt.ids))
 			assert.Equal(t, tt.summary, plan.Summary())
@@ -162,7 +164,7 @@ func TestApplyRevoke(t *testing.T) {
 
 func TestApplyRevokeCustomerCoveredByAllAddsException(t *testing.T) {
 	p, src := loadPromotion(t, "styles.yaml")
-	plan, err := promotions.NewApply(p, src, nil, ts("2026-02-01T00:00:00Z"))
+	plan, err := applyflow.NewApply(p, src, nil, ts("2026-02-01T00:00:00Z"))
 	require.NoError(t, err)
 	require.NoError(t, plan.Revoke([]string{"c-9"}))
 	got := after(t, plan)
@@ -175,7 +177,7 @@ func TestApplyRevokeCustomerCoveredByAllAddsException(t *testing.T) {
 
 func TestApplyRegrantAndDeactivateRoundTrip(t *testing.T) {
 	p, src := loadPromotion(t, "styles.yaml")
-	plan, err := promotions.NewApply(p, src, nil, ts("2026-02-01T00:00:00Z"))
+	plan, err := applyflow.NewApply(p, src, nil, ts("2026-02-01T00:00:00Z"))
 	require.NoError(t, err)
 	require.NoError(t, plan.Deactivate())
 	assert.Equal(t, "deactivated, revoked 1, grants.all revoked", plan.Summary())
@@ -189,9 +191,9 @@ func TestApplyRegrantAndDeactivateRoundTrip(t *testing.T) {
 
 	out, _, err := plan.Result()
 	require.NoError(t, err)
-	doc, _ := promotions.ParseDocument("styles.yaml", out, promotions.DefaultLimits)
-	p2 := promotions.DecodePromotion(doc)
-	plan, err = promotions.NewApply(&p2, out, nil, ts("2026-02-02T00:00:00Z"))
+	doc, _ := yamldoc.ParseDocument("styles.yaml", out, promotions.DefaultLimits)
+	p2 := yamldoc.DecodePromotion(doc)
+	plan, err = applyflow.NewApply(&p2, out, nil, ts("2026-02-02T00:00:00Z"))
 	require.NoError(t, err)
 	require.NoError(t, plan.Activate())
 	assert.Equal(t, "activated, still revoked 2, grants.all still revoked", plan.Summary())
@@ -202,9 +204,9 @@ func TestApplyRegrantAndDeactivateRoundTrip(t *testing.T) {
 
 	out, _, err = plan.Result()
 	require.NoError(t, err)
-	doc, _ = promotions.ParseDocument("styles.yaml", out, promotions.DefaultLimits)
-	p3 := promotions.DecodePromotion(doc)
-	plan, err = promotions.NewApply(&p3, out, nil, ts("2026-02-03T00:00:00Z"))
+	doc, _ = yamldoc.ParseDocument("styles.yaml", out, promotions.DefaultLimits)
+	p3 := yamldoc.DecodePromotion(doc)
+	plan, err = applyflow.NewApply(&p3, out, nil, ts("2026-02-03T00:00:00Z"))
 	require.NoError(t, err)
 	require.NoError(t, plan.RegrantAllRevoked())
 	assert.Equal(t, "re-granted 2, grants.all re-granted", plan.Summary())
@@ -238,22 +240,30 @@ func TestAccessListIncludesCustomersCoveredByAll(t *testing.T) {
 // promotion file: the editing part of `promoctl grant --customers-file`,
 // which adds loading the repo before and validating the result after.
 func BenchmarkGrant100k(b *testing.B) {
-	src, err := os.ReadFile(filepath.Join("testdata", "edit", "draft.yaml"))
+	src, err := os.ReadFile(filepath.Join("..", "yamldoc", "testdata", "edit", "draft.yaml"))
 	require.NoError(b, err)
-	doc, diags := promotions.ParseDocument("draft.yaml", src, promotions.DefaultLimits)
+	doc, diags := yamldoc.ParseDocument("draft.yaml", src, promotions.DefaultLimits)
 	require.Empty(b, diags)
-	p := promotions.DecodePromotion(doc)
+	p := yamldoc.DecodePromotion(doc)
 	ids := make([]string, 100_000)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("cus_%06d", i)
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		plan, err := promotions.NewApply(&p, src, nil, ts("2026-02-01T00:00:00Z"))
+		plan, err := applyflow.NewApply(&p, src, nil, ts("2026-02-01T00:00:00Z"))
 		require.NoError(b, err)
 		require.NoError(b, plan.Grant(ids))
 		out, _, err := plan.Unchecked()
 		require.NoError(b, err)
 		b.SetBytes(int64(len(out)))
 	}
+}
+
+func ts(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
 }

@@ -1,4 +1,4 @@
-package promotions
+package yamldoc
 
 // RequireFastAndSame lets the external tests hold generated repos to the
 // fast YAML path (gen imports this package, so they cannot live inside it).

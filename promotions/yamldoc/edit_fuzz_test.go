@@ -1,4 +1,4 @@
-package promotions_test
+package yamldoc_test
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/promoctl/promoctl/promotions"
+	"github.com/promoctl/promoctl/promotions/applyflow"
+	"github.com/promoctl/promoctl/promotions/yamldoc"
 	"github.com/promoctl/promoctl/schema"
 )
 
@@ -25,7 +27,7 @@ var (
 
 const fuzzSchemaUses = 500
 
-func fuzzValidate(doc *promotions.Document) promotions.Diagnostics {
+func fuzzValidate(doc *yamldoc.Document) promotions.Diagnostics {
 	fuzzSchemaMu.Lock()
 	defer fuzzSchemaMu.Unlock()
 	if fuzzSchema == nil || fuzzSchemaUsed >= fuzzSchemaUses {
@@ -77,11 +79,11 @@ func FuzzEditRoundTrip(f *testing.F) {
 		if len(src) > 16<<10 {
 			return
 		}
-		doc, diags := promotions.ParseDocument("p.yaml", src, promotions.DefaultLimits)
+		doc, diags := yamldoc.ParseDocument("p.yaml", src, promotions.DefaultLimits)
 		if doc == nil || diags.HasErrors() || doc.Kind != promotions.KindPromotion || fuzzValidate(doc).HasErrors() {
 			return
 		}
-		before := promotions.DecodePromotion(doc)
+		before := yamldoc.DecodePromotion(doc)
 		at := editInstants[int(op/3)%len(editInstants)]
 		verb := []string{"grant", "revoke", "regrant"}[op%3]
 		id := "cus_fuzz_new"
@@ -92,7 +94,7 @@ func FuzzEditRoundTrip(f *testing.F) {
 			entry = firstEntry(before, id)
 		}
 
-		plan, err := promotions.NewApply(&before, src, nil, at)
+		plan, err := applyflow.NewApply(&before, src, nil, at)
 		if err != nil {
 			t.Fatalf("NewApply on a valid promotion: %v", err)
 		}
@@ -119,14 +121,14 @@ func FuzzEditRoundTrip(f *testing.F) {
 			return
 		}
 
-		outDoc, outDiags := promotions.ParseDocument("p.yaml", out, promotions.DefaultLimits)
+		outDoc, outDiags := yamldoc.ParseDocument("p.yaml", out, promotions.DefaultLimits)
 		if outDoc == nil || outDiags.HasErrors() {
 			t.Fatalf("%s %s: the result does not parse: %v\n--- before\n%s\n--- after\n%s", verb, id, outDiags, src, out)
 		}
 		if sd := fuzzValidate(outDoc); sd.HasErrors() {
 			t.Fatalf("%s %s: the result fails the schema: %v\n--- after\n%s", verb, id, sd, out)
 		}
-		got := promotions.DecodePromotion(outDoc)
+		got := yamldoc.DecodePromotion(outDoc)
 		if !reflect.DeepEqual(normalized(got), normalized(want)) {
 			t.Fatalf("%s %s at %s: decoded\n%+v\nwant\n%+v\n--- before\n%s\n--- after\n%s", verb, id, at.Format(time.RFC3339), got.Grants, want.Grants, src, out)
 		}
@@ -232,7 +234,7 @@ func withoutGrants(v map[string]any) map[string]any {
 // editableLines are the 1-based lines an edit may rewrite: is_applied's,
 // the edited entry's state, granted_at and revoked_at, and for a new entry
 // the lines of grants and grants.customers (an empty flow list is opened).
-func editableLines(doc *promotions.Document, p promotions.Promotion, entry int, verb string) map[int]bool {
+func editableLines(doc *yamldoc.Document, p promotions.Promotion, entry int, verb string) map[int]bool {
 	lines := map[int]bool{}
 	mark := func(path promotions.Path) {
 		lines[doc.KeyPosition(promotions.Diagnostic{Path: path}).Line] = true
@@ -263,7 +265,7 @@ func editableLines(doc *promotions.Document, p promotions.Promotion, entry int, 
 
 // checkEditsStayOnLines: a replacement or deletion only touches editable
 // lines; an insertion is free (it changes no existing byte).
-func checkEditsStayOnLines(t *testing.T, src []byte, edits []promotions.Edit, editable map[int]bool) {
+func checkEditsStayOnLines(t *testing.T, src []byte, edits []yamldoc.Edit, editable map[int]bool) {
 	t.Helper()
 	for _, e := range edits {
 		if e.Start == e.End {

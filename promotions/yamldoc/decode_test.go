@@ -1,4 +1,4 @@
-package promotions_test
+package yamldoc_test
 
 import (
 	"reflect"
@@ -8,13 +8,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/promoctl/promoctl/promotions"
+	"github.com/promoctl/promoctl/promotions/yamldoc"
 )
 
 func decodeCustomers(t *testing.T, src string) []promotions.Customer {
 	t.Helper()
-	doc, diags := promotions.ParseDocument("customers.yaml", []byte(src), promotions.DefaultLimits)
+	doc, diags := yamldoc.ParseDocument("customers.yaml", []byte(src), promotions.DefaultLimits)
 	require.NotNil(t, doc, "%v", diags)
-	return promotions.DecodeCustomers(doc).Customers
+	return yamldoc.DecodeCustomers(doc).Customers
 }
 
 func sameMap(a, b map[string]string) bool {
@@ -67,7 +68,7 @@ customers:
 		assert.Equal(t, want[i], [3]string{c.ID, c.Name, c.Email})
 	}
 
-	doc, diags := promotions.ParseDocument("p.yaml", []byte(`kind: PromotionalEntitlement
+	doc, diags := yamldoc.ParseDocument("p.yaml", []byte(`kind: PromotionalEntitlement
 id: p
 name: P
 feature: sso
@@ -78,7 +79,7 @@ grants:
     - {id: cus_22, state: revoked, granted_at: 2026-01-01T00:00:00Z, revoked_at: 2026-02-01T00:00:00Z}
 `), promotions.DefaultLimits)
 	require.NotNil(t, doc, "%v", diags)
-	p := promotions.DecodePromotion(doc)
+	p := yamldoc.DecodePromotion(doc)
 	require.Len(t, p.Grants.Customers, 2)
 	assert.Equal(t, "cus_1", p.Grants.Customers[0].ID)
 	assert.Equal(t, promotions.StateGranted, p.Grants.Customers[0].State)

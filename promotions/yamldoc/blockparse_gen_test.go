@@ -1,4 +1,4 @@
-package promotions_test
+package yamldoc_test
 
 import (
 	"os"
@@ -8,8 +8,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/promoctl/promoctl/promotions"
-	"github.com/promoctl/promoctl/promotions/gen"
+	"github.com/promoctl/promoctl/bench/gen"
+	"github.com/promoctl/promoctl/promotions/yamldoc"
 )
 
 // The benchmark repos are what the fast YAML path was built for: every one
@@ -27,7 +27,7 @@ func TestParseBlockMatchesParserOnGeneratedRepo(t *testing.T) {
 	for _, file := range files {
 		src, err := os.ReadFile(file)
 		require.NoError(t, err)
-		t.Run(filepath.Base(file), func(t *testing.T) { promotions.RequireFastAndSame(t, src) })
+		t.Run(filepath.Base(file), func(t *testing.T) { yamldoc.RequireFastAndSame(t, src) })
 	}
 }
 
@@ -45,12 +45,12 @@ func BenchmarkBlockParse(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
-		if _, _, ok := promotions.ParseBlock(src); !ok {
+		if _, _, ok := yamldoc.ParseBlock(src); !ok {
 			b.Fatal("the fast path declined a generated customers file")
 		}
 		fast += time.Since(start)
 		start = time.Now()
-		if _, ok := promotions.ParseFull(src); !ok {
+		if _, ok := yamldoc.ParseFull(src); !ok {
 			b.Fatal("goccy's parser rejected a generated customers file")
 		}
 		full += time.Since(start)

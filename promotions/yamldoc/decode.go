@@ -1,11 +1,12 @@
-package promotions
+package yamldoc
 
 import (
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/promoctl/promoctl/promotions"
 )
 
 // The decoders below read a document's value tree after the schema has
@@ -13,23 +14,23 @@ import (
 // unexpected type decodes as its zero value rather than failing twice.
 
 // DecodeFeature reads a Feature document.
-func DecodeFeature(doc *Document) Feature {
+func DecodeFeature(doc *Document) promotions.Feature {
 	m := doc.Value
-	return Feature{
+	return promotions.Feature{
 		Key:  str(m, "key"),
 		Name: str(m, "name"),
-		Type: FeatureType(str(m, "type")),
+		Type: promotions.FeatureType(str(m, "type")),
 		Unit: str(m, "unit"),
 		File: doc.File,
 	}
 }
 
 // DecodePlan reads a Plan document.
-func DecodePlan(doc *Document) Plan {
+func DecodePlan(doc *Document) promotions.Plan {
 	m := doc.Value
-	p := Plan{Key: str(m, "key"), Name: str(m, "name"), File: doc.File}
+	p := promotions.Plan{Key: str(m, "key"), Name: str(m, "name"), File: doc.File}
 	for _, e := range maps(m["entitlements"]) {
-		pe := PlanEntitlement{Feature: str(e, "feature"), Reset: Reset(str(e, "reset"))}
+		pe := promotions.PlanEntitlement{Feature: str(e, "feature"), Reset: promotions.Reset(str(e, "reset"))}
 		if a, ok := allowance(e["allowance"]); ok {
 			pe.Allowance = &a
 		}
@@ -39,9 +40,9 @@ func DecodePlan(doc *Document) Plan {
 }
 
 // DecodeCustomers reads a Customers document.
-func DecodeCustomers(doc *Document) CustomersFile {
+func DecodeCustomers(doc *Document) promotions.CustomersFile {
 	list := maps(doc.Value["customers"])
-	cf := CustomersFile{File: doc.File, Customers: make([]Customer, 0, len(list))}
+	cf := promotions.CustomersFile{File: doc.File, Customers: make([]promotions.Customer, 0, len(list))}
 	// Plans and attributes repeat across thousands of customers: one copy
 	// of each string per file.
 	shared := map[string]string{}
@@ -66,7 +67,7 @@ func DecodeCustomers(doc *Document) CustomersFile {
 	}
 	text = packStrings(text)
 	for i, c := range list {
-		cust := Customer{
+		cust := promotions.Customer{
 			ID:    text[3*i],
 			Name:  text[3*i+1],
 			Email: text[3*i+2],
@@ -142,46 +143,46 @@ func packStrings(strs []string) []string {
 
 // grantState returns the package's constant for the two valid states, so
 // that a million grants do not each keep their own copy of the word.
-func grantState(s string) GrantState {
-	switch GrantState(s) {
-	case StateGranted:
-		return StateGranted
-	case StateRevoked:
-		return StateRevoked
+func grantState(s string) promotions.GrantState {
+	switch promotions.GrantState(s) {
+	case promotions.StateGranted:
+		return promotions.StateGranted
+	case promotions.StateRevoked:
+		return promotions.StateRevoked
 	}
-	return GrantState(s)
+	return promotions.GrantState(s)
 }
 
 // DecodePromotion reads a PromotionalEntitlement document.
-func DecodePromotion(doc *Document) Promotion {
+func DecodePromotion(doc *Document) promotions.Promotion {
 	m := doc.Value
-	p := Promotion{
+	p := promotions.Promotion{
 		ID:            str(m, "id"),
 		Name:          str(m, "name"),
 		Description:   str(m, "description"),
-		Status:        Status(str(m, "status")),
+		Status:        promotions.Status(str(m, "status")),
 		DeactivatedAt: timePtr(m, "deactivated_at"),
 		Feature:       str(m, "feature"),
-		FeatureType:   FeatureType(str(m, "feature_type")),
+		FeatureType:   promotions.FeatureType(str(m, "feature_type")),
 		File:          doc.File,
 	}
 	if p.Status == "" {
-		p.Status = StatusActive
+		p.Status = promotions.StatusActive
 	}
 	p.IsApplied, _ = m["is_applied"].(bool)
 	if w, ok := m["window"].(map[string]any); ok {
-		p.Window = Window{Start: timePtr(w, "start"), End: timePtr(w, "end")}
+		p.Window = promotions.Window{Start: timePtr(w, "start"), End: timePtr(w, "end")}
 	}
 	if d, ok := m["duration"].(map[string]any); ok {
 		n, _ := toInt64(d["value"])
-		p.Duration = &Duration{Value: int(n), Unit: DurationUnit(str(d, "unit"))}
+		p.Duration = &promotions.Duration{Value: int(n), Unit: promotions.DurationUnit(str(d, "unit"))}
 	}
 	if mt, ok := m["metered"].(map[string]any); ok {
 		a, _ := allowance(mt["allowance"])
-		p.Metered = &Metered{Mode: Mode(str(mt, "mode")), Allowance: a, Reset: Reset(str(mt, "reset"))}
+		p.Metered = &promotions.Metered{Mode: promotions.Mode(str(mt, "mode")), Allowance: a, Reset: promotions.Reset(str(mt, "reset"))}
 	}
 	if e, ok := m["eligibility"].(map[string]any); ok {
-		el := &Eligibility{Plans: strs(e["plans"])}
+		el := &promotions.Eligibility{Plans: strs(e["plans"])}
 		if attrs, ok := e["attributes"].(map[string]any); ok {
 			el.Attributes = make(map[string][]string, len(attrs))
 			for k, v := range attrs {
@@ -192,7 +193,7 @@ func DecodePromotion(doc *Document) Promotion {
 	}
 	if g, ok := m["grants"].(map[string]any); ok {
 		if all, ok := g["all"].(map[string]any); ok {
-			p.Grants.All = &AllGrant{GrantedAt: timeVal(all, "granted_at"), RevokedAt: timePtr(all, "revoked_at")}
+			p.Grants.All = &promotions.AllGrant{GrantedAt: timeVal(all, "granted_at"), RevokedAt: timePtr(all, "revoked_at")}
 		}
 		list := maps(g["customers"])
 		ids := make([]string, len(list))
@@ -200,9 +201,9 @@ func DecodePromotion(doc *Document) Promotion {
 			ids[i] = str(c, "id")
 		}
 		ids = packStrings(ids)
-		p.Grants.Customers = make([]CustomerGrant, 0, len(list))
+		p.Grants.Customers = make([]promotions.CustomerGrant, 0, len(list))
 		for i, c := range list {
-			p.Grants.Customers = append(p.Grants.Customers, CustomerGrant{
+			p.Grants.Customers = append(p.Grants.Customers, promotions.CustomerGrant{
 				ID:        ids[i],
 				State:     grantState(str(c, "state")),
 				GrantedAt: timeVal(c, "granted_at"),
@@ -239,12 +240,12 @@ func maps(v any) []map[string]any {
 	return out
 }
 
-func allowance(v any) (Allowance, bool) {
+func allowance(v any) (promotions.Allowance, bool) {
 	if s, ok := v.(string); ok && s == "unlimited" {
-		return UnlimitedAllowance, true
+		return promotions.UnlimitedAllowance, true
 	}
 	n, ok := toInt64(v)
-	return Allowance{Value: n}, ok
+	return promotions.Allowance{Value: n}, ok
 }
 
 func toInt64(v any) (int64, bool) {
@@ -262,18 +263,9 @@ func toInt64(v any) (int64, bool) {
 	return 0, false
 }
 
-// ParseTime parses an RFC 3339 timestamp as used in config files and flags.
-func ParseTime(s string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 timestamp (such as 2026-03-01T00:00:00Z)", s)
-	}
-	return t, nil
-}
-
 func timeVal(m map[string]any, key string) time.Time {
 	s, _ := m[key].(string)
-	t, _ := ParseTime(s)
+	t, _ := promotions.ParseTime(s)
 	return t
 }
 
@@ -282,19 +274,9 @@ func timePtr(m map[string]any, key string) *time.Time {
 	if !ok {
 		return nil
 	}
-	t, err := ParseTime(s)
+	t, err := promotions.ParseTime(s)
 	if err != nil {
 		return nil
 	}
 	return &t
-}
-
-// SortedKeys returns a map's keys in order, for deterministic output.
-func SortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -1,4 +1,4 @@
-package promotions
+package yamldoc
 
 import (
 	"bytes"

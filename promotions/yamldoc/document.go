@@ -1,4 +1,4 @@
-package promotions
+package yamldoc
 
 import (
 	"bytes"
@@ -13,26 +13,9 @@ import (
 	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
+
+	"github.com/promoctl/promoctl/promotions"
 )
-
-// Limits bound what the loader accepts, so that hostile input fails fast
-// with a clear error instead of exhausting memory.
-type Limits struct {
-	MaxFileBytes  int64 // size of one file
-	MaxDepth      int   // nesting of mappings and sequences
-	MaxAliasNodes int   // nodes produced by expanding aliases, per document
-	MaxGrants     int   // entries in grants.customers of one promotion
-	MaxRepoBytes  int64 // every config file of a repo together (see CheckRepoSize)
-}
-
-// DefaultLimits are generous for real repos and small for attacks.
-var DefaultLimits = Limits{
-	MaxFileBytes:  32 << 20,
-	MaxDepth:      32,
-	MaxAliasNodes: 10_000,
-	MaxGrants:     2_000_000,
-	MaxRepoBytes:  1 << 30,
-}
 
 // Document is one parsed YAML file: its top-level mapping as plain Go values
 // (map[string]any, []any, string, int64, uint64, float64, bool, nil) plus
@@ -47,20 +30,20 @@ type Document struct {
 
 // ParseDocument parses one config file. Every problem found is returned as a
 // diagnostic; the document is nil when the file cannot be used at all.
-func ParseDocument(file string, src []byte, lim Limits) (*Document, Diagnostics) {
+func ParseDocument(file string, src []byte, lim promotions.Limits) (*Document, promotions.Diagnostics) {
 	if int64(len(src)) > lim.MaxFileBytes {
-		return nil, Diagnostics{at(Error(CodeYAMLSyntax, file, nil,
+		return nil, promotions.Diagnostics{at(promotions.Error(promotions.CodeYAMLSyntax, file, nil,
 			"file is %d bytes, more than the limit of %d bytes", len(src), lim.MaxFileBytes), 1, 1)}
 	}
 	if d, bad := checkText(file, src); bad {
-		return nil, Diagnostics{d}
+		return nil, promotions.Diagnostics{d}
 	}
 	root, err := parseRoot(src)
 	if err != nil {
-		return nil, Diagnostics{syntaxDiagnostic(file, err)}
+		return nil, promotions.Diagnostics{syntaxDiagnostic(file, err)}
 	}
 	if root == nil {
-		return nil, Diagnostics{at(Error(CodeUnknownKind, file, nil,
+		return nil, promotions.Diagnostics{at(promotions.Error(promotions.CodeUnknownKind, file, nil,
 			"file holds no YAML document; expected a mapping with a top-level kind"), 1, 1)}
 	}
 	c := converter{file: file, lim: lim, anchors: map[string]ast.Node{}}
@@ -71,7 +54,7 @@ func ParseDocument(file string, src []byte, lim Limits) (*Document, Diagnostics)
 	top, ok := value.(map[string]any)
 	if !ok {
 		line, col := nodePos(root)
-		return nil, Diagnostics{at(Error(CodeUnknownKind, file, nil,
+		return nil, promotions.Diagnostics{at(promotions.Error(promotions.CodeUnknownKind, file, nil,
 			"document is a %s; expected a mapping with a top-level kind", describe(value)), line, col)}
 	}
 	doc := &Document{File: file, Source: src, Value: top, root: root}
@@ -80,9 +63,9 @@ func ParseDocument(file string, src []byte, lim Limits) (*Document, Diagnostics)
 	diags := c.diags
 	kind, _ := top["kind"].(string)
 	if !isKnownKind(kind) {
-		d := Error(CodeUnknownKind, file, P("kind"), "kind %s is not one of %s", quoteValue(top["kind"]), strings.Join(Kinds, ", "))
+		d := promotions.Error(promotions.CodeUnknownKind, file, promotions.P("kind"), "kind %s is not one of %s", quoteValue(top["kind"]), strings.Join(promotions.Kinds, ", "))
 		if _, present := top["kind"]; !present {
-			d = Error(CodeUnknownKind, file, P("kind"), "missing kind; expected one of %s", strings.Join(Kinds, ", "))
+			d = promotions.Error(promotions.CodeUnknownKind, file, promotions.P("kind"), "missing kind; expected one of %s", strings.Join(promotions.Kinds, ", "))
 		}
 		return nil, append(diags, doc.Position(d))
 	}
@@ -139,10 +122,10 @@ type positionedError struct {
 
 func (e *positionedError) Error() string { return e.msg }
 
-func syntaxDiagnostic(file string, err error) Diagnostic {
+func syntaxDiagnostic(file string, err error) promotions.Diagnostic {
 	var pe *positionedError
 	if errors.As(err, &pe) {
-		return at(Error(CodeYAMLSyntax, file, nil, "%s", pe.msg), pe.line, pe.col)
+		return at(promotions.Error(promotions.CodeYAMLSyntax, file, nil, "%s", pe.msg), pe.line, pe.col)
 	}
 	var ye yaml.Error
 	if errors.As(err, &ye) {
@@ -150,16 +133,16 @@ func syntaxDiagnostic(file string, err error) Diagnostic {
 		if tk := ye.GetToken(); tk != nil && tk.Position != nil {
 			line, col = tk.Position.Line, tk.Position.Column
 		}
-		return at(Error(CodeYAMLSyntax, file, nil, "%s", ye.GetMessage()), line, col)
+		return at(promotions.Error(promotions.CodeYAMLSyntax, file, nil, "%s", ye.GetMessage()), line, col)
 	}
-	return at(Error(CodeYAMLSyntax, file, nil, "%v", err), 1, 1)
+	return at(promotions.Error(promotions.CodeYAMLSyntax, file, nil, "%v", err), 1, 1)
 }
 
 // checkText rejects what is not UTF-8 text before the parser sees it.
-func checkText(file string, src []byte) (Diagnostic, bool) {
+func checkText(file string, src []byte) (promotions.Diagnostic, bool) {
 	if i := bytes.IndexByte(src, 0); i >= 0 {
 		line, col := offsetPos(src, i)
-		return at(Error(CodeYAMLSyntax, file, nil, "NUL byte at offset %d; config files must be UTF-8 text", i), line, col), true
+		return at(promotions.Error(promotions.CodeYAMLSyntax, file, nil, "NUL byte at offset %d; config files must be UTF-8 text", i), line, col), true
 	}
 	if !utf8.Valid(src) {
 		i := 0
@@ -171,9 +154,9 @@ func checkText(file string, src []byte) (Diagnostic, bool) {
 			i += size
 		}
 		line, col := offsetPos(src, i)
-		return at(Error(CodeYAMLSyntax, file, nil, "invalid UTF-8 byte 0x%02x at offset %d; config files must be UTF-8 text", src[i], i), line, col), true
+		return at(promotions.Error(promotions.CodeYAMLSyntax, file, nil, "invalid UTF-8 byte 0x%02x at offset %d; config files must be UTF-8 text", src[i], i), line, col), true
 	}
-	return Diagnostic{}, false
+	return promotions.Diagnostic{}, false
 }
 
 func offsetPos(src []byte, off int) (line, col int) {
@@ -182,21 +165,20 @@ func offsetPos(src []byte, off int) (line, col int) {
 	return line, col
 }
 
-func at(d Diagnostic, line, col int) Diagnostic {
-	d.Line, d.Column = line, col
-	return d
-}
-
-func isKnownKind(k string) bool { return slices.Contains(Kinds, k) }
+func isKnownKind(k string) bool { return slices.Contains(promotions.Kinds, k) }
 
 // Position fills in d's line and column from its path in this document.
-func (doc *Document) Position(d Diagnostic) Diagnostic { return doc.position(d, false) }
+func (doc *Document) Position(d promotions.Diagnostic) promotions.Diagnostic {
+	return doc.position(d, false)
+}
 
 // KeyPosition is Position, but points at the key of the path's last
 // element rather than its value: right for a field that should not exist.
-func (doc *Document) KeyPosition(d Diagnostic) Diagnostic { return doc.position(d, true) }
+func (doc *Document) KeyPosition(d promotions.Diagnostic) promotions.Diagnostic {
+	return doc.position(d, true)
+}
 
-func (doc *Document) position(d Diagnostic, key bool) Diagnostic {
+func (doc *Document) position(d promotions.Diagnostic, key bool) promotions.Diagnostic {
 	if d.Line > 0 {
 		return d
 	}
@@ -217,29 +199,29 @@ func (doc *Document) Release() { doc.root = nil }
 // reporting duplicate keys.
 type converter struct {
 	file       string
-	lim        Limits
+	lim        promotions.Limits
 	anchors    map[string]ast.Node
 	aliasNodes int
 	inAlias    int
 	alias      ast.Node // the outermost alias being expanded
-	diags      Diagnostics
+	diags      promotions.Diagnostics
 	stopped    bool // a limit or syntax problem made the document unusable
 }
 
-func (c *converter) fail(code Code, n ast.Node, path Path, format string, args ...any) {
+func (c *converter) fail(code promotions.Code, n ast.Node, path promotions.Path, format string, args ...any) {
 	line, col := nodePos(n)
-	c.diags = append(c.diags, at(Error(code, c.file, path, format, args...), line, col))
-	if code != CodeDuplicateKey {
+	c.diags = append(c.diags, at(promotions.Error(code, c.file, path, format, args...), line, col))
+	if code != promotions.CodeDuplicateKey {
 		c.stopped = true
 	}
 }
 
-func (c *converter) convert(n ast.Node, path Path, depth int) any {
+func (c *converter) convert(n ast.Node, path promotions.Path, depth int) any {
 	if c.stopped {
 		return nil
 	}
 	if depth > c.lim.MaxDepth {
-		c.fail(CodeYAMLSyntax, n, path, "nesting deeper than %d levels", c.lim.MaxDepth)
+		c.fail(promotions.CodeYAMLSyntax, n, path, "nesting deeper than %d levels", c.lim.MaxDepth)
 		return nil
 	}
 	if c.inAlias > 0 {
@@ -247,7 +229,7 @@ func (c *converter) convert(n ast.Node, path Path, depth int) any {
 		if c.aliasNodes > c.lim.MaxAliasNodes {
 			// Point at the alias being expanded, not into its anchor's
 			// value: the alias is what the author has to remove.
-			c.fail(CodeYAMLSyntax, c.alias, path, "aliases expand to more than %d nodes", c.lim.MaxAliasNodes)
+			c.fail(promotions.CodeYAMLSyntax, c.alias, path, "aliases expand to more than %d nodes", c.lim.MaxAliasNodes)
 			return nil
 		}
 	}
@@ -289,7 +271,7 @@ func (c *converter) convert(n ast.Node, path Path, depth int) any {
 		}
 		target, ok := c.anchors[name]
 		if !ok {
-			c.fail(CodeYAMLSyntax, n, path, "alias *%s names no anchor defined before it", name)
+			c.fail(promotions.CodeYAMLSyntax, n, path, "alias *%s names no anchor defined before it", name)
 			return nil
 		}
 		if c.inAlias == 0 {
@@ -309,26 +291,26 @@ func (c *converter) convert(n ast.Node, path Path, depth int) any {
 		}
 		return list
 	case *ast.MergeKeyNode:
-		c.fail(CodeYAMLSyntax, n, path, "merge keys (<<) are not supported")
+		c.fail(promotions.CodeYAMLSyntax, n, path, "merge keys (<<) are not supported")
 		return nil
 	default:
-		c.fail(CodeYAMLSyntax, n, path, "unsupported YAML node %s", n.Type())
+		c.fail(promotions.CodeYAMLSyntax, n, path, "unsupported YAML node %s", n.Type())
 		return nil
 	}
 }
 
-func (c *converter) mapping(values []*ast.MappingValueNode, path Path, depth int) map[string]any {
+func (c *converter) mapping(values []*ast.MappingValueNode, path promotions.Path, depth int) map[string]any {
 	m := make(map[string]any, len(values))
 	seen := make(map[string]ast.Node, len(values))
 	for _, mv := range values {
 		if _, merge := mv.Key.(*ast.MergeKeyNode); merge {
-			c.fail(CodeYAMLSyntax, mv.Key, path, "merge keys (<<) are not supported")
+			c.fail(promotions.CodeYAMLSyntax, mv.Key, path, "merge keys (<<) are not supported")
 			continue
 		}
 		key := keyString(mv.Key)
 		if first, dup := seen[key]; dup {
 			line, _ := nodePos(first)
-			c.fail(CodeDuplicateKey, mv.Key, path.Key(key), "key %q is already defined at line %d", key, line)
+			c.fail(promotions.CodeDuplicateKey, mv.Key, path.Key(key), "key %q is already defined at line %d", key, line)
 			continue
 		}
 		seen[key] = mv.Key
@@ -371,7 +353,7 @@ func nodePos(n ast.Node) (line, col int) {
 // locate returns the position of path's node in root: the value when it is
 // there, its key when the value is empty, and the enclosing mapping's key
 // when the field is missing.
-func locate(root ast.Node, path Path, key bool) (line, col int) {
+func locate(root ast.Node, path promotions.Path, key bool) (line, col int) {
 	line, col = nodePos(root)
 	n := root
 	for i, elem := range path {
@@ -466,3 +448,5 @@ func quoteValue(v any) string {
 		return fmt.Sprint(v)
 	}
 }
+
+func at(d promotions.Diagnostic, line, col int) promotions.Diagnostic { return d.At(line, col) }

@@ -1,4 +1,4 @@
-package promotions_test
+package fsutil_test
 
 import (
 	"os"
@@ -9,38 +9,38 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/promoctl/promoctl/promotions"
+	"github.com/promoctl/promoctl/internal/fsutil"
 )
 
 func TestLockRepo(t *testing.T) {
 	t.Run("a second holder waits, then times out with a clear error", func(t *testing.T) {
 		root := t.TempDir()
-		first, err := promotions.LockRepo(root, time.Second)
+		first, err := fsutil.LockRepo(root, time.Second)
 		require.NoError(t, err)
 		defer first.Unlock()
 
-		_, err = promotions.LockRepo(root, 50*time.Millisecond)
-		require.ErrorIs(t, err, promotions.ErrRepoLocked)
+		_, err = fsutil.LockRepo(root, 50*time.Millisecond)
+		require.ErrorIs(t, err, fsutil.ErrRepoLocked)
 		assert.Contains(t, err.Error(), "another promoctl command is editing this repo")
 		assert.Contains(t, err.Error(), "--lock-timeout")
 		assert.Contains(t, err.Error(), "process ")
 	})
 	t.Run("released locks can be taken again", func(t *testing.T) {
 		root := t.TempDir()
-		first, err := promotions.LockRepo(root, time.Second)
+		first, err := fsutil.LockRepo(root, time.Second)
 		require.NoError(t, err)
 		require.NoError(t, first.Unlock())
-		second, err := promotions.LockRepo(root, 0)
+		second, err := fsutil.LockRepo(root, 0)
 		require.NoError(t, err)
 		require.NoError(t, second.Unlock())
 	})
 	t.Run("a waiter gets the lock once the holder releases it", func(t *testing.T) {
 		root := t.TempDir()
-		first, err := promotions.LockRepo(root, time.Second)
+		first, err := fsutil.LockRepo(root, time.Second)
 		require.NoError(t, err)
 		got := make(chan error, 1)
 		go func() {
-			l, err := promotions.LockRepo(root, 10*time.Second)
+			l, err := fsutil.LockRepo(root, 10*time.Second)
 			if err == nil {
 				err = l.Unlock()
 			}
@@ -52,16 +52,16 @@ func TestLockRepo(t *testing.T) {
 	})
 	t.Run("the lock directory is ignored by git and by the loader", func(t *testing.T) {
 		root := t.TempDir()
-		l, err := promotions.LockRepo(root, time.Second)
+		l, err := fsutil.LockRepo(root, time.Second)
 		require.NoError(t, err)
 		defer l.Unlock()
-		ignore, err := os.ReadFile(filepath.Join(root, promotions.LockDir, ".gitignore"))
+		ignore, err := os.ReadFile(filepath.Join(root, fsutil.LockDir, ".gitignore"))
 		require.NoError(t, err)
 		assert.Equal(t, "*\n", string(ignore))
-		assert.Equal(t, byte('.'), promotions.LockDir[0])
+		assert.Equal(t, byte('.'), fsutil.LockDir[0])
 	})
 	t.Run("a nil lock unlocks", func(t *testing.T) {
-		var l *promotions.RepoLock
+		var l *fsutil.RepoLock
 		assert.NoError(t, l.Unlock())
 	})
 }
@@ -86,12 +86,12 @@ func TestReplaceFileAtomic(t *testing.T) {
 			if tt.initial != nil {
 				require.NoError(t, os.WriteFile(path, []byte(*tt.initial), 0o644))
 			}
-			err := promotions.ReplaceFileAtomic(path, tt.old, []byte("new"), 0o644)
+			err := fsutil.ReplaceFileAtomic(path, tt.old, []byte("new"), 0o644)
 			got, _ := os.ReadFile(path)
 			if tt.wantErr {
 				require.Error(t, err)
 				if tt.initial != nil {
-					require.ErrorIs(t, err, promotions.ErrChangedOnDisk)
+					require.ErrorIs(t, err, fsutil.ErrChangedOnDisk)
 					assert.Equal(t, *tt.initial, string(got), "nothing written")
 					assertOnlyFiles(t, dir, "p.yaml")
 				} else {

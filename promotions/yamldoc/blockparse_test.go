@@ -1,4 +1,4 @@
-package promotions
+package yamldoc
 
 import (
 	"fmt"
@@ -10,6 +10,8 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/promoctl/promoctl/promotions"
 )
 
 // fullParse is what parseRoot does when parseBlock declines.
@@ -23,8 +25,8 @@ func fullParse(src []byte) (ast.Node, bool) {
 // mapping, at the same position.
 func requireSameAsParser(t *testing.T, src []byte, fast, full ast.Node) {
 	t.Helper()
-	convert := func(root ast.Node) (any, Diagnostics) {
-		c := converter{file: "f.yaml", lim: DefaultLimits, anchors: map[string]ast.Node{}}
+	convert := func(root ast.Node) (any, promotions.Diagnostics) {
+		c := converter{file: "f.yaml", lim: promotions.DefaultLimits, anchors: map[string]ast.Node{}}
 		return c.convert(root, nil, 0), c.diags
 	}
 	fastValue, fastDiags := convert(fast)
@@ -32,9 +34,9 @@ func requireSameAsParser(t *testing.T, src []byte, fast, full ast.Node) {
 	// %#v rather than Equal: NaN is not equal to itself.
 	require.Equal(t, fmt.Sprintf("%#v", fullValue), fmt.Sprintf("%#v", fastValue), "values of\n%s", src)
 	require.Equal(t, fullDiags, fastDiags, "diagnostics of\n%s", src)
-	var paths []Path
-	var walk func(v any, p Path)
-	walk = func(v any, p Path) {
+	var paths []promotions.Path
+	var walk func(v any, p promotions.Path)
+	walk = func(v any, p promotions.Path) {
 		paths = append(paths, p)
 		switch v := v.(type) {
 		case map[string]any:

@@ -1,4 +1,4 @@
-package promotions_test
+package yamldoc_test
 
 import (
 	"strings"
@@ -8,11 +8,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/promoctl/promoctl/promotions"
+	"github.com/promoctl/promoctl/promotions/yamldoc"
 )
 
 func TestParseDocumentValues(t *testing.T) {
 	src := "kind: Feature # trailing comment\nkey: 'api'\nname: \"API\"\ntype: metered\nlimit: 5\nratio: 0.5\non: true\nnone: null\nlist: [a, 1]\nblock: |\n  text\n"
-	doc, diags := promotions.ParseDocument("f.yaml", []byte(src), promotions.DefaultLimits)
+	doc, diags := yamldoc.ParseDocument("f.yaml", []byte(src), promotions.DefaultLimits)
 	require.Empty(t, diags)
 	assert.Equal(t, promotions.KindFeature, doc.Kind)
 	assert.Equal(t, map[string]any{
@@ -76,7 +77,7 @@ func TestParseDocumentRejects(t *testing.T) {
 			if lim == (promotions.Limits{}) {
 				lim = promotions.DefaultLimits
 			}
-			_, diags := promotions.ParseDocument("bad.yaml", []byte(tt.src), lim)
+			_, diags := yamldoc.ParseDocument("bad.yaml", []byte(tt.src), lim)
 			require.NotEmpty(t, diags)
 			d := diags[0]
 			assert.Equal(t, tt.code, d.Code, d.String())
@@ -114,7 +115,7 @@ func aliasBomb() string {
 }
 
 func TestSmallAliasesExpand(t *testing.T) {
-	doc, diags := promotions.ParseDocument("f.yaml", []byte("kind: Feature\nplans: &p [a, b]\nagain: *p\n"), promotions.DefaultLimits)
+	doc, diags := yamldoc.ParseDocument("f.yaml", []byte("kind: Feature\nplans: &p [a, b]\nagain: *p\n"), promotions.DefaultLimits)
 	require.Empty(t, diags)
 	assert.Equal(t, []any{"a", "b"}, doc.Value["again"])
 }
@@ -132,7 +133,7 @@ grants:
     - id: b
       state: revoked
 `
-	doc, diags := promotions.ParseDocument("p.yaml", []byte(src), promotions.DefaultLimits)
+	doc, diags := yamldoc.ParseDocument("p.yaml", []byte(src), promotions.DefaultLimits)
 	require.Empty(t, diags)
 	tests := []struct {
 		path      promotions.Path

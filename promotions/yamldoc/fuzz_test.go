@@ -1,4 +1,4 @@
-package promotions_test
+package yamldoc_test
 
 import (
 	"os"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/promoctl/promoctl/promotions"
+	"github.com/promoctl/promoctl/promotions/yamldoc"
 )
 
 // FuzzParseDocument feeds arbitrary bytes to the loader: it must never
@@ -27,7 +28,7 @@ func FuzzParseDocument(f *testing.F) {
 	lim := promotions.DefaultLimits
 	lim.MaxAliasNodes = 1000
 	f.Fuzz(func(t *testing.T, src []byte) {
-		doc, diags := promotions.ParseDocument("fuzz.yaml", src, lim)
+		doc, diags := yamldoc.ParseDocument("fuzz.yaml", src, lim)
 		for _, d := range diags {
 			if d.Line < 1 || d.Column < 1 {
 				t.Fatalf("diagnostic without a position: %v", d)

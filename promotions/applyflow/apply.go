@@ -1,4 +1,4 @@
-package promotions
+package applyflow
 
 import (
 	"fmt"
@@ -6,6 +6,9 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/promoctl/promoctl/promotions"
+	"github.com/promoctl/promoctl/promotions/yamldoc"
 )
 
 // Refusal says why one customer (or, with an empty ID, the whole command)
@@ -20,15 +23,15 @@ type Refusal struct {
 // the SPEC §2/§5 state rules and records the matching edits of the file.
 // Nothing is written here; a refused plan must not be written at all.
 type Apply struct {
-	promo *Promotion
+	promo *promotions.Promotion
 	// customers is the directory; nil when the repo has none, in which case
 	// any customer id may be granted and eligibility is left to query time.
-	customers map[string]*Customer
+	customers map[string]*promotions.Customer
 	at        time.Time
-	editor    *Editor
+	editor    *yamldoc.Editor
 	index     map[string]int // customer id -> first entry in grants.customers
 	seen      map[string]bool
-	newItems  [][]Field
+	newItems  [][]yamldoc.Field
 	tally     []tallyItem
 	refused   []Refusal
 }
@@ -40,8 +43,8 @@ type tallyItem struct {
 
 // NewApply prepares a plan for promotion p, whose file content is src, at
 // instant at. customers is the directory, nil when the repo has none.
-func NewApply(p *Promotion, src []byte, customers map[string]*Customer, at time.Time) (*Apply, error) {
-	ed, err := NewEditor(p.File, src)
+func NewApply(p *promotions.Promotion, src []byte, customers map[string]*promotions.Customer, at time.Time) (*Apply, error) {
+	ed, err := yamldoc.NewEditor(p.File, src)
 	if err != nil {
 		return nil, err
 	}
@@ -107,12 +110,12 @@ func (a *Apply) RefusedCustomers() int {
 // Result returns the edited file and the edits that made it, re-parsed to
 // check that it is still one YAML document. It must not be written when
 // Refused is not empty.
-func (a *Apply) Result() ([]byte, []Edit, error) {
+func (a *Apply) Result() ([]byte, []yamldoc.Edit, error) {
 	out, edits, err := a.Unchecked()
 	if err != nil {
 		return nil, nil, err
 	}
-	if doc, diags := ParseDocument(a.promo.File, out, DefaultLimits); doc == nil {
+	if doc, diags := yamldoc.ParseDocument(a.promo.File, out, promotions.DefaultLimits); doc == nil {
 		return nil, nil, fmt.Errorf("edit %s produced a document that does not parse: %s", a.promo.File, diags[0].Message)
 	}
 	return out, edits, nil
@@ -120,9 +123,9 @@ func (a *Apply) Result() ([]byte, []Edit, error) {
 
 // Unchecked is Result without the re-parse, for a caller that validates
 // the result in full anyway before writing it.
-func (a *Apply) Unchecked() ([]byte, []Edit, error) {
+func (a *Apply) Unchecked() ([]byte, []yamldoc.Edit, error) {
 	if len(a.newItems) > 0 {
-		if err := a.editor.Append(P("grants", "customers"), a.newItems...); err != nil {
+		if err := a.editor.Append(promotions.P("grants", "customers"), a.newItems...); err != nil {
 			return nil, nil, err
 		}
 		a.newItems = nil
@@ -147,7 +150,7 @@ func (a *Apply) Grant(ids []string) error {
 			continue
 		}
 		if i, has := a.index[id]; has {
-			if a.promo.Grants.Customers[i].State == StateGranted {
+			if a.promo.Grants.Customers[i].State == promotions.StateGranted {
 				a.count("already granted")
 				continue
 			}
@@ -167,7 +170,7 @@ func (a *Apply) Grant(ids []string) error {
 			a.count("already granted")
 			continue
 		}
-		a.newItems = append(a.newItems, []Field{{"id", id}, {"state", string(StateGranted)}, {"granted_at", a.at}})
+		a.newItems = append(a.newItems, []yamldoc.Field{{Key: "id", Value: id}, {Key: "state", Value: string(promotions.StateGranted)}, {Key: "granted_at", Value: a.at}})
 		a.count("granted")
 	}
 	return a.markApplied()
@@ -179,7 +182,7 @@ func (a *Apply) GrantAll() error {
 	if !a.grantable() {
 		return nil
 	}
-	all := P("grants", "all")
+	all := promotions.P("grants", "all")
 	switch g := a.promo.Grants.All; {
 	case g == nil:
 		if err := a.editor.Set(all.Key("granted_at"), a.at); err != nil {
@@ -210,7 +213,7 @@ func (a *Apply) Revoke(ids []string) error {
 		}
 		if i, has := a.index[id]; has {
 			g := a.promo.Grants.Customers[i]
-			if g.State != StateGranted {
+			if g.State != promotions.StateGranted {
 				a.count("already revoked")
 				continue
 			}
@@ -224,11 +227,11 @@ func (a *Apply) Revoke(ids []string) error {
 			continue
 		}
 		if granted := a.promo.Grants.All.GrantedAt; a.at.Before(granted) {
-			a.refuse(id, "revocation at %s would precede its grant by grants.all at %s", FormatTime(a.at), FormatTime(granted))
+			a.refuse(id, "revocation at %s would precede its grant by grants.all at %s", promotions.FormatTime(a.at), promotions.FormatTime(granted))
 			continue
 		}
-		a.newItems = append(a.newItems, []Field{{"id", id}, {"state", string(StateRevoked)},
-			{"granted_at", a.promo.Grants.All.GrantedAt}, {"revoked_at", a.at}})
+		a.newItems = append(a.newItems, []yamldoc.Field{{Key: "id", Value: id}, {Key: "state", Value: string(promotions.StateRevoked)},
+			{Key: "granted_at", Value: a.promo.Grants.All.GrantedAt}, {Key: "revoked_at", Value: a.at}})
 		a.count("revoked")
 	}
 	return nil
@@ -237,7 +240,7 @@ func (a *Apply) Revoke(ids []string) error {
 // RevokeAllGranted revokes every granted entry and an active grants.all.
 func (a *Apply) RevokeAllGranted() error {
 	for i, g := range a.promo.Grants.Customers {
-		if g.State == StateGranted && a.index[g.ID] == i {
+		if g.State == promotions.StateGranted && a.index[g.ID] == i {
 			if err := a.revokeEntry(i); err != nil {
 				return err
 			}
@@ -259,7 +262,7 @@ func (a *Apply) Regrant(ids []string) error {
 		}
 		i, has := a.index[id]
 		switch {
-		case has && a.promo.Grants.Customers[i].State == StateGranted:
+		case has && a.promo.Grants.Customers[i].State == promotions.StateGranted:
 			a.count("already granted")
 		case has:
 			if a.eligible(id, c) {
@@ -269,7 +272,7 @@ func (a *Apply) Regrant(ids []string) error {
 				a.count("re-granted")
 			}
 		case a.allRevoked() && (a.customers == nil || a.promo.Eligibility.Allows(c.Plan, c)):
-			a.newItems = append(a.newItems, []Field{{"id", id}, {"state", string(StateGranted)}, {"granted_at", a.at}})
+			a.newItems = append(a.newItems, []yamldoc.Field{{Key: "id", Value: id}, {Key: "state", Value: string(promotions.StateGranted)}, {Key: "granted_at", Value: a.at}})
 			a.count("re-granted")
 		case a.allActive():
 			a.count("already granted")
@@ -286,10 +289,10 @@ func (a *Apply) RegrantAllRevoked() error {
 		return nil
 	}
 	for i, g := range a.promo.Grants.Customers {
-		if g.State != StateRevoked || a.index[g.ID] != i {
+		if g.State != promotions.StateRevoked || a.index[g.ID] != i {
 			continue
 		}
-		var c *Customer
+		var c *promotions.Customer
 		if a.customers != nil {
 			c = a.customers[g.ID]
 		}
@@ -302,7 +305,7 @@ func (a *Apply) RegrantAllRevoked() error {
 		a.count("re-granted")
 	}
 	if a.allRevoked() {
-		all := P("grants", "all")
+		all := promotions.P("grants", "all")
 		if err := a.editor.Set(all.Key("granted_at"), a.at); err != nil {
 			return err
 		}
@@ -317,14 +320,14 @@ func (a *Apply) RegrantAllRevoked() error {
 // Deactivate sets status deactivated and revokes every granted entry and
 // an active grants.all at the same instant.
 func (a *Apply) Deactivate() error {
-	if a.promo.Status == StatusDeactivated {
+	if a.promo.Status == promotions.StatusDeactivated {
 		a.event("already deactivated")
 		return nil
 	}
-	if err := a.editor.Set(P("status"), string(StatusDeactivated)); err != nil {
+	if err := a.editor.Set(promotions.P("status"), string(promotions.StatusDeactivated)); err != nil {
 		return err
 	}
-	if err := a.editor.Set(P("deactivated_at"), a.at); err != nil {
+	if err := a.editor.Set(promotions.P("deactivated_at"), a.at); err != nil {
 		return err
 	}
 	a.event("deactivated")
@@ -334,20 +337,20 @@ func (a *Apply) Deactivate() error {
 // Activate sets status back to active. Customers revoked by the
 // deactivation stay revoked until re-granted.
 func (a *Apply) Activate() error {
-	if a.promo.Status != StatusDeactivated {
+	if a.promo.Status != promotions.StatusDeactivated {
 		a.event("already active")
 		return nil
 	}
-	if err := a.editor.Set(P("status"), string(StatusActive)); err != nil {
+	if err := a.editor.Set(promotions.P("status"), string(promotions.StatusActive)); err != nil {
 		return err
 	}
-	if err := a.editor.Remove(P("deactivated_at")); err != nil {
+	if err := a.editor.Remove(promotions.P("deactivated_at")); err != nil {
 		return err
 	}
 	a.event("activated")
 	revoked := 0
 	for i, g := range a.promo.Grants.Customers {
-		if g.State == StateRevoked && a.index[g.ID] == i {
+		if g.State == promotions.StateRevoked && a.index[g.ID] == i {
 			revoked++
 		}
 	}
@@ -363,16 +366,16 @@ func (a *Apply) Activate() error {
 // grantable refuses the whole command when grants cannot be made at all.
 func (a *Apply) grantable() bool {
 	p := a.promo
-	if p.Status == StatusDeactivated {
+	if p.Status == promotions.StatusDeactivated {
 		since := ""
 		if p.DeactivatedAt != nil {
-			since = " since " + FormatTime(*p.DeactivatedAt)
+			since = " since " + promotions.FormatTime(*p.DeactivatedAt)
 		}
 		a.refuse("", "promotion %s is deactivated%s: activate it first", p.ID, since)
 		return false
 	}
 	if !p.Window.Contains(a.at) {
-		a.refuse("", "%s is outside the promotion window %s", FormatTime(a.at), WindowString(p.Window))
+		a.refuse("", "%s is outside the promotion window %s", promotions.FormatTime(a.at), p.Window.String())
 		return false
 	}
 	return true
@@ -381,7 +384,7 @@ func (a *Apply) grantable() bool {
 // selectCustomer checks an id once per command; it returns the directory
 // entry (nil without a directory) and false when the id is refused or was
 // already handled.
-func (a *Apply) selectCustomer(id string) (*Customer, bool) {
+func (a *Apply) selectCustomer(id string) (*promotions.Customer, bool) {
 	if a.seen[id] {
 		return nil, false
 	}
@@ -401,12 +404,12 @@ func (a *Apply) selectCustomer(id string) (*Customer, bool) {
 	return c, true
 }
 
-func (a *Apply) eligible(id string, c *Customer) bool {
+func (a *Apply) eligible(id string, c *promotions.Customer) bool {
 	if c == nil || a.promo.Eligibility.Allows(c.Plan, c) {
 		return true
 	}
 	attrs := make([]string, 0, len(c.Attributes))
-	for _, k := range SortedKeys(c.Attributes) {
+	for _, k := range promotions.SortedKeys(c.Attributes) {
 		attrs = append(attrs, k+" "+c.Attributes[k])
 	}
 	who := "plan " + c.Plan
@@ -426,8 +429,8 @@ func (a *Apply) allRevoked() bool {
 }
 
 func (a *Apply) regrantEntry(i int) error {
-	path := P("grants", "customers", i)
-	if err := a.editor.Set(path.Key("state"), string(StateGranted)); err != nil {
+	path := promotions.P("grants", "customers", i)
+	if err := a.editor.Set(path.Key("state"), string(promotions.StateGranted)); err != nil {
 		return err
 	}
 	if err := a.editor.Set(path.Key("granted_at"), a.at); err != nil {
@@ -439,11 +442,11 @@ func (a *Apply) regrantEntry(i int) error {
 func (a *Apply) revokeEntry(i int) error {
 	g := a.promo.Grants.Customers[i]
 	if a.at.Before(g.GrantedAt) {
-		a.refuse(g.ID, "revocation at %s would precede its granted_at %s", FormatTime(a.at), FormatTime(g.GrantedAt))
+		a.refuse(g.ID, "revocation at %s would precede its granted_at %s", promotions.FormatTime(a.at), promotions.FormatTime(g.GrantedAt))
 		return nil
 	}
-	path := P("grants", "customers", i)
-	if err := a.editor.Set(path.Key("state"), string(StateRevoked)); err != nil {
+	path := promotions.P("grants", "customers", i)
+	if err := a.editor.Set(path.Key("state"), string(promotions.StateRevoked)); err != nil {
 		return err
 	}
 	if err := a.editor.Set(path.Key("revoked_at"), a.at); err != nil {
@@ -458,10 +461,10 @@ func (a *Apply) revokeAll() error {
 		return nil
 	}
 	if granted := a.promo.Grants.All.GrantedAt; a.at.Before(granted) {
-		a.refuse("", "revocation at %s would precede grants.all.granted_at %s", FormatTime(a.at), FormatTime(granted))
+		a.refuse("", "revocation at %s would precede grants.all.granted_at %s", promotions.FormatTime(a.at), promotions.FormatTime(granted))
 		return nil
 	}
-	if err := a.editor.Set(P("grants", "all", "revoked_at"), a.at); err != nil {
+	if err := a.editor.Set(promotions.P("grants", "all", "revoked_at"), a.at); err != nil {
 		return err
 	}
 	a.event("grants.all revoked")
@@ -473,7 +476,7 @@ func (a *Apply) markApplied() error {
 	if a.promo.IsApplied || !a.Changed() {
 		return nil
 	}
-	return a.editor.Set(P("is_applied"), true)
+	return a.editor.Set(promotions.P("is_applied"), true)
 }
 
 func (a *Apply) count(label string) {
@@ -494,85 +497,3 @@ func (a *Apply) refuse(id, format string, args ...any) {
 
 // customerID is the SPEC §2 charset of a customer id.
 var customerID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$`)
-
-// WindowString renders a promo window as a half-open interval.
-func WindowString(w Window) string {
-	start, end := "-∞", "+∞"
-	if w.Start != nil {
-		start = FormatTime(*w.Start)
-	}
-	if w.End != nil {
-		end = FormatTime(*w.End)
-	}
-	return "[" + start + ", " + end + ")"
-}
-
-// Access is one row of a promotion's "Manage access" list.
-type Access struct {
-	ID        string     `json:"id"`
-	Name      string     `json:"name"`
-	Email     string     `json:"email"`
-	State     GrantState `json:"state"`
-	GrantedAt time.Time  `json:"granted_at"`
-	RevokedAt *time.Time `json:"revoked_at"`
-	// Via says where the state comes from: "customers" (an entry of
-	// grants.customers) or "all" (grants.all, for an eligible customer of
-	// the directory without an entry).
-	Via string `json:"via"`
-}
-
-// AccessList lists who holds or held promotion p, sorted by customer id:
-// every entry of grants.customers, and — when a directory is known — every
-// eligible customer covered by grants.all without an entry of their own.
-func AccessList(p *Promotion, customers map[string]*Customer) []Access {
-	var out []Access
-	seen := make(map[string]bool, len(p.Grants.Customers))
-	for _, g := range p.Grants.Customers {
-		if seen[g.ID] {
-			continue
-		}
-		seen[g.ID] = true
-		row := Access{ID: g.ID, State: g.State, GrantedAt: g.GrantedAt, RevokedAt: g.RevokedAt, Via: "customers"}
-		if c, ok := customers[g.ID]; ok {
-			row.Name, row.Email = c.Name, c.Email
-		}
-		out = append(out, row)
-	}
-	if all := p.Grants.All; all != nil {
-		state := StateGranted
-		if all.RevokedAt != nil {
-			state = StateRevoked
-		}
-		for id, c := range customers {
-			if seen[id] || !p.Eligibility.Allows(c.Plan, c) {
-				continue
-			}
-			out = append(out, Access{ID: id, Name: c.Name, Email: c.Email, State: state,
-				GrantedAt: all.GrantedAt, RevokedAt: all.RevokedAt, Via: "all"})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
-}
-
-// Matches reports whether a search query matches the customer's id, name
-// or email, case-insensitively. An empty query matches everyone.
-func (c *Customer) Matches(query string) bool {
-	return matches(query, c.ID, c.Name, c.Email)
-}
-
-// Matches is the Access form of Customer.Matches.
-func (r Access) Matches(query string) bool { return matches(query, r.ID, r.Name, r.Email) }
-
-func matches(query string, fields ...string) bool {
-	q := strings.ToLower(strings.TrimSpace(query))
-	if q == "" {
-		return true
-	}
-	for _, f := range fields {
-		if strings.Contains(strings.ToLower(f), q) {
-			return true
-		}
-	}
-	return false
-}

@@ -1,4 +1,4 @@
-package promotions_test
+package fsutil_test
 
 import (
 	"os"
@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/promoctl/promoctl/promotions"
+	"github.com/promoctl/promoctl/internal/fsutil"
 )
 
 func TestWriteFileAtomic(t *testing.T) {
@@ -16,7 +16,7 @@ func TestWriteFileAtomic(t *testing.T) {
 		dir := t.TempDir()
 		path := filepath.Join(dir, "p.yaml")
 		require.NoError(t, os.WriteFile(path, []byte("old"), 0o600))
-		require.NoError(t, promotions.WriteFileAtomic(path, []byte("new"), 0o644))
+		require.NoError(t, fsutil.WriteFileAtomic(path, []byte("new"), 0o644))
 		got, err := os.ReadFile(path)
 		require.NoError(t, err)
 		assert.Equal(t, "new", string(got))
@@ -28,7 +28,7 @@ func TestWriteFileAtomic(t *testing.T) {
 	t.Run("creates a new file with perm", func(t *testing.T) {
 		dir := t.TempDir()
 		path := filepath.Join(dir, "new.yaml")
-		require.NoError(t, promotions.WriteFileAtomic(path, []byte("x"), 0o640))
+		require.NoError(t, fsutil.WriteFileAtomic(path, []byte("x"), 0o640))
 		info, err := os.Stat(path)
 		require.NoError(t, err)
 		assert.Equal(t, os.FileMode(0o640), info.Mode().Perm())
@@ -39,7 +39,7 @@ func TestWriteFileAtomic(t *testing.T) {
 		link := filepath.Join(dir, "link.yaml")
 		require.NoError(t, os.WriteFile(target, []byte("old"), 0o644))
 		require.NoError(t, os.Symlink("target.yaml", link))
-		require.NoError(t, promotions.WriteFileAtomic(link, []byte("new"), 0o644))
+		require.NoError(t, fsutil.WriteFileAtomic(link, []byte("new"), 0o644))
 		info, err := os.Lstat(link)
 		require.NoError(t, err)
 		assert.NotZero(t, info.Mode()&os.ModeSymlink, "the link is still a link")
@@ -49,13 +49,13 @@ func TestWriteFileAtomic(t *testing.T) {
 	})
 	t.Run("fails in a missing directory and leaves nothing", func(t *testing.T) {
 		dir := t.TempDir()
-		err := promotions.WriteFileAtomic(filepath.Join(dir, "missing", "p.yaml"), []byte("x"), 0o644)
+		err := fsutil.WriteFileAtomic(filepath.Join(dir, "missing", "p.yaml"), []byte("x"), 0o644)
 		require.Error(t, err)
 		assertOnlyFiles(t, dir)
 	})
 	t.Run("refuses to replace a directory", func(t *testing.T) {
 		dir := t.TempDir()
-		require.Error(t, promotions.WriteFileAtomic(dir, []byte("x"), 0o644))
+		require.Error(t, fsutil.WriteFileAtomic(dir, []byte("x"), 0o644))
 	})
 }
 

@@ -1,4 +1,4 @@
-package promotions_test
+package yamldoc_test
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/promoctl/promoctl/internal/golden"
 	"github.com/promoctl/promoctl/promotions"
+	"github.com/promoctl/promoctl/promotions/yamldoc"
 )
 
 func ts(s string) time.Time {
@@ -23,8 +24,8 @@ func ts(s string) time.Time {
 	return t
 }
 
-func item(id, state, grantedAt string) []promotions.Field {
-	return []promotions.Field{{Key: "id", Value: id}, {Key: "state", Value: state}, {Key: "granted_at", Value: ts(grantedAt)}}
+func item(id, state, grantedAt string) []yamldoc.Field {
+	return []yamldoc.Field{{Key: "id", Value: id}, {Key: "state", Value: state}, {Key: "granted_at", Value: ts(grantedAt)}}
 }
 
 var (
@@ -39,20 +40,20 @@ func TestEditorGolden(t *testing.T) {
 	tests := []struct {
 		name    string
 		input   string
-		edit    func(e *promotions.Editor) error
+		edit    func(e *yamldoc.Editor) error
 		touched []int
 	}{
 		{
 			name:  "append-like-siblings",
 			input: "spring.yaml",
-			edit: func(e *promotions.Editor) error {
+			edit: func(e *yamldoc.Editor) error {
 				return e.Append(customers, item("cus_002", "granted", "2026-04-20T10:00:00Z"), item("12345", "granted", "2026-04-20T10:00:00Z"))
 			},
 		},
 		{
 			name:  "regrant-revoked-entry",
 			input: "spring.yaml",
-			edit: func(e *promotions.Editor) error {
+			edit: func(e *yamldoc.Editor) error {
 				return all(e.Set(entry(2, "state"), "granted"), e.Set(entry(2, "granted_at"), ts("2026-04-20T10:00:00Z")),
 					e.Remove(entry(2, "revoked_at")))
 			},
@@ -61,7 +62,7 @@ func TestEditorGolden(t *testing.T) {
 		{
 			name:  "revoke-entry-inserts-revoked-at",
 			input: "spring.yaml",
-			edit: func(e *promotions.Editor) error {
+			edit: func(e *yamldoc.Editor) error {
 				return all(e.Set(entry(0, "state"), "revoked"), e.Set(entry(0, "revoked_at"), ts("2026-04-20T10:00:00Z")))
 			},
 			touched: []int{29},
@@ -69,7 +70,7 @@ func TestEditorGolden(t *testing.T) {
 		{
 			name:  "deactivate-inserts-after-status",
 			input: "spring.yaml",
-			edit: func(e *promotions.Editor) error {
+			edit: func(e *yamldoc.Editor) error {
 				return all(e.Set(promotions.P("status"), "deactivated"), e.Set(promotions.P("deactivated_at"), ts("2026-04-20T10:00:00Z")))
 			},
 			touched: []int{9},
@@ -77,21 +78,21 @@ func TestEditorGolden(t *testing.T) {
 		{
 			name:  "create-grants-and-is-applied",
 			input: "draft.yaml",
-			edit: func(e *promotions.Editor) error {
+			edit: func(e *yamldoc.Editor) error {
 				return all(e.Set(promotions.P("is_applied"), true), e.Append(customers, item("cus_1", "granted", "2026-01-05T00:00:00Z")))
 			},
 		},
 		{
 			name:  "create-grants-all",
 			input: "draft.yaml",
-			edit: func(e *promotions.Editor) error {
+			edit: func(e *yamldoc.Editor) error {
 				return e.Set(promotions.P("grants", "all", "granted_at"), ts("2026-01-05T00:00:00Z"))
 			},
 		},
 		{
 			name:  "keep-quoting-style",
 			input: "styles.yaml",
-			edit: func(e *promotions.Editor) error {
+			edit: func(e *yamldoc.Editor) error {
 				return all(e.Set(promotions.P("status"), "deactivated"), e.Set(promotions.P("deactivated_at"), ts("2026-02-01T00:00:00Z")),
 					e.Set(promotions.P("grants", "all", "revoked_at"), ts("2026-02-01T00:00:00Z")),
 					e.Set(entry(1, "state"), "revoked"), e.Set(entry(1, "revoked_at"), ts("2026-02-01T00:00:00Z")),
@@ -102,14 +103,14 @@ func TestEditorGolden(t *testing.T) {
 		{
 			name:  "compact-sequence-sibling",
 			input: "styles.yaml",
-			edit: func(e *promotions.Editor) error {
+			edit: func(e *yamldoc.Editor) error {
 				return e.Append(customers, item("c-3", "granted", "2026-01-04T00:00:00Z"), item("it's", "granted", "2026-01-04T00:00:00Z"))
 			},
 		},
 		{
 			name:  "empty-flow-sequence",
 			input: "flow-empty.yaml",
-			edit: func(e *promotions.Editor) error {
+			edit: func(e *yamldoc.Editor) error {
 				return e.Append(customers, item("a", "granted", "2026-01-04T00:00:00Z"))
 			},
 			touched: []int{9},
@@ -117,7 +118,7 @@ func TestEditorGolden(t *testing.T) {
 		{
 			name:  "no-final-newline",
 			input: "no-newline.yaml",
-			edit: func(e *promotions.Editor) error {
+			edit: func(e *yamldoc.Editor) error {
 				return all(e.Append(customers, item("b", "granted", "2026-01-04T00:00:00Z")),
 					e.Set(entry(0, "state"), "revoked"), e.Set(entry(0, "revoked_at"), ts("2026-01-05T00:00:00Z")))
 			},
@@ -126,7 +127,7 @@ func TestEditorGolden(t *testing.T) {
 		{
 			name:  "activate-removes-deactivated-at",
 			input: "deactivated.yaml",
-			edit: func(e *promotions.Editor) error {
+			edit: func(e *yamldoc.Editor) error {
 				return all(e.Set(promotions.P("status"), "active"), e.Remove(promotions.P("deactivated_at")))
 			},
 			touched: []int{4, 5},
@@ -134,7 +135,7 @@ func TestEditorGolden(t *testing.T) {
 		{
 			name:  "regrant-all",
 			input: "deactivated.yaml",
-			edit: func(e *promotions.Editor) error {
+			edit: func(e *yamldoc.Editor) error {
 				return all(e.Set(promotions.P("grants", "all", "granted_at"), ts("2026-03-01T00:00:00Z")),
 					e.Remove(promotions.P("grants", "all", "revoked_at")))
 			},
@@ -145,14 +146,14 @@ func TestEditorGolden(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			src, err := os.ReadFile(filepath.Join("testdata", "edit", tt.input))
 			require.NoError(t, err)
-			e, err := promotions.NewEditor(tt.input, src)
+			e, err := yamldoc.NewEditor(tt.input, src)
 			require.NoError(t, err)
 			require.NoError(t, tt.edit(e))
 			out, err := e.Apply()
 			require.NoError(t, err)
 			golden.Assert(t, "edit/"+tt.name+".golden.yaml", string(out))
 			assertUntouchedLines(t, src, out, e.Edits(), tt.touched)
-			doc, diags := promotions.ParseDocument(tt.input, out, promotions.DefaultLimits)
+			doc, diags := yamldoc.ParseDocument(tt.input, out, promotions.DefaultLimits)
 			require.Empty(t, diags)
 			require.NotNil(t, doc)
 		})
@@ -172,7 +173,7 @@ func all(errs ...error) error {
 // in touched (insertions between lines change none), and that every other
 // input line appears in the output unchanged, in order, with only inserted
 // lines between them.
-func assertUntouchedLines(t *testing.T, src, out []byte, edits []promotions.Edit, touched []int) {
+func assertUntouchedLines(t *testing.T, src, out []byte, edits []yamldoc.Edit, touched []int) {
 	t.Helper()
 	lines := bytes.SplitAfter(src, []byte("\n"))
 	starts := make([]int, len(lines)+1)
@@ -225,40 +226,40 @@ func TestEditorRefusesWhatItCannotEditFaithfully(t *testing.T) {
 	tests := []struct {
 		name  string
 		input string
-		edit  func(e *promotions.Editor) error
+		edit  func(e *yamldoc.Editor) error
 		want  string
 	}{
 		{"append to a non-empty flow sequence", "flow-full.yaml",
-			func(e *promotions.Editor) error {
+			func(e *yamldoc.Editor) error {
 				return e.Append(customers, item("b", "granted", "2026-01-01T00:00:00Z"))
 			},
 			"flow style"},
 		{"set a scalar inside a flow mapping", "flow-full.yaml",
-			func(e *promotions.Editor) error { return e.Set(entry(0, "state"), "revoked") },
+			func(e *yamldoc.Editor) error { return e.Set(entry(0, "state"), "revoked") },
 			"flow style"},
 		{"add a key to a non-empty flow mapping", "flow-empty.yaml",
-			func(e *promotions.Editor) error {
+			func(e *yamldoc.Editor) error {
 				return e.Set(promotions.P("grants", "all", "revoked_at"), ts("2026-02-01T00:00:00Z"))
 			},
 			"flow style"},
 		{"set a mapping as if it were a scalar", "spring.yaml",
-			func(e *promotions.Editor) error { return e.Set(promotions.P("window"), "x") },
+			func(e *yamldoc.Editor) error { return e.Set(promotions.P("window"), "x") },
 			"not a one-line scalar"},
 		{"create the same key twice", "draft.yaml",
-			func(e *promotions.Editor) error {
+			func(e *yamldoc.Editor) error {
 				return all(e.Set(promotions.P("grants", "all", "granted_at"), ts("2026-01-05T00:00:00Z")),
 					e.Append(customers, item("a", "granted", "2026-01-05T00:00:00Z")))
 			},
 			"created twice"},
 		{"remove the first key of a list item", "spring.yaml",
-			func(e *promotions.Editor) error { return e.Remove(entry(0, "id")) },
+			func(e *yamldoc.Editor) error { return e.Remove(entry(0, "id")) },
 			"shares its line"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			src, err := os.ReadFile(filepath.Join("testdata", "edit", tt.input))
 			require.NoError(t, err)
-			e, err := promotions.NewEditor(tt.input, src)
+			e, err := yamldoc.NewEditor(tt.input, src)
 			require.NoError(t, err)
 			err = tt.edit(e)
 			require.Error(t, err)
@@ -271,20 +272,20 @@ func TestApplyEdits(t *testing.T) {
 	src := []byte("abcdef")
 	tests := []struct {
 		name  string
-		edits []promotions.Edit
+		edits []yamldoc.Edit
 		want  string
 		err   string
 	}{
-		{"replace", []promotions.Edit{{Start: 1, End: 3, Text: "XY"}}, "aXYdef", ""},
-		{"insertions at one offset keep their order", []promotions.Edit{{Start: 2, End: 2, Text: "1"}, {Start: 2, End: 2, Text: "2"}}, "ab12cdef", ""},
-		{"insertion before a replacement at the same offset", []promotions.Edit{{Start: 2, End: 4, Text: "-"}, {Start: 2, End: 2, Text: "+"}}, "ab+-ef", ""},
-		{"back to front or front to back alike", []promotions.Edit{{Start: 5, End: 6, Text: "F"}, {Start: 0, End: 1, Text: "A"}}, "AbcdeF", ""},
-		{"overlap", []promotions.Edit{{Start: 1, End: 3}, {Start: 2, End: 4}}, "", "overlap"},
-		{"out of range", []promotions.Edit{{Start: 4, End: 9}}, "", "outside"},
+		{"replace", []yamldoc.Edit{{Start: 1, End: 3, Text: "XY"}}, "aXYdef", ""},
+		{"insertions at one offset keep their order", []yamldoc.Edit{{Start: 2, End: 2, Text: "1"}, {Start: 2, End: 2, Text: "2"}}, "ab12cdef", ""},
+		{"insertion before a replacement at the same offset", []yamldoc.Edit{{Start: 2, End: 4, Text: "-"}, {Start: 2, End: 2, Text: "+"}}, "ab+-ef", ""},
+		{"back to front or front to back alike", []yamldoc.Edit{{Start: 5, End: 6, Text: "F"}, {Start: 0, End: 1, Text: "A"}}, "AbcdeF", ""},
+		{"overlap", []yamldoc.Edit{{Start: 1, End: 3}, {Start: 2, End: 4}}, "", "overlap"},
+		{"out of range", []yamldoc.Edit{{Start: 4, End: 9}}, "", "outside"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := promotions.ApplyEdits(src, tt.edits)
+			got, err := yamldoc.ApplyEdits(src, tt.edits)
 			if tt.err != "" {
 				require.ErrorContains(t, err, tt.err)
 				return
@@ -314,13 +315,13 @@ func TestEditorQuotesOnlyWhatNeedsIt(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.value, func(t *testing.T) {
-			e, err := promotions.NewEditor("p.yaml", []byte("kind: PromotionalEntitlement\nname: x\n"))
+			e, err := yamldoc.NewEditor("p.yaml", []byte("kind: PromotionalEntitlement\nname: x\n"))
 			require.NoError(t, err)
 			require.NoError(t, e.Set(promotions.P("name"), tt.value))
 			out, err := e.Apply()
 			require.NoError(t, err)
 			assert.Equal(t, "kind: PromotionalEntitlement\nname: "+tt.want+"\n", string(out))
-			doc, diags := promotions.ParseDocument("p.yaml", out, promotions.DefaultLimits)
+			doc, diags := yamldoc.ParseDocument("p.yaml", out, promotions.DefaultLimits)
 			require.Empty(t, diags)
 			assert.Equal(t, tt.value, doc.Value["name"], "reads back as the same string")
 		})

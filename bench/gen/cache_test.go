@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/promoctl/promoctl/promotions/gen"
+	"github.com/promoctl/promoctl/bench/gen"
 )
 
 func TestCached(t *testing.T) {

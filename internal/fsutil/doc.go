@@ -1,0 +1,5 @@
+// Package fsutil holds the file operations the editing commands rely on:
+// atomic writes (temp file, fsync, rename, directory fsync) with a
+// compare-and-swap against the content that was read, and the repo lock
+// that serialises editing commands on one repo.
+package fsutil
