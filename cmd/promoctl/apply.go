@@ -6,18 +6,15 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/promoctl/promoctl/compiler"
 	"github.com/promoctl/promoctl/compiler/report"
 	"github.com/promoctl/promoctl/internal/fsutil"
 	"github.com/promoctl/promoctl/promotions"
 	"github.com/promoctl/promoctl/promotions/applyflow"
-	"github.com/promoctl/promoctl/promotions/yamldoc"
 )
 
 // The apply-flow commands edit one file of the repo. Each one loads and
@@ -33,15 +30,6 @@ func init() {
 	register((*app).activateCommand)
 }
 
-// editSession is one apply-flow command's view of the repo.
-type editSession struct {
-	a      *app
-	cache  *compiler.Cache
-	model  *promotions.Model
-	dryRun bool
-	lock   *fsutil.RepoLock // held from load to write; nil on a dry run
-}
-
 // defaultLockTimeout is how long an editing command waits for another one
 // working on the same repo (a bulk grant of 100k customers takes seconds).
 const defaultLockTimeout = 30 * time.Second
@@ -52,106 +40,79 @@ func (a *app) lockFlag(cmd *cobra.Command) {
 		"how long to wait for another promoctl command editing the same repo")
 }
 
-// openRepoForEdit takes the repo's lock, then opens it: the lock is held
-// until close, so the content the edit is planned on is still the content
-// on disk when it is written — concurrent commands queue instead of
-// overwriting each other. A dry run writes nothing and takes no lock.
-func (a *app) openRepoForEdit(dryRun bool) (*editSession, error) {
-	var lock *fsutil.RepoLock
-	if !dryRun {
-		if err := a.checkRepo(); err != nil {
-			return nil, err
-		}
-		var err error
-		if lock, err = fsutil.LockRepo(a.repo, a.lockTimeout); err != nil {
-			code := exitUsage
-			if errors.Is(err, fsutil.ErrRepoLocked) {
-				code = exitValidation
-			}
-			return nil, &exitError{code: code, err: fmt.Errorf("refused, nothing written: %w", err)}
-		}
-	}
-	s, err := a.openRepo(dryRun)
-	if err != nil {
-		_ = lock.Unlock()
+// openRepoForEdit locks (unless dryRun) and opens the repo for an apply-flow
+// command, with its refusals as exit codes: a repo locked by another
+// command or invalid before any change is refused (exit 1, the validation
+// errors on stderr).
+func (a *app) openRepoForEdit(dryRun bool) (*applyflow.Disk, error) {
+	if err := a.checkRepo(); err != nil {
 		return nil, err
 	}
-	s.lock = lock
-	return s, nil
+	d, err := applyflow.OpenDisk(a.repo, a.limits, a.lockTimeout, dryRun)
+	var invalid *applyflow.InvalidError
+	switch {
+	case err == nil:
+		return d, nil
+	case errors.Is(err, fsutil.ErrRepoLocked):
+		return nil, &exitError{code: exitValidation, err: fmt.Errorf("refused, nothing written: %w", err)}
+	case errors.As(err, &invalid):
+		return nil, a.refuseInvalid(invalid)
+	default:
+		return nil, &exitError{code: exitUsage, err: fmt.Errorf("load %s: %w", a.repo, err)}
+	}
 }
 
-// close releases the lock.
-func (s *editSession) close() { _ = s.lock.Unlock() }
-
-// openRepo loads the repo and refuses to edit one that is already invalid:
-// the result could not be told apart from a change that breaks it.
-func (a *app) openRepo(dryRun bool) (*editSession, error) {
-	cache := compiler.NewCache()
-	res, err := a.load(compiler.Options{Limits: a.limits, Cache: cache})
-	if err != nil {
-		return nil, err
+// refuseInvalid prints the validation errors of a repo and refuses.
+func (a *app) refuseInvalid(e *applyflow.InvalidError) error {
+	_ = report.Report{Diagnostics: e.Diagnostics, Source: e.Source}.WriteText(a.stderr)
+	if e.Before {
+		return &exitError{code: exitValidation, err: e}
 	}
-	if !res.OK() {
-		_ = report.Report{Diagnostics: res.Diagnostics.Errors(), Source: os.DirFS(a.repo)}.WriteText(a.stderr)
-		return nil, &exitError{code: exitValidation, err: fmt.Errorf("the repo is invalid before any change; fix it first (promoctl validate)")}
-	}
-	return &editSession{a: a, cache: cache, model: res.Model, dryRun: dryRun}, nil
+	return &exitError{code: exitValidation, err: fmt.Errorf("%w; nothing written", e)}
 }
 
-// directory returns the customer directory, nil when the repo has none.
-func (s *editSession) directory() map[string]*promotions.Customer {
-	if !s.model.HasDirectory {
-		return nil
-	}
-	return s.model.Customers
-}
-
-func (s *editSession) promotion(id string) (*promotions.Promotion, []byte, error) {
-	p, ok := s.model.Promotions[id]
-	if !ok {
-		return nil, nil, usageError("no promotion %q in %s", id, s.a.repo)
-	}
-	src, err := os.ReadFile(filepath.Join(s.a.repo, filepath.FromSlash(p.File)))
-	if err != nil {
-		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("read %s: %w", p.File, err)}
+// promotion returns a promotion of the opened repo, or a usage error.
+func (a *app) promotion(s *applyflow.Disk, id string) (*promotions.Promotion, []byte, error) {
+	p, src, err := s.Promotion(id)
+	var unknown *applyflow.UnknownPromotionError
+	switch {
+	case errors.As(err, &unknown):
+		return nil, nil, usageError("no promotion %q in %s", id, a.repo)
+	case err != nil:
+		return nil, nil, &exitError{code: exitUsage, err: err}
 	}
 	return p, src, nil
 }
 
-// commit validates the repo with file replaced by content and writes it,
-// or prints the diff on a dry run. A change that leaves the repo invalid is
-// refused with the validation's diagnostics and nothing is written.
-func (s *editSession) commit(file string, old, content []byte, edits []yamldoc.Edit, created bool) error {
-	overlay := compiler.Overlay(os.DirFS(s.a.repo), map[string][]byte{file: content})
-	res, err := compiler.Load(overlay, compiler.Options{Limits: s.a.limits, Cache: s.cache})
-	if err != nil {
-		return &exitError{code: exitUsage, err: fmt.Errorf("validate the change: %w", err)}
-	}
-	if !res.OK() {
-		_ = report.Report{Diagnostics: res.Diagnostics.Errors(), Source: overlay}.WriteText(s.a.stderr)
-		return &exitError{code: exitValidation, err: fmt.Errorf("refused: the change would make the repo invalid; nothing written")}
-	}
-	if s.dryRun {
-		oldName := "a/" + file
-		if created {
+// write checks a change and writes it, or prints its diff on a dry run.
+func (a *app) write(s *applyflow.Disk, c *applyflow.Change, dryRun bool) error {
+	if dryRun {
+		oldName := "a/" + c.File
+		if c.Created {
 			oldName = "/dev/null"
 		}
-		_, err := io.WriteString(s.a.stdout, unifiedDiff(oldName, "b/"+file, old, edits))
+		_, err := io.WriteString(a.stdout, unifiedDiff(oldName, "b/"+c.File, c.Old, c.Edits))
 		return err
 	}
-	path := filepath.Join(s.a.repo, filepath.FromSlash(file))
-	if created {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil { // #nosec G301 -- a repo directory the sidecar (often another user) must read
-			return &exitError{code: exitUsage, err: fmt.Errorf("create %s: %w", filepath.Dir(path), err)}
-		}
-	}
-	if err := fsutil.ReplaceFileAtomic(path, old, content, 0o644); err != nil {
-		if errors.Is(err, fsutil.ErrChangedOnDisk) {
-			return &exitError{code: exitValidation, err: fmt.Errorf("refused, nothing written: %s changed on disk while this command was editing it (by an editor or a tool that does not take the repo lock); run it again", file)}
+	if err := s.Write(c); err != nil {
+		if errors.Is(err, applyflow.ErrChangedOnDisk) {
+			return &exitError{code: exitValidation, err: fmt.Errorf("refused, nothing written: %s changed on disk while this command was editing it (by an editor or a tool that does not take the repo lock); run it again", c.File)}
 		}
 		return &exitError{code: exitUsage, err: err}
 	}
 	return nil
+}
+
+// checked maps the error of Session.Check to an exit code.
+func (a *app) checked(c *applyflow.Change, err error) (*applyflow.Change, error) {
+	var invalid *applyflow.InvalidError
+	switch {
+	case errors.As(err, &invalid):
+		return nil, a.refuseInvalid(invalid)
+	case err != nil:
+		return nil, &exitError{code: exitUsage, err: err}
+	}
+	return c, nil
 }
 
 // selection is how a command names its customers.
@@ -263,51 +224,38 @@ func (a *app) runStateChange(sc *stateChange, id string) error {
 	if err != nil {
 		return err
 	}
-	defer s.close()
-	p, src, err := s.promotion(id)
+	defer s.Close()
+	p, src, err := a.promotion(s, id)
 	if err != nil {
 		return err
 	}
 	if sc.sel.search != "" {
-		if ids, err = s.search(p, sc.sel.search, sc.searchDirectory); err != nil {
+		if ids, err = a.search(s, p, sc.sel.search, sc.searchDirectory); err != nil {
 			return err
 		}
 	}
-	plan, err := applyflow.NewApply(p, src, s.directory(), at)
+	change, err := applyflow.NewApply(p, src, s.Directory(), at)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
 	if sc.sel.all {
-		err = sc.all(plan)
+		err = sc.all(change)
 	} else {
-		err = sc.byIDs(plan, ids)
+		err = sc.byIDs(change, ids)
 	}
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	return s.finish(sc.verb, id, p.File, src, plan)
+	return a.finish(s, sc.verb, id, change, sc.dryRun)
 }
 
 // search resolves --search: over the customer directory, or over the
 // promotion's access list (which includes customers covered by
 // grants.all).
-func (s *editSession) search(p *promotions.Promotion, query string, directory bool) ([]string, error) {
-	var ids []string
-	if directory {
-		if !s.model.HasDirectory {
-			return nil, usageError("--search needs a customer directory (a Customers file); this repo has none: use --customers")
-		}
-		for _, id := range s.model.CustomerIDs() {
-			if s.model.Customers[id].Matches(query) {
-				ids = append(ids, id)
-			}
-		}
-	} else {
-		for _, row := range promotions.AccessList(p, s.directory()) {
-			if row.Matches(query) {
-				ids = append(ids, row.ID)
-			}
-		}
+func (a *app) search(s *applyflow.Disk, p *promotions.Promotion, query string, directory bool) ([]string, error) {
+	ids, err := s.Search(p, query, directory)
+	if err != nil {
+		return nil, usageError("%w", err)
 	}
 	if len(ids) == 0 {
 		return nil, &exitError{code: exitValidation, err: fmt.Errorf("--search %q matches no customer", query)}
@@ -317,13 +265,13 @@ func (s *editSession) search(p *promotions.Promotion, query string, directory bo
 
 // finish refuses, or validates and writes the plan's result, and prints
 // the one-line summary.
-func (s *editSession) finish(verb, id, file string, src []byte, plan *applyflow.Apply) error {
+func (a *app) finish(s *applyflow.Disk, verb, id string, plan *applyflow.Apply, dryRun bool) error {
 	if refused := plan.Refused(); len(refused) > 0 {
 		for _, r := range refused {
 			if r.ID == "" {
-				fmt.Fprintf(s.a.stderr, "refused: %s\n", r.Reason)
+				fmt.Fprintf(a.stderr, "refused: %s\n", r.Reason)
 			} else {
-				fmt.Fprintf(s.a.stderr, "refused %s: %s\n", r.ID, r.Reason)
+				fmt.Fprintf(a.stderr, "refused %s: %s\n", r.ID, r.Reason)
 			}
 		}
 		if n := plan.RefusedCustomers(); n > 0 && n == len(refused) {
@@ -333,21 +281,20 @@ func (s *editSession) finish(verb, id, file string, src []byte, plan *applyflow.
 	}
 	summary := fmt.Sprintf("%s %s: %s", verb, id, plan.Summary())
 	if !plan.Changed() {
-		fmt.Fprintf(s.a.stdout, "%s (no change)\n", summary)
+		fmt.Fprintf(a.stdout, "%s (no change)\n", summary)
 		return nil
 	}
-	// The result is parsed once, by the full validation in commit.
-	content, edits, err := plan.Unchecked()
+	change, err := a.checked(s.CheckApply(plan))
 	if err != nil {
-		return &exitError{code: exitUsage, err: err}
-	}
-	if err := s.commit(file, src, content, edits, false); err != nil {
 		return err
 	}
-	if s.dryRun {
+	if err := a.write(s, change, dryRun); err != nil {
+		return err
+	}
+	if dryRun {
 		summary += " (dry run: nothing written)"
 	}
-	fmt.Fprintln(s.a.stdout, summary)
+	fmt.Fprintln(a.stdout, summary)
 	return nil
 }
 
@@ -434,19 +381,19 @@ func (a *app) statusCommand(verb, short, long string, change func(*applyflow.App
 			if err != nil {
 				return err
 			}
-			defer s.close()
-			p, src, err := s.promotion(args[0])
+			defer s.Close()
+			p, src, err := a.promotion(s, args[0])
 			if err != nil {
 				return err
 			}
-			plan, err := applyflow.NewApply(p, src, s.directory(), when)
+			plan, err := applyflow.NewApply(p, src, s.Directory(), when)
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
 			if err := change(plan); err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
-			return s.finish(verb, p.ID, p.File, src, plan)
+			return a.finish(s, verb, p.ID, plan, dryRun)
 		},
 	}
 	if verb == "deactivate" {

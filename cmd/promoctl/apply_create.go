@@ -3,9 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -14,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/promoctl/promoctl/promotions"
-	"github.com/promoctl/promoctl/promotions/yamldoc"
+	"github.com/promoctl/promoctl/promotions/applyflow"
 )
 
 func init() { register((*app).createCommand) }
@@ -105,32 +102,27 @@ func (a *app) create(id string, fl *createFlags) error {
 	if err != nil {
 		return err
 	}
-	defer s.close()
-	feature, ok := s.model.Features[fl.feature]
+	defer s.Close()
+	feature, ok := s.Model().Features[fl.feature]
 	if !ok {
-		return usageError("--feature %q names no feature of the repo (known: %s)", fl.feature, strings.Join(promotions.SortedKeys(s.model.Features), ", "))
+		return usageError("--feature %q names no feature of the repo (known: %s)", fl.feature, strings.Join(promotions.SortedKeys(s.Model().Features), ", "))
 	}
 	p.FeatureType = feature.Type
 	if err := meteredFlags(&p, fl); err != nil {
 		return err
 	}
-	if other, exists := s.model.Promotions[id]; exists {
-		return &exitError{code: exitValidation, err: fmt.Errorf("refused: promotion %s already exists in %s; create never overwrites", id, other.File)}
+	change, err := s.Create(p)
+	var exists *applyflow.ExistsError
+	if errors.As(err, &exists) {
+		return &exitError{code: exitValidation, err: fmt.Errorf("refused: %w", err)}
 	}
-	file := "promotions/" + id + ".yaml"
-	if _, err := os.Stat(filepath.Join(a.repo, filepath.FromSlash(file))); err == nil {
-		return &exitError{code: exitValidation, err: fmt.Errorf("refused: %s already exists; create never overwrites", file)}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return &exitError{code: exitUsage, err: err}
-	}
-	content, err := yamldoc.RenderNewPromotion(p)
-	if err != nil {
-		return &exitError{code: exitUsage, err: err}
-	}
-	edits := []yamldoc.Edit{{Text: string(content)}}
-	if err := s.commit(file, nil, content, edits, true); err != nil {
+	if change, err = a.checked(change, err); err != nil {
 		return err
 	}
+	if err := a.write(s, change, fl.dryRun); err != nil {
+		return err
+	}
+	file := change.File
 	summary := fmt.Sprintf("created %s (%s, %s, is_applied: false)", file, p.Feature, p.FeatureType)
 	if fl.dryRun {
 		summary += " (dry run: nothing written)"

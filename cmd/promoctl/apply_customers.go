@@ -42,16 +42,17 @@ grants.all covers without an entry of their own (via "all"). --state and
 			if format != "table" && format != "json" {
 				return usageError("--format must be table or json, not %q", format)
 			}
-			s, err := a.openRepo(false)
+			// Reading takes no lock: the list is a view, not an edit.
+			s, err := a.openRepoForEdit(true)
 			if err != nil {
 				return err
 			}
-			p, _, err := s.promotion(args[0])
+			p, _, err := a.promotion(s, args[0])
 			if err != nil {
 				return err
 			}
 			list := customerList{Promotion: p.ID, Items: []promotions.Access{}}
-			for _, row := range promotions.AccessList(p, s.directory()) {
+			for _, row := range promotions.AccessList(p, s.Directory()) {
 				if (state != "" && string(row.State) != state) || !row.Matches(search) {
 					continue
 				}
@@ -68,7 +69,7 @@ grants.all covers without an entry of their own (via "all"). --state and
 				enc.SetIndent("", "  ")
 				return enc.Encode(list)
 			}
-			a.writeCustomerTable(list, p, s.model.HasDirectory)
+			a.writeCustomerTable(list, p, s.Model().HasDirectory)
 			return nil
 		},
 	}

@@ -24,6 +24,7 @@ type Refusal struct {
 // Nothing is written here; a refused plan must not be written at all.
 type Apply struct {
 	promo *promotions.Promotion
+	src   []byte // the promotion file's content the plan edits
 	// customers is the directory; nil when the repo has none, in which case
 	// any customer id may be granted and eligibility is left to query time.
 	customers map[string]*promotions.Customer
@@ -48,7 +49,7 @@ func NewApply(p *promotions.Promotion, src []byte, customers map[string]*promoti
 	if err != nil {
 		return nil, err
 	}
-	a := &Apply{promo: p, customers: customers, at: at.UTC(), editor: ed,
+	a := &Apply{promo: p, src: src, customers: customers, at: at.UTC(), editor: ed,
 		index: make(map[string]int, len(p.Grants.Customers)), seen: map[string]bool{}}
 	for i, g := range p.Grants.Customers {
 		if _, dup := a.index[g.ID]; !dup {

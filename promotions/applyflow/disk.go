@@ -1,0 +1,68 @@
+package applyflow
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/promoctl/promoctl/internal/fsutil"
+	"github.com/promoctl/promoctl/promotions"
+)
+
+// Disk is a repo directory opened for an edit. Unless it is a dry run, it
+// holds the repo's lock from Open to Close, so the content a change is
+// planned on is still the content on disk when it is written: concurrent
+// editing commands queue instead of overwriting each other.
+type Disk struct {
+	*Session
+	root string
+	lock *fsutil.RepoLock // nil on a dry run
+}
+
+// OpenDisk locks (unless dryRun) and opens the repo at root. A repo locked
+// by someone else for longer than lockTimeout is fsutil.ErrRepoLocked.
+func OpenDisk(root string, limits promotions.Limits, lockTimeout time.Duration, dryRun bool) (*Disk, error) {
+	var lock *fsutil.RepoLock
+	if !dryRun {
+		var err error
+		if lock, err = fsutil.LockRepo(root, lockTimeout); err != nil {
+			return nil, err
+		}
+	}
+	s, err := Open(os.DirFS(root), limits)
+	if err != nil {
+		_ = lock.Unlock()
+		return nil, err
+	}
+	return &Disk{Session: s, root: root, lock: lock}, nil
+}
+
+// Root is the repo directory.
+func (d *Disk) Root() string { return d.root }
+
+// Close releases the lock.
+func (d *Disk) Close() { _ = d.lock.Unlock() }
+
+// ErrChangedOnDisk refuses a write whose file changed since it was read,
+// by an editor or a tool that does not take the repo lock.
+var ErrChangedOnDisk = fsutil.ErrChangedOnDisk
+
+// Write writes a checked change atomically, only if the file still holds
+// what the change was planned on.
+func (d *Disk) Write(c *Change) error {
+	path := filepath.Join(d.root, filepath.FromSlash(c.File))
+	if c.Created {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil { // #nosec G301 -- a repo directory the sidecar (often another user) must read
+			return fmt.Errorf("create %s: %w", filepath.Dir(path), err)
+		}
+	}
+	if err := fsutil.ReplaceFileAtomic(path, c.Old, c.New, 0o644); err != nil {
+		if errors.Is(err, fsutil.ErrChangedOnDisk) {
+			return fmt.Errorf("%s changed on disk while this command was editing it (by an editor or a tool that does not take the repo lock); run it again: %w", c.File, err)
+		}
+		return err
+	}
+	return nil
+}
