@@ -9,9 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// bannedImports are the parsers. The YAML library (github.com/goccy/)
-// joins them once the promotions model no longer imports it.
-var bannedImports = []string{"cuelang.org/", "github.com/go-git/"}
+// bannedImports are the parsers and git.
+var bannedImports = []string{"cuelang.org/", "github.com/go-git/", "github.com/goccy/"}
 
 // A service that embeds the provider and reads bundles carries no parser:
 // the package must not import CUE, go-git or the YAML library. Only
