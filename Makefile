@@ -32,7 +32,7 @@ test-short:
 ## seed corpora already run in make test)
 FUZZTIME ?= 30s
 FUZZ_TARGETS := promotions/yamldoc:FuzzParseDocument promotions/yamldoc:FuzzBlockParseMatchesParser promotions/yamldoc:FuzzEditRoundTrip compiler:FuzzLoadPromotion \
-	evaluator:FuzzDecide evaluator/server:FuzzRequests
+	evaluator:FuzzDecide evaluator/server:FuzzRequests compiler/bundle:FuzzDecode
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t#*:}; \

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -33,6 +34,23 @@ type revision struct {
 	Commit      string
 	Dirty       bool
 	ContentHash string
+	// CommitTime is HEAD's commit time (zero without a commit).
+	CommitTime time.Time
+}
+
+// Revision names a repo's content the way the sidecar does: the exported
+// form of what a loader resolves, for commands that label what they build.
+type Revision = revision
+
+// ResolveRevision names the content of the repo at root whose content hash
+// (compiler.Result.Revision) is contentHash: HEAD's commit when the config
+// files equal HEAD's, else the content hash.
+func ResolveRevision(root, contentHash string, log *slog.Logger) Revision {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	var g gitRevision
+	return g.resolve(root, contentHash, log)
 }
 
 // gitRevision finds HEAD for a repo directory and remembers the content
@@ -40,6 +58,7 @@ type revision struct {
 // tree per new commit, not per reload.
 type gitRevision struct {
 	commit, subdir, headHash string
+	commitTime               time.Time
 }
 
 func (g *gitRevision) resolve(root, contentHash string, log *slog.Logger) revision {
@@ -52,6 +71,7 @@ func (g *gitRevision) resolve(root, contentHash string, log *slog.Logger) revisi
 		return rev
 	}
 	rev.Commit = commit
+	rev.CommitTime = g.commitTime
 	rev.Dirty = headHash != contentHash
 	if !rev.Dirty {
 		rev.Revision = commit
@@ -99,6 +119,7 @@ func (g *gitRevision) head(root string) (commit, headHash string, err error) {
 	if err != nil {
 		return "", "", fmt.Errorf("commit %s: %w", commit, err)
 	}
+	g.commitTime = c.Committer.When.UTC()
 	tree, err := c.Tree()
 	if err != nil {
 		return "", "", fmt.Errorf("tree of %s: %w", commit, err)

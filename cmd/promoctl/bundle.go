@@ -1,0 +1,218 @@
+package main
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"runtime/debug"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/compiler/bundle"
+	"github.com/promoctl/promoctl/compiler/report"
+	"github.com/promoctl/promoctl/evaluator/source/repo"
+	"github.com/promoctl/promoctl/internal/fsutil"
+)
+
+func init() {
+	register((*app).buildCommand)
+	register((*app).keygenCommand)
+	register((*app).inspectCommand)
+}
+
+// version is set at link time (-ldflags "-X main.version=v1.2.3"); without
+// it, the module version of the build, "(devel)" for a local build.
+var version string
+
+func promoctlVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
+func (a *app) buildCommand() *cobra.Command {
+	var out, signKey string
+	cmd := &cobra.Command{
+		Use:   "build --out FILE [--sign-key KEY.pem]",
+		Short: "Validate the repo and write its compiled state as a bundle that sidecars start from",
+		Long: `Validate the repo exactly as validate does and write a bundle: the compiled
+state in a versioned binary file with a SHA-256, optionally signed with an
+ed25519 key (promoctl keygen). The same repo gives the same bytes. On any
+validation error nothing is written and the exit code is 1.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				return usageError("--out is required")
+			}
+			key, err := readSigningKey(signKey)
+			if err != nil {
+				return err
+			}
+			res, err := a.load(a.options())
+			if err != nil {
+				return err
+			}
+			if !res.OK() {
+				if err := (report.Report{Diagnostics: res.Diagnostics, Source: os.DirFS(a.repo)}).WriteText(a.stderr); err != nil {
+					return &exitError{code: exitUsage, err: fmt.Errorf("write report: %w", err)}
+				}
+				fmt.Fprintf(a.stderr, "%d error(s): no bundle written\n", len(res.Diagnostics.Errors()))
+				return failed
+			}
+			_, sourceBytes, err := compiler.ContentHash(os.DirFS(a.repo), a.limits)
+			if err != nil {
+				return &exitError{code: exitUsage, err: fmt.Errorf("read %s: %w", a.repo, err)}
+			}
+			rev := repo.ResolveRevision(a.repo, res.Revision, nil)
+			h := bundle.Header{
+				Promoctl: promoctlVersion(), Revision: rev.Revision, Commit: rev.Commit, Dirty: rev.Dirty,
+				ContentHash: res.Revision, CommitTime: rev.CommitTime, SourceBytes: sourceBytes,
+			}
+			data, err := bundle.Encode(res.Model, h, key)
+			if err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
+			if err := fsutil.WriteFileAtomic(out, data, 0o644); err != nil {
+				return &exitError{code: exitUsage, err: fmt.Errorf("write %s: %w", out, err)}
+			}
+			signed := "unsigned"
+			if key != nil {
+				signed = "signed by " + bundle.KeyID(key.Public().(ed25519.PublicKey))
+			}
+			fmt.Fprintf(a.stdout, "wrote %s: %d bytes (%.0f%% of %d bytes of YAML), revision %s, %s\n",
+				out, len(data), 100*float64(len(data))/float64(max(sourceBytes, 1)), sourceBytes, rev.Revision, signed)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "the bundle file to write")
+	cmd.Flags().StringVar(&signKey, "sign-key", "", "ed25519 private key (PEM) to sign the bundle with")
+	return cmd
+}
+
+func (a *app) keygenCommand() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "keygen --out NAME",
+		Short: "Write a new ed25519 key pair for signing bundles: NAME.key (private, mode 0600) and NAME.pub",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				return usageError("--out is required")
+			}
+			privPEM, pubPEM, err := bundle.GenerateKey()
+			if err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
+			for _, f := range []struct {
+				path string
+				data []byte
+				perm os.FileMode
+			}{{out + ".key", privPEM, 0o600}, {out + ".pub", pubPEM, 0o644}} {
+				if err := writeNew(f.path, f.data, f.perm); err != nil {
+					return err
+				}
+			}
+			pub, err := bundle.ParsePublicKey(pubPEM)
+			if err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
+			fmt.Fprintf(a.stdout, "wrote %s.key (private: keep it secret) and %s.pub (key %s)\n", out, out, bundle.KeyID(pub))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "name of the key files (NAME.key and NAME.pub)")
+	return cmd
+}
+
+// writeNew writes a file that must not exist yet: a key is never
+// overwritten.
+func writeNew(path string, data []byte, perm os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm) // #nosec G304 -- the operator's own --out
+	if err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return usageError("%s exists; not overwriting a key", path)
+		}
+		return usageError("write %s: %v", path, err)
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return usageError("write %s: %v", path, err)
+	}
+	return nil
+}
+
+func (a *app) inspectCommand() *cobra.Command {
+	var verifyKey string
+	cmd := &cobra.Command{
+		Use:   "inspect FILE [--verify-key PUB.pem]",
+		Short: "Check a bundle's hash (and signature) and print its header",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pub, err := readVerifyKey(verifyKey)
+			if err != nil {
+				return err
+			}
+			data, err := os.ReadFile(args[0]) // #nosec G304 -- the operator's own file
+			if err != nil {
+				return usageError("read %s: %v", args[0], err)
+			}
+			b, err := bundle.Verify(data, bundle.Options{Key: pub})
+			if err != nil {
+				return &exitError{code: exitValidation, err: fmt.Errorf("%s: %w", args[0], err)}
+			}
+			printHeader(a, args[0], len(data), b)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&verifyKey, "verify-key", "", "ed25519 public key (PEM) that must have signed the bundle")
+	return cmd
+}
+
+func printHeader(a *app, file string, size int, b *bundle.Bundle) {
+	h := b.Header
+	w := a.stdout
+	fmt.Fprintf(w, "bundle:      %s (%d bytes)\n", file, size)
+	fmt.Fprintf(w, "format:      %d\n", h.FormatVersion)
+	fmt.Fprintf(w, "promoctl:    %s\n", h.Promoctl)
+	fmt.Fprintf(w, "revision:    %s\n", h.Revision)
+	commit := h.Commit
+	switch {
+	case commit == "":
+		commit = "none"
+	case h.Dirty:
+		commit += " (files differ from it)"
+	}
+	fmt.Fprintf(w, "commit:      %s\n", commit)
+	commitTime := "none"
+	if !h.CommitTime.IsZero() {
+		commitTime = h.CommitTime.UTC().Format(time.RFC3339)
+	}
+	fmt.Fprintf(w, "commit time: %s\n", commitTime)
+	fmt.Fprintf(w, "content:     %s\n", h.ContentHash)
+	c := h.Counts
+	fmt.Fprintf(w, "counts:      %d features, %d plans, %d customers, %d promotions, %d grants\n", c.Features, c.Plans, c.Customers, c.Promotions, c.Grants)
+	fmt.Fprintf(w, "built from:  %d bytes of YAML\n", h.SourceBytes)
+	fmt.Fprintf(w, "sha256:      %s\n", b.Hash)
+	switch {
+	case b.SignedBy == "":
+		fmt.Fprintf(w, "signature:   none\n")
+	case b.Verified:
+		fmt.Fprintf(w, "signature:   %s, verified\n", b.SignedBy)
+	default:
+		fmt.Fprintf(w, "signature:   %s, not verified (no --verify-key)\n", b.SignedBy)
+	}
+}
