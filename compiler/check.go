@@ -21,7 +21,7 @@ func checkCatalog(m *promotions.Model, gaps loadGaps) promotions.Diagnostics {
 		for i, e := range p.Entitlements {
 			path := promotions.P("entitlements", i)
 			if seen[e.Feature] {
-				add(promotions.Error(promotions.CodeDuplicateID, p.File, path.Key("feature"),
+				add(promotions.ErrorAt(promotions.CodeDuplicateID, p.File, path.Key("feature"),
 					"plan %s lists feature %s more than once", p.Key, e.Feature))
 				continue
 			}
@@ -31,22 +31,22 @@ func checkCatalog(m *promotions.Model, gaps loadGaps) promotions.Diagnostics {
 				continue
 			}
 			if !ok {
-				add(promotions.Error(promotions.CodeUnknownFeature, p.File, path.Key("feature"),
+				add(promotions.ErrorAt(promotions.CodeUnknownFeature, p.File, path.Key("feature"),
 					"plan %s names feature %q, which is not defined", p.Key, e.Feature))
 				continue
 			}
 			switch {
 			case f.Type == promotions.FeatureMetered && e.Allowance == nil:
-				add(promotions.Error(promotions.CodeFeatureTypeMismatch, p.File, path.Key("allowance"),
+				add(promotions.ErrorAt(promotions.CodeFeatureTypeMismatch, p.File, path.Key("allowance"),
 					"feature %s is metered: expected an allowance, found none", f.Key))
 			case f.Type == promotions.FeatureMetered && e.Reset == "":
-				add(promotions.Error(promotions.CodeFeatureTypeMismatch, p.File, path.Key("reset"),
+				add(promotions.ErrorAt(promotions.CodeFeatureTypeMismatch, p.File, path.Key("reset"),
 					"feature %s is metered: expected a reset, found none", f.Key))
 			case f.Type == promotions.FeatureBoolean && e.Allowance != nil:
-				add(promotions.Error(promotions.CodeFeatureTypeMismatch, p.File, path.Key("allowance"),
+				add(promotions.ErrorAt(promotions.CodeFeatureTypeMismatch, p.File, path.Key("allowance"),
 					"feature %s is boolean: expected no allowance, found %s", f.Key, e.Allowance))
 			case f.Type == promotions.FeatureBoolean && e.Reset != "":
-				add(promotions.Error(promotions.CodeFeatureTypeMismatch, p.File, path.Key("reset"),
+				add(promotions.ErrorAt(promotions.CodeFeatureTypeMismatch, p.File, path.Key("reset"),
 					"feature %s is boolean: expected no reset, found %s", f.Key, e.Reset))
 			}
 		}
@@ -56,7 +56,7 @@ func checkCatalog(m *promotions.Model, gaps loadGaps) promotions.Diagnostics {
 	// a million ids on every reload would cost more than the check.
 	for _, c := range m.Customers {
 		if _, ok := m.Plans[c.Plan]; !ok && !gaps.mayDefine(promotions.KindPlan, c.Plan) {
-			add(promotions.Error(promotions.CodeUnknownPlan, c.File, promotions.P("customers", c.Index, "plan"),
+			add(promotions.ErrorAt(promotions.CodeUnknownPlan, c.File, promotions.P("customers", c.Index, "plan"),
 				"customer %s is on plan %q, which is not defined", c.ID, c.Plan))
 		}
 	}
@@ -66,7 +66,7 @@ func checkCatalog(m *promotions.Model, gaps loadGaps) promotions.Diagnostics {
 func checkPromotion(m *promotions.Model, gaps loadGaps, base *promotions.Model, p *promotions.Promotion) promotions.Diagnostics {
 	var diags promotions.Diagnostics
 	add := func(code promotions.Code, path promotions.Path, format string, args ...any) {
-		diags = append(diags, promotions.Error(code, p.File, path, format, args...))
+		diags = append(diags, promotions.ErrorAt(code, p.File, path, format, args...))
 	}
 
 	if f, ok := m.Features[p.Feature]; !ok && gaps.mayDefine(promotions.KindFeature, p.Feature) {
@@ -164,7 +164,7 @@ func checkPromotion(m *promotions.Model, gaps loadGaps, base *promotions.Model, 
 		msg := "customer %s is not eligible for %s (plan %s, attributes %v; eligibility %s)"
 		args := []any{c.ID, p.ID, c.Plan, c.Attributes, p.Eligibility.String()}
 		if old, ok := baseGrants[g.ID]; ok && old.State == promotions.StateGranted && old.GrantedAt.Equal(g.GrantedAt) {
-			diags = append(diags, promotions.Warning(promotions.CodeIneligibleCustomer, p.File, path.Key("id"),
+			diags = append(diags, promotions.WarningAt(promotions.CodeIneligibleCustomer, p.File, path.Key("id"),
 				msg+"; the grant predates this change and no longer contributes", args...))
 			continue
 		}

@@ -318,7 +318,7 @@ func withDefaults(v map[string]any) map[string]any {
 	for k, e := range v {
 		out[k] = e
 	}
-	out["status"] = "active"
+	out["status"] = string(promotions.DefaultStatus)
 	return out
 }
 

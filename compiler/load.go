@@ -315,11 +315,11 @@ func loadFile(fsys fs.FS, file string, opts Options, sch **schema.Schema) (*file
 		p := yamldoc.DecodePromotion(doc)
 		r.promotion = &p
 		if base := strings.TrimSuffix(strings.TrimSuffix(path.Base(file), ".yaml"), ".yml"); base != p.ID {
-			r.diags = append(r.diags, doc.Position(promotions.Warning(promotions.CodeFileName, file, promotions.P("id"),
+			r.diags = append(r.diags, doc.Position(promotions.WarningAt(promotions.CodeFileName, file, promotions.P("id"),
 				"promotion %s should live in a file named %s.yaml", p.ID, p.ID)))
 		}
 		if n := len(p.Grants.Customers); n > opts.Limits.MaxGrants {
-			r.diags = append(r.diags, doc.Position(promotions.Error(promotions.CodeSchema, file, promotions.P("grants", "customers"),
+			r.diags = append(r.diags, doc.Position(promotions.ErrorAt(promotions.CodeSchema, file, promotions.P("grants", "customers"),
 				"grants.customers has %d entries, more than the limit of %d", n, opts.Limits.MaxGrants)))
 		}
 	}

@@ -165,7 +165,7 @@ func readPair(base, head fs.FS, baseFile, headFile string, lim promotions.Limits
 }
 
 func deletedDiagnostic(base fs.FS, id, file string, lim promotions.Limits) promotions.Diagnostic {
-	d := promotions.Error(promotions.CodeAppliedDeleted, file, promotions.P("id"),
+	d := promotions.ErrorAt(promotions.CodeAppliedDeleted, file, promotions.P("id"),
 		"promotion %s is applied in the base (this position is in the base revision's %s) but missing from the head: "+
 			"it was deleted or its id changed; applied promotions stay, deactivate it instead", id, file)
 	if src, err := fs.ReadFile(base, file); err == nil {
@@ -192,12 +192,12 @@ func removedGrants(id string, pair promotionPair) promotions.Diagnostics {
 			continue
 		}
 		inHead[g.ID] = true // report a duplicated base entry once
-		out = append(out, pair.new.Position(promotions.Error(promotions.CodeGrantRemoved, pair.new.File, promotions.P("grants", "customers"),
+		out = append(out, pair.new.Position(promotions.ErrorAt(promotions.CodeGrantRemoved, pair.new.File, promotions.P("grants", "customers"),
 			"customer %s (%s since %s in the base) was removed from grants.customers of %s; revoke it instead (state: revoked, revoked_at): the file is the audit trail",
 			g.ID, g.State, ts(g.GrantedAt), id)))
 	}
 	if old.Grants.All != nil && cur.Grants.All == nil {
-		out = append(out, pair.new.Position(promotions.Error(promotions.CodeGrantRemoved, pair.new.File, promotions.P("grants", "all"),
+		out = append(out, pair.new.Position(promotions.ErrorAt(promotions.CodeGrantRemoved, pair.new.File, promotions.P("grants", "all"),
 			"grants.all (granted at %s in the base) was removed from %s; set revoked_at instead: the file is the audit trail",
 			ts(old.Grants.All.GrantedAt), id)))
 	}

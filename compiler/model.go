@@ -25,7 +25,7 @@ func assemble(files []string, results map[string]*fileResult) (*promotions.Model
 	var gaps loadGaps
 	var diags promotions.Diagnostics
 	dup := func(file string, path promotions.Path, what, id, firstFile string) {
-		diags = append(diags, promotions.Error(promotions.CodeDuplicateID, file, path,
+		diags = append(diags, promotions.ErrorAt(promotions.CodeDuplicateID, file, path,
 			"%s %q is already defined in %s", what, id, firstFile))
 	}
 	for _, f := range files {

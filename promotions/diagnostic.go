@@ -108,14 +108,15 @@ func (ds Diagnostics) Sort() {
 	})
 }
 
-// Error makes a diagnostic of error severity.
-func Error(code Code, file string, path Path, format string, args ...any) Diagnostic {
+// ErrorAt makes a diagnostic of error severity at a file and field path;
+// its line and column are filled in from the document later.
+func ErrorAt(code Code, file string, path Path, format string, args ...any) Diagnostic {
 	return Diagnostic{Severity: SeverityError, Code: code, File: file, Path: path, Message: fmt.Sprintf(format, args...)}
 }
 
-// Warning makes a diagnostic of warning severity.
-func Warning(code Code, file string, path Path, format string, args ...any) Diagnostic {
-	d := Error(code, file, path, format, args...)
+// WarningAt makes a diagnostic of warning severity, like ErrorAt.
+func WarningAt(code Code, file string, path Path, format string, args ...any) Diagnostic {
+	d := ErrorAt(code, file, path, format, args...)
 	d.Severity = SeverityWarning
 	return d
 }

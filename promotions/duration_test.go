@@ -27,7 +27,7 @@ func TestAddDuration(t *testing.T) {
 		{"2026-03-01T12:00:00+02:00", promotions.Duration{Value: 1, Unit: promotions.UnitMonths}, "2026-04-01T10:00:00Z"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.from+"+"+tt.d.Unit.String(tt.d.Value), func(t *testing.T) {
+		t.Run(tt.from+"+"+tt.d.Unit.Quantity(tt.d.Value), func(t *testing.T) {
 			from, _ := time.Parse(time.RFC3339, tt.from)
 			want, _ := time.Parse(time.RFC3339, tt.want)
 			assert.True(t, want.Equal(promotions.AddDuration(from, tt.d)), "got %s", promotions.AddDuration(from, tt.d))

@@ -29,7 +29,7 @@ func CheckRepoSize(file string, total int64, lim Limits) (Diagnostic, bool) {
 	if total <= lim.MaxRepoBytes {
 		return Diagnostic{}, false
 	}
-	return Error(CodeYAMLSyntax, file, nil,
+	return ErrorAt(CodeYAMLSyntax, file, nil,
 		"the config files up to and including this one hold %d bytes, more than the repo limit of %d bytes (--max-repo-size)",
 		total, lim.MaxRepoBytes).At(1, 1), true
 }

@@ -307,8 +307,8 @@ func (e *Eligibility) String() string {
 	return s
 }
 
-// String renders a duration of n units, such as "3 months".
-func (u DurationUnit) String(n int) string { return strconv.Itoa(n) + " " + string(u) }
+// Quantity renders n of the unit, such as "3 months".
+func (u DurationUnit) Quantity(n int) string { return strconv.Itoa(n) + " " + string(u) }
 
 // Matches reports whether a search query matches the customer's id, name
 // or email, case-insensitively. An empty query matches everyone.

@@ -157,7 +157,7 @@ func MustCompile() *Schema {
 func (s *Schema) Validate(doc *yamldoc.Document) promotions.Diagnostics {
 	def, ok := s.defs[doc.Kind]
 	if !ok {
-		return promotions.Diagnostics{doc.Position(promotions.Error(promotions.CodeUnknownKind, doc.File, promotions.P("kind"), "unknown kind %q", doc.Kind))}
+		return promotions.Diagnostics{doc.Position(promotions.ErrorAt(promotions.CodeUnknownKind, doc.File, promotions.P("kind"), "unknown kind %q", doc.Kind))}
 	}
 	spec, hasList := s.lists[doc.Kind]
 	if !hasList {
@@ -210,7 +210,7 @@ func detachList(value map[string]any, path promotions.Path) (map[string]any, []a
 func (s *Schema) validateValue(doc *yamldoc.Document, def cue.Value, value any, prefix promotions.Path) promotions.Diagnostics {
 	v := s.ctx.Encode(value)
 	if err := v.Err(); err != nil {
-		return promotions.Diagnostics{doc.Position(promotions.Error(promotions.CodeSchema, doc.File, prefix, "cannot encode value: %v", err))}
+		return promotions.Diagnostics{doc.Position(promotions.ErrorAt(promotions.CodeSchema, doc.File, prefix, "cannot encode value: %v", err))}
 	}
 	err := def.Unify(v).Validate(cue.Concrete(true), cue.All())
 	if err == nil {
@@ -234,7 +234,7 @@ func (s *Schema) validateValue(doc *yamldoc.Document, def cue.Value, value any, 
 			continue
 		}
 		seen[key] = true
-		d := promotions.Error(promotions.CodeSchema, doc.File, path, "%s", msg)
+		d := promotions.ErrorAt(promotions.CodeSchema, doc.File, path, "%s", msg)
 		if strings.Contains(msg, "unknown field") || strings.Contains(msg, " is only allowed ") {
 			d = doc.KeyPosition(d)
 		}

@@ -175,7 +175,7 @@ func (s *Schema) CheckTransition(oldDoc, newDoc *yamldoc.Document) promotions.Di
 			}
 		default:
 			format, args := e.Msg()
-			r.out = append(r.out, newDoc.Position(promotions.Error(promotions.CodeLockedField, newDoc.File, nil,
+			r.out = append(r.out, newDoc.Position(promotions.ErrorAt(promotions.CodeLockedField, newDoc.File, nil,
 				"%s is applied and cannot be checked against the base: %s", id, fmt.Sprintf(format, args...))))
 		}
 	}
@@ -232,7 +232,7 @@ func (r *lockReporter) unlocked() {
 	if v, ok := r.doc.Value["is_applied"]; ok {
 		found = RenderValue(v)
 	}
-	r.out = append(r.out, r.doc.Position(promotions.Error(promotions.CodeAppliedUnlocked, r.doc.File, promotions.P("is_applied"),
+	r.out = append(r.out, r.doc.Position(promotions.ErrorAt(promotions.CodeAppliedUnlocked, r.doc.File, promotions.P("is_applied"),
 		"%s is applied in the base, so is_applied must stay true (found %s); deactivate it instead", r.id, found)))
 }
 
@@ -278,7 +278,7 @@ func (r *lockReporter) locked(keys []string) {
 }
 
 func (r *lockReporter) add(path promotions.Path, field, base, head string) {
-	r.out = append(r.out, r.doc.Position(promotions.Error(promotions.CodeLockedField, r.doc.File, path,
+	r.out = append(r.out, r.doc.Position(promotions.ErrorAt(promotions.CodeLockedField, r.doc.File, path,
 		"%s is locked because %s is applied (base %s, head %s); only %s may change", field, r.id, base, head, r.editable)))
 }
 

@@ -16,9 +16,6 @@ import (
 
 func init() { register((*app).createCommand) }
 
-// promotionID is the SPEC §2 charset of promotion ids (that of feature keys).
-var promotionID = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
-
 type createFlags struct {
 	feature, name, description string
 	start, end, duration       string
@@ -58,7 +55,7 @@ first grant locks it. An existing file or promotion id is never overwritten.`,
 }
 
 func (a *app) create(id string, fl *createFlags) error {
-	if !promotionID.MatchString(id) {
+	if !promotions.ValidKey(id) {
 		return usageError("promotion id %q must match [a-z0-9][a-z0-9_.-]{0,63}", id)
 	}
 	if fl.feature == "" {

@@ -14,10 +14,10 @@ import (
 )
 
 func TestWriteSARIF(t *testing.T) {
-	locked := promotions.Error(promotions.CodeLockedField, "promotions/boost.yaml", promotions.P("metered", "allowance"),
+	locked := promotions.ErrorAt(promotions.CodeLockedField, "promotions/boost.yaml", promotions.P("metered", "allowance"),
 		"metered.allowance is locked because boost is applied (base 5000, head 8000); only name, description, status and grants may change")
 	locked.Line, locked.Column = 16, 14
-	unplaced := promotions.Warning(promotions.CodeFileName, "promotions/x.yaml", nil, "promotion boost2 should live in a file named boost2.yaml")
+	unplaced := promotions.WarningAt(promotions.CodeFileName, "promotions/x.yaml", nil, "promotion boost2 should live in a file named boost2.yaml")
 	rep := report.Report{Diagnostics: promotions.Diagnostics{locked, unplaced}}
 
 	var out bytes.Buffer

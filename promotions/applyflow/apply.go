@@ -2,7 +2,6 @@ package applyflow
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -390,7 +389,7 @@ func (a *Apply) selectCustomer(id string) (*promotions.Customer, bool) {
 		return nil, false
 	}
 	a.seen[id] = true
-	if !customerID.MatchString(id) {
+	if !promotions.ValidCustomerID(id) {
 		a.refuse(id, "not a valid customer id")
 		return nil, false
 	}
@@ -495,6 +494,3 @@ func (a *Apply) event(label string) { a.tally = append(a.tally, tallyItem{label:
 func (a *Apply) refuse(id, format string, args ...any) {
 	a.refused = append(a.refused, Refusal{ID: id, Reason: fmt.Sprintf(format, args...)})
 }
-
-// customerID is the SPEC §2 charset of a customer id.
-var customerID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$`)

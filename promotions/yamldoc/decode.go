@@ -167,7 +167,7 @@ func DecodePromotion(doc *Document) promotions.Promotion {
 		File:          doc.File,
 	}
 	if p.Status == "" {
-		p.Status = promotions.StatusActive
+		p.Status = promotions.DefaultStatus
 	}
 	p.IsApplied, _ = m["is_applied"].(bool)
 	if w, ok := m["window"].(map[string]any); ok {

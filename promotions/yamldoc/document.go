@@ -32,7 +32,7 @@ type Document struct {
 // diagnostic; the document is nil when the file cannot be used at all.
 func ParseDocument(file string, src []byte, lim promotions.Limits) (*Document, promotions.Diagnostics) {
 	if int64(len(src)) > lim.MaxFileBytes {
-		return nil, promotions.Diagnostics{at(promotions.Error(promotions.CodeYAMLSyntax, file, nil,
+		return nil, promotions.Diagnostics{at(promotions.ErrorAt(promotions.CodeYAMLSyntax, file, nil,
 			"file is %d bytes, more than the limit of %d bytes", len(src), lim.MaxFileBytes), 1, 1)}
 	}
 	if d, bad := checkText(file, src); bad {
@@ -43,7 +43,7 @@ func ParseDocument(file string, src []byte, lim promotions.Limits) (*Document, p
 		return nil, promotions.Diagnostics{syntaxDiagnostic(file, err)}
 	}
 	if root == nil {
-		return nil, promotions.Diagnostics{at(promotions.Error(promotions.CodeUnknownKind, file, nil,
+		return nil, promotions.Diagnostics{at(promotions.ErrorAt(promotions.CodeUnknownKind, file, nil,
 			"file holds no YAML document; expected a mapping with a top-level kind"), 1, 1)}
 	}
 	c := converter{file: file, lim: lim, anchors: map[string]ast.Node{}}
@@ -54,7 +54,7 @@ func ParseDocument(file string, src []byte, lim promotions.Limits) (*Document, p
 	top, ok := value.(map[string]any)
 	if !ok {
 		line, col := nodePos(root)
-		return nil, promotions.Diagnostics{at(promotions.Error(promotions.CodeUnknownKind, file, nil,
+		return nil, promotions.Diagnostics{at(promotions.ErrorAt(promotions.CodeUnknownKind, file, nil,
 			"document is a %s; expected a mapping with a top-level kind", describe(value)), line, col)}
 	}
 	doc := &Document{File: file, Source: src, Value: top, root: root}
@@ -63,9 +63,9 @@ func ParseDocument(file string, src []byte, lim promotions.Limits) (*Document, p
 	diags := c.diags
 	kind, _ := top["kind"].(string)
 	if !isKnownKind(kind) {
-		d := promotions.Error(promotions.CodeUnknownKind, file, promotions.P("kind"), "kind %s is not one of %s", quoteValue(top["kind"]), strings.Join(promotions.Kinds, ", "))
+		d := promotions.ErrorAt(promotions.CodeUnknownKind, file, promotions.P("kind"), "kind %s is not one of %s", quoteValue(top["kind"]), strings.Join(promotions.Kinds, ", "))
 		if _, present := top["kind"]; !present {
-			d = promotions.Error(promotions.CodeUnknownKind, file, promotions.P("kind"), "missing kind; expected one of %s", strings.Join(promotions.Kinds, ", "))
+			d = promotions.ErrorAt(promotions.CodeUnknownKind, file, promotions.P("kind"), "missing kind; expected one of %s", strings.Join(promotions.Kinds, ", "))
 		}
 		return nil, append(diags, doc.Position(d))
 	}
@@ -125,7 +125,7 @@ func (e *positionedError) Error() string { return e.msg }
 func syntaxDiagnostic(file string, err error) promotions.Diagnostic {
 	var pe *positionedError
 	if errors.As(err, &pe) {
-		return at(promotions.Error(promotions.CodeYAMLSyntax, file, nil, "%s", pe.msg), pe.line, pe.col)
+		return at(promotions.ErrorAt(promotions.CodeYAMLSyntax, file, nil, "%s", pe.msg), pe.line, pe.col)
 	}
 	var ye yaml.Error
 	if errors.As(err, &ye) {
@@ -133,16 +133,16 @@ func syntaxDiagnostic(file string, err error) promotions.Diagnostic {
 		if tk := ye.GetToken(); tk != nil && tk.Position != nil {
 			line, col = tk.Position.Line, tk.Position.Column
 		}
-		return at(promotions.Error(promotions.CodeYAMLSyntax, file, nil, "%s", ye.GetMessage()), line, col)
+		return at(promotions.ErrorAt(promotions.CodeYAMLSyntax, file, nil, "%s", ye.GetMessage()), line, col)
 	}
-	return at(promotions.Error(promotions.CodeYAMLSyntax, file, nil, "%v", err), 1, 1)
+	return at(promotions.ErrorAt(promotions.CodeYAMLSyntax, file, nil, "%v", err), 1, 1)
 }
 
 // checkText rejects what is not UTF-8 text before the parser sees it.
 func checkText(file string, src []byte) (promotions.Diagnostic, bool) {
 	if i := bytes.IndexByte(src, 0); i >= 0 {
 		line, col := offsetPos(src, i)
-		return at(promotions.Error(promotions.CodeYAMLSyntax, file, nil, "NUL byte at offset %d; config files must be UTF-8 text", i), line, col), true
+		return at(promotions.ErrorAt(promotions.CodeYAMLSyntax, file, nil, "NUL byte at offset %d; config files must be UTF-8 text", i), line, col), true
 	}
 	if !utf8.Valid(src) {
 		i := 0
@@ -154,7 +154,7 @@ func checkText(file string, src []byte) (promotions.Diagnostic, bool) {
 			i += size
 		}
 		line, col := offsetPos(src, i)
-		return at(promotions.Error(promotions.CodeYAMLSyntax, file, nil, "invalid UTF-8 byte 0x%02x at offset %d; config files must be UTF-8 text", src[i], i), line, col), true
+		return at(promotions.ErrorAt(promotions.CodeYAMLSyntax, file, nil, "invalid UTF-8 byte 0x%02x at offset %d; config files must be UTF-8 text", src[i], i), line, col), true
 	}
 	return promotions.Diagnostic{}, false
 }
@@ -210,7 +210,7 @@ type converter struct {
 
 func (c *converter) fail(code promotions.Code, n ast.Node, path promotions.Path, format string, args ...any) {
 	line, col := nodePos(n)
-	c.diags = append(c.diags, at(promotions.Error(code, c.file, path, format, args...), line, col))
+	c.diags = append(c.diags, at(promotions.ErrorAt(code, c.file, path, format, args...), line, col))
 	if code != promotions.CodeDuplicateKey {
 		c.stopped = true
 	}

@@ -343,7 +343,7 @@ func (e *Editor) insertMissing(path promotions.Path, depth int, container ast.No
 // after the last entry that precedes it in SPEC order, else before the
 // first one that follows it (above that entry's comments), else at the end.
 func (e *Editor) keyInsertOffset(parent promotions.Path, key string, values []*ast.MappingValueNode) int {
-	order := keyOrder(parent)
+	order := promotions.PromotionKeyOrder(parent)
 	rank := func(k string) int {
 		for i, o := range order {
 			if o == k {
@@ -737,34 +737,6 @@ func mappingEntries(n ast.Node) (values []*ast.MappingValueNode, block bool) {
 		return []*ast.MappingValueNode{m}, true
 	}
 	return nil, false
-}
-
-// keyOrder is the SPEC §2 key order of the mapping at path in a promotion.
-func keyOrder(path promotions.Path) []string {
-	var b strings.Builder
-	for _, el := range path {
-		if el.IsIndex {
-			b.WriteString("[]")
-			continue
-		}
-		if b.Len() > 0 {
-			b.WriteByte('.')
-		}
-		b.WriteString(el.Key)
-	}
-	return promotionKeyOrder[b.String()]
-}
-
-var promotionKeyOrder = map[string][]string{
-	"": {"kind", "id", "name", "description", "status", "deactivated_at", "feature", "feature_type",
-		"window", "duration", "metered", "eligibility", "is_applied", "grants"},
-	"window":             {"start", "end"},
-	"duration":           {"value", "unit"},
-	"metered":            {"mode", "allowance", "reset"},
-	"eligibility":        {"plans", "attributes"},
-	"grants":             {"all", "customers"},
-	"grants.all":         {"granted_at", "revoked_at"},
-	"grants.customers[]": {"id", "state", "granted_at", "revoked_at"},
 }
 
 // --- scalars ---------------------------------------------------------------
