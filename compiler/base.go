@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -28,25 +29,36 @@ type BaseRevision struct {
 }
 
 // BaseNotFoundError says that a base revision is not in the clone, which
-// in CI usually means a shallow checkout.
+// in CI usually means a shallow checkout. Its message says how to get the
+// base, from what the repository has: its remotes, and whether it is
+// shallow.
 type BaseNotFoundError struct {
-	Rev string
-	Err error
+	Rev     string
+	Err     error
+	Remotes []string // names of the repository's remotes
+	Shallow bool     // the clone's history is cut (git clone --depth)
 }
 
 func (e *BaseNotFoundError) Error() string {
-	remote, branch := "origin", e.Rev
-	if r, b, ok := strings.Cut(e.Rev, "/"); ok && !strings.ContainsAny(e.Rev, "~^@:") {
+	head := fmt.Sprintf("base revision %q is not in this clone (%v)", e.Rev, e.Err)
+	const actions = "; in GitHub Actions check out with actions/checkout and fetch-depth: 0"
+	if strings.ContainsAny(e.Rev, "~^@:") {
+		// Relative to another revision (HEAD~1): only more history helps.
+		if e.Shallow && len(e.Remotes) > 0 {
+			return head + `: the clone is shallow; fetch the history with "git fetch --unshallow"` + actions
+		}
+		return head + ": the history has no such commit; name one that exists (git log --oneline)"
+	}
+	if len(e.Remotes) == 0 {
+		return head + ": this repository has no remote to fetch it from; name a branch, tag or commit it has " +
+			"(git branch -a, git tag), or compare with a directory (--base-dir)"
+	}
+	remote, branch := e.Remotes[0], e.Rev
+	if r, b, ok := strings.Cut(e.Rev, "/"); ok && slices.Contains(e.Remotes, r) {
 		remote, branch = r, b
 	}
-	fetch := fmt.Sprintf("git fetch --unshallow %s %s", remote, branch)
-	if strings.ContainsAny(e.Rev, "~^") || !strings.Contains(e.Rev, "/") {
-		fetch = "git fetch --unshallow"
-	}
-	return fmt.Sprintf("base revision %q is not in this clone (%v): the clone is probably shallow or lacks the branch; "+
-		"fetch it with %q (or \"git fetch %s %s:refs/remotes/%s/%s\"), "+
-		"and in GitHub Actions check out with actions/checkout and fetch-depth: 0",
-		e.Rev, e.Err, fetch, remote, branch, remote, branch)
+	return fmt.Sprintf(`%s: fetch it with "git fetch %s %s:refs/remotes/%s/%s" and pass --base %s/%s%s`,
+		head, remote, branch, remote, branch, remote, branch, actions)
 }
 
 func (e *BaseNotFoundError) Unwrap() error { return e.Err }
@@ -71,15 +83,15 @@ func OpenRevision(dir, rev string) (*BaseRevision, error) {
 	}
 	hash, err := repo.ResolveRevision(plumbing.Revision(rev))
 	if err != nil {
-		return nil, &BaseNotFoundError{Rev: rev, Err: err}
+		return nil, baseNotFound(repo, rev, err)
 	}
 	commit, err := repo.CommitObject(*hash)
 	if err != nil {
-		return nil, &BaseNotFoundError{Rev: rev, Err: err}
+		return nil, baseNotFound(repo, rev, err)
 	}
 	tree, err := commit.Tree()
 	if err != nil {
-		return nil, &BaseNotFoundError{Rev: rev, Err: fmt.Errorf("read tree of %s: %w", hash, err)}
+		return nil, baseNotFound(repo, rev, fmt.Errorf("read tree of %s: %w", hash, err))
 	}
 	g := newGitFS(repo.Storer, tree.Hash, commit.Committer.When)
 	if sub != "" {
@@ -94,6 +106,26 @@ func OpenRevision(dir, rev string) (*BaseRevision, error) {
 		}
 	}
 	return &BaseRevision{FS: g, Rev: rev, Commit: hash.String()}, nil
+}
+
+// baseNotFound describes a missing base with what the repository could
+// fetch it from.
+func baseNotFound(repo *git.Repository, rev string, err error) *BaseNotFoundError {
+	e := &BaseNotFoundError{Rev: rev, Err: err}
+	if remotes, rerr := repo.Remotes(); rerr == nil {
+		for _, r := range remotes {
+			e.Remotes = append(e.Remotes, r.Config().Name)
+		}
+		sort.Strings(e.Remotes)
+		// origin first: it is the one CI clones from.
+		if i := slices.Index(e.Remotes, "origin"); i > 0 {
+			e.Remotes[0], e.Remotes[i] = e.Remotes[i], e.Remotes[0]
+		}
+	}
+	if shallow, serr := repo.Storer.Shallow(); serr == nil {
+		e.Shallow = len(shallow) > 0
+	}
+	return e
 }
 
 // subPath is dir relative to the repository's worktree root, "" for the

@@ -10,6 +10,7 @@ import (
 	"testing/fstest"
 
 	git "github.com/go-git/go-git/v5"
+	gitconfig "github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/stretchr/testify/assert"
@@ -128,20 +129,56 @@ func mustSub(t *testing.T, fsys fs.FS, dir string) fs.FS {
 }
 
 func TestOpenRevisionNotFound(t *testing.T) {
-	g, _, _ := twoCommits(t)
-	for _, rev := range []string{"origin/main", "HEAD~5", "0123456789abcdef0123456789abcdef01234567", "no-such-branch"} {
-		t.Run(rev, func(t *testing.T) {
-			_, err := compiler.OpenRevision(g.dir, rev)
+	const actions = "fetch-depth: 0"
+	tests := []struct {
+		name          string
+		remote        bool // the clone has a remote named origin
+		shallow       bool // and its history is cut
+		rev           string
+		want, wantNot []string
+	}{
+		{name: "branch of a remote", remote: true, rev: "origin/main",
+			want:    []string{`"git fetch origin main:refs/remotes/origin/main"`, "--base origin/main", actions},
+			wantNot: []string{"--unshallow"}},
+		{name: "local branch name, remote exists", remote: true, rev: "no-such-branch",
+			want: []string{`"git fetch origin no-such-branch:refs/remotes/origin/no-such-branch"`, "--base origin/no-such-branch"}},
+		{name: "no remote", rev: "origin/main",
+			want:    []string{"no remote to fetch it from", "--base-dir"},
+			wantNot: []string{"git fetch", "--unshallow"}},
+		{name: "sha without remote", rev: "0123456789abcdef0123456789abcdef01234567",
+			want: []string{"no remote to fetch it from"}, wantNot: []string{"git fetch"}},
+		{name: "relative, full history", remote: true, rev: "HEAD~5",
+			want:    []string{"the history has no such commit"},
+			wantNot: []string{"git fetch", "refs/remotes"}},
+		{name: "relative, shallow clone", remote: true, shallow: true, rev: "HEAD~5",
+			want:    []string{`"git fetch --unshallow"`, actions},
+			wantNot: []string{"refs/remotes", "HEAD~5:"}},
+		{name: "relative, shallow without remote", shallow: true, rev: "HEAD^^^^^",
+			want: []string{"the history has no such commit"}, wantNot: []string{"git fetch"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g, first, _ := twoCommits(t)
+			if tt.remote {
+				_, err := g.repo.CreateRemote(&gitconfig.RemoteConfig{Name: "origin", URLs: []string{"https://example.com/config.git"}})
+				require.NoError(t, err)
+			}
+			if tt.shallow {
+				require.NoError(t, os.WriteFile(filepath.Join(g.dir, ".git", "shallow"), []byte(first+"\n"), 0o644))
+			}
+			_, err := compiler.OpenRevision(g.dir, tt.rev)
 			var nf *compiler.BaseNotFoundError
 			require.True(t, errors.As(err, &nf), "got %v", err)
-			assert.Equal(t, rev, nf.Rev)
-			assert.Contains(t, err.Error(), "git fetch")
-			assert.Contains(t, err.Error(), "fetch-depth: 0")
+			assert.Equal(t, tt.rev, nf.Rev)
+			assert.Equal(t, tt.shallow, nf.Shallow)
+			for _, w := range tt.want {
+				assert.Contains(t, err.Error(), w)
+			}
+			for _, w := range tt.wantNot {
+				assert.NotContains(t, err.Error(), w)
+			}
 		})
 	}
-	_, err := compiler.OpenRevision(g.dir, "origin/main")
-	assert.Contains(t, err.Error(), `"git fetch --unshallow origin main"`)
-	assert.Contains(t, err.Error(), `git fetch origin main:refs/remotes/origin/main`)
 }
 
 func TestOpenRevisionNotARepository(t *testing.T) {

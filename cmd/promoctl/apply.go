@@ -312,13 +312,17 @@ eligible customer, now and later. Sets is_applied: true.
 Nothing is written when any customer is refused (unknown to the directory,
 not eligible), when --at is outside the promotion window, or when the
 promotion is deactivated; every refused customer is listed.`,
-		Args: cobra.ExactArgs(1),
+		Example: `  promoctl grant spring-api-boost --customers cus_001,cus_004 --at 2026-04-20
+  promoctl grant webinar-sso --customers-file attendees.txt --dry-run
+  promoctl grant webinar-sso --search "@example.com"
+  promoctl grant sso-for-growth --all`,
+		Args: exactArgs(arg{"ID", "the id of the promotion to grant"}),
 		RunE: func(cmd *cobra.Command, args []string) error { return a.runStateChange(sc, args[0]) },
 	}
 	sc.sel.flags(cmd, "all", "grant to every eligible customer through grants.all")
 	stateChangeFlags(cmd, sc)
 	a.lockFlag(cmd)
-	return cmd
+	return a.readsRepo(cmd)
 }
 
 func (a *app) revokeCommand() *cobra.Command {
@@ -331,13 +335,16 @@ func (a *app) revokeCommand() *cobra.Command {
 A customer covered only by grants.all gets a revoked entry of their own, an
 exception to all. --all-granted revokes every granted entry and grants.all.
 --search looks through the promotion's customers (see promoctl customers).`,
-		Args: cobra.ExactArgs(1),
+		Example: `  promoctl revoke spring-api-boost --customers cus_016 --at 2026-04-10
+  promoctl revoke webinar-sso --search lindqvist --dry-run
+  promoctl revoke webinar-sso --all-granted`,
+		Args: exactArgs(arg{"ID", "the id of the promotion to revoke"}),
 		RunE: func(cmd *cobra.Command, args []string) error { return a.runStateChange(sc, args[0]) },
 	}
 	sc.sel.flags(cmd, "all-granted", "revoke every granted customer and grants.all")
 	stateChangeFlags(cmd, sc)
 	a.lockFlag(cmd)
-	return cmd
+	return a.readsRepo(cmd)
 }
 
 func (a *app) regrantCommand() *cobra.Command {
@@ -349,29 +356,32 @@ func (a *app) regrantCommand() *cobra.Command {
 		Long: `Re-grant a promotion: revoked entries move back to state granted with a new
 granted_at and no revoked_at. --all-revoked re-grants every revoked entry and
 a revoked grants.all. The same refusals as grant apply.`,
-		Args: cobra.ExactArgs(1),
+		Example: `  promoctl regrant spring-api-boost --customers cus_016 --at 2026-05-01
+  promoctl regrant webinar-sso --search lindqvist --dry-run`,
+		Args: exactArgs(arg{"ID", "the id of the promotion to re-grant"}),
 		RunE: func(cmd *cobra.Command, args []string) error { return a.runStateChange(sc, args[0]) },
 	}
 	sc.sel.flags(cmd, "all-revoked", "re-grant every revoked customer and grants.all")
 	stateChangeFlags(cmd, sc)
 	a.lockFlag(cmd)
-	return cmd
+	return a.readsRepo(cmd)
 }
 
 func stateChangeFlags(cmd *cobra.Command, sc *stateChange) {
-	cmd.Flags().StringVar(&sc.at, "at", "", "RFC 3339 instant of the change (default now)")
+	cmd.Flags().StringVar(&sc.at, "at", "", "when: an RFC 3339 instant, or a date (its 00:00 UTC); default now")
 	cmd.Flags().BoolVar(&sc.dryRun, "dry-run", false, "print the diff instead of writing")
 }
 
 // statusChange runs deactivate or activate.
-func (a *app) statusCommand(verb, short, long string, change func(*applyflow.Apply) error) *cobra.Command {
+func (a *app) statusCommand(verb, short, long, example string, change func(*applyflow.Apply) error) *cobra.Command {
 	var at string
 	var dryRun bool
 	cmd := &cobra.Command{
-		Use:   verb + " ID",
-		Short: short,
-		Long:  long,
-		Args:  cobra.ExactArgs(1),
+		Use:     verb + " ID",
+		Short:   short,
+		Long:    long,
+		Example: example,
+		Args:    exactArgs(arg{"ID", "the id of the promotion to " + verb}),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			when, err := atFlag(at)
 			if err != nil {
@@ -397,11 +407,11 @@ func (a *app) statusCommand(verb, short, long string, change func(*applyflow.App
 		},
 	}
 	if verb == "deactivate" {
-		cmd.Flags().StringVar(&at, "at", "", "RFC 3339 instant of the deactivation (default now)")
+		cmd.Flags().StringVar(&at, "at", "", "when: an RFC 3339 instant, or a date (its 00:00 UTC); default now")
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the diff instead of writing")
 	a.lockFlag(cmd)
-	return cmd
+	return a.readsRepo(cmd)
 }
 
 func (a *app) deactivateCommand() *cobra.Command {
@@ -409,6 +419,8 @@ func (a *app) deactivateCommand() *cobra.Command {
 		`Deactivate a promotion: status deactivated with deactivated_at, every granted
 customer moves to revoked with revoked_at, and grants.all gets revoked_at. A
 deactivated promotion contributes nothing and cannot be granted.`,
+		`  promoctl deactivate webinar-sso --at 2026-06-01 --dry-run
+  promoctl deactivate webinar-sso --at 2026-06-01T00:00:00Z`,
 		(*applyflow.Apply).Deactivate)
 }
 
@@ -417,5 +429,7 @@ func (a *app) activateCommand() *cobra.Command {
 		`Activate a deactivated promotion: status back to active, deactivated_at
 removed. Customers revoked by the deactivation stay revoked until re-granted
 (promoctl regrant ID --all-revoked).`,
+		`  promoctl activate webinar-sso --dry-run
+  promoctl activate webinar-sso`,
 		(*applyflow.Apply).Activate)
 }

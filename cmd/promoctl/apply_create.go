@@ -34,15 +34,18 @@ feature; metered features need --allowance and --reset (--mode defaults to
 additive), boolean features take none of them. The promotion starts with
 is_applied: false and no grants, so every field may still be edited; the
 first grant locks it. An existing file or promotion id is never overwritten.`,
-		Args: cobra.ExactArgs(1),
+		Example: `  promoctl create webinar-sso --feature sso --start 2026-05-01 --end 2026-08-01 --duration 60d \
+    --eligible-plan starter --eligible-plan growth --eligible-attr region=eu
+  promoctl create spring-api-boost --feature api_calls --allowance 50000 --reset monthly --duration 3mo`,
+		Args: exactArgs(arg{"ID", "the id of the new promotion"}),
 		RunE: func(cmd *cobra.Command, args []string) error { return a.create(args[0], &fl) },
 	}
 	f := cmd.Flags()
 	f.StringVar(&fl.feature, "feature", "", "feature key (required)")
 	f.StringVar(&fl.name, "name", "", "display name (default: the id)")
 	f.StringVar(&fl.description, "description", "", "description")
-	f.StringVar(&fl.start, "start", "", "window start, RFC 3339 or now (default: no lower bound)")
-	f.StringVar(&fl.end, "end", "", "window end, RFC 3339 (default: no end)")
+	f.StringVar(&fl.start, "start", "", "window start: an RFC 3339 instant, a date (its 00:00 UTC) or now (default: no lower bound)")
+	f.StringVar(&fl.end, "end", "", "window end: an RFC 3339 instant or a date (its 00:00 UTC) (default: no end)")
 	f.StringVar(&fl.duration, "duration", "", "how long each grant lasts: 90d, 3w, 2mo, 1y (default: until revoked)")
 	f.StringVar(&fl.mode, "mode", "", "metered: additive (default) or override")
 	f.StringVar(&fl.allowance, "allowance", "", "metered: an integer >= 0, or unlimited")
@@ -51,7 +54,7 @@ first grant locks it. An existing file or promotion id is never overwritten.`,
 	f.StringArrayVar(&fl.attrs, "eligible-attr", nil, "only customers whose attribute k is one of v1,v2: k=v1,v2 (repeatable)")
 	f.BoolVar(&fl.dryRun, "dry-run", false, "print the new file as a diff instead of writing it")
 	a.lockFlag(cmd)
-	return cmd
+	return a.readsRepo(cmd)
 }
 
 func (a *app) create(id string, fl *createFlags) error {

@@ -32,7 +32,10 @@ func (a *app) customersCommand() *cobra.Command {
 and, when the repo has a customer directory, every eligible customer that
 grants.all covers without an entry of their own (via "all"). --state and
 --search (case-insensitive, on id, name and email) filter the list.`,
-		Args: cobra.ExactArgs(1),
+		Example: `  promoctl customers sso-for-growth
+  promoctl customers sso-for-growth --state revoked
+  promoctl customers webinar-sso --search lindqvist --format json`,
+		Args: exactArgs(arg{"ID", "the id of the promotion whose customers to list"}),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch state {
 			case "", string(promotions.StateGranted), string(promotions.StateRevoked):
@@ -66,6 +69,7 @@ grants.all covers without an entry of their own (via "all"). --state and
 			list.Total = len(list.Items)
 			if format == "json" {
 				enc := json.NewEncoder(a.stdout)
+				enc.SetEscapeHTML(false) // names such as "Lindqvist & Daughters" stay as written
 				enc.SetIndent("", "  ")
 				return enc.Encode(list)
 			}
@@ -75,8 +79,9 @@ grants.all covers without an entry of their own (via "all"). --state and
 	}
 	cmd.Flags().StringVar(&state, "state", "", "only customers in this state: granted or revoked")
 	cmd.Flags().StringVar(&search, "search", "", "only customers whose id, name or email contains this text (case-insensitive)")
-	cmd.Flags().StringVar(&format, "format", "table", "output format: table or json")
-	return cmd
+	_ = cmd.RegisterFlagCompletionFunc("state", cobra.FixedCompletions([]string{"granted", "revoked"}, cobra.ShellCompDirectiveNoFileComp))
+	enumFlag(cmd, &format, "format", "output format", "table", "json")
+	return a.readsRepo(cmd)
 }
 
 func (a *app) writeCustomerTable(list customerList, p *promotions.Promotion, hasDirectory bool) {
@@ -91,7 +96,7 @@ func (a *app) writeCustomerTable(list customerList, p *promotions.Promotion, has
 			promotions.FormatTime(r.GrantedAt), revoked, r.Via)
 	}
 	_ = tw.Flush()
-	fmt.Fprintf(a.stdout, "%d customer(s): %d granted, %d revoked\n", list.Total, list.Granted, list.Revoked)
+	fmt.Fprintf(a.stdout, "%s: %d granted, %d revoked\n", count(list.Total, "customer"), list.Granted, list.Revoked)
 	if p.Grants.All != nil && !hasDirectory {
 		fmt.Fprintf(a.stdout, "grants.all (granted_at %s) also covers every eligible customer; without a customer directory they cannot be listed\n",
 			promotions.FormatTime(p.Grants.All.GrantedAt))

@@ -95,7 +95,10 @@ func (a *app) diffCommand() *cobra.Command {
 			"revoked and re-granted; customers, plans and features changed; and is_applied lock violations. " +
 			"--format markdown fits a pull request comment. The exit code is 0 whenever a plan was printed: " +
 			"validate is the gate.",
-		Args: cobra.NoArgs,
+		Example: `  promoctl diff --base origin/main
+  promoctl diff --base origin/main --format markdown > plan.md
+  promoctl diff --base-dir ../config-main --format json`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch format {
 			case "text", "markdown", "json":
@@ -131,6 +134,6 @@ func (a *app) diffCommand() *cobra.Command {
 		},
 	}
 	base.add(cmd)
-	cmd.Flags().StringVar(&format, "format", "text", "output format: text, markdown or json")
-	return cmd
+	enumFlag(cmd, &format, "format", "output format", "text", "markdown", "json")
+	return a.readsRepo(cmd)
 }

@@ -23,7 +23,10 @@ func (a *app) explainCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "explain --customer C --feature F",
 		Short: "Show the decision the sidecar would give, with its sources",
-		Args:  cobra.NoArgs,
+		Example: `  promoctl explain --customer cus_001 --feature api_calls --at 2026-04-25T12:00:00Z
+  promoctl explain --customer cus_004 --feature sso --at 2026-05-10
+  promoctl explain --customer new_user --feature api_calls --plan growth --attr region=eu --format json`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if q.Customer == "" || q.Feature == "" {
 				return usageError("explain needs --customer and --feature")
@@ -56,6 +59,7 @@ func (a *app) explainCommand() *cobra.Command {
 			}
 			if format == "json" {
 				enc := json.NewEncoder(a.stdout)
+				enc.SetEscapeHTML(false) // names such as "Lindqvist & Daughters" stay as written
 				enc.SetIndent("", "  ")
 				return enc.Encode(d)
 			}
@@ -66,11 +70,11 @@ func (a *app) explainCommand() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&q.Customer, "customer", "", "customer id")
 	f.StringVar(&q.Feature, "feature", "", "feature key")
-	f.StringVar(&at, "at", "", "RFC 3339 instant to decide at (default now)")
+	f.StringVar(&at, "at", "", "decide at: an RFC 3339 instant, or a date (its 00:00 UTC); default now")
 	f.StringVar(&q.Plan, "plan", "", "plan to use instead of the directory's")
 	f.StringArrayVar(&attrs, "attr", nil, "attribute k=v to use instead of the directory's (repeatable)")
-	f.StringVar(&format, "format", "text", "output format: text or json")
-	return cmd
+	enumFlag(cmd, &format, "format", "output format", "text", "json")
+	return a.readsRepo(cmd)
 }
 
 func parseAttrs(pairs []string) (map[string]string, error) {

@@ -26,7 +26,9 @@ func (a *app) genCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "gen --size S|M|L|tiny --out DIR",
 		Short: "Write a synthetic config repo of a benchmark size (deterministic per seed)",
-		Args:  cobra.NoArgs,
+		Example: `  promoctl gen --size S --out /tmp/promoctl-s
+  promoctl gen --size M --out /tmp/promoctl-m --seed 7`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, ok := gen.Preset(size)
 			if !ok {
@@ -60,7 +62,7 @@ func (a *app) genCommand() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&size, "size", "S", "data set size: tiny, S, M or L (SPEC §7)")
+	enumFlag(cmd, &size, "size", "data set size (see BENCHMARKS.md)", "S", "tiny", "M", "L")
 	cmd.Flags().StringVar(&out, "out", "", "directory to write the repo into (created when missing)")
 	cmd.Flags().Int64Var(&seed, "seed", 1, "random seed; the same seed gives the same files")
 	cmd.Flags().BoolVar(&force, "force", false, "write into a non-empty --out, replacing its generated directories")

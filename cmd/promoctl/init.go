@@ -17,7 +17,9 @@ func (a *app) initCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "init DIR",
 		Short: "Scaffold a config repo: a feature, a plan, a customer file, a promotion and a CI workflow",
-		Args:  cobra.ExactArgs(1),
+		Example: `  promoctl init acme-config
+  cd acme-config && git init && promoctl validate`,
+		Args: exactArgs(arg{"DIR", "the directory to create the config repo in"}),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := args[0]
 			root, err := fs.Sub(scaffold, "scaffold")

@@ -10,13 +10,18 @@ import (
 	"github.com/promoctl/promoctl/promotions"
 )
 
-// addLimitFlags binds the loader's limits to flags shared by every command.
+// addLimitFlags binds the loader's limits to flags of a command that reads
+// the repo, marked so that help shows them in a section of their own.
 func addLimitFlags(f *pflag.FlagSet, lim *promotions.Limits) {
-	f.Var((*byteSize)(&lim.MaxFileBytes), "max-file-size", "largest config file accepted (bytes, or with KiB, MiB, GiB)")
-	f.Var((*byteSize)(&lim.MaxRepoBytes), "max-repo-size", "largest total of all config files (bytes, or with KiB, MiB, GiB)")
-	f.Var((*positiveInt)(&lim.MaxDepth), "max-depth", "deepest nesting of YAML mappings and lists")
-	f.Var((*positiveInt)(&lim.MaxAliasNodes), "max-alias-nodes", "most YAML nodes that aliases may expand to, per file")
-	f.Var((*positiveInt)(&lim.MaxGrants), "max-grants", "most entries in one promotion's grants.customers")
+	limit := func(v pflag.Value, name, usage string) {
+		f.Var(v, name, usage)
+		_ = f.SetAnnotation(name, limitFlagAnnotation, []string{"true"})
+	}
+	limit((*byteSize)(&lim.MaxFileBytes), "max-file-size", "largest config file accepted (bytes, or with KiB, MiB, GiB)")
+	limit((*byteSize)(&lim.MaxRepoBytes), "max-repo-size", "largest total of all config files (bytes, or with KiB, MiB, GiB)")
+	limit((*positiveInt)(&lim.MaxDepth), "max-depth", "deepest nesting of YAML mappings and lists")
+	limit((*positiveInt)(&lim.MaxAliasNodes), "max-alias-nodes", "most YAML nodes that aliases may expand to, per file")
+	limit((*positiveInt)(&lim.MaxGrants), "max-grants", "most entries in one promotion's grants.customers")
 }
 
 // byteSize is a flag holding a size such as 1048576, 512KiB or 32MiB.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -63,7 +64,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.Execute()
+	cmd, err := root.ExecuteC()
 	if err == nil {
 		return exitOK
 	}
@@ -74,23 +75,38 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return ee.code
 	}
-	// cobra's own errors: unknown command or flag, bad arguments.
-	fmt.Fprintf(stderr, "promoctl: %v\n", err)
+	// Mistakes in how the command was called (a missing argument, an
+	// unknown flag or command): the message, then the usage line.
+	var ae *argError
+	if errors.As(err, &ae) {
+		cmd = ae.cmd
+	}
+	fmt.Fprintf(stderr, "promoctl: %s\n%s", strings.TrimRight(err.Error(), "\n"), usageHint(cmd))
 	return exitUsage
 }
 
 func (a *app) rootCommand() *cobra.Command {
 	root := &cobra.Command{
-		Use:           "promoctl",
-		Short:         "Promotional entitlements as code: validate, edit, explain and serve",
+		Use:   "promoctl",
+		Short: "Promotional entitlements as code: validate, edit, explain and serve",
+		Example: `  promoctl init acme-config && cd acme-config
+  promoctl validate
+  promoctl explain --customer cus_001 --feature api_calls --at 2026-04-25
+  promoctl grant welcome-sso --customers cus_001 --dry-run`,
+		Version:       currentBuild().Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Commands without --repo find the repo from the current
+		// directory (see repo.go).
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return a.resolveRepo(cmd) },
 	}
-	root.PersistentFlags().StringVar(&a.repo, "repo", ".", "config repo directory")
-	addLimitFlags(root.PersistentFlags(), &a.limits)
+	root.SetVersionTemplate(currentBuild().String())
+	root.SetUsageFunc(usage)
+	root.SetFlagErrorFunc(flagError)
 	for _, newCommand := range commands {
 		root.AddCommand(newCommand(a))
 	}
+	a.addCompletions(root)
 	return root
 }
 
@@ -130,14 +146,20 @@ func (a *app) load(opts compiler.Options) (*compiler.Result, error) {
 	return res, nil
 }
 
-// parseTimeFlag parses an RFC 3339 flag value; "now" or empty means now.
+// parseTimeFlag parses a time flag: an RFC 3339 instant, or a date
+// (2026-04-25, its 00:00 UTC); "now" or empty means now.
 func parseTimeFlag(name, value string) (time.Time, error) {
 	if value == "" || value == "now" {
 		return time.Now().UTC(), nil
 	}
+	if len(value) == len(time.DateOnly) {
+		if d, err := time.Parse(time.DateOnly, value); err == nil {
+			return d, nil
+		}
+	}
 	t, err := promotions.ParseTime(value)
 	if err != nil {
-		return time.Time{}, usageError("--%s: %v", name, err)
+		return time.Time{}, usageError("--%s: %q is neither an RFC 3339 instant (2026-04-25T12:00:00Z) nor a date (2026-04-25)", name, value)
 	}
 	return t, nil
 }

@@ -19,6 +19,8 @@ func (a *app) schemaCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "schema",
 		Short: "Print the schemas config files are checked against",
+		Example: `  promoctl schema export --format jsonschema > .promoctl/schema.json
+  promoctl schema export --format cue`,
 	}
 	var format string
 	export := &cobra.Command{
@@ -27,7 +29,9 @@ func (a *app) schemaCommand() *cobra.Command {
 		Long: "--format jsonschema prints a JSON Schema (draft 2020-12) generated from the CUE definitions; " +
 			"point yaml-language-server at it with a '# yaml-language-server: $schema=<path>' line " +
 			"(promoctl init writes .promoctl/schema.json and those lines). --format cue prints the CUE sources.",
-		Args: cobra.NoArgs,
+		Example: `  promoctl schema export > .promoctl/schema.json
+  promoctl schema export --format cue`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch format {
 			case "jsonschema":
@@ -44,7 +48,7 @@ func (a *app) schemaCommand() *cobra.Command {
 			}
 		},
 	}
-	export.Flags().StringVar(&format, "format", "jsonschema", "jsonschema or cue")
+	enumFlag(export, &format, "format", "schema language", "jsonschema", "cue")
 	cmd.AddCommand(export)
 	return cmd
 }

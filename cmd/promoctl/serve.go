@@ -46,7 +46,10 @@ func (a *app) serveCommand() *cobra.Command {
 in-memory snapshot, and reloads on every change (last known good: a change
 that fails validation is not applied). Routes: /v1/... (native API),
 /ofrep/v1/... (OpenFeature OFREP), /v1/status, /healthz, /readyz, /metrics.`,
-		Args: cobra.NoArgs,
+		Example: `  promoctl serve --repo examples/acme
+  promoctl serve --repo /git/config --addr 0.0.0.0:8787 --token-file /etc/promoctl/token
+  curl -s 'http://127.0.0.1:8787/v1/customers/cus_001/entitlements/api_calls?at=2026-04-25T12:00:00Z'`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.serve(cmd.Context(), o) },
 	}
 	f := cmd.Flags()
@@ -55,9 +58,9 @@ that fails validation is not applied). Routes: /v1/... (native API),
 	f.DurationVar(&o.poll, "poll", 0, "also rescan the repo at this interval (for file systems without inotify), e.g. 5s")
 	f.DurationVar(&o.debounce, "debounce", watch.DefaultDebounce, "quiet period after a change before reloading")
 	f.BoolVar(&o.insecure, "insecure", false, "allow a non-loopback --addr without --token-file")
-	f.StringVar(&o.logFormat, "log-format", "json", "log format on stderr: json or text")
-	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	return cmd
+	enumFlag(cmd, &o.logFormat, "log-format", "log format on stderr", "json", "text")
+	enumFlag(cmd, &o.logLevel, "log-level", "log level", "info", "debug", "warn", "error")
+	return a.readsRepo(cmd)
 }
 
 func (a *app) serve(ctx context.Context, o serveOptions) error {
@@ -91,7 +94,8 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	defer stop()
 
 	st := store.New(repo.NewLoader(a.repo, a.limits, log), log)
-	handler := server.New(server.Config{Source: st, Token: token, Log: log})
+	build := currentBuild()
+	handler := server.New(server.Config{Source: st, Token: token, Log: log, Version: build.Version})
 	srv := server.HTTPServer(o.addr, handler, log)
 
 	watchCtx, stopWatch := context.WithCancel(context.Background())
@@ -116,6 +120,8 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("listening",
+		slog.String("version", build.Version),
+		slog.String("commit", build.Commit),
 		slog.String("addr", ln.Addr().String()),
 		slog.String("repo", a.repo),
 		slog.Bool("auth", token != ""),

@@ -3,11 +3,13 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/promoctl/promoctl/compiler"
 	"github.com/promoctl/promoctl/compiler/report"
+	"github.com/promoctl/promoctl/promotions"
 )
 
 func (a *app) validateCommand() *cobra.Command {
@@ -18,7 +20,10 @@ func (a *app) validateCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "validate [--base REV | --base-dir DIR]",
 		Short: "Check every file against the schemas and the cross-file rules, and the is_applied lock against a base",
-		Args:  cobra.NoArgs,
+		Example: `  promoctl validate
+  promoctl validate --base origin/main --format github
+  promoctl validate --repo examples/acme --format json`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if _, err := parseTimeFlag("now", now); err != nil {
 				return err
@@ -32,13 +37,24 @@ func (a *app) validateCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.report(res, format)
+			reportErr := a.report(res, format)
+			if !base.set() && insideGitWorkTree(a.repo) {
+				// A green run without a base says nothing about the lock:
+				// say so, or CI may be trusted with a check it did not do.
+				const note = "the is_applied lock was not checked: pass --base REV (in CI: --base origin/<base branch>) to check it"
+				if format == "github" {
+					fmt.Fprintf(a.stdout, "::notice title=promoctl::%s\n", note)
+				} else {
+					fmt.Fprintf(a.stderr, "note: %s\n", note)
+				}
+			}
+			return reportErr
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json, github or sarif")
+	enumFlag(cmd, &format, "format", "output format (github: workflow annotations; sarif: code scanning)", "text", "json", "github", "sarif")
 	base.add(cmd)
 	cmd.Flags().StringVar(&now, "now", "", "evaluate time-dependent checks at this RFC 3339 instant (default now)")
-	return cmd
+	return a.readsRepo(cmd)
 }
 
 // report prints a load's diagnostics in the chosen format and turns errors
@@ -50,6 +66,9 @@ func (a *app) report(res *compiler.Result, format string) error {
 	case "json":
 		err = rep.WriteJSON(a.stdout)
 	case "github":
+		// Annotations land on a pull request's files only with paths
+		// relative to the git work tree root, whatever --repo is.
+		rep.Diagnostics = withPathPrefix(res.Diagnostics, compiler.WorktreePrefix(a.repo))
 		err = rep.WriteGitHub(a.stdout)
 	case "sarif":
 		err = rep.WriteSARIF(a.stdout, report.SARIFOptions{URIPrefix: compiler.WorktreePrefix(a.repo)})
@@ -62,15 +81,58 @@ func (a *app) report(res *compiler.Result, format string) error {
 	errs, warns := len(res.Diagnostics.Errors()), len(res.Diagnostics.Warnings())
 	if format == "text" {
 		if errs > 0 {
-			fmt.Fprintf(a.stderr, "%d error(s), %d warning(s) in %d file(s)\n", errs, warns, res.Files)
+			fmt.Fprintf(a.stderr, "%s, %s in %s\n", count(errs, "error"), count(warns, "warning"), count(res.Files, "file"))
 		} else {
 			m := res.Model
-			fmt.Fprintf(a.stdout, "ok: %d files, %d features, %d plans, %d customers, %d promotions, %d warning(s) (revision %s)\n",
-				res.Files, len(m.Features), len(m.Plans), len(m.Customers), len(m.Promotions), warns, res.Revision)
+			fmt.Fprintf(a.stdout, "ok: %s, %s, %s, %s, %s, %s (revision %s)\n",
+				count(res.Files, "file"), count(len(m.Features), "feature"), count(len(m.Plans), "plan"),
+				count(len(m.Customers), "customer"), count(len(m.Promotions), "promotion"), count(warns, "warning"), res.Revision)
 		}
 	}
 	if errs > 0 || !res.OK() {
 		return failed
 	}
 	return nil
+}
+
+// withPathPrefix returns the diagnostics with prefix before every file.
+func withPathPrefix(diags promotions.Diagnostics, prefix string) promotions.Diagnostics {
+	if prefix == "" {
+		return diags
+	}
+	out := make(promotions.Diagnostics, len(diags))
+	for i, d := range diags {
+		if d.File != "" {
+			d.File = prefix + d.File
+		}
+		out[i] = d
+	}
+	return out
+}
+
+// insideGitWorkTree reports whether dir is inside a git work tree: it or a
+// parent holds .git (a directory, or a file in a linked worktree).
+func insideGitWorkTree(dir string) bool {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return false
+	}
+	for {
+		if _, err := os.Lstat(filepath.Join(abs, ".git")); err == nil {
+			return true
+		}
+		parent := filepath.Dir(abs)
+		if parent == abs {
+			return false
+		}
+		abs = parent
+	}
+}
+
+// count is "1 plan" or "3 plans": n and the noun, plural unless n is 1.
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -144,7 +143,7 @@ func (e evaluateResult) MarshalJSON() ([]byte, error) {
 	if e.decision != nil {
 		return e.decision.MarshalJSON()
 	}
-	return json.Marshal(struct {
+	return marshalJSON(struct {
 		Customer string       `json:"customer"`
 		Feature  string       `json:"feature"`
 		Error    *errorDetail `json:"error"`
@@ -226,10 +225,11 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 }
 
 type statusBody struct {
+	Version     string           `json:"version,omitempty"`
 	Ready       bool             `json:"ready"`
 	Revision    string           `json:"revision"`
 	Commit      string           `json:"commit,omitempty"`
-	Dirty       bool             `json:"dirty,omitempty"`
+	Dirty       *bool            `json:"dirty,omitempty"` // present with commit
 	ContentHash string           `json:"content_hash"`
 	LoadedAt    *time.Time       `json:"loaded_at"`
 	Counts      snapshot.Counts  `json:"counts"`
@@ -258,8 +258,12 @@ type reloadCountsBody struct {
 func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
 	st := s.src.Status()
 	out := statusBody{
-		Ready: st.Ready, Revision: st.Revision, Commit: st.Commit, Dirty: st.Dirty, ContentHash: st.ContentHash,
+		Version: s.version,
+		Ready:   st.Ready, Revision: st.Revision, Commit: st.Commit, ContentHash: st.ContentHash,
 		Counts: st.Counts, Reloads: reloadCountsBody{OK: st.ReloadsOK, Failed: st.ReloadsFailed},
+	}
+	if st.Commit != "" {
+		out.Dirty = &st.Dirty
 	}
 	if !st.LoadedAt.IsZero() {
 		out.LoadedAt = &st.LoadedAt

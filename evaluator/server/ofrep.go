@@ -114,7 +114,7 @@ func (s *Server) ofrepBulk(w http.ResponseWriter, r *http.Request) {
 		}
 		out.Flags = append(out.Flags, flag.Evaluation())
 	}
-	body, err := json.Marshal(out)
+	body, err := marshalJSON(out)
 	if err != nil {
 		writeOFREPError(w, http.StatusInternalServerError, "", &ofrep.Error{Code: ofrep.General, Details: "cannot encode the answer"})
 		return

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,7 +26,7 @@ type errorDetail struct {
 // writeJSON writes v with the given status. Marshalling happens first so a
 // failure can still become a proper 500.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
+	body, err := marshalJSON(v)
 	if err != nil {
 		status = http.StatusInternalServerError
 		body = []byte(`{"error":{"code":"INTERNAL","message":"cannot encode the answer"}}`)
@@ -56,6 +57,19 @@ func writeBody(w http.ResponseWriter, status int, body []byte) {
 }
 
 var newline = []byte{'\n'}
+
+// marshalJSON is json.Marshal without HTML escaping: answers are read by
+// programs and people, not embedded in HTML, so a name such as
+// "Lindqvist & Daughters" stays as written instead of "\u0026".
+func marshalJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), newline), nil
+}
 
 // answerBuffers recycles the buffers decisions are encoded into: the
 // single-decision route is the sidecar's hot path, and a fresh 2–4 KiB

@@ -44,6 +44,8 @@ type Config struct {
 	// Now is the clock for decisions without an explicit time.
 	Now          func() time.Time
 	MaxBodyBytes int64
+	// Version of the binary, shown in /v1/status.
+	Version string
 }
 
 // Server is the sidecar's HTTP handler.
@@ -56,11 +58,12 @@ type Server struct {
 	mux       *http.ServeMux
 	metrics   *metrics
 	etags     atomic.Pointer[etagOf]
+	version   string
 }
 
 // New builds the handler with its routes and its own metrics registry.
 func New(cfg Config) *Server {
-	s := &Server{src: cfg.Source, log: cfg.Log, now: cfg.Now, maxBody: cfg.MaxBodyBytes, mux: http.NewServeMux()}
+	s := &Server{src: cfg.Source, log: cfg.Log, now: cfg.Now, maxBody: cfg.MaxBodyBytes, mux: http.NewServeMux(), version: cfg.Version}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

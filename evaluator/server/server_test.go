@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/promoctl/promoctl/compiler/snapshot"
 	"github.com/promoctl/promoctl/evaluator/source/repo"
 	"github.com/promoctl/promoctl/evaluator/store"
 	"github.com/promoctl/promoctl/promotions"
@@ -527,4 +528,58 @@ func TestMatchesETag(t *testing.T) {
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, matchesETag(tt.header, "r1"), tt.header)
 	}
+}
+
+func TestStatusShowsVersion(t *testing.T) {
+	f := newFixture(t, "")
+	srv := New(Config{Source: f.store, Version: "v1.2.3"})
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/status", nil))
+	require.Equal(t, http.StatusOK, rec.Code)
+	var status map[string]any
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &status))
+	assert.Equal(t, "v1.2.3", status["version"])
+}
+
+// fixedStatus is a Source that serves no snapshot and a given status.
+type fixedStatus store.Status
+
+func (fixedStatus) Snapshot() *snapshot.Snapshot { return nil }
+func (s fixedStatus) Status() store.Status       { return store.Status(s) }
+
+func TestStatusDirtyComesWithCommit(t *testing.T) {
+	tests := []struct {
+		name      string
+		status    store.Status
+		wantDirty any // nil: the field is absent
+	}{
+		{"outside git: neither commit nor dirty", store.Status{ContentHash: "sha256:1"}, nil},
+		{"clean checkout", store.Status{Commit: "abc", ContentHash: "sha256:1"}, false},
+		{"uncommitted changes", store.Status{Commit: "abc", Dirty: true, ContentHash: "sha256:1"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := New(Config{Source: fixedStatus(tt.status)})
+			rec := httptest.NewRecorder()
+			srv.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/status", nil))
+			var status map[string]any
+			require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &status))
+			dirty, present := status["dirty"]
+			assert.Equal(t, tt.wantDirty != nil, present, "%s", rec.Body.String())
+			assert.Equal(t, tt.wantDirty, dirty)
+		})
+	}
+}
+
+func TestJSONKeepsHTMLCharacters(t *testing.T) {
+	f := newFixture(t, "")
+	for _, target := range []string{
+		"/v1/promotions/spring-api-boost/customers?search=lindqvist",
+		"/v1/customers/a%3Cb%3E%26c/entitlements/nope", // an error message echoing the id
+	} {
+		r := f.do(t, "GET", target, "")
+		assert.NotContains(t, string(r.body), `\u00`, target)
+	}
+	r := f.do(t, "GET", "/v1/promotions/spring-api-boost/customers?search=lindqvist", "")
+	assert.Contains(t, string(r.body), `"Lindqvist & Daughters Bakery"`)
 }
