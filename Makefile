@@ -6,12 +6,23 @@ BIN     := bin/promoctl
 ADDR    ?= 127.0.0.1:8787
 REPO    ?= examples/acme
 
-.PHONY: all build run test test-short fuzz bench lint fmt clean
+.PHONY: all build install run test test-short fuzz bench lint fmt clean
 
 all: build
 
+# build stamps the version (git describe), commit and build date into the
+# binary; `promoctl version` prints them.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
+
 build:
-	$(GO) build -o $(BIN) ./cmd/promoctl
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/promoctl
+
+## install: promoctl on your PATH (in $(shell $(GO) env GOPATH)/bin), stamped like build
+install:
+	$(GO) install -ldflags "$(LDFLAGS)" ./cmd/promoctl
 
 ## run: the sidecar on the example repo (http://$(ADDR))
 run: build

@@ -1,17 +1,39 @@
 package main
 
 import (
+	"bytes"
 	"embed"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 
 	"github.com/spf13/cobra"
 )
 
 //go:embed all:scaffold
 var scaffold embed.FS
+
+// workflowFile is the scaffold's CI workflow, which pins the promoctl
+// release it installs.
+const workflowFile = ".github/workflows/promoctl.yml"
+
+// scaffoldVersion is the release the scaffold's workflow names.
+const scaffoldVersion = "PROMOCTL_VERSION: v0.1.0"
+
+// release matches a release version as `go install …@vX.Y.Z` records it;
+// not a pseudo-version, nor a git describe of a work tree.
+var release = regexp.MustCompile(`^v\d+\.\d+\.\d+(-(alpha|beta|rc)(\.?\d+)*)?$`)
+
+// pinVersion makes the workflow install the release that ran init; a
+// development build keeps the scaffold's.
+func pinVersion(workflow []byte, version string) []byte {
+	if !release.MatchString(version) {
+		return workflow
+	}
+	return bytes.Replace(workflow, []byte(scaffoldVersion), []byte("PROMOCTL_VERSION: "+version), 1)
+}
 
 func (a *app) initCommand() *cobra.Command {
 	return &cobra.Command{
@@ -45,6 +67,9 @@ func (a *app) initCommand() *cobra.Command {
 			for _, p := range files {
 				dst := filepath.Join(dir, filepath.FromSlash(p))
 				data, err := fs.ReadFile(root, p)
+				if p == workflowFile {
+					data = pinVersion(data, currentBuild().Version)
+				}
 				if err == nil {
 					err = os.MkdirAll(filepath.Dir(dst), 0o755) // #nosec G301 -- a config repo for git and CI: world-readable like any checkout
 				}
