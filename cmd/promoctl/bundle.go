@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,20 +23,6 @@ func init() {
 	register((*app).inspectCommand)
 }
 
-// version is set at link time (-ldflags "-X main.version=v1.2.3"); without
-// it, the module version of the build, "(devel)" for a local build.
-var version string
-
-func promoctlVersion() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "(devel)"
-}
-
 func (a *app) buildCommand() *cobra.Command {
 	var out, signKey string
 	cmd := &cobra.Command{
@@ -47,7 +32,9 @@ func (a *app) buildCommand() *cobra.Command {
 state in a versioned binary file with a SHA-256, optionally signed with an
 ed25519 key (promoctl keygen). The same repo gives the same bytes. On any
 validation error nothing is written and the exit code is 1.`,
-		Args: cobra.NoArgs,
+		Example: `  promoctl build --repo examples/acme --out acme.bundle
+  promoctl build --out config.bundle --sign-key release.key`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
 				return usageError("--out is required")
@@ -64,7 +51,7 @@ validation error nothing is written and the exit code is 1.`,
 				if err := (report.Report{Diagnostics: res.Diagnostics, Source: os.DirFS(a.repo)}).WriteText(a.stderr); err != nil {
 					return &exitError{code: exitUsage, err: fmt.Errorf("write report: %w", err)}
 				}
-				fmt.Fprintf(a.stderr, "%d error(s): no bundle written\n", len(res.Diagnostics.Errors()))
+				fmt.Fprintf(a.stderr, "%s: no bundle written\n", count(len(res.Diagnostics.Errors()), "error"))
 				return failed
 			}
 			_, sourceBytes, err := compiler.ContentHash(os.DirFS(a.repo), a.limits)
@@ -73,7 +60,7 @@ validation error nothing is written and the exit code is 1.`,
 			}
 			rev := repo.ResolveRevision(a.repo, res.Revision, nil)
 			h := bundle.Header{
-				Promoctl: promoctlVersion(), Revision: rev.Revision, Commit: rev.Commit, Dirty: rev.Dirty,
+				Promoctl: currentBuild().Version, Revision: rev.Revision, Commit: rev.Commit, Dirty: rev.Dirty,
 				ContentHash: res.Revision, CommitTime: rev.CommitTime, SourceBytes: sourceBytes,
 			}
 			data, err := bundle.Encode(res.Model, h, key)
@@ -94,7 +81,7 @@ validation error nothing is written and the exit code is 1.`,
 	}
 	cmd.Flags().StringVar(&out, "out", "", "the bundle file to write")
 	cmd.Flags().StringVar(&signKey, "sign-key", "", "ed25519 private key (PEM) to sign the bundle with")
-	return cmd
+	return a.readsRepo(cmd)
 }
 
 func (a *app) keygenCommand() *cobra.Command {
@@ -102,7 +89,9 @@ func (a *app) keygenCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "keygen --out NAME",
 		Short: "Write a new ed25519 key pair for signing bundles: NAME.key (private, mode 0600) and NAME.pub",
-		Args:  cobra.NoArgs,
+		Example: `  promoctl keygen --out release
+  promoctl build --out config.bundle --sign-key release.key`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
 				return usageError("--out is required")
@@ -160,7 +149,9 @@ func (a *app) inspectCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "inspect FILE [--verify-key PUB.pem]",
 		Short: "Check a bundle's hash (and signature) and print its header",
-		Args:  cobra.ExactArgs(1),
+		Example: `  promoctl inspect acme.bundle
+  promoctl inspect config.bundle --verify-key release.pub`,
+		Args: exactArgs(arg{"FILE", "the bundle to check"}),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			pub, err := readVerifyKey(verifyKey)
 			if err != nil {
