@@ -77,7 +77,7 @@ func (a *app) promotion(s *applyflow.Disk, id string) (*promotions.Promotion, []
 	var unknown *applyflow.UnknownPromotionError
 	switch {
 	case errors.As(err, &unknown):
-		return nil, nil, usageError("no promotion %q in %s", id, a.repo)
+		return nil, nil, usageError("no promotion %q in %s%s", id, a.repoName(), didYouMean(id, unknown.Known))
 	case err != nil:
 		return nil, nil, &exitError{code: exitUsage, err: err}
 	}
@@ -375,7 +375,7 @@ func stateChangeFlags(cmd *cobra.Command, sc *stateChange) {
 // statusChange runs deactivate or activate.
 func (a *app) statusCommand(verb, short, long, example string, change func(*applyflow.Apply) error) *cobra.Command {
 	var at string
-	var dryRun bool
+	var dryRun, restore bool
 	cmd := &cobra.Command{
 		Use:     verb + " ID",
 		Short:   short,
@@ -400,14 +400,28 @@ func (a *app) statusCommand(verb, short, long, example string, change func(*appl
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
-			if err := change(plan); err != nil {
+			do := change
+			if restore {
+				do = (*applyflow.Apply).ActivateRestore
+			}
+			if err := do(plan); err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
-			return a.finish(s, verb, p.ID, plan, dryRun)
+			if err := a.finish(s, verb, p.ID, plan, dryRun); err != nil {
+				return err
+			}
+			if verb == "activate" && !restore {
+				a.restoreHint(p, dryRun)
+			}
+			return nil
 		},
 	}
-	if verb == "deactivate" {
+	switch verb {
+	case "deactivate":
 		cmd.Flags().StringVar(&at, "at", "", "when: an RFC 3339 instant, or a date (its 00:00 UTC); default now")
+	case "activate":
+		cmd.Flags().BoolVar(&restore, "restore", false, "also re-grant what the deactivation revoked (entries, and grants.all, revoked at its deactivated_at)")
+		cmd.Flags().StringVar(&at, "at", "", "with --restore, when the re-grants start: an RFC 3339 instant, or a date (its 00:00 UTC); default now")
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the diff instead of writing")
 	a.lockFlag(cmd)
@@ -425,11 +439,41 @@ deactivated promotion contributes nothing and cannot be granted.`,
 }
 
 func (a *app) activateCommand() *cobra.Command {
-	return a.statusCommand("activate", "Activate a deactivated promotion (grants stay revoked)",
+	return a.statusCommand("activate", "Activate a deactivated promotion; --restore also re-grants what the deactivation revoked",
 		`Activate a deactivated promotion: status back to active, deactivated_at
-removed. Customers revoked by the deactivation stay revoked until re-granted
-(promoctl regrant ID --all-revoked).`,
-		`  promoctl activate webinar-sso --dry-run
+removed. Without --restore, customers stay revoked until re-granted, and
+activate prints the exact commands that re-grant what the deactivation
+revoked. With --restore, the same edit re-grants (at --at) each entry and
+grants.all whose revoked_at equals the deactivated_at being cleared;
+customers revoked before the deactivation stay revoked.`,
+		`  promoctl activate webinar-sso --restore --at 2026-06-03 --dry-run
+  promoctl activate webinar-sso --restore
   promoctl activate webinar-sso`,
 		(*applyflow.Apply).Activate)
+}
+
+// restoreHint follows a plain activate: it names exactly what the
+// deactivation revoked and how to re-grant just that, since
+// regrant --all-revoked would also re-grant customers revoked before it.
+func (a *app) restoreHint(p *promotions.Promotion, dryRun bool) {
+	ids, all := applyflow.RevokedByDeactivation(p)
+	if len(ids) == 0 && !all {
+		return
+	}
+	what := count(len(ids), "customer")
+	if all {
+		what += " and grants.all"
+	}
+	fmt.Fprintf(a.stdout, "the deactivation at %s revoked %s; ", promotions.FormatTime(*p.DeactivatedAt), what)
+	if dryRun {
+		fmt.Fprintf(a.stdout, "to re-grant exactly those in the same edit:\n  promoctl activate %s --restore\n", p.ID)
+		return
+	}
+	fmt.Fprintln(a.stdout, "to re-grant exactly those (not customers revoked before it):")
+	if len(ids) > 0 {
+		fmt.Fprintf(a.stdout, "  promoctl regrant %s --customers %s\n", p.ID, strings.Join(ids, ","))
+	}
+	if all {
+		fmt.Fprintf(a.stdout, "  promoctl grant %s --all\n", p.ID)
+	}
 }

@@ -2,6 +2,7 @@ package applyflow
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -359,6 +360,100 @@ func (a *Apply) Activate() error {
 	}
 	if a.allRevoked() {
 		a.event("grants.all still revoked")
+	}
+	return nil
+}
+
+// RevokedByDeactivation returns what deactivating p revoked: the customers
+// whose entry is revoked at exactly its deactivated_at, and whether
+// grants.all was. Customers revoked before the deactivation are not among
+// them. Nothing, when p is not deactivated.
+func RevokedByDeactivation(p *promotions.Promotion) (ids []string, all bool) {
+	if p.Status != promotions.StatusDeactivated || p.DeactivatedAt == nil {
+		return nil, false
+	}
+	at := *p.DeactivatedAt
+	seen := map[string]bool{}
+	for _, g := range p.Grants.Customers {
+		if seen[g.ID] {
+			continue
+		}
+		seen[g.ID] = true
+		if g.State == promotions.StateRevoked && g.RevokedAt != nil && g.RevokedAt.Equal(at) {
+			ids = append(ids, g.ID)
+		}
+	}
+	all = p.Grants.All != nil && p.Grants.All.RevokedAt != nil && p.Grants.All.RevokedAt.Equal(at)
+	return ids, all
+}
+
+// ActivateRestore activates a deactivated promotion and, in the same edit,
+// re-grants at the plan's instant what the deactivation revoked: each
+// entry (and grants.all) whose revoked_at equals the deactivated_at being
+// cleared. Customers revoked before the deactivation stay revoked. The
+// re-grants follow grant's rules: inside the window, eligible customers,
+// and not before the deactivation.
+func (a *Apply) ActivateRestore() error {
+	p := a.promo
+	if p.Status != promotions.StatusDeactivated {
+		a.event("already active")
+		return nil
+	}
+	ids, all := RevokedByDeactivation(p)
+	if p.DeactivatedAt != nil && a.at.Before(*p.DeactivatedAt) {
+		a.refuse("", "restoring at %s would precede the deactivation at %s", promotions.FormatTime(a.at), promotions.FormatTime(*p.DeactivatedAt))
+		return nil
+	}
+	if (len(ids) > 0 || all) && !p.Window.Contains(a.at) {
+		a.refuse("", "%s is outside the promotion window %s: nothing can be re-granted", promotions.FormatTime(a.at), p.Window.String())
+		return nil
+	}
+	if err := a.Activate(); err != nil {
+		return err
+	}
+	// Activate counted every revoked entry as still revoked; recount.
+	a.tally = slices.DeleteFunc(a.tally, func(t tallyItem) bool {
+		return t.label == "still revoked" || t.label == "grants.all still revoked"
+	})
+	restore := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		restore[id] = true
+	}
+	stillRevoked := 0
+	for i, g := range p.Grants.Customers {
+		if g.State != promotions.StateRevoked || a.index[g.ID] != i {
+			continue
+		}
+		if !restore[g.ID] {
+			stillRevoked++
+			continue
+		}
+		var c *promotions.Customer
+		if a.customers != nil {
+			c = a.customers[g.ID]
+		}
+		if !a.eligible(g.ID, c) {
+			continue
+		}
+		if err := a.regrantEntry(i); err != nil {
+			return err
+		}
+		a.count("re-granted")
+	}
+	if all {
+		path := promotions.P("grants", "all")
+		if err := a.editor.Set(path.Key("granted_at"), a.at); err != nil {
+			return err
+		}
+		if err := a.editor.Remove(path.Key("revoked_at")); err != nil {
+			return err
+		}
+		a.event("grants.all re-granted")
+	} else if a.allRevoked() {
+		a.event("grants.all still revoked")
+	}
+	if stillRevoked > 0 {
+		a.tally = append(a.tally, tallyItem{label: "still revoked", n: stillRevoked})
 	}
 	return nil
 }

@@ -267,3 +267,73 @@ func ts(s string) time.Time {
 	}
 	return t
 }
+
+// step applies one plan to p at an instant and returns the edited
+// promotion and file.
+func step(t *testing.T, p *promotions.Promotion, src []byte, when string, change func(*applyflow.Apply) error) (*promotions.Promotion, []byte, *applyflow.Apply) {
+	t.Helper()
+	plan, err := applyflow.NewApply(p, src, directory, ts(when))
+	require.NoError(t, err)
+	require.NoError(t, change(plan))
+	require.Empty(t, plan.Refused())
+	out, _, err := plan.Result()
+	require.NoError(t, err)
+	doc, diags := yamldoc.ParseDocument(p.File, out, promotions.DefaultLimits)
+	require.Empty(t, diags)
+	next := yamldoc.DecodePromotion(doc)
+	return &next, out, plan
+}
+
+// Restoring re-grants exactly what the deactivation revoked: customers
+// revoked before it stay revoked.
+func TestApplyActivateRestore(t *testing.T) {
+	p, src := loadPromotion(t, "spring.yaml")
+	p, src, _ = step(t, p, src, "2026-04-20T00:00:00Z", (*applyflow.Apply).GrantAll)
+	p, src, _ = step(t, p, src, "2026-05-25T00:00:00Z", (*applyflow.Apply).Deactivate)
+
+	ids, all := applyflow.RevokedByDeactivation(p)
+	assert.Equal(t, []string{"cus_001", "cus_014", "cus_004", "cus_009", "cus_018"}, ids, "cus_016 was revoked on 04-10, before")
+	assert.True(t, all)
+
+	restored, _, plan := step(t, p, src, "2026-05-26T00:00:00Z", (*applyflow.Apply).ActivateRestore)
+	assert.Equal(t, "activated, re-granted 5, still revoked 1, grants.all re-granted", plan.Summary())
+	assert.Equal(t, promotions.StatusActive, restored.Status)
+	assert.Nil(t, restored.DeactivatedAt)
+	require.NotNil(t, restored.Grants.All)
+	assert.Nil(t, restored.Grants.All.RevokedAt)
+	assert.Equal(t, ts("2026-05-26T00:00:00Z"), restored.Grants.All.GrantedAt)
+	for _, id := range ids {
+		g := grantOf(*restored, id)
+		assert.Equal(t, promotions.StateGranted, g.State, id)
+		assert.Equal(t, ts("2026-05-26T00:00:00Z"), g.GrantedAt, id)
+		assert.Nil(t, g.RevokedAt, id)
+	}
+	kept := grantOf(*restored, "cus_016")
+	assert.Equal(t, promotions.StateRevoked, kept.State)
+	assert.Equal(t, ts("2026-04-10T08:00:00Z"), *kept.RevokedAt)
+}
+
+func TestApplyActivateRestoreRefusals(t *testing.T) {
+	p, src := loadPromotion(t, "spring.yaml")
+	p, src, _ = step(t, p, src, "2026-05-25T00:00:00Z", (*applyflow.Apply).Deactivate)
+	tests := []struct {
+		name, at, reason string
+	}{
+		{"before the deactivation", "2026-05-24T00:00:00Z", "restoring at 2026-05-24T00:00:00Z would precede the deactivation at 2026-05-25T00:00:00Z"},
+		{"after the window closed", "2026-06-02T00:00:00Z", "2026-06-02T00:00:00Z is outside the promotion window"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			plan, err := applyflow.NewApply(p, src, directory, ts(tt.at))
+			require.NoError(t, err)
+			require.NoError(t, plan.ActivateRestore())
+			require.Len(t, plan.Refused(), 1)
+			assert.Contains(t, plan.Refused()[0].Reason, tt.reason)
+			assert.Equal(t, "", plan.Refused()[0].ID)
+		})
+	}
+	active, _ := loadPromotion(t, "spring.yaml")
+	ids, all := applyflow.RevokedByDeactivation(active)
+	assert.Empty(t, ids, "an active promotion has nothing revoked by a deactivation")
+	assert.False(t, all)
+}

@@ -3,6 +3,7 @@ package applyflow
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -23,9 +24,19 @@ type Disk struct {
 
 // OpenDisk locks (unless dryRun) and opens the repo at root. A repo locked
 // by someone else for longer than lockTimeout is fsutil.ErrRepoLocked.
+//
+// The lock lives in root's .promoctl/ directory. When there is none yet,
+// the repo is loaded first and the directory is created only once the load
+// succeeded: a command run in the wrong directory (no repo, or a
+// sub-directory of one) must leave nothing behind there.
 func OpenDisk(root string, limits promotions.Limits, lockTimeout time.Duration, dryRun bool) (*Disk, error) {
 	var lock *fsutil.RepoLock
 	if !dryRun {
+		if _, err := os.Lstat(filepath.Join(root, fsutil.LockDir)); errors.Is(err, fs.ErrNotExist) {
+			if _, err := Open(os.DirFS(root), limits); err != nil {
+				return nil, err
+			}
+		}
 		var err error
 		if lock, err = fsutil.LockRepo(root, lockTimeout); err != nil {
 			return nil, err

@@ -121,3 +121,35 @@ func TestDiskWritesUnderTheLockOnlyWhatWasRead(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, string(change.New), string(got))
 }
+
+// The lock directory is created only in a directory that loads as a valid
+// repo.
+func TestOpenDiskCreatesNoLockDirWhereTheLoadFails(t *testing.T) {
+	tests := []struct {
+		name  string
+		files map[string]string
+	}{
+		{"a sub-directory of a repo: references unknown here", map[string]string{
+			"p.yaml": "kind: PromotionalEntitlement\nid: p\nname: P\nfeature: sso\nfeature_type: boolean\n"}},
+		{"not YAML at all", map[string]string{"x.yaml": "kind: [\n"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, content := range tt.files {
+				require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
+			}
+			_, err := applyflow.OpenDisk(dir, promotions.Limits{}, time.Second, false)
+			var invalid *applyflow.InvalidError
+			require.ErrorAs(t, err, &invalid)
+			assert.NoDirExists(t, filepath.Join(dir, fsutil.LockDir))
+		})
+	}
+	// A valid repo without one gets it, with the lock.
+	dir := copyAcme(t)
+	require.NoError(t, os.RemoveAll(filepath.Join(dir, fsutil.LockDir)))
+	d, err := applyflow.OpenDisk(dir, promotions.Limits{}, time.Second, false)
+	require.NoError(t, err)
+	d.Close()
+	assert.FileExists(t, filepath.Join(dir, fsutil.LockDir, "lock"))
+}
