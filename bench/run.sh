@@ -25,6 +25,14 @@ run "in-process decisions ($sizes)" \
 	env PROMOCTL_BENCH_SIZES="$sizes" go test ./evaluator -run '^$' -bench '^BenchmarkDecide$' -benchtime 200000x -timeout 30m
 run "HTTP single decision vs bare net/http (M)" \
 	env PROMOCTL_BENCH_SIZES=M go test ./evaluator/server -run '^$' -bench '^BenchmarkHTTPDecision$' -benchtime 1x -timeout 30m
+run "in-process evaluation through the OpenFeature client (M)" \
+	env PROMOCTL_BENCH_SIZES=M go test ./openfeature -run '^$' -bench '^BenchmarkOpenFeature$' -benchtime 200000x -timeout 30m
+for size in M L; do # one process per size, so that each reads its own peak
+	if has "$size"; then
+		run "in-process provider memory ($size)" \
+			env PROMOCTL_BENCH_SIZES="$size" go test ./openfeature -run '^$' -bench '^BenchmarkProviderMemory$' -benchtime 1x -timeout 30m
+	fi
+done
 if [ -f bench/opa/go.mod ]; then
 	run "OPA peer (M)" \
 		bash -c 'cd bench/opa && PROMOCTL_BENCH_SIZES=M go test -mod=mod -run "^$" -bench OPA -benchtime 1s -timeout 30m'

@@ -51,6 +51,9 @@ type Provider struct {
 	stop    context.CancelFunc
 	stopped chan struct{}
 	first   chan struct{} // closed after the first reload attempt of a run
+	// waiting is true while Init waits for the first attempt, which it
+	// then reports itself; once Init has given up, events report it.
+	waiting bool
 }
 
 // New returns a provider that decides from what loader reads. It serves
@@ -84,8 +87,11 @@ func (p *Provider) Metadata() of.Metadata { return of.Metadata{Name: Name} }
 // Hooks returns none.
 func (p *Provider) Hooks() []of.Hook { return nil }
 
-// EventChannel carries PROVIDER_READY, PROVIDER_STALE and
-// PROVIDER_CONFIGURATION_CHANGED after Init has returned.
+// EventChannel carries the state changes after Init has returned
+// (PROVIDER_READY, PROVIDER_ERROR, PROVIDER_STALE) and
+// PROVIDER_CONFIGURATION_CHANGED for every new snapshot after the first.
+// The SDK reads it; code that calls Init itself must read it too, or
+// reloads wait once 16 events are pending.
 func (p *Provider) EventChannel() <-chan of.Event { return p.events }
 
 // Source names what the provider loads.
@@ -122,7 +128,15 @@ func (p *Provider) InitWithContext(ctx context.Context, _ of.EvaluationContext) 
 	select {
 	case <-first:
 	case <-ctx.Done():
-		return fmt.Errorf("load %s: %w", p.store.Source(), ctx.Err())
+		p.mu.Lock()
+		select {
+		case <-first: // finished meanwhile: report it below
+			p.mu.Unlock()
+		default:
+			p.waiting = false
+			p.mu.Unlock()
+			return fmt.Errorf("load %s: %w", p.store.Source(), ctx.Err())
+		}
 	}
 	if p.store.Snapshot() == nil {
 		return fmt.Errorf("load %s: %w", p.store.Source(), p.lastError())
@@ -134,6 +148,7 @@ func (p *Provider) InitWithContext(ctx context.Context, _ of.EvaluationContext) 
 func (p *Provider) start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	p.stop, p.stopped, p.first = cancel, make(chan struct{}), make(chan struct{})
+	p.waiting = true
 	run := &run{p: p, first: p.first}
 	go func() {
 		defer close(p.stopped)
@@ -223,14 +238,15 @@ func (r *run) reload(ctx context.Context) {
 	p.mu.Lock()
 	prev := p.state
 	p.state = next
-	p.mu.Unlock()
-
+	initReports := false
 	if !r.firstDone {
 		r.firstDone = true
 		close(r.first)
-		if prev == of.NotReadyState {
-			return // Init reports READY or ERROR
-		}
+		initReports, p.waiting = p.waiting, false
+	}
+	p.mu.Unlock()
+	if initReports {
+		return // Init returns READY (nil) or ERROR (the reason)
 	}
 	rev := p.store.Status().Revision
 	switch next {

@@ -112,7 +112,7 @@ func TestProviderShutdownStopsReloads(t *testing.T) {
 }
 
 // Init gives up when its context ends before the first load does; the
-// load goes on and a later success is reported as READY.
+// load goes on and its success is reported with a PROVIDER_READY event.
 func TestProviderInitTimeout(t *testing.T) {
 	loader := newScriptedLoader(t, loaderStep{revision: "rev1"})
 	block := make(chan struct{})
@@ -123,7 +123,13 @@ func TestProviderInitTimeout(t *testing.T) {
 	err := p.InitWithContext(ctx, of.EvaluationContext{})
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	close(block)
-	require.Eventually(t, func() bool { return p.State() == of.ReadyState }, 5*time.Second, 5*time.Millisecond)
+	select {
+	case ev := <-p.EventChannel():
+		assert.Equal(t, of.ProviderReady, ev.EventType)
+	case <-time.After(10 * time.Second):
+		t.Fatal("no event after the late first load")
+	}
+	assert.Equal(t, of.ReadyState, p.State())
 	require.NoError(t, p.ShutdownWithContext(context.Background()))
 }
 

@@ -119,6 +119,31 @@ func main() {
 				}
 				return "", false, false
 			}},
+		row{"in-process decision through the OpenFeature client (openfeature provider), M, customer with 10 promotions: p50 / mean / allocs", "—",
+			func(r map[string]metrics) (string, bool, bool) {
+				name := "BenchmarkOpenFeature/M/client"
+				p50, ok := metric(r, name, "p50-ns")
+				if !ok {
+					return "", false, false
+				}
+				mean, _ := metric(r, name, "ns/op")
+				allocs, _ := metric(r, name, "allocs/op")
+				return fmt.Sprintf("%.1f µs / %.1f µs / %.0f allocs", p50/1000, mean/1000, allocs), true, false
+			}},
+		row{"in-process provider memory from a repo directory (heap in use after load / process RSS / peak RSS)", "—",
+			func(r map[string]metrics) (string, bool, bool) {
+				var parts []string
+				for _, size := range []string{"M", "L"} {
+					name := "BenchmarkProviderMemory/" + size
+					heap, ok := metric(r, name, "heap-MiB")
+					if !ok {
+						continue
+					}
+					rss, peak, _ := sidecarMemory(r, name)
+					parts = append(parts, fmt.Sprintf("%s: %.0f / %.0f / %.0f MiB", size, heap, rss, peak))
+				}
+				return strings.Join(parts, "; "), len(parts) > 0, false
+			}},
 		row{"peer: the same decision in OPA (rego, prepared query, in-memory store), M", "promoctl faster",
 			func(r map[string]metrics) (string, bool, bool) {
 				for _, size := range []string{"M", "S", "L"} {
