@@ -40,8 +40,10 @@ test-short:
 	$(GO) test -count=1 ./...
 
 ## fuzz: run every fuzz target for FUZZTIME each, one after the other (their
-## seed corpora already run in make test)
+## seed corpora already run in make test), then the incremental-reload
+## property over PROPERTY_STEPS random edits (make test runs a short one)
 FUZZTIME ?= 30s
+PROPERTY_STEPS ?= 300
 FUZZ_TARGETS := promotions/yamldoc:FuzzParseDocument promotions/yamldoc:FuzzBlockParseMatchesParser promotions/yamldoc:FuzzEditRoundTrip compiler:FuzzLoadPromotion \
 	evaluator:FuzzDecide evaluator/server:FuzzRequests compiler/bundle:FuzzDecode
 fuzz:
@@ -50,6 +52,7 @@ fuzz:
 		echo "== $$name ($$pkg, $(FUZZTIME))"; \
 		$(GO) test ./$$pkg -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s -parallel 1 || exit 1; \
 	done
+	$(GO) test ./compiler/snapshot -run '^TestIncrementalEqualsFresh$$' -count=1 -args -incremental.steps=$(PROPERTY_STEPS)
 
 ## bench: the SPEC §7 figures on generated S, M and L repos, written to
 ## BENCHMARKS.md (BENCH_SIZES=S,M for a shorter run without L)

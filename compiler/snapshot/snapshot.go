@@ -180,7 +180,7 @@ func BuildOrdered(m *promotions.Model, revision string, o Ordered) (*Snapshot, e
 		s.Counts.Plans++
 	}
 	for _, c := range o.Customers {
-		b.insert(TableCustomers, customerRow(b, c))
+		b.insert(TableCustomers, customerRow(c))
 		s.Counts.Customers++
 	}
 	// Grants are grouped by customer and feature through one sort rather
@@ -255,8 +255,9 @@ func planRow(b *builder, p *promotions.Plan) *PlanRow {
 	return row
 }
 
-func customerRow(b *builder, c *promotions.Customer) *CustomerRow {
-	c.Plan = b.intern(c.Plan)
+// customerRow shares the model's customer: the decoder already shares one
+// copy of each plan key and attribute set per file.
+func customerRow(c *promotions.Customer) *CustomerRow {
 	return &CustomerRow{Customer: c}
 }
 
@@ -288,7 +289,6 @@ func (b *builder) intern(s string) string {
 // insertPromotion inserts a promotion with its grants and returns the grant
 // rows and the grants.all row (nil when none).
 func (b *builder) insertPromotion(p *promotions.Promotion) ([]*GrantRow, *AllGrantRow) {
-	p.Feature = b.intern(p.Feature)
 	row := &PromotionRow{Promotion: p}
 	for _, g := range p.Grants.Customers {
 		if g.State == promotions.StateGranted {
