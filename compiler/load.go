@@ -44,6 +44,8 @@ type Result struct {
 	// Files is the number of config files; Parsed how many of them had to
 	// be parsed because the cache did not know their content.
 	Files, Parsed int
+	// Bytes is the size of the config files.
+	Bytes int64
 }
 
 // OK reports whether the repo is valid: a model was built and no error
@@ -172,6 +174,9 @@ func Load(fsys fs.FS, opts Options) (*Result, error) {
 	opts.Cache.replace(results)
 
 	res := &Result{Files: len(files), Parsed: parsed, Revision: revision(files, results)}
+	for _, r := range results {
+		res.Bytes += r.size
+	}
 	fileOK := true
 	for _, f := range files {
 		r := results[f]

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -17,10 +18,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/promoctl/promoctl/compiler/bundle"
 	"github.com/promoctl/promoctl/evaluator/server"
+	bundlesource "github.com/promoctl/promoctl/evaluator/source/bundle"
 	"github.com/promoctl/promoctl/evaluator/source/repo"
 	"github.com/promoctl/promoctl/evaluator/store"
 	"github.com/promoctl/promoctl/evaluator/watch"
+	"github.com/promoctl/promoctl/internal/fsutil"
 )
 
 func init() {
@@ -35,7 +39,14 @@ type serveOptions struct {
 	addr, tokenFile, logFormat, logLevel string
 	poll, debounce                       time.Duration
 	insecure                             bool
+	// bundle serves a bundle file or URL instead of the repo.
+	bundle, verifyKey, cacheDir string
+	maxBundleSize               byteSize
+	repoSet                     bool
 }
+
+// defaultBundlePoll is how often a bundle URL is polled without --poll.
+const defaultBundlePoll = 10 * time.Second
 
 func (a *app) serveCommand() *cobra.Command {
 	var o serveOptions
@@ -48,9 +59,13 @@ that fails validation is not applied). Routes: /v1/... (native API),
 /ofrep/v1/... (OpenFeature OFREP), /v1/status, /healthz, /readyz, /metrics.`,
 		Example: `  promoctl serve --repo examples/acme
   promoctl serve --repo /git/config --addr 0.0.0.0:8787 --token-file /etc/promoctl/token
+  promoctl serve --bundle https://bundles.example.com/acme.bundle --verify-key ci.pub --cache-dir /var/cache/promoctl
   curl -s 'http://127.0.0.1:8787/v1/customers/cus_001/entitlements/api_calls?at=2026-04-25T12:00:00Z'`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return a.serve(cmd.Context(), o) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.repoSet = cmd.Flags().Changed("repo")
+			return a.serve(cmd.Context(), o)
+		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.addr, "addr", "127.0.0.1:8787", "address to listen on")
@@ -60,6 +75,11 @@ that fails validation is not applied). Routes: /v1/... (native API),
 	f.BoolVar(&o.insecure, "insecure", false, "allow a non-loopback --addr without --token-file")
 	enumFlag(cmd, &o.logFormat, "log-format", "log format on stderr", "json", "text")
 	enumFlag(cmd, &o.logLevel, "log-level", "log level", "info", "debug", "warn", "error")
+	f.StringVar(&o.bundle, "bundle", "", "serve a bundle (promoctl build) from a file, watched, or an http(s) URL, polled; instead of --repo")
+	f.StringVar(&o.verifyKey, "verify-key", "", "ed25519 public key (PEM) that must have signed every bundle served")
+	f.StringVar(&o.cacheDir, "cache-dir", "", "directory (only its owner may write it) for the downloaded bundle of --bundle URL, or for the snapshot cache of --repo")
+	o.maxBundleSize = byteSize(bundle.DefaultMaxSize)
+	f.Var(&o.maxBundleSize, "max-bundle-size", "largest bundle accepted (KiB, MiB, GiB)")
 	return a.readsRepo(cmd)
 }
 
@@ -81,8 +101,9 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	if token == "" && !o.insecure && !isLoopback(o.addr) {
 		return usageError("--addr %s is not a loopback address: set --token-file, or --insecure to serve without a token", o.addr)
 	}
-	if info, err := os.Stat(a.repo); err == nil && !info.IsDir() {
-		return usageError("repo %s is not a directory", a.repo)
+	loader, err := a.serveLoader(o, log)
+	if err != nil {
+		return err
 	}
 
 	ln, err := net.Listen("tcp", o.addr)
@@ -93,7 +114,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	st := store.New(repo.NewLoader(a.repo, a.limits, log), log)
+	st := store.New(loader, log)
 	build := currentBuild()
 	handler := server.New(server.Config{Source: st, Token: token, Log: log, Version: build.Version})
 	srv := server.HTTPServer(o.addr, handler, log)
@@ -104,14 +125,28 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	go func() {
 		defer wg.Done()
 		var steady sync.Once
-		err := watch.Run(watchCtx, a.repo, func(ctx context.Context) {
+		reload := func(ctx context.Context) {
 			if st.Reload(ctx) == store.Swapped {
 				// The cold load ran with a lazy collector (see gc.go);
 				// a long-running sidecar collects at the usual pace.
 				steady.Do(steadyGC)
 			}
-		},
-			watch.Options{Debounce: o.debounce, Poll: o.poll, Log: log})
+		}
+		var err error
+		switch {
+		case o.bundle != "" && bundlesource.IsURL(o.bundle):
+			poll := o.poll
+			if poll == 0 {
+				poll = defaultBundlePoll
+			}
+			pollURL(watchCtx, reload, poll)
+		case o.bundle != "":
+			// A file is watched through its directory: it may be replaced
+			// by a rename (an atomic publish) or a link swap.
+			err = watch.Run(watchCtx, filepath.Dir(o.bundle), reload, watch.Options{Debounce: o.debounce, Poll: o.poll, Log: log})
+		default:
+			err = watch.Run(watchCtx, a.repo, reload, watch.Options{Debounce: o.debounce, Poll: o.poll, Log: log})
+		}
 		if err != nil {
 			log.Error("watcher stopped", slog.String("error", err.Error()))
 		}
@@ -123,7 +158,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 		slog.String("version", build.Version),
 		slog.String("commit", build.Commit),
 		slog.String("addr", ln.Addr().String()),
-		slog.String("repo", a.repo),
+		slog.String("source", loader.Describe()),
 		slog.Bool("auth", token != ""),
 		slog.Duration("debounce", o.debounce),
 		slog.Duration("poll", o.poll),
@@ -139,11 +174,66 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	}
 	stopWatch()
 	wg.Wait()
+	if f, ok := loader.(interface{ Flush() }); ok {
+		f.Flush() // a snapshot cache write in flight
+	}
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return &exitError{code: exitUsage, err: fmt.Errorf("serve: %w", err)}
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// serveLoader picks what the sidecar serves: a bundle (file or URL) or
+// the repo, with its snapshot cache when --cache-dir is set.
+func (a *app) serveLoader(o serveOptions, log *slog.Logger) (store.Loader, error) {
+	if o.bundle == "" {
+		if o.verifyKey != "" {
+			return nil, usageError("--verify-key needs --bundle")
+		}
+		if info, err := os.Stat(a.repo); err == nil && !info.IsDir() {
+			return nil, usageError("repo %s is not a directory", a.repo)
+		}
+		l := repo.NewLoader(a.repo, a.limits, log)
+		if o.cacheDir != "" {
+			if _, err := l.WithSnapshotCache(o.cacheDir, currentBuild().cacheKey()); err != nil {
+				return nil, usageError("%v", err)
+			}
+		}
+		return l, nil
+	}
+	if o.repoSet {
+		return nil, usageError("--bundle and --repo are exclusive: serve one source")
+	}
+	key, err := readVerifyKey(o.verifyKey)
+	if err != nil {
+		return nil, err
+	}
+	opts := bundlesource.Options{Key: key, MaxSize: int64(o.maxBundleSize), Log: log}
+	if o.cacheDir != "" {
+		if !bundlesource.IsURL(o.bundle) {
+			return nil, usageError("--cache-dir with --bundle needs a URL: a bundle file is its own cache")
+		}
+		if err := fsutil.PrivateDir(o.cacheDir); err != nil {
+			return nil, usageError("--cache-dir: %v", err)
+		}
+		opts.CacheDir = o.cacheDir
+	}
+	return bundlesource.New(o.bundle, opts), nil
+}
+
+// pollURL reloads at once and then every interval until ctx is done.
+func pollURL(ctx context.Context, reload func(context.Context), interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		reload(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 func newLogger(w interface{ Write([]byte) (int, error) }, format, level string) (*slog.Logger, error) {

@@ -54,6 +54,9 @@ func TestServeE2E(t *testing.T) {
 	t.Run("burst under load", func(t *testing.T) { testBurstUnderLoad(t, bin) })
 	t.Run("swaps under load", func(t *testing.T) { testSwapsUnderLoad(t, bin) })
 	t.Run("node ofrep provider", func(t *testing.T) { testNodeOFREP(t, bin) })
+	t.Run("bundle file", func(t *testing.T) { testBundleFile(t, bin) })
+	t.Run("bundle url", func(t *testing.T) { testBundleURL(t, bin) })
+	t.Run("repo snapshot cache", func(t *testing.T) { testRepoSnapshotCache(t, bin) })
 }
 
 type sidecar struct {
@@ -80,12 +83,17 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// startSidecar runs `promoctl serve --addr 127.0.0.1:0` and reads the
+// startSidecar runs `promoctl serve --addr 127.0.0.1:0` (with --repo
+// unless repo is empty) and reads the
 // address it bound from its "listening" log line. Cleanup stops it with
 // SIGTERM and checks that it shut down cleanly.
 func startSidecar(t *testing.T, bin, repo string, args ...string) *sidecar {
 	t.Helper()
-	args = append([]string{"serve", "--repo", repo, "--addr", "127.0.0.1:0", "--log-format", "json"}, args...)
+	base := []string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json"}
+	if repo != "" {
+		base = append(base, "--repo", repo)
+	}
+	args = append(base, args...)
 	cmd := exec.Command(bin, args...)
 	stderr, err := cmd.StderrPipe()
 	require.NoError(t, err)

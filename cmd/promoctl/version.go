@@ -57,6 +57,20 @@ func currentBuild() buildInfo {
 	return b
 }
 
+// cacheKey names this exact build for the snapshot cache of serve --repo
+// --cache-dir: a cache written by another build (whose rules may differ)
+// is not used. Development builds share a version, so the commit counts.
+func (b buildInfo) cacheKey() string {
+	key := b.Version
+	if b.Commit != "" {
+		key += " " + b.Commit
+	}
+	if b.Modified {
+		key += " modified"
+	}
+	return key
+}
+
 // String is the text of `promoctl version` and `promoctl --version`.
 func (b buildInfo) String() string {
 	commit := orUnknown(b.Commit)

@@ -112,10 +112,23 @@ var (
 		"Seconds since the serving snapshot was loaded.", nil, nil)
 	objectsDesc = prometheus.NewDesc("promoctl_snapshot_objects",
 		"Objects in the serving snapshot by kind.", []string{"kind"}, nil)
+	sourceInfoDesc = prometheus.NewDesc("promoctl_source_info",
+		"What the sidecar serves from; always 1, the source is in the labels.", []string{"kind", "location", "verify_key"}, nil)
+	bundleInfoDesc = prometheus.NewDesc("promoctl_bundle_info",
+		"The serving bundle; always 1, its hash and signing key are in the labels.", []string{"sha256", "signed_by", "verified"}, nil)
+	bundleTimeDesc = prometheus.NewDesc("promoctl_bundle_commit_timestamp_seconds",
+		"Unix time of the commit the serving bundle was built from (0 without one).", nil, nil)
+	fetchesDesc = prometheus.NewDesc("promoctl_bundle_fetches_total",
+		"Download attempts of the bundle URL by result (a 304 is ok).", []string{"result"}, nil)
+	lastFetchOKDesc = prometheus.NewDesc("promoctl_bundle_last_fetch_ok",
+		"1 when the latest download attempt of the bundle URL succeeded, 0 when it failed.", nil, nil)
+	lastFetchDurationDesc = prometheus.NewDesc("promoctl_bundle_last_fetch_duration_seconds",
+		"How long the latest download attempt of the bundle URL took.", nil, nil)
 )
 
 func (storeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{reloadsDesc, lastSuccessDesc, lastReloadOKDesc, readyDesc, snapshotInfoDesc, snapshotAgeDesc, objectsDesc} {
+	for _, d := range []*prometheus.Desc{reloadsDesc, lastSuccessDesc, lastReloadOKDesc, readyDesc, snapshotInfoDesc, snapshotAgeDesc, objectsDesc,
+		sourceInfoDesc, bundleInfoDesc, bundleTimeDesc, fetchesDesc, lastFetchOKDesc, lastFetchDurationDesc} {
 		ch <- d
 	}
 }
@@ -133,6 +146,22 @@ func (c storeCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(lastReloadOKDesc, prometheus.GaugeValue, boolFloat(st.LastReload.OK))
 	}
 	ch <- prometheus.MustNewConstMetric(readyDesc, prometheus.GaugeValue, boolFloat(st.Ready))
+	src := st.Source
+	ch <- prometheus.MustNewConstMetric(sourceInfoDesc, prometheus.GaugeValue, 1, src.Kind, src.Location, src.VerifyKey)
+	if f := src.LastFetch; f != nil {
+		ch <- prometheus.MustNewConstMetric(fetchesDesc, prometheus.CounterValue, float64(src.FetchesOK), "ok")
+		ch <- prometheus.MustNewConstMetric(fetchesDesc, prometheus.CounterValue, float64(src.FetchesFailed), "failed")
+		ch <- prometheus.MustNewConstMetric(lastFetchOKDesc, prometheus.GaugeValue, boolFloat(f.OK))
+		ch <- prometheus.MustNewConstMetric(lastFetchDurationDesc, prometheus.GaugeValue, f.Duration.Seconds())
+	}
+	if b := st.Bundle; b != nil && st.Ready {
+		ch <- prometheus.MustNewConstMetric(bundleInfoDesc, prometheus.GaugeValue, 1, b.Hash, b.SignedBy, strconv.FormatBool(b.Verified))
+		var t float64
+		if !b.Time.IsZero() {
+			t = float64(b.Time.Unix())
+		}
+		ch <- prometheus.MustNewConstMetric(bundleTimeDesc, prometheus.GaugeValue, t)
+	}
 	if !st.Ready {
 		return
 	}

@@ -236,6 +236,32 @@ type statusBody struct {
 	LastReload  *reloadBody      `json:"last_reload"`
 	LastSuccess *time.Time       `json:"last_success"`
 	Reloads     reloadCountsBody `json:"reloads"`
+	Source      sourceBody       `json:"source"`
+	Bundle      *bundleBody      `json:"bundle,omitempty"`
+}
+
+type sourceBody struct {
+	Kind      string            `json:"kind"`
+	Location  string            `json:"location"`
+	VerifyKey string            `json:"verify_key,omitempty"`
+	LastFetch *fetchBody        `json:"last_fetch,omitempty"`
+	Fetches   *reloadCountsBody `json:"fetches,omitempty"`
+}
+
+type fetchBody struct {
+	OK          bool      `json:"ok"`
+	At          time.Time `json:"at"`
+	DurationMS  float64   `json:"duration_ms"`
+	NotModified bool      `json:"not_modified"`
+	Error       string    `json:"error,omitempty"`
+}
+
+// bundleBody describes the serving bundle; time is its commit's.
+type bundleBody struct {
+	Time     *time.Time `json:"time"`
+	SignedBy string     `json:"signed_by,omitempty"`
+	Verified bool       `json:"verified"`
+	SHA256   string     `json:"sha256"`
 }
 
 type reloadBody struct {
@@ -267,6 +293,18 @@ func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
 	}
 	if !st.LoadedAt.IsZero() {
 		out.LoadedAt = &st.LoadedAt
+	}
+	src := st.Source
+	out.Source = sourceBody{Kind: src.Kind, Location: src.Location, VerifyKey: src.VerifyKey}
+	if f := src.LastFetch; f != nil {
+		out.Source.LastFetch = &fetchBody{OK: f.OK, At: f.At, DurationMS: float64(f.Duration.Microseconds()) / 1000, NotModified: f.NotModified, Error: f.Error}
+		out.Source.Fetches = &reloadCountsBody{OK: src.FetchesOK, Failed: src.FetchesFailed}
+	}
+	if b := st.Bundle; b != nil {
+		out.Bundle = &bundleBody{SignedBy: b.SignedBy, Verified: b.Verified, SHA256: b.Hash}
+		if !b.Time.IsZero() {
+			out.Bundle.Time = &b.Time
+		}
 	}
 	if !st.LastSuccess.IsZero() {
 		out.LastSuccess = &st.LastSuccess

@@ -41,10 +41,56 @@ type Loaded struct {
 	// Diagnostics are the validation findings: with any error, nothing is
 	// built.
 	Diagnostics promotions.Diagnostics
+	// Bundle describes the bundle the content came from (nil for a repo).
+	Bundle *BundleInfo
 	// Build makes the snapshot. prev is the serving snapshot (nil before
 	// the first), which Build may update incrementally: memdb transactions
 	// leave prev's readers their view.
 	Build func(prev *snapshot.Snapshot) (*snapshot.Snapshot, error)
+}
+
+// BundleInfo describes a serving bundle.
+type BundleInfo struct {
+	// Time is the commit time in the bundle's header (zero without one).
+	Time time.Time
+	// SignedBy is the key that signed it ("" unsigned) and Verified
+	// whether that signature was checked against the verify key.
+	SignedBy string
+	Verified bool
+	// Hash is the bundle's SHA-256.
+	Hash string
+}
+
+// Reporter is implemented by loaders that can say more about their
+// source than its name: a bundle source reports its last fetch.
+type Reporter interface {
+	Report() SourceReport
+}
+
+// SourceReport is what a loader says about its source, live.
+type SourceReport struct {
+	// Kind is "repo", "bundle file" or "bundle url"; Location the path
+	// or URL.
+	Kind     string
+	Location string
+	// VerifyKey names the key bundles must be signed with ("" none).
+	VerifyKey string
+	// LastFetch is the latest download attempt of a bundle URL (nil
+	// before the first, and for other sources); FetchesOK and
+	// FetchesFailed count them.
+	LastFetch     *Fetch
+	FetchesOK     uint64
+	FetchesFailed uint64
+}
+
+// Fetch is one download attempt of a bundle URL.
+type Fetch struct {
+	At       time.Time
+	OK       bool
+	Duration time.Duration
+	// NotModified is true when the server answered 304.
+	NotModified bool
+	Error       string
 }
 
 // maxReportedErrors bounds the diagnostics kept in the status: a repo
@@ -89,6 +135,10 @@ type Status struct {
 	LastSuccess   time.Time
 	ReloadsOK     uint64
 	ReloadsFailed uint64
+	// Bundle describes the serving bundle, when the source is one.
+	Bundle *BundleInfo
+	// Source is the loader's own report, read when Status is called.
+	Source SourceReport
 }
 
 // Store serves the current snapshot and reloads it from its loader.
@@ -125,7 +175,17 @@ func (s *Store) Source() string { return s.loader.Describe() }
 func (s *Store) Snapshot() *snapshot.Snapshot { return s.snapshot.Load() }
 
 // Status returns the current status.
-func (s *Store) Status() Status { return *s.status.Load() }
+func (s *Store) Status() Status {
+	st := s.current()
+	if r, ok := s.loader.(Reporter); ok {
+		st.Source = r.Report()
+	} else {
+		st.Source = SourceReport{Location: s.loader.Describe()}
+	}
+	return st
+}
+
+func (s *Store) current() Status { return *s.status.Load() }
 
 // Outcome says what a Reload did.
 type Outcome int
@@ -179,7 +239,7 @@ func (s *Store) Reload(ctx context.Context) Outcome {
 	}
 
 	var snap *snapshot.Snapshot
-	if old := s.snapshot.Load(); old != nil && rev.ContentHash != "" && s.Status().ContentHash == rev.ContentHash {
+	if old := s.snapshot.Load(); old != nil && rev.ContentHash != "" && s.current().ContentHash == rev.ContentHash {
 		// Same content under a new name (a commit that touched nothing
 		// here, or edits that made the tree equal HEAD): no rebuild.
 		renamed := *old
@@ -197,8 +257,9 @@ func (s *Store) Reload(ctx context.Context) Outcome {
 	attempt.OK = true
 	attempt.At = time.Now()
 	attempt.Duration = attempt.At.Sub(start)
-	st := s.Status()
+	st := s.current()
 	st.Ready = true
+	st.Bundle = rev.Bundle
 	st.Revision, st.Commit, st.Dirty, st.ContentHash = rev.Revision, rev.Commit, rev.Dirty, rev.ContentHash
 	st.LoadedAt = attempt.At
 	st.Counts = snap.Counts
@@ -229,7 +290,7 @@ func (s *Store) fail(start time.Time, attempt *Reload) Outcome {
 	}
 	attempt.At = time.Now()
 	attempt.Duration = attempt.At.Sub(start)
-	st := s.Status()
+	st := s.current()
 	st.LastReload = attempt
 	st.ReloadsFailed++
 	s.status.Store(&st)

@@ -23,6 +23,10 @@ type Loader struct {
 	limits promotions.Limits
 	cache  *compiler.Cache
 	git    gitRevision
+	// snapCache, when set, keeps the last good snapshot as a bundle.
+	snapCache *snapshotCache
+	// loadedOnce is set once the repo itself has been loaded.
+	loadedOnce bool
 }
 
 // NewLoader returns a loader for the repo at root. The zero Limits mean
@@ -37,16 +41,27 @@ func NewLoader(root string, limits promotions.Limits, log *slog.Logger) *Loader 
 // Describe names the source.
 func (l *Loader) Describe() string { return "repo " + l.root }
 
+// Report names the source for status and metrics.
+func (l *Loader) Report() store.SourceReport {
+	return store.SourceReport{Kind: "repo", Location: l.root}
+}
+
 // Root is the directory the loader reads.
 func (l *Loader) Root() string { return l.root }
 
 // Load reads the repo. Only files whose content changed are parsed again;
 // when only promotion files changed, only their cross-file checks run.
 func (l *Loader) Load(context.Context) (*store.Loaded, error) {
+	if c := l.snapCache; c != nil && (c.fromCache != nil || !l.loadedOnce) {
+		if loaded := l.loadFromCache(); loaded != nil {
+			return loaded, nil
+		}
+	}
 	res, err := compiler.Load(os.DirFS(l.root), compiler.Options{Cache: l.cache, Limits: l.limits})
 	if err != nil {
 		return nil, err
 	}
+	l.loadedOnce = true
 	rev := l.git.resolve(l.root, res.Revision, l.log)
 	loaded := &store.Loaded{
 		Revision: rev.Revision, Commit: rev.Commit, Dirty: rev.Dirty, ContentHash: rev.ContentHash,
@@ -54,8 +69,19 @@ func (l *Loader) Load(context.Context) (*store.Loaded, error) {
 		Diagnostics: res.Diagnostics,
 	}
 	model := res.Model
+	c := l.snapCache
 	loaded.Build = func(prev *snapshot.Snapshot) (*snapshot.Snapshot, error) {
-		return snapshot.Update(prev, model, rev.Revision)
+		if c != nil && prev != nil && prev.Model == c.fromCache {
+			// The serving snapshot came from the cache: its objects are
+			// not the compiler's, so the difference would be everything.
+			prev = nil
+		}
+		snap, err := snapshot.Update(prev, model, rev.Revision)
+		if err == nil && c != nil && model != nil {
+			c.fromCache = nil
+			c.write(model, rev, res.Bytes)
+		}
+		return snap, err
 	}
 	return loaded, nil
 }
