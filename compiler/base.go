@@ -1,24 +1,18 @@
 package compiler
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"path"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
-	"time"
+
+	"github.com/promoctl/promoctl/internal/treefs"
 
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/plumbing/storer"
 )
 
 // BaseRevision is the config repo as it was at a git revision.
@@ -93,16 +87,10 @@ func OpenRevision(dir, rev string) (*BaseRevision, error) {
 	if err != nil {
 		return nil, baseNotFound(repo, rev, fmt.Errorf("read tree of %s: %w", hash, err))
 	}
-	g := newGitFS(repo.Storer, tree.Hash, commit.Committer.When)
+	g := treefs.NewGit(repo.Storer, tree.Hash, commit.Committer.When)
 	if sub != "" {
-		_, entry, err := g.resolve(sub, true)
-		switch {
-		case errors.Is(err, fs.ErrNotExist) || (err == nil && (entry == nil || entry.Mode != filemode.Dir)):
-			g.root = emptyTree
-		case err != nil:
+		if g, err = g.Dir(sub); err != nil {
 			return nil, fmt.Errorf("read %s at %s: %w", sub, rev, err)
-		default:
-			g.root = entry.Hash
 		}
 	}
 	return &BaseRevision{FS: g, Rev: rev, Commit: hash.String()}, nil
@@ -165,314 +153,6 @@ func realPath(p string) (string, error) {
 		return real, nil
 	}
 	return abs, nil
-}
-
-// gitFS serves a git tree as an fs.FS. Symlinks inside the tree are
-// followed like on disk; links that leave the tree do not exist.
-//
-// Each tree object is decoded once and kept: go-git decodes a tree on
-// every lookup, which made reading a directory of n files cost n decodes
-// of that directory (quadratic; seconds on a 1,000-promotion repo). The
-// kept trees are read-only, so the loader's workers share them safely.
-type gitFS struct {
-	objects storer.EncodedObjectStorer
-	root    plumbing.Hash
-	modTime time.Time
-
-	mu    sync.Mutex
-	trees map[plumbing.Hash]*gitTree
-}
-
-// gitTree is one decoded tree object, its entries in git's order.
-type gitTree struct {
-	entries []object.TreeEntry
-	byName  map[string]int
-}
-
-// emptyTree stands for a config directory that did not exist at the
-// revision.
-var emptyTree = plumbing.ZeroHash
-
-func newGitFS(objects storer.EncodedObjectStorer, root plumbing.Hash, modTime time.Time) *gitFS {
-	return &gitFS{objects: objects, root: root, modTime: modTime,
-		trees: map[plumbing.Hash]*gitTree{emptyTree: {}}}
-}
-
-var (
-	_ fs.ReadDirFS  = (*gitFS)(nil)
-	_ fs.ReadFileFS = (*gitFS)(nil)
-	_ fs.StatFS     = (*gitFS)(nil)
-)
-
-func (g *gitFS) tree(hash plumbing.Hash) (*gitTree, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if t, ok := g.trees[hash]; ok {
-		return t, nil
-	}
-	decoded, err := object.GetTree(g.objects, hash)
-	if err != nil {
-		return nil, fmt.Errorf("read tree %s: %w", hash, err)
-	}
-	t := &gitTree{entries: decoded.Entries, byName: make(map[string]int, len(decoded.Entries))}
-	for i, e := range t.entries {
-		t.byName[e.Name] = i
-	}
-	g.trees[hash] = t
-	return t, nil
-}
-
-// maxLinkHops bounds symlink resolution, as the kernel's ELOOP does.
-const maxLinkHops = 40
-
-// resolve follows symlinks in name (in its last element too when follow
-// is set) and returns the clean path and the entry it names; nil for the
-// root.
-func (g *gitFS) resolve(name string, follow bool) (string, *object.TreeEntry, error) {
-	if name == "." {
-		return ".", nil, nil
-	}
-	parts := strings.Split(name, "/")
-	hops := 0
-restart:
-	cur, curPath := g.root, ""
-	for i := 0; i < len(parts); i++ {
-		dir, err := g.tree(cur)
-		if err != nil {
-			return "", nil, err
-		}
-		at, ok := dir.byName[parts[i]]
-		if !ok {
-			return "", nil, fs.ErrNotExist
-		}
-		entry := &dir.entries[at]
-		last := i == len(parts)-1
-		if entry.Mode == filemode.Symlink && (!last || follow) {
-			if hops++; hops > maxLinkHops {
-				return "", nil, fmt.Errorf("too many levels of symbolic links")
-			}
-			target, err := g.blob(entry)
-			if err != nil {
-				return "", nil, err
-			}
-			next := path.Join(curPath, string(target))
-			if path.IsAbs(string(target)) || next == ".." || strings.HasPrefix(next, "../") {
-				return "", nil, fs.ErrNotExist
-			}
-			rest := parts[i+1:]
-			parts = nil
-			if next != "." {
-				parts = strings.Split(next, "/")
-			}
-			parts = append(parts, rest...)
-			if len(parts) == 0 {
-				return ".", nil, nil
-			}
-			goto restart
-		}
-		curPath = path.Join(curPath, parts[i])
-		if last {
-			return curPath, entry, nil
-		}
-		if entry.Mode != filemode.Dir {
-			return "", nil, fs.ErrNotExist
-		}
-		cur = entry.Hash
-	}
-	return curPath, nil, nil
-}
-
-func (g *gitFS) blob(e *object.TreeEntry) ([]byte, error) {
-	b, err := object.GetBlob(g.objects, e.Hash)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", e.Name, err)
-	}
-	r, err := b.Reader()
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", e.Name, err)
-	}
-	defer r.Close()
-	data := make([]byte, 0, b.Size)
-	buf := bytes.NewBuffer(data)
-	if _, err := buf.ReadFrom(r); err != nil {
-		return nil, fmt.Errorf("read %s: %w", e.Name, err)
-	}
-	return buf.Bytes(), nil
-}
-
-// dirTree returns the tree of the directory at a resolved or unresolved
-// name.
-func (g *gitFS) dirTree(name string) (*gitTree, error) {
-	_, entry, err := g.resolve(name, true)
-	if err != nil {
-		return nil, err
-	}
-	if entry == nil {
-		return g.tree(g.root)
-	}
-	if entry.Mode != filemode.Dir {
-		return nil, fmt.Errorf("%s is not a directory", name)
-	}
-	return g.tree(entry.Hash)
-}
-
-func (g *gitFS) Open(name string) (fs.File, error) {
-	info, err := g.Stat(name)
-	if err != nil {
-		return nil, err
-	}
-	if info.IsDir() {
-		entries, err := g.ReadDir(name)
-		if err != nil {
-			return nil, err
-		}
-		return &gitDir{info: info, entries: entries}, nil
-	}
-	data, err := g.ReadFile(name)
-	if err != nil {
-		return nil, err
-	}
-	return &gitFile{info: info, r: bytes.NewReader(data)}, nil
-}
-
-func (g *gitFS) ReadFile(name string) ([]byte, error) {
-	if !fs.ValidPath(name) {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrInvalid}
-	}
-	_, entry, err := g.resolve(name, true)
-	if err != nil {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
-	}
-	if entry == nil || !entry.Mode.IsFile() || entry.Mode == filemode.Symlink {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("not a regular file")}
-	}
-	data, err := g.blob(entry)
-	if err != nil {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
-	}
-	return data, nil
-}
-
-// sameAsHead serves a base revision, reading each file whose blob is
-// byte for byte the head's file from the head instead: in a pull request
-// that is nearly every file, and hashing a file is cheaper than inflating
-// its git object.
-type sameAsHead struct {
-	*gitFS
-	head fs.FS
-}
-
-func (s *sameAsHead) ReadFile(name string) ([]byte, error) {
-	if _, entry, err := s.resolve(name, true); err == nil && entry != nil && entry.Mode.IsFile() && entry.Mode != filemode.Symlink {
-		if data, err := fs.ReadFile(s.head, name); err == nil && plumbing.ComputeHash(plumbing.BlobObject, data) == entry.Hash {
-			return data, nil
-		}
-	}
-	return s.gitFS.ReadFile(name)
-}
-
-func (g *gitFS) Stat(name string) (fs.FileInfo, error) {
-	return g.stat(name, true)
-}
-
-func (g *gitFS) stat(name string, follow bool) (fs.FileInfo, error) {
-	if !fs.ValidPath(name) {
-		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrInvalid}
-	}
-	_, entry, err := g.resolve(name, follow)
-	if err != nil {
-		return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
-	}
-	if entry == nil {
-		return gitInfo{name: ".", mode: fs.ModeDir | 0o555, modTime: g.modTime}, nil
-	}
-	return g.info(path.Base(name), entry), nil
-}
-
-func (g *gitFS) info(name string, entry *object.TreeEntry) gitInfo {
-	info := gitInfo{name: name, modTime: g.modTime}
-	switch entry.Mode {
-	case filemode.Dir:
-		info.mode = fs.ModeDir | 0o555
-	case filemode.Symlink:
-		info.mode = fs.ModeSymlink | 0o777
-	case filemode.Submodule:
-		info.mode = fs.ModeIrregular
-	default:
-		info.mode = 0o444
-		// The object header holds the size: no need to inflate the blob.
-		if size, err := g.objects.EncodedObjectSize(entry.Hash); err == nil {
-			info.size = size
-		}
-	}
-	return info
-}
-
-func (g *gitFS) ReadDir(name string) ([]fs.DirEntry, error) {
-	if !fs.ValidPath(name) {
-		return nil, &fs.PathError{Op: "readdir", Path: name, Err: fs.ErrInvalid}
-	}
-	t, err := g.dirTree(name)
-	if err != nil {
-		return nil, &fs.PathError{Op: "readdir", Path: name, Err: err}
-	}
-	out := make([]fs.DirEntry, 0, len(t.entries))
-	for i := range t.entries {
-		out = append(out, fs.FileInfoToDirEntry(g.info(t.entries[i].Name, &t.entries[i])))
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
-	return out, nil
-}
-
-type gitInfo struct {
-	name    string
-	size    int64
-	mode    fs.FileMode
-	modTime time.Time
-}
-
-func (i gitInfo) Name() string       { return i.name }
-func (i gitInfo) Size() int64        { return i.size }
-func (i gitInfo) Mode() fs.FileMode  { return i.mode }
-func (i gitInfo) ModTime() time.Time { return i.modTime }
-func (i gitInfo) IsDir() bool        { return i.mode.IsDir() }
-func (i gitInfo) Sys() any           { return nil }
-
-type gitFile struct {
-	info fs.FileInfo
-	r    *bytes.Reader
-}
-
-func (f *gitFile) Stat() (fs.FileInfo, error) { return f.info, nil }
-func (f *gitFile) Read(p []byte) (int, error) { return f.r.Read(p) }
-func (f *gitFile) Close() error               { return nil }
-
-type gitDir struct {
-	info    fs.FileInfo
-	entries []fs.DirEntry
-	offset  int
-}
-
-func (d *gitDir) Stat() (fs.FileInfo, error) { return d.info, nil }
-func (d *gitDir) Read([]byte) (int, error) {
-	return 0, &fs.PathError{Op: "read", Path: d.info.Name(), Err: errors.New("is a directory")}
-}
-func (d *gitDir) Close() error { return nil }
-
-func (d *gitDir) ReadDir(n int) ([]fs.DirEntry, error) {
-	rest := d.entries[d.offset:]
-	if n <= 0 {
-		d.offset = len(d.entries)
-		return rest, nil
-	}
-	if len(rest) == 0 {
-		return nil, io.EOF
-	}
-	if n > len(rest) {
-		n = len(rest)
-	}
-	d.offset += n
-	return rest[:n], nil
 }
 
 // WorktreePrefix is dir's path inside its git worktree with a trailing

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 
+	"github.com/promoctl/promoctl/internal/treefs"
 	"github.com/promoctl/promoctl/promotions"
 	"github.com/promoctl/promoctl/promotions/yamldoc"
 	"github.com/promoctl/promoctl/schema"
@@ -56,8 +57,8 @@ func compare(head, base fs.FS, opts Options, allPairs bool) (*comparison, error)
 	baseOpts := opts
 	baseOpts.Base = nil
 	baseOpts.modelOnly = true
-	if g, ok := base.(*gitFS); ok {
-		base = &sameAsHead{gitFS: g, head: head}
+	if g, ok := base.(*treefs.Git); ok {
+		base = g.SameAsHead(head)
 	}
 	baseRes, err := Load(base, baseOpts)
 	if err != nil {

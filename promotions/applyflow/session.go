@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/internal/treefs"
 	"github.com/promoctl/promoctl/promotions"
 	"github.com/promoctl/promoctl/promotions/yamldoc"
 )
@@ -151,7 +152,7 @@ type Change struct {
 // Check validates the repo with file holding content and returns the
 // change; a change that leaves the repo invalid is an *InvalidError.
 func (s *Session) Check(file string, old, content []byte, edits []yamldoc.Edit, created bool) (*Change, error) {
-	overlay := compiler.Overlay(s.fsys, map[string][]byte{file: content})
+	overlay := treefs.Overlay(s.fsys, map[string][]byte{file: content})
 	res, err := compiler.Load(overlay, compiler.Options{Limits: s.limits, Cache: s.cache})
 	if err != nil {
 		return nil, fmt.Errorf("validate the change: %w", err)

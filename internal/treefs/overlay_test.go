@@ -1,4 +1,4 @@
-package compiler_test
+package treefs_test
 
 import (
 	"io/fs"
@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/internal/treefs"
 )
 
 func TestOverlay(t *testing.T) {
@@ -19,7 +20,7 @@ func TestOverlay(t *testing.T) {
 		".git/HEAD":          {Data: []byte("ref")},
 		"customers/all.yaml": {Data: []byte("customers")},
 	}
-	o := compiler.Overlay(base, map[string][]byte{
+	o := treefs.Overlay(base, map[string][]byte{
 		"promotions/a.yaml":     []byte("new a"),
 		"promotions/new/c.yaml": []byte("c"),
 		"top.yaml":              []byte("top"),

@@ -1,13 +1,11 @@
-package compiler
+package treefs
 
 import (
 	"bytes"
 	"errors"
-	"io"
 	"io/fs"
 	"path"
 	"sort"
-	"time"
 )
 
 // Overlay returns a file system that reads like base with the given files
@@ -52,7 +50,7 @@ func (o *overlayFS) Open(name string) (fs.File, error) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
 	}
 	if data, ok := o.files[name]; ok {
-		return &memFile{info: memInfo{name: path.Base(name), size: int64(len(data))}, r: bytes.NewReader(data)}, nil
+		return newFile(fileInfo(path.Base(name), int64(len(data))), data), nil
 	}
 	if _, ok := o.dirs[name]; ok {
 		entries, err := o.ReadDir(name)
@@ -63,7 +61,7 @@ func (o *overlayFS) Open(name string) (fs.File, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &memDir{info: info, entries: entries}, nil
+		return &dir{info: info, entries: entries}, nil
 	}
 	return o.base.Open(name)
 }
@@ -80,13 +78,13 @@ func (o *overlayFS) ReadFile(name string) ([]byte, error) {
 
 func (o *overlayFS) Stat(name string) (fs.FileInfo, error) {
 	if data, ok := o.files[name]; ok {
-		return memInfo{name: path.Base(name), size: int64(len(data))}, nil
+		return fileInfo(path.Base(name), int64(len(data))), nil
 	}
 	if _, ok := o.dirs[name]; ok {
 		if info, err := fs.Stat(o.base, name); err == nil && info.IsDir() {
 			return info, nil
 		}
-		return memInfo{name: path.Base(name), dir: true}, nil
+		return dirInfo(path.Base(name)), nil
 	}
 	return fs.Stat(o.base, name)
 }
@@ -117,63 +115,19 @@ func (o *overlayFS) ReadDir(name string) ([]fs.DirEntry, error) {
 		if !isDir {
 			size = int64(len(o.files[path.Join(name, child)]))
 		}
-		out = append(out, fs.FileInfoToDirEntry(memInfo{name: child, size: size, dir: isDir}))
+		out = append(out, fs.FileInfoToDirEntry(memEntryInfo(child, size, isDir)))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
 	return out, nil
 }
 
-type memInfo struct {
-	name string
-	size int64
-	dir  bool
-}
+// fileInfo and dirInfo describe the overlay's own files and directories.
+func fileInfo(name string, size int64) info { return info{name: name, size: size, mode: 0o644} }
+func dirInfo(name string) info              { return info{name: name, mode: fs.ModeDir | 0o755} }
 
-func (i memInfo) Name() string { return i.name }
-func (i memInfo) Size() int64  { return i.size }
-func (i memInfo) Mode() fs.FileMode {
-	if i.dir {
-		return fs.ModeDir | 0o755
+func memEntryInfo(name string, size int64, isDir bool) info {
+	if isDir {
+		return dirInfo(name)
 	}
-	return 0o644
-}
-func (i memInfo) ModTime() time.Time { return time.Time{} }
-func (i memInfo) IsDir() bool        { return i.dir }
-func (i memInfo) Sys() any           { return nil }
-
-type memFile struct {
-	info memInfo
-	r    *bytes.Reader
-}
-
-func (f *memFile) Stat() (fs.FileInfo, error) { return f.info, nil }
-func (f *memFile) Read(p []byte) (int, error) { return f.r.Read(p) }
-func (f *memFile) Close() error               { return nil }
-
-type memDir struct {
-	info    fs.FileInfo
-	entries []fs.DirEntry
-	read    int
-}
-
-func (d *memDir) Stat() (fs.FileInfo, error) { return d.info, nil }
-func (d *memDir) Read([]byte) (int, error) {
-	return 0, &fs.PathError{Op: "read", Path: d.info.Name(), Err: errors.New("is a directory")}
-}
-func (d *memDir) Close() error { return nil }
-
-func (d *memDir) ReadDir(n int) ([]fs.DirEntry, error) {
-	rest := d.entries[d.read:]
-	if n <= 0 {
-		d.read = len(d.entries)
-		return rest, nil
-	}
-	if len(rest) == 0 {
-		return nil, io.EOF
-	}
-	if n > len(rest) {
-		n = len(rest)
-	}
-	d.read += n
-	return rest[:n], nil
+	return fileInfo(name, size)
 }
