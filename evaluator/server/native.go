@@ -18,7 +18,7 @@ import (
 func (s *Server) snapshot(w http.ResponseWriter) *snapshot.Snapshot {
 	snap := s.src.Snapshot()
 	if snap == nil {
-		writeError(w, http.StatusServiceUnavailable, "NOT_READY", store.ErrNotReady.Error()+"; see /v1/status")
+		writeError(w, http.StatusServiceUnavailable, CodeNotReady, store.ErrNotReady.Error()+"; see /v1/status")
 	}
 	return snap
 }
@@ -67,7 +67,7 @@ func (s *Server) entitlement(w http.ResponseWriter, r *http.Request) {
 	}
 	q, err := s.queryFromURL(r.PathValue("id"), params)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", err.Error())
+		writeError(w, http.StatusBadRequest, CodeInvalidArgument, err.Error())
 		return
 	}
 	q.Feature = r.PathValue("feature")
@@ -77,11 +77,11 @@ func (s *Server) entitlement(w http.ResponseWriter, r *http.Request) {
 	}
 	d, err := evaluator.Decide(snap, q)
 	if errors.Is(err, evaluator.ErrFeatureNotFound) {
-		writeError(w, http.StatusNotFound, "FEATURE_NOT_FOUND", fmt.Sprintf("feature %q is not defined at revision %s", q.Feature, snap.Revision))
+		writeError(w, http.StatusNotFound, CodeFeatureNotFound, fmt.Sprintf("feature %q is not defined at revision %s", q.Feature, snap.Revision))
 		return
 	}
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, "INTERNAL", err.Error())
+		writeError(w, http.StatusInternalServerError, CodeInternal, err.Error())
 		return
 	}
 	writeDecision(w, s.etag(snap.Revision), d)
@@ -97,7 +97,7 @@ type entitlementsBody struct {
 func (s *Server) entitlements(w http.ResponseWriter, r *http.Request) {
 	q, err := s.queryFromURL(r.PathValue("id"), r.URL.Query())
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", err.Error())
+		writeError(w, http.StatusBadRequest, CodeInvalidArgument, err.Error())
 		return
 	}
 	snap := s.snapshot(w)
@@ -110,7 +110,7 @@ func (s *Server) entitlements(w http.ResponseWriter, r *http.Request) {
 		q.Feature = f.Key
 		d, err := evaluator.Decide(snap, q)
 		if err != nil {
-			writeError(w, http.StatusInternalServerError, "INTERNAL", err.Error())
+			writeError(w, http.StatusInternalServerError, CodeInternal, err.Error())
 			return
 		}
 		out.Entitlements = append(out.Entitlements, d)
@@ -154,18 +154,18 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request) {
 	var req evaluateRequest
 	if err := decodeBody(w, r, s.maxBody, &req, true); err != nil {
 		if errors.Is(err, errBodyTooLarge) {
-			writeError(w, http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", err.Error())
+			writeError(w, http.StatusRequestEntityTooLarge, CodePayloadTooLarge, err.Error())
 			return
 		}
-		writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", err.Error())
+		writeError(w, http.StatusBadRequest, CodeInvalidArgument, err.Error())
 		return
 	}
 	if len(req.Queries) == 0 {
-		writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", `body must be {"queries":[{"customer":…,"feature":…}]} with at least one query`)
+		writeError(w, http.StatusBadRequest, CodeInvalidArgument, `body must be {"queries":[{"customer":…,"feature":…}]} with at least one query`)
 		return
 	}
 	if len(req.Queries) > MaxEvaluateQueries {
-		writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", fmt.Sprintf("%d queries, more than the limit of %d", len(req.Queries), MaxEvaluateQueries))
+		writeError(w, http.StatusBadRequest, CodeInvalidArgument, fmt.Sprintf("%d queries, more than the limit of %d", len(req.Queries), MaxEvaluateQueries))
 		return
 	}
 	now := s.now().UTC()
@@ -173,17 +173,17 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request) {
 	for i, in := range req.Queries {
 		q := evaluator.Query{Customer: in.Customer, Feature: in.Feature, At: now, Plan: in.Plan, Attributes: in.Attributes}
 		if err := validID("customer", in.Customer); err != nil {
-			writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", fmt.Sprintf("queries[%d]: %v", i, err))
+			writeError(w, http.StatusBadRequest, CodeInvalidArgument, fmt.Sprintf("queries[%d]: %v", i, err))
 			return
 		}
 		if err := validID("feature", in.Feature); err != nil {
-			writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", fmt.Sprintf("queries[%d]: %v", i, err))
+			writeError(w, http.StatusBadRequest, CodeInvalidArgument, fmt.Sprintf("queries[%d]: %v", i, err))
 			return
 		}
 		if in.At != "" && in.At != "now" {
 			t, err := promotions.ParseTime(in.At)
 			if err != nil {
-				writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", fmt.Sprintf("queries[%d].at: %v", i, err))
+				writeError(w, http.StatusBadRequest, CodeInvalidArgument, fmt.Sprintf("queries[%d].at: %v", i, err))
 				return
 			}
 			q.At = t
@@ -199,9 +199,9 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request) {
 		d, err := evaluator.Decide(snap, q)
 		switch {
 		case errors.Is(err, evaluator.ErrFeatureNotFound):
-			results[i] = evaluateResult{customer: q.Customer, feature: q.Feature, err: &errorDetail{Code: "FEATURE_NOT_FOUND", Message: fmt.Sprintf("feature %q is not defined", q.Feature)}}
+			results[i] = evaluateResult{customer: q.Customer, feature: q.Feature, err: &errorDetail{Code: CodeFeatureNotFound, Message: fmt.Sprintf("feature %q is not defined", q.Feature)}}
 		case err != nil:
-			writeError(w, http.StatusInternalServerError, "INTERNAL", err.Error())
+			writeError(w, http.StatusInternalServerError, CodeInternal, err.Error())
 			return
 		default:
 			results[i] = evaluateResult{decision: &d}
@@ -218,7 +218,7 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 	snap := s.src.Snapshot()
 	if snap == nil {
-		writeError(w, http.StatusServiceUnavailable, "NOT_READY", store.ErrNotReady.Error())
+		writeError(w, http.StatusServiceUnavailable, CodeNotReady, store.ErrNotReady.Error())
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "revision": snap.Revision})

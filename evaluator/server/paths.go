@@ -23,6 +23,6 @@ func cleanPath(p string) bool {
 }
 
 func refuseUncleanPath(w http.ResponseWriter, r *http.Request) {
-	writeError(w, http.StatusNotFound, "NOT_FOUND",
+	writeError(w, http.StatusNotFound, CodeNotFound,
 		"no route for "+r.URL.Path+": paths with . or .. segments or repeated slashes are not resolved")
 }

@@ -149,17 +149,17 @@ func (s *Server) promotionCustomers(w http.ResponseWriter, r *http.Request) {
 	params := r.URL.Query()
 	state := params.Get("state")
 	if state != "" && state != string(promotions.StateGranted) && state != string(promotions.StateRevoked) {
-		writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", fmt.Sprintf("state must be granted or revoked, not %q", state))
+		writeError(w, http.StatusBadRequest, CodeInvalidArgument, fmt.Sprintf("state must be granted or revoked, not %q", state))
 		return
 	}
 	limit, err := intParam(params.Get("limit"), defaultPageSize, 1, maxPageSize, "limit")
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", err.Error())
+		writeError(w, http.StatusBadRequest, CodeInvalidArgument, err.Error())
 		return
 	}
 	offset, err := intParam(params.Get("offset"), 0, 0, int(^uint(0)>>1), "offset")
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", err.Error())
+		writeError(w, http.StatusBadRequest, CodeInvalidArgument, err.Error())
 		return
 	}
 	search := params.Get("search")
@@ -207,7 +207,7 @@ func (s *Server) promotionRow(w http.ResponseWriter, r *http.Request) (*snapshot
 	id := r.PathValue("id")
 	row := snap.Read().Promotion(id)
 	if row == nil {
-		writeError(w, http.StatusNotFound, "PROMOTION_NOT_FOUND", fmt.Sprintf("promotion %q is not defined", id))
+		writeError(w, http.StatusNotFound, CodePromotionNotFound, fmt.Sprintf("promotion %q is not defined", id))
 		return nil, nil
 	}
 	return snap, row

@@ -19,8 +19,8 @@ type errorBody struct {
 }
 
 type errorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
+	Code    ErrorCode `json:"code"`
+	Message string    `json:"message"`
 }
 
 // writeJSON writes v with the given status. Marshalling happens first so a
@@ -102,7 +102,7 @@ func writeDecision(w http.ResponseWriter, etag []string, d evaluator.Decision) {
 	}
 }
 
-func writeError(w http.ResponseWriter, status int, code, message string) {
+func writeError(w http.ResponseWriter, status int, code ErrorCode, message string) {
 	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "1")
 	}

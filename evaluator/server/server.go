@@ -94,7 +94,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if p := recover(); p != nil {
 			s.log.Error("handler panicked", slog.String("route", r.Pattern), slog.Any("panic", p))
 			if !rec.wrote {
-				writeError(rec, http.StatusInternalServerError, "INTERNAL", "internal error")
+				writeError(rec, http.StatusInternalServerError, CodeInternal, "internal error")
 			}
 		}
 		s.metrics.observe(r.Pattern, rec.code, time.Since(start))
@@ -159,7 +159,7 @@ func (s *Server) routes() {
 		allow := methodsAllowed(methods)
 		var h http.HandlerFunc = func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", allow)
-			writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", fmt.Sprintf("%s is not allowed here; use %s", r.Method, allow))
+			writeError(w, http.StatusMethodNotAllowed, CodeMethodNotAllowed, fmt.Sprintf("%s is not allowed here; use %s", r.Method, allow))
 		}
 		if strings.HasPrefix(pattern, "/v1/") || strings.HasPrefix(pattern, "/ofrep/") {
 			h = s.authenticated(h)
@@ -169,7 +169,7 @@ func (s *Server) routes() {
 	}
 	s.metrics.addRoute("/")
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "NOT_FOUND", "no route for "+r.URL.Path)
+		writeError(w, http.StatusNotFound, CodeNotFound, "no route for "+r.URL.Path)
 	})
 }
 
@@ -197,7 +197,7 @@ func (s *Server) authenticated(next http.HandlerFunc) http.HandlerFunc {
 		}
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="promoctl"`)
-			writeError(w, http.StatusUnauthorized, "UNAUTHENTICATED", "a valid token is required (Authorization: Bearer <token> or X-API-Key)")
+			writeError(w, http.StatusUnauthorized, CodeUnauthenticated, "a valid token is required (Authorization: Bearer <token> or X-API-Key)")
 			return
 		}
 		next(w, r)
