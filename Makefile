@@ -54,7 +54,7 @@ fuzz:
 	done
 	$(GO) test ./compiler/snapshot -run '^TestIncrementalEqualsFresh$$' -count=1 -args -incremental.steps=$(PROPERTY_STEPS)
 
-## bench: the SPEC §7 figures on generated S, M and L repos, written to
+## bench: the performance targets on generated S, M and L repos, written to
 ## BENCHMARKS.md (BENCH_SIZES=S,M for a shorter run without L)
 bench:
 	bash bench/run.sh

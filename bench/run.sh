@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make bench: measures every SPEC §7 figure on generated data sets and
+# make bench: measures every performance target on generated data sets and
 # writes BENCHMARKS.md. Data sets are generated once into .bench/ (or
 # $PROMOCTL_BENCH_DIR) and reused. BENCH_SIZES=S,M skips the L runs
 # (L needs about 4 GiB of memory and most of the run time).

@@ -6,7 +6,7 @@ import (
 	"github.com/promoctl/promoctl/promotions"
 )
 
-// The cross-file rules of SPEC §3 that CUE cannot express: they need more
+// The cross-file rules (docs/rules.md) that CUE cannot express: they need more
 // than one file (references, uniqueness, eligibility) or compare instants.
 // fullCheck and loadState.advance (incremental.go) run them.
 

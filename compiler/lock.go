@@ -12,7 +12,7 @@ import (
 )
 
 // LoadWithBase loads head like Load, with base's model deciding which
-// grants are new, and adds the diagnostics of the is_applied lock (SPEC §3):
+// grants are new, and adds the diagnostics of the is_applied lock (docs/rules.md):
 // LOCKED_FIELD, APPLIED_UNLOCKED, APPLIED_DELETED and GRANT_REMOVED.
 // Promotions are paired by id, so moving a file is not a change. The base
 // is not validated: its problems are not the change's.

@@ -40,7 +40,7 @@ type Source struct {
 	ValidUntil time.Time
 }
 
-// Decision is the answer to a query (SPEC §5).
+// Decision is the answer to a query (README, "How a decision is made").
 type Decision struct {
 	Customer    string
 	Feature     string

@@ -13,7 +13,7 @@ import (
 
 // FuzzDecide builds a small random model from the fuzzer's bytes, asks
 // every customer × feature at a few instants, and checks the decision rules
-// of SPEC §5 as properties rather than examples:
+// of the decision rules (README, "How a decision is made") as properties rather than examples:
 //   - every promotion source is justified (active, for the feature,
 //     eligible, its deciding grant running at t — so a revoked grant never
 //     contributes at t >= revoked_at, and a deactivated promotion never
@@ -191,7 +191,7 @@ func deciding(p *promotions.Promotion, customer string) (grantedAt time.Time, re
 	return time.Time{}, nil, false
 }
 
-// shouldContribute is SPEC §5 rule 2, written out independently of the
+// shouldContribute is decision rule 2 (README, "How a decision is made"), written out independently of the
 // evaluator's indexes.
 func shouldContribute(m *promotions.Model, p *promotions.Promotion, q evaluator.Query) bool {
 	if p.Status != promotions.StatusActive || p.Feature != q.Feature {

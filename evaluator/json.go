@@ -6,7 +6,7 @@ import (
 	"unicode/utf8"
 )
 
-// The wire form of a decision (SPEC §5) is written by hand rather than with
+// The wire form of a decision (the README shows it) is written by hand rather than with
 // encoding/json: it is on the sidecar's hot path, and appending to a
 // caller's buffer costs no allocation beyond the buffer itself.
 //
@@ -14,7 +14,7 @@ import (
 // unlimited allowance is "allowance": null with "unlimited": true, and a
 // source's unlimited allowance is the string "unlimited", as in YAML.
 
-// MarshalJSON renders the decision as SPEC §5 shows it.
+// MarshalJSON renders the decision as the README shows it.
 func (d Decision) MarshalJSON() ([]byte, error) {
 	return d.AppendJSON(make([]byte, 0, 512)), nil
 }

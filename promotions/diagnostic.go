@@ -7,10 +7,10 @@ import (
 	"strings"
 )
 
-// Code identifies a class of problem (SPEC §3).
+// Code identifies a class of problem (docs/rules.md).
 type Code string
 
-// Error codes of SPEC §3.
+// Error codes (docs/rules.md; the README lists them all).
 const (
 	CodeYAMLSyntax            Code = "YAML_SYNTAX"
 	CodeDuplicateKey          Code = "DUPLICATE_KEY"

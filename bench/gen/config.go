@@ -63,7 +63,7 @@ type Config struct {
 	Now time.Time
 }
 
-// Presets by size name (SPEC §7). S has the example repo's features, plans
+// Presets by size name (BENCHMARKS.md). S has the example repo's features, plans
 // and customers, plus the hot promotions every preset needs.
 var (
 	Tiny = Config{Features: 6, Plans: 3, Customers: 200, CustomersPerFile: 50, Promotions: 64, Grants: 400}

@@ -1,4 +1,4 @@
-// Package opabench compares promoctl's decisions with the same SPEC §5
+// Package opabench compares promoctl's decisions with the same decision rules
 // decision written in Rego (policy.rego) and evaluated by OPA over the same
 // data set, loaded into OPA's in-memory store. It is a module of its own so
 // that OPA never enters promoctl's go.mod.

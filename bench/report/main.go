@@ -202,7 +202,7 @@ func main() {
 	)
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Benchmarks\n\nThe SPEC §7 figures, measured by `%s` (which writes this file).\n\n", *command)
+	fmt.Fprintf(&b, "# Benchmarks\n\nThe performance targets, measured by `%s` (which writes this file).\n\n", *command)
 	fmt.Fprintf(&b, "- date: %s\n- Go: %s %s/%s, GOMAXPROCS %d\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0))
 	for _, c := range context {
 		fmt.Fprintf(&b, "- %s\n", c)

@@ -70,7 +70,7 @@ func procKB(pid int, field string) float64 {
 
 // BenchmarkSidecar starts promoctl serve on a generated repo and reports
 // the cold start to ready (parse, CUE, cross-file checks, snapshot: the
-// SPEC §7 cold compile), resident memory, and how long a one-file change
+// the cold compile of BENCHMARKS.md), resident memory, and how long a one-file change
 // takes to show in answers.
 func BenchmarkSidecar(b *testing.B) {
 	bin := buildBinary(b)
@@ -266,7 +266,7 @@ func BenchmarkValidateBase(b *testing.B) {
 	bin := buildBinary(b)
 	for _, size := range benchSizesFromEnv("M") {
 		if strings.EqualFold(size, "L") {
-			continue // SPEC §7 sets the CI target on M
+			continue // the CI target is set on M
 		}
 		b.Run(size, func(b *testing.B) {
 			src, err := gen.Cached("", size, 1)

@@ -32,7 +32,7 @@ const (
 	// room for what the Go runtime does not count (stacks, fragmentation).
 	containerShare = 0.9
 	// sidecarSoftMemory is serve's budget without a container limit: the
-	// 2 GiB that SPEC §7 gives the sidecar on the L repo, less the tenth
+	// 2 GiB that BENCHMARKS.md gives the sidecar on the L repo, less the tenth
 	// the runtime does not count. It costs the cold load of L a few
 	// seconds of collection (BENCHMARKS.md); a larger repo wants
 	// GOMEMLIMIT or a container limit.

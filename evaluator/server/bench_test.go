@@ -25,7 +25,7 @@ import (
 	"github.com/promoctl/promoctl/evaluator/store"
 )
 
-// The HTTP benchmark (SPEC §7) compares the single-decision route with a
+// The HTTP benchmark (BENCHMARKS.md) compares the single-decision route with a
 // bare net/http handler that returns the same bytes, both behind the same
 // http.Server settings, driven by the same keep-alive client in the same
 // run. Rounds alternate bare, promoctl, bare, promoctl so that drift on a
@@ -296,7 +296,7 @@ func compare(tb testing.TB, snap *snapshot.Snapshot, rounds int, d time.Duration
 }
 
 // BenchmarkHTTPDecision reports requests per second and p99 latency of the
-// single-decision route and of the bare handler, and their ratio (SPEC §7
+// single-decision route and of the bare handler, and their ratio (BENCHMARKS.md
 // target: ratio ≥ 0.70). One call measures a whole alternating run; run it
 // with -benchtime=1x.
 func BenchmarkHTTPDecision(b *testing.B) {

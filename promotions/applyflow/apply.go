@@ -20,7 +20,7 @@ type Refusal struct {
 
 // Apply plans one apply-flow command (grant, revoke, regrant, deactivate,
 // activate) on a promotion: it decides each selected customer's outcome by
-// the SPEC §2/§5 state rules and records the matching edits of the file.
+// the state rules of docs/apply-flow.md and docs/rules.md and records the matching edits of the file.
 // Nothing is written here; a refused plan must not be written at all.
 type Apply struct {
 	promo *promotions.Promotion

@@ -34,7 +34,7 @@ type Field struct {
 //
 // Every method records byte-range edits against the original source, found
 // through the syntax tree but written as text: a scalar keeps its quoting
-// style, a new key lands next to its neighbours in SPEC order with the
+// style, a new key lands next to its neighbours in the key order of docs/rules.md with the
 // mapping's indentation, a new list item copies its sibling's layout. Apply
 // splices all edits in one pass and re-parses the result, so every line no
 // edit touches keeps its bytes — comments, blank lines, key order, quoting.
@@ -167,7 +167,7 @@ func (e *Editor) Has(path promotions.Path) bool {
 
 // Set gives the key at path a scalar value. An existing scalar is replaced
 // in place, keeping its quoting style; a missing key is inserted (with any
-// missing parent mappings) at its SPEC position.
+// missing parent mappings) at its place in the key order of docs/rules.md.
 func (e *Editor) Set(path promotions.Path, value any) error {
 	node, mv, depth, flow := e.walk(path)
 	if depth == len(path) {
@@ -340,7 +340,7 @@ func (e *Editor) insertMissing(path promotions.Path, depth int, container ast.No
 }
 
 // keyInsertOffset finds where a new key goes among a mapping's entries:
-// after the last entry that precedes it in SPEC order, else before the
+// after the last entry that precedes it in the key order of docs/rules.md, else before the
 // first one that follows it (above that entry's comments), else at the end.
 func (e *Editor) keyInsertOffset(parent promotions.Path, key string, values []*ast.MappingValueNode) int {
 	order := promotions.PromotionKeyOrder(parent)

@@ -151,7 +151,7 @@ func firstEntry(p promotions.Promotion, id string) int {
 	return -1
 }
 
-// expectedAfter applies the SPEC state rules of one command to one
+// expectedAfter applies the state rules (promotions/applyflow) of one command to one
 // customer, without a customer directory (so no eligibility refusal).
 func expectedAfter(p promotions.Promotion, verb, id string, at time.Time) (promotions.Promotion, bool) {
 	p.Grants.Customers = append([]promotions.CustomerGrant(nil), p.Grants.Customers...)

@@ -12,7 +12,7 @@ import (
 const commentColumn = 28
 
 // RenderNewPromotion writes the file of a promotion that was never applied:
-// keys in SPEC order, status active, is_applied false and no grants, with
+// keys in the key order of docs/rules.md, status active, is_applied false and no grants, with
 // comments that tell the next reader what each block means and what the
 // is_applied lock will freeze.
 func RenderNewPromotion(p promotions.Promotion) ([]byte, error) {
