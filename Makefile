@@ -59,13 +59,14 @@ fuzz:
 bench:
 	bash bench/run.sh
 
-## lint: vet, formatting, staticcheck and gosec. The analysers run at a
+## lint: go.mod tidy, vet, formatting, staticcheck and gosec. The analysers run at a
 ## pinned version through `go run pkg@version`, so their dependencies stay
 ## out of go.mod (the first run downloads them). Exceptions are justified
 ## where they are: `//lint:ignore CHECK reason` or `// #nosec GXXX -- reason`.
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GOSEC       ?= github.com/securego/gosec/v2/cmd/gosec@v2.30.0
 lint:
+	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
 	$(GO) run $(STATICCHECK) ./...

@@ -18,18 +18,18 @@ func ChangesJSON(w io.Writer, p *compiler.ChangeSet) error {
 
 // ChangesText prints a change set for a terminal.
 func ChangesText(w io.Writer, p *compiler.ChangeSet) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "promoctl plan: %s → %s\n", p.Base, p.Head)
-	writeBody(&b, textStyle, p)
-	_, err := io.WriteString(w, b.String())
-	return err
+	return writeChanges(w, textStyle, fmt.Sprintf("promoctl plan: %s → %s\n", p.Base, p.Head), p)
 }
 
 // ChangesMarkdown prints a change set as a pull request comment.
 func ChangesMarkdown(w io.Writer, p *compiler.ChangeSet) error {
+	return writeChanges(w, markdownStyle, fmt.Sprintf("### promoctl plan: `%s` → `%s`\n\n", p.Base, p.Head), p)
+}
+
+func writeChanges(w io.Writer, s style, title string, p *compiler.ChangeSet) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "### promoctl plan: `%s` → `%s`\n\n", p.Base, p.Head)
-	writeBody(&b, markdownStyle, p)
+	b.WriteString(title)
+	writeBody(&b, s, p)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
