@@ -1,6 +1,6 @@
 // Command report turns the output of the promoctl benchmarks (go test
-// -bench, read from standard input) into BENCHMARKS.md: every SPEC §7
-// figure next to its target, with the machine, Go version and date.
+// -bench, read from standard input) into BENCHMARKS.md: every performance
+// target next to its measured figure, with the machine, Go version and date.
 package main
 
 import (
