@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -106,10 +107,14 @@ func (s IDSample) MarshalJSON() ([]byte, error) {
 	if ids == nil {
 		ids = []string{}
 	}
-	return json.Marshal(struct {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // the encoder that calls this decides about escaping
+	err := enc.Encode(struct {
 		Count int      `json:"count"`
 		IDs   []string `json:"ids"`
 	}{s.Count, ids})
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), err
 }
 
 func (s IDSample) String() string {

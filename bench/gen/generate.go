@@ -8,9 +8,12 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+
+	"github.com/promoctl/promoctl/internal/fsutil"
 )
 
-// Directories Generate writes into; nothing else is created in the target.
+// Directories Generate writes into; besides them it creates only
+// .promoctl/.gitignore, which marks the repo root.
 var Dirs = []string{"features", "plans", "customers", "promotions"}
 
 // generator holds everything decided before files are written. Writing
@@ -55,7 +58,11 @@ func Generate(dir string, cfg Config) error {
 			return fmt.Errorf("generate: %w", err)
 		}
 	}
-	var files []file
+	// .promoctl/ marks the repo root for commands run in a sub-directory.
+	if err := os.MkdirAll(filepath.Join(dir, fsutil.LockDir), 0o755); err != nil {
+		return fmt.Errorf("generate: %w", err)
+	}
+	files := []file{{filepath.Join(fsutil.LockDir, ".gitignore"), func(w *bufio.Writer) { _, _ = w.WriteString(fsutil.LockIgnore) }}}
 	for i := range g.features {
 		f := &g.features[i]
 		files = append(files, file{filepath.Join("features", f.key+".yaml"), func(w *bufio.Writer) { writeFeature(w, f) }})

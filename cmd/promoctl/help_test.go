@@ -11,6 +11,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/promoctl/promoctl/internal/fsutil"
 )
 
 // allCommands walks the command tree, the root excluded.
@@ -196,5 +198,15 @@ func TestCIExamplesPinARelease(t *testing.T) {
 		assert.NotContains(t, string(data), "@latest", f)
 		assert.Regexp(t, `PROMOCTL_VERSION: v\d+\.\d+\.\d+\n`, string(data), f)
 		assert.Contains(t, string(data), `go install "github.com/promoctl/promoctl/cmd/promoctl@${PROMOCTL_VERSION}"`, f)
+	}
+}
+
+// Every repo promoctl ships marks its root with .promoctl/ and keeps the
+// lock out of commits with the same .gitignore.
+func TestShippedReposIgnoreTheLock(t *testing.T) {
+	for _, f := range []string{"scaffold/.promoctl/.gitignore", "../../examples/acme/.promoctl/.gitignore"} {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		assert.Equal(t, fsutil.LockIgnore, string(data), f)
 	}
 }

@@ -71,7 +71,7 @@ func (a *app) report(res *compiler.Result, format string) error {
 		rep.Diagnostics = withPathPrefix(res.Diagnostics, compiler.WorktreePrefix(a.repo))
 		err = rep.WriteGitHub(a.stdout)
 	case "sarif":
-		err = rep.WriteSARIF(a.stdout, report.SARIFOptions{URIPrefix: compiler.WorktreePrefix(a.repo)})
+		err = rep.WriteSARIF(a.stdout, report.SARIFOptions{URIPrefix: compiler.WorktreePrefix(a.repo), Version: currentBuild().Version})
 	default:
 		err = rep.WriteText(a.stderr)
 	}

@@ -11,8 +11,7 @@ import (
 
 // ChangesJSON prints a change set as indented JSON.
 func ChangesJSON(w io.Writer, p *compiler.ChangeSet) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
+	enc := newJSONEncoder(w)
 	return enc.Encode(p)
 }
 
@@ -163,4 +162,14 @@ func writePromotion(b *strings.Builder, s style, ch compiler.PromotionChange) {
 
 func escapeCell(s string) string {
 	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+}
+
+// newJSONEncoder indents and leaves <, > and & as they are: reports are
+// read by people and CI tools, never embedded in HTML, and a message such
+// as "Lindqvist & Daughters" should not read "\u0026".
+func newJSONEncoder(w io.Writer) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc
 }

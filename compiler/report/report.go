@@ -2,7 +2,6 @@ package report
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -116,8 +115,7 @@ func (r Report) JSON() JSONReport {
 
 // WriteJSON prints {"valid":…,"errors":[…],"warnings":[…]}.
 func (r Report) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
+	enc := newJSONEncoder(w)
 	return enc.Encode(r.JSON())
 }
 
@@ -281,8 +279,7 @@ func (r Report) WriteSARIF(w io.Writer, opts SARIFOptions) error {
 		res.Locations = []sarifLocation{loc}
 		run.Results = append(run.Results, res)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
+	enc := newJSONEncoder(w)
 	return enc.Encode(sarifLog{
 		Schema:  "https://json.schemastore.org/sarif-2.1.0.json",
 		Version: "2.1.0",

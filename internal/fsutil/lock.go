@@ -10,6 +10,11 @@ import (
 	"time"
 )
 
+// LockIgnore is the .gitignore of LockDir: the lock is local to each
+// checkout, while the rest of the directory (init's schema.json) is
+// committed. init, examples/acme and generated repos ship it.
+const LockIgnore = "# The repo lock of promoctl's editing commands: local to each checkout, never committed.\nlock\n"
+
 // LockDir is the directory of a config repo where promoctl keeps its own
 // state. Its name starts with a dot, so the loader never reads it.
 const LockDir = ".promoctl"
@@ -39,7 +44,7 @@ func LockRepo(root string, timeout time.Duration) (*RepoLock, error) {
 	dir := filepath.Join(root, LockDir)
 	if err := os.Mkdir(dir, 0o750); err == nil {
 		// Best effort: the lock works without it.
-		_ = os.WriteFile(filepath.Join(dir, ".gitignore"), []byte("*\n"), 0o600)
+		_ = os.WriteFile(filepath.Join(dir, ".gitignore"), []byte(LockIgnore), 0o600)
 	} else if !errors.Is(err, os.ErrExist) {
 		return nil, fmt.Errorf("lock %s: %w", root, err)
 	}

@@ -57,7 +57,7 @@ func TestLockRepo(t *testing.T) {
 		defer l.Unlock()
 		ignore, err := os.ReadFile(filepath.Join(root, fsutil.LockDir, ".gitignore"))
 		require.NoError(t, err)
-		assert.Equal(t, "*\n", string(ignore))
+		assert.Equal(t, "# The repo lock of promoctl's editing commands: local to each checkout, never committed.\nlock\n", string(ignore))
 		assert.Equal(t, byte('.'), fsutil.LockDir[0])
 	})
 	t.Run("a nil lock unlocks", func(t *testing.T) {
