@@ -95,9 +95,9 @@ func TestFileSource(t *testing.T) {
 	assert.Contains(t, s.Status().LastReload.Err, "bundle refused (altered)")
 }
 
-// server serves one bundle at a time with an ETag, and counts requests
+// testServer serves one bundle at a time with an ETag, and counts requests
 // and 304s.
-type server struct {
+type testServer struct {
 	mu      sync.Mutex
 	data    []byte
 	status  int // when set, answered instead of the bundle
@@ -105,19 +105,19 @@ type server struct {
 	notMods atomic.Int64
 }
 
-func (s *server) set(data []byte) {
+func (s *testServer) set(data []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.data, s.status = data, 0
 }
 
-func (s *server) fail(code int) {
+func (s *testServer) fail(code int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.status = code
 }
 
-func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *testServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.gets.Add(1)
 	s.mu.Lock()
 	data, status := s.data, s.status
@@ -137,9 +137,9 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(data)
 }
 
-func newServer(t *testing.T, data []byte) (*server, *httptest.Server) {
+func newServer(t *testing.T, data []byte) (*testServer, *httptest.Server) {
 	t.Helper()
-	s := &server{data: data}
+	s := &testServer{data: data}
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
 	return s, ts
