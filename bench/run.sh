@@ -39,6 +39,8 @@ if [ -f bench/opa/go.mod ]; then
 fi
 run "sidecar: cold start, memory, change to answer ($sizes)" \
 	env PROMOCTL_BENCH_SIZES="$sizes" go test ./cmd/promoctl -run '^$' -bench '^BenchmarkSidecar$' -benchtime 1x -timeout 30m
+run "bundles: size, build time, start from a bundle vs from YAML ($sizes)" \
+	env PROMOCTL_BENCH_SIZES="$sizes" go test ./cmd/promoctl -run '^$' -bench '^BenchmarkBundle$' -benchtime 1x -timeout 60m
 if has M; then
 	run "validate --base (M)" \
 		env PROMOCTL_BENCH_SIZES=M go test ./cmd/promoctl -run '^$' -bench '^BenchmarkValidateBase$' -benchtime 1x -timeout 30m

@@ -195,6 +195,49 @@ func main() {
 				slowest, _ := metric(r, "BenchmarkValidateBase/M", "validate-base-max-s")
 				return fmt.Sprintf("%.1f s / %.1f s", v, slowest), ok, slowest < 5
 			}},
+		row{"bundle size and build time (promoctl build: validate + encode)", "size ≤ 50% of the YAML",
+			func(r map[string]metrics) (string, bool, bool) {
+				var parts []string
+				met := true
+				for _, size := range []string{"M", "L"} {
+					name := "BenchmarkBundle/" + size
+					ratio, ok := metric(r, name, "size-ratio")
+					if !ok {
+						continue
+					}
+					mib, _ := metric(r, name, "bundle-MiB")
+					yaml, _ := metric(r, name, "yaml-MiB")
+					build, _ := metric(r, name, "build-s")
+					parts = append(parts, fmt.Sprintf("%s: %.1f MiB = %.0f%% of %.0f MiB, built in %.1f s", size, mib, 100*ratio, yaml, build))
+					met = met && ratio <= 0.5
+				}
+				return strings.Join(parts, "; "), len(parts) > 0, met
+			}},
+		row{"sidecar start to ready from a bundle vs from the YAML repo (no cache), same run, median", "≥ 5× faster; L ready < 10 s",
+			func(r map[string]metrics) (string, bool, bool) {
+				var parts []string
+				met := true
+				for _, size := range []string{"M", "L"} {
+					name := "BenchmarkBundle/" + size
+					ratio, ok := metric(r, name, "start-ratio")
+					if !ok {
+						continue
+					}
+					fromBundle, _ := metric(r, name, "bundle-ready-s")
+					fromYAML, _ := metric(r, name, "yaml-ready-s")
+					parts = append(parts, fmt.Sprintf("%s: %.2f s vs %.1f s = %.1f×", size, fromBundle, fromYAML, ratio))
+					met = met && ratio >= 5 && (size != "L" || fromBundle < 10)
+				}
+				return strings.Join(parts, "; "), len(parts) > 0, met
+			}},
+		row{"sidecar memory after load, L, from YAML / from a bundle (RSS; bundle peak)", "< 1.5 GiB either way",
+			func(r map[string]metrics) (string, bool, bool) {
+				const name = "BenchmarkBundle/L"
+				fromBundle, ok := metric(r, name, "bundle-rss-MiB")
+				fromYAML, _ := metric(r, name, "yaml-rss-MiB")
+				peak, _ := metric(r, name, "bundle-peak-rss-MiB")
+				return fmt.Sprintf("%.0f MiB / %.0f MiB (peak %.0f MiB)", fromYAML, fromBundle, peak), ok, fromYAML < 1536 && fromBundle < 1536
+			}},
 		row{"reload under load", "0 failed requests",
 			func(r map[string]metrics) (string, bool, bool) {
 				return "tested, not timed: TestServeE2E/burst_under_load (make test)", true, true
