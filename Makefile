@@ -6,7 +6,7 @@ BIN     := bin/promoctl
 ADDR    ?= 127.0.0.1:8787
 REPO    ?= examples/acme
 
-.PHONY: all build install run test test-short fuzz bench lint fmt clean
+.PHONY: all build install run test test-short fuzz bench lint fmt clean chromium
 
 all: build
 
@@ -28,13 +28,20 @@ install:
 run: build
 	./$(BIN) serve --repo $(REPO) --addr $(ADDR)
 
-## test: vet, formatting, every test with the race detector, and the check
-## that the OPA peer benchmark computes the same decisions (its own module)
-test:
+## test: vet, formatting, every test with the race detector (the console's
+## run in headless Chromium), and the check that the OPA peer benchmark
+## computes the same decisions (its own module)
+test: chromium
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 	cd bench/opa && $(GO) test -mod=mod -count=1 .
+
+## chromium: Debian's chromium for the console's browser tests, installed
+## only when missing
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+		{ apt-get update && apt-get install -y chromium; }
 
 test-short:
 	$(GO) test -count=1 ./...

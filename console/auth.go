@@ -1,0 +1,132 @@
+package console
+
+import (
+	"context"
+	"crypto/subtle"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+
+	"github.com/promoctl/promoctl/console/gitstore"
+)
+
+// sessionCookie holds the proof of a token sign-in.
+const sessionCookie = "promoctl_console"
+
+type operatorKey struct{}
+
+// operator is who signs a request's commits.
+func operator(r *http.Request) gitstore.Signature {
+	sig, _ := r.Context().Value(operatorKey{}).(gitstore.Signature)
+	return sig
+}
+
+// authed lets a request through when it is signed in (or needs no sign-in)
+// and records who the operator is: the trusted proxy's identity header,
+// else the console's --author.
+func (s *Server) authed(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		who := s.opts.Author
+		switch {
+		case s.opts.IdentityHeader != "" && s.fromTrustedProxy(r):
+			id := strings.TrimSpace(r.Header.Get(s.opts.IdentityHeader))
+			if id == "" {
+				s.fail(w, r, http.StatusUnauthorized, "The proxy sent no identity ("+s.opts.IdentityHeader+" is empty).")
+				return
+			}
+			who = identity(id)
+		case s.opts.Token != "":
+			c, err := r.Cookie(sessionCookie)
+			if err != nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(s.session)) != 1 {
+				if r.Method == http.MethodGet {
+					http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+					return
+				}
+				s.fail(w, r, http.StatusUnauthorized, "Sign in first. Nothing was changed.")
+				return
+			}
+		case s.opts.IdentityHeader != "":
+			s.fail(w, r, http.StatusForbidden, "This console only answers through its proxy.")
+			return
+		}
+		next(w, r.WithContext(context.WithValue(r.Context(), operatorKey{}, who)))
+	}
+}
+
+// identity reads an identity header's value: "Name <email>", an email, or
+// a user name.
+func identity(v string) gitstore.Signature {
+	if sig, err := gitstore.ParseSignature(v); err == nil {
+		return sig
+	}
+	v = strings.Map(func(r rune) rune {
+		if r == '<' || r == '>' || r < ' ' {
+			return -1
+		}
+		return r
+	}, v)
+	if name, _, ok := strings.Cut(v, "@"); ok {
+		return gitstore.Signature{Name: name, Email: v}
+	}
+	return gitstore.Signature{Name: v, Email: v}
+}
+
+func (s *Server) fromTrustedProxy(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return false
+	}
+	addr = addr.Unmap()
+	for _, p := range s.opts.TrustedProxies {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+type signInData struct {
+	Next, Error string
+}
+
+func (s *Server) signInPage(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Token == "" {
+		http.Redirect(w, r, "/promotions", http.StatusSeeOther)
+		return
+	}
+	s.render(w, r, http.StatusOK, "signin", page{Title: "Sign in", Data: signInData{Next: safeNext(r.URL.Query().Get("next"))}})
+}
+
+func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Token == "" {
+		http.Redirect(w, r, "/promotions", http.StatusSeeOther)
+		return
+	}
+	next := safeNext(r.PostFormValue("next"))
+	if subtle.ConstantTimeCompare([]byte(r.PostFormValue("token")), []byte(s.opts.Token)) != 1 {
+		s.render(w, r, http.StatusUnauthorized, "signin", page{Title: "Sign in", Data: signInData{Next: next, Error: "That token is not the console's."}})
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: s.session, Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	http.Redirect(w, r, "/signin", http.StatusSeeOther)
+}
+
+// safeNext keeps a redirect target on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/promotions"
+	}
+	return next
+}

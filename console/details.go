@@ -1,0 +1,308 @@
+package console
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/promoctl/promoctl/promotions"
+	"github.com/promoctl/promoctl/promotions/applyflow"
+)
+
+// customersPerPage bounds the Customers and Manage access tables.
+const customersPerPage = 50
+
+// grantMatches bounds the search results of the Grant to customers panel.
+const grantMatches = 50
+
+// accessRow is one customer of a promotion.
+type accessRow struct {
+	promotions.Access
+	// Ends is the natural end of the grant (nil: never).
+	Ends *time.Time
+}
+
+// Filters of the Customers section and of Manage access.
+const (
+	filterGranted = "granted"
+	filterRevoked = "revoked"
+)
+
+// accessData is a page of a promotion's customers.
+type accessData struct {
+	P      *promotions.Promotion
+	Blob   string
+	Filter string
+	Query  string
+	Rows   []accessRow
+	// Matching is how many customers the filter and search select (all
+	// pages): "all N matching".
+	Matching int
+	Granted  int
+	Revoked  int
+	Pager    pager
+	Targets  []string
+}
+
+// filterAccess selects a promotion's customers by stored state and search.
+// TODO(effective state): Granted should be active or scheduled and
+// Revoked revoked or expired once the grant-period rules are in the
+// library; until then the stored state decides.
+func filterAccess(rows []promotions.Access, filter, query string) []promotions.Access {
+	var out []promotions.Access
+	for _, row := range rows {
+		switch filter {
+		case filterGranted:
+			if row.State != promotions.StateGranted {
+				continue
+			}
+		case filterRevoked:
+			if row.State != promotions.StateRevoked {
+				continue
+			}
+		}
+		if query != "" && !row.Matches(query) {
+			continue
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+func (s *Server) accessData(r *http.Request, v *view, p *promotions.Promotion, filter string) accessData {
+	q := r.URL.Query()
+	d := accessData{P: p, Filter: filter, Query: strings.TrimSpace(q.Get("q"))}
+	all := v.accessList(p)
+	for _, row := range all {
+		if row.State == promotions.StateGranted {
+			d.Granted++
+		} else {
+			d.Revoked++
+		}
+	}
+	rows := filterAccess(all, filter, d.Query)
+	d.Matching = len(rows)
+	d.Pager = newPager(r, len(rows), customersPerPage)
+	for _, row := range rows[d.Pager.From:d.Pager.To] {
+		d.Rows = append(d.Rows, accessRow{Access: row, Ends: p.GrantEnd(row.GrantedAt)})
+	}
+	return d
+}
+
+// promotionView finds the promotion of a request on its branch.
+func (s *Server) promotionView(w http.ResponseWriter, r *http.Request, branch string) (string, *view, *promotions.Promotion, string, bool) {
+	branch, v, err := s.branchView(branch)
+	if err != nil {
+		s.fail(w, r, http.StatusNotFound, err.Error())
+		return "", nil, nil, "", false
+	}
+	if v.model == nil {
+		s.brokenBranch(w, r, branch, v)
+		return "", nil, nil, "", false
+	}
+	id := r.PathValue("id")
+	p, ok := v.model.Promotions[id]
+	if !ok {
+		s.fail(w, r, http.StatusNotFound, fmt.Sprintf("No promotion %q on %s.", id, branch))
+		return "", nil, nil, "", false
+	}
+	blob, err := s.git.BlobHash(v.commit, p.File)
+	if err != nil {
+		s.fail(w, r, http.StatusInternalServerError, err.Error())
+		return "", nil, nil, "", false
+	}
+	return branch, v, p, blob, true
+}
+
+type detailsData struct {
+	P       *promotions.Promotion
+	Feature *promotions.Feature
+	Counts  promotionRow
+	Blob    string
+	Form    promoForm
+	// Customers is the first page of the Customers section.
+	Customers accessData
+	// GrantQuery and GrantRows are the Grant to customers panel's search.
+	GrantQuery    string
+	GrantRows     []*promotions.Customer
+	GrantMatching int
+	HasDirectory  bool
+	Targets       []string
+}
+
+func (s *Server) detailsPage(w http.ResponseWriter, r *http.Request) {
+	branch, v, p, blob, ok := s.promotionView(w, r, r.URL.Query().Get("branch"))
+	if !ok {
+		return
+	}
+	d := s.details(r, v, p, blob, branch)
+	s.render(w, r, http.StatusOK, "details", page{Title: p.Name, Section: "promotions", Branch: branch, Commit: v.commit.String(), Data: d})
+}
+
+func (s *Server) details(r *http.Request, v *view, p *promotions.Promotion, blob, branch string) detailsData {
+	d := detailsData{P: p, Feature: v.model.Features[p.Feature], Counts: promotionCounts(p, s.now()), Blob: blob,
+		Form: formOf(p), HasDirectory: v.model.HasDirectory, Targets: s.targets(branch)}
+	d.Form.Features = sortedFeatures(v.model, "")
+	d.Form.Locked = p.IsApplied
+	d.Customers = s.accessData(r, v, p, r.URL.Query().Get("state"))
+	d.Customers.Blob, d.Customers.Targets = blob, d.Targets
+	d.GrantQuery = strings.TrimSpace(r.URL.Query().Get("gq"))
+	if d.GrantQuery != "" && v.model.HasDirectory {
+		for _, id := range v.model.CustomerIDs() {
+			c := v.model.Customers[id]
+			if c.Matches(d.GrantQuery) {
+				d.GrantMatching++
+				if len(d.GrantRows) < grantMatches {
+					d.GrantRows = append(d.GrantRows, c)
+				}
+			}
+		}
+	}
+	return d
+}
+
+// targets are the branches a form may commit to: "" (a new branch) and,
+// when the page shows a console branch, that branch.
+func (s *Server) targets(branch string) []string {
+	if isConsoleBranch(branch) {
+		return []string{branch}
+	}
+	return nil
+}
+
+func (s *Server) accessPage(w http.ResponseWriter, r *http.Request) {
+	branch, v, p, blob, ok := s.promotionView(w, r, r.URL.Query().Get("branch"))
+	if !ok {
+		return
+	}
+	filter := r.URL.Query().Get("state")
+	if filter != filterRevoked {
+		filter = filterGranted
+	}
+	d := s.accessData(r, v, p, filter)
+	d.Blob, d.Targets = blob, s.targets(branch)
+	s.render(w, r, http.StatusOK, "access", page{Title: "Manage access · " + p.Name, Section: "promotions", Branch: branch, Commit: v.commit.String(), Data: d})
+}
+
+// stateChange commits grant, revoke, deactivate or activate.
+func (s *Server) stateChange(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, http.StatusBadRequest, "Could not read the form.")
+		return
+	}
+	id, action := r.PathValue("id"), r.PathValue("action")
+	switch action {
+	case "grant", "revoke", "deactivate", "activate":
+	default:
+		s.fail(w, r, http.StatusNotFound, "No action "+action+".")
+		return
+	}
+	form := r.PostForm
+	viewed := form.Get("branch")
+	_, v, err := s.branchView(viewed)
+	if err != nil {
+		s.fail(w, r, http.StatusNotFound, err.Error())
+		return
+	}
+	if v.model == nil {
+		s.brokenBranch(w, r, viewed, v)
+		return
+	}
+	p, ok := v.model.Promotions[id]
+	if !ok {
+		s.fail(w, r, http.StatusNotFound, fmt.Sprintf("No promotion %q.", id))
+		return
+	}
+	reload := link("/promotions/"+id, "branch", viewed)
+	if form.Get("from") == "access" {
+		reload = link("/promotions/"+id+"/access", "branch", viewed, "state", form.Get("state"), "q", form.Get("q"))
+	}
+	ids := form["customer"]
+	allMatching := form.Get("all_matching")
+	grantAll := action == "grant" && form.Get("scope") == "all"
+	if (action == "grant" || action == "revoke") && !grantAll && allMatching == "" && len(ids) == 0 {
+		s.render(w, r, http.StatusUnprocessableEntity, "problem", page{Title: "Nothing selected",
+			Data: problem{Message: "Select at least one customer. Nothing was committed.", Reload: reload}})
+		return
+	}
+	at := s.now().Truncate(time.Second)
+	out, err := s.commitChange(r, change{action: action, promotion: id, file: p.File, blob: form.Get("blob"), target: form.Get("target"),
+		edit: func(ws *workspace) ([]byte, string, []string, error) {
+			cur, ok := ws.v.model.Promotions[id]
+			if !ok {
+				return nil, "", []string{"promotion " + id + " is gone from the branch"}, nil
+			}
+			src, err := ws.read(cur.File)
+			if err != nil {
+				return nil, "", nil, err
+			}
+			plan, err := applyflow.NewApply(cur, src, ws.directory(), at)
+			if err != nil {
+				return nil, "", nil, err
+			}
+			selected := ids
+			if allMatching != "" {
+				// "All N matching" is recomputed on the tree being
+				// changed: a different N means the list moved.
+				rows := filterAccess(ws.v.accessList(cur), form.Get("state"), strings.TrimSpace(form.Get("q")))
+				if want, _ := strconv.Atoi(allMatching); want != len(rows) {
+					return nil, "", nil, staleError(fmt.Sprintf("The selection was all %s matching customers; %d match now.", allMatching, len(rows)))
+				}
+				selected = make([]string, len(rows))
+				for i, row := range rows {
+					selected[i] = row.ID
+				}
+			}
+			var message string
+			switch {
+			case action == "deactivate":
+				err = plan.Deactivate()
+				message = fmt.Sprintf("deactivate %s\n\n%s\n", id, plan.Summary())
+			case action == "activate":
+				err = plan.Activate()
+				message = fmt.Sprintf("activate %s\n\n%s\n", id, plan.Summary())
+			case grantAll:
+				err = plan.GrantAll()
+				message = fmt.Sprintf("grant %s: all eligible customers\n\n%s\n", id, plan.Summary())
+			case action == "grant":
+				err = plan.Grant(selected)
+				message = customersMessage("grant", id, sortedCopy(selected), plan.Summary())
+			default:
+				err = plan.Revoke(selected)
+				message = customersMessage("revoke", id, sortedCopy(selected), plan.Summary())
+			}
+			if err != nil {
+				return nil, "", nil, err
+			}
+			if refused := plan.Refused(); len(refused) > 0 {
+				var msgs []string
+				for _, rf := range refused {
+					if rf.ID == "" {
+						msgs = append(msgs, rf.Reason)
+					} else {
+						msgs = append(msgs, rf.ID+": "+rf.Reason)
+					}
+				}
+				return nil, "", msgs, nil
+			}
+			if !plan.Changed() {
+				return nil, firstLine(message) + " (" + plan.Summary() + ")", nil, errNoChange
+			}
+			content, _, err := plan.Unchecked()
+			return content, message, nil, err
+		}})
+	if err != nil {
+		s.fail(w, r, http.StatusInternalServerError, err.Error())
+		return
+	}
+	s.answer(w, r, out, reload)
+}
+
+func sortedCopy(ids []string) []string {
+	out := append([]string(nil), ids...)
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,250 @@
+package console
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/console/gitstore"
+	"github.com/promoctl/promoctl/internal/treefs"
+	"github.com/promoctl/promoctl/promotions"
+)
+
+// change is one action to commit.
+type change struct {
+	// action and promotion name the new branch: promoctl/<action>-<id>-….
+	action, promotion string
+	// file is the file the action edits (created when blob is "").
+	file string
+	// blob is the file's hash on the branch when the form was rendered;
+	// the write is refused as stale when it differs now.
+	blob string
+	// target is the console branch to add the commit to; "" makes a new
+	// branch from the base branch.
+	target string
+	// edit plans the new content of file from the tree at the parent
+	// commit. It returns refusals (nothing is committed then) or the new
+	// content and the commit message.
+	edit func(w *workspace) (content []byte, message string, refusals []string, err error)
+}
+
+// workspace is what an edit plans against: the tree of the commit the new
+// commit will have as parent, compiled.
+type workspace struct {
+	v      *view
+	parent plumbing.Hash
+}
+
+// read returns a file of the parent tree.
+func (ws *workspace) read(file string) ([]byte, error) {
+	return fs.ReadFile(ws.v.fs, file)
+}
+
+// directory is the customer directory, nil when the repo has none.
+func (ws *workspace) directory() map[string]*promotions.Customer {
+	if !ws.v.model.HasDirectory {
+		return nil
+	}
+	return ws.v.model.Customers
+}
+
+// outcome is what a write did.
+type outcome struct {
+	Branch   string
+	Commit   plumbing.Hash
+	Message  string
+	Pushed   bool
+	PullURL  string
+	Refusals []string
+	// Diagnostics are the validation errors that refused the change.
+	Diagnostics promotions.Diagnostics
+	// Stale is set when the file or the branch moved since the form was
+	// rendered; Reload shows the current state.
+	Stale string
+}
+
+func (o *outcome) refused() bool {
+	return len(o.Refusals) > 0 || len(o.Diagnostics) > 0 || o.Stale != ""
+}
+
+// staleError says that what a form selected is no longer what it saw.
+type staleError string
+
+func (e staleError) Error() string { return string(e) }
+
+// errNoChange says that the action changes nothing.
+var errNoChange = errors.New("nothing to change")
+
+// commitChange runs c: it picks the parent (the base branch's tip, fetched
+// first with --push, or the target branch's tip), checks that the edited
+// file is the one the form saw, plans the edit, validates the whole repo
+// with the edit against the merge-base with the base branch (the lock
+// included), and makes one commit on the branch. A refusal commits
+// nothing.
+func (s *Server) commitChange(r *http.Request, c change) (*outcome, error) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	baseTip, err := s.baseTip()
+	if err != nil {
+		return nil, err
+	}
+	parent, branch := baseTip, c.target
+	if branch != "" {
+		if !isConsoleBranch(branch) {
+			return &outcome{Refusals: []string{fmt.Sprintf("branch %q is not one of the console's: commits go to promoctl/… branches only", branch)}}, nil
+		}
+		if parent, err = s.git.Tip(branch); err != nil {
+			return &outcome{Refusals: []string{err.Error()}}, nil
+		}
+	}
+	out := &outcome{}
+	blob, err := s.git.BlobHash(parent, c.file)
+	if err != nil {
+		return nil, err
+	}
+	if blob != c.blob {
+		where := "the base branch " + s.base
+		if c.target != "" {
+			where = "branch " + c.target
+		}
+		out.Stale = fmt.Sprintf("%s changed on %s since this form was opened.", c.file, where)
+		if c.blob == "" {
+			out.Stale = fmt.Sprintf("%s was created on %s since this form was opened.", c.file, where)
+		}
+		return out, nil
+	}
+	v, err := s.views.at(parent)
+	if err != nil {
+		return nil, err
+	}
+	if v.model == nil {
+		out.Refusals = []string{"the branch does not compile; fix it first"}
+		return out, nil
+	}
+	content, message, refusals, err := c.edit(&workspace{v: v, parent: parent})
+	var stale staleError
+	if errors.As(err, &stale) {
+		out.Stale = string(stale)
+		return out, nil
+	}
+	if errors.Is(err, errNoChange) {
+		out.Refusals = []string{message + ": nothing to change"}
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(refusals) > 0 {
+		out.Refusals = refusals
+		return out, nil
+	}
+	mergeBase, err := s.git.MergeBase(parent, baseTip)
+	if err != nil {
+		return nil, err
+	}
+	baseFS, err := s.git.FS(mergeBase)
+	if err != nil {
+		return nil, err
+	}
+	overlay := treefs.Overlay(v.fs, map[string][]byte{c.file: content})
+	res, err := compiler.LoadWithBase(overlay, baseFS, compiler.Options{Limits: s.opts.Limits, Cache: s.views.cache})
+	if err != nil {
+		return nil, fmt.Errorf("validate the change: %w", err)
+	}
+	if !res.OK() {
+		out.Diagnostics = res.Diagnostics.Errors()
+		return out, nil
+	}
+	if branch == "" {
+		branch = s.git.NewBranchName(c.action, c.promotion, s.now())
+	}
+	hash, err := s.git.Commit(gitstore.Commit{Branch: branch, Parent: parent, Files: map[string][]byte{c.file: content},
+		Author: operator(r), Message: message, When: s.now()})
+	if errors.Is(err, gitstore.ErrStale) {
+		out.Stale = err.Error()
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out.Branch, out.Commit, out.Message = branch, hash, message
+	if s.opts.Push != "" {
+		if err := s.git.Push(s.opts.Push, branch); err != nil {
+			return nil, fmt.Errorf("committed %s on %s, but: %w", hash.String()[:12], branch, err)
+		}
+		out.Pushed = true
+		out.PullURL = s.pullURL(branch)
+	}
+	s.opts.Log.Info("commit", "branch", branch, "commit", hash.String(), "author", operator(r).String(), "message", firstLine(message))
+	return out, nil
+}
+
+// baseTip is the base branch's tip: the remote's, fetched now, with --push.
+func (s *Server) baseTip() (plumbing.Hash, error) {
+	if s.opts.Push == "" {
+		return s.git.Tip(s.base)
+	}
+	if err := s.git.Fetch(s.opts.Push, s.base); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return s.git.RemoteTip(s.opts.Push, s.base)
+}
+
+func (s *Server) pullURL(branch string) string {
+	if s.opts.Push == "" {
+		return ""
+	}
+	u, err := s.git.RemoteURL(s.opts.Push)
+	if err != nil {
+		return ""
+	}
+	return gitstore.PullRequestURL(u, s.base, branch)
+}
+
+// answer turns an outcome into a response: 409 when stale, 422 with every
+// refusal, else a redirect to the branch's page.
+func (s *Server) answer(w http.ResponseWriter, r *http.Request, out *outcome, reload string) {
+	switch {
+	case out.Stale != "":
+		s.render(w, r, http.StatusConflict, "problem", page{Title: "Changed meanwhile",
+			Data: problem{Message: out.Stale + " Nothing was committed: reload to see the current state and try again.", Reload: reload}})
+	case out.refused():
+		details := append([]string(nil), out.Refusals...)
+		for _, d := range out.Diagnostics {
+			details = append(details, d.String())
+		}
+		s.render(w, r, http.StatusUnprocessableEntity, "problem", page{Title: "Refused",
+			Data: problem{Message: "Refused: nothing was committed.", Details: details, Reload: reload}})
+	default:
+		http.Redirect(w, r, "/changes/"+out.Branch+"?committed="+out.Commit.String(), http.StatusSeeOther)
+	}
+}
+
+func isConsoleBranch(name string) bool { return strings.HasPrefix(name, gitstore.BranchPrefix) }
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// customersMessage is "grant p: 3 customers (a, b, c)", naming at most ten.
+func customersMessage(verb, id string, ids []string, summary string) string {
+	names := ids
+	if len(names) > 10 {
+		names = names[:10]
+	}
+	list := strings.Join(names, ", ")
+	if len(ids) > len(names) {
+		list += fmt.Sprintf(", … %d more", len(ids)-len(names))
+	}
+	noun := "customers"
+	if len(ids) == 1 {
+		noun = "customer"
+	}
+	return fmt.Sprintf("%s %s: %d %s (%s)\n\n%s\n", verb, id, len(ids), noun, list, summary)
+}
