@@ -46,5 +46,10 @@ if has M; then
 		env PROMOCTL_BENCH_SIZES=M go test ./cmd/promoctl -run '^$' -bench '^BenchmarkValidateBase$' -benchtime 1x -timeout 30m
 fi
 
+if has M; then
+	run "console pages and a 10,000-customer bulk action (M)" \
+		env PROMOCTL_BENCH_SIZES=M go test ./console -run '^$' -bench '^BenchmarkConsole$' -benchtime 5x -timeout 30m
+fi
+
 go run ./bench/report -analysis bench/analysis.md -command "make bench (BENCH_SIZES=$sizes), $(( $(date +%s) - start )) s" < "$log" > BENCHMARKS.md
 echo "wrote BENCHMARKS.md in $(( $(date +%s) - start )) s"

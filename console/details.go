@@ -47,13 +47,16 @@ type accessData struct {
 	Targets  []string
 }
 
-// filterAccess selects a promotion's customers by stored state and search.
+// filterAccess selects a promotion's customers by stored state and search
+// (case-insensitive, in id, name and email).
 // TODO(effective state): Granted should be active or scheduled and
 // Revoked revoked or expired once the grant-period rules are in the
 // library; until then the stored state decides.
-func filterAccess(rows []promotions.Access, filter, query string) []promotions.Access {
+func filterAccess(l *accessList, filter, query string) []promotions.Access {
+	q := strings.ToLower(strings.TrimSpace(query))
 	var out []promotions.Access
-	for _, row := range rows {
+	for i := range l.rows {
+		row := &l.rows[i]
 		switch filter {
 		case filterGranted:
 			if row.State != promotions.StateGranted {
@@ -64,10 +67,10 @@ func filterAccess(rows []promotions.Access, filter, query string) []promotions.A
 				continue
 			}
 		}
-		if query != "" && !row.Matches(query) {
+		if !l.keys.matches(i, q) {
 			continue
 		}
-		out = append(out, row)
+		out = append(out, *row)
 	}
 	return out
 }
@@ -76,7 +79,7 @@ func (s *Server) accessData(r *http.Request, v *view, p *promotions.Promotion, f
 	q := r.URL.Query()
 	d := accessData{P: p, Filter: filter, Query: strings.TrimSpace(q.Get("q"))}
 	all := v.accessList(p)
-	for _, row := range all {
+	for _, row := range all.rows {
 		if row.State == promotions.StateGranted {
 			d.Granted++
 		} else {
@@ -151,12 +154,13 @@ func (s *Server) details(r *http.Request, v *view, p *promotions.Promotion, blob
 	d.Customers.Blob, d.Customers.Targets = blob, d.Targets
 	d.GrantQuery = strings.TrimSpace(r.URL.Query().Get("gq"))
 	if d.GrantQuery != "" && v.model.HasDirectory {
-		for _, id := range v.model.CustomerIDs() {
-			c := v.model.Customers[id]
-			if c.Matches(d.GrantQuery) {
+		ids, keys := v.directory()
+		q := strings.ToLower(d.GrantQuery)
+		for i, id := range ids {
+			if keys.matches(i, q) {
 				d.GrantMatching++
 				if len(d.GrantRows) < grantMatches {
-					d.GrantRows = append(d.GrantRows, c)
+					d.GrantRows = append(d.GrantRows, v.model.Customers[id])
 				}
 			}
 		}

@@ -3,6 +3,7 @@ package console
 import (
 	"fmt"
 	"io/fs"
+	"strings"
 	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -25,7 +26,46 @@ type view struct {
 	snapErr  error
 
 	accessMu sync.Mutex
-	access   map[string][]promotions.Access
+	access   map[string]*accessList
+
+	dirOnce sync.Once
+	dir     *searchIndex
+	dirIDs  []string
+}
+
+// accessList is a promotion's customers with their search keys.
+type accessList struct {
+	rows []promotions.Access
+	keys searchIndex
+}
+
+// searchIndex holds, for each item of a list, the lower-cased text a
+// search looks through (id, name and email), built once per view so a
+// search over 100k customers does not lower-case 300k strings.
+type searchIndex []string
+
+func searchKey(id, name, email string) string {
+	return strings.ToLower(id + "\x00" + name + "\x00" + email)
+}
+
+// matches reports whether item i matches the lower-cased query.
+func (ix searchIndex) matches(i int, query string) bool {
+	return query == "" || strings.Contains(ix[i], query)
+}
+
+// directory is the customer directory in id order with its search keys.
+func (v *view) directory() ([]string, searchIndex) {
+	v.dirOnce.Do(func() {
+		ids := v.model.CustomerIDs()
+		keys := make(searchIndex, len(ids))
+		for i, id := range ids {
+			c := v.model.Customers[id]
+			keys[i] = searchKey(c.ID, c.Name, c.Email)
+		}
+		v.dir = &keys
+		v.dirIDs = ids
+	})
+	return v.dirIDs, *v.dir
 }
 
 // snapshot builds the decision snapshot on first use (the customer page).
@@ -42,22 +82,26 @@ func (v *view) snapshot() (*snapshot.Snapshot, error) {
 
 // accessList is promotions.AccessList of one promotion, computed once per
 // view: a promotion granted to all of 100k customers lists them all.
-func (v *view) accessList(p *promotions.Promotion) []promotions.Access {
+func (v *view) accessList(p *promotions.Promotion) *accessList {
 	v.accessMu.Lock()
 	defer v.accessMu.Unlock()
-	if rows, ok := v.access[p.ID]; ok {
-		return rows
+	if l, ok := v.access[p.ID]; ok {
+		return l
 	}
 	var dir map[string]*promotions.Customer
 	if v.model.HasDirectory {
 		dir = v.model.Customers
 	}
-	rows := promotions.AccessList(p, dir)
-	if v.access == nil {
-		v.access = map[string][]promotions.Access{}
+	l := &accessList{rows: promotions.AccessList(p, dir)}
+	l.keys = make(searchIndex, len(l.rows))
+	for i, row := range l.rows {
+		l.keys[i] = searchKey(row.ID, row.Name, row.Email)
 	}
-	v.access[p.ID] = rows
-	return rows
+	if v.access == nil {
+		v.access = map[string]*accessList{}
+	}
+	v.access[p.ID] = l
+	return l
 }
 
 // viewCache compiles each commit once and keeps the last few, so pages

@@ -238,6 +238,24 @@ func main() {
 				peak, _ := metric(r, name, "bundle-peak-rss-MiB")
 				return fmt.Sprintf("%.0f MiB / %.0f MiB (peak %.0f MiB)", fromYAML, fromBundle, peak), ok, fromYAML < 1536 && fromBundle < 1536
 			}},
+		row{"console on M: slowest page, server time (which page)", "< 300 ms",
+			func(r map[string]metrics) (string, bool, bool) {
+				worst, page, ok := 0.0, "", false
+				for name, m := range r {
+					if v, has := m["ms/page"]; has && strings.HasPrefix(name, "BenchmarkConsole/M/page=") {
+						ok = true
+						if v > worst {
+							worst, page = v, strings.TrimPrefix(name, "BenchmarkConsole/M/page=")
+						}
+					}
+				}
+				return fmt.Sprintf("%.0f ms (%s)", worst, page), ok, worst < 300
+			}},
+		row{"console on M: bulk revoke of all 10,000 matching customers, committed", "< 15 s",
+			func(r map[string]metrics) (string, bool, bool) {
+				v, ok := metric(r, "BenchmarkConsole/M/bulk-revoke-10000", "commit-s")
+				return fmt.Sprintf("%.1f s", v), ok, v < 15
+			}},
 		row{"reload under load", "0 failed requests",
 			func(r map[string]metrics) (string, bool, bool) {
 				return "tested, not timed: TestServeE2E/burst_under_load (make test)", true, true
