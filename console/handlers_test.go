@@ -6,6 +6,11 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -366,5 +371,31 @@ func TestBranchPageShowsLockViolationsAgainstTheMergeBase(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 	assert.Contains(t, body, "Invalid:")
 	assert.Contains(t, body, "LOCKED_FIELD")
+	f.untouched(t)
+}
+
+func TestPushFetchesTheBaseAndPushesTheBranch(t *testing.T) {
+	f := newFixture(t)
+	bare := t.TempDir()
+	_, err := git.PlainClone(bare, true, &git.CloneOptions{URL: f.dir})
+	require.NoError(t, err)
+	_, err = f.git.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{bare}})
+	require.NoError(t, err)
+	srv, err := New(Options{Repo: f.dir, Author: testAuthor, Now: func() time.Time { return testNow }, Push: "origin"})
+	require.NoError(t, err)
+	f.srv = srv
+	f.ts.Config.Handler = srv.Handler()
+
+	resp, body := f.post(t, "/promotions/migration-burst/deactivate", url.Values{"blob": {f.blob(t, "promotions/migration-burst.yaml")}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode, body)
+	branch, _ := f.onlyBranch(t)
+	remote, err := git.PlainOpen(bare)
+	require.NoError(t, err)
+	ref, err := remote.Reference(plumbing.NewBranchReferenceName(branch.Name), true)
+	require.NoError(t, err)
+	assert.Equal(t, branch.Tip, ref.Hash(), "the branch is on the remote")
+	tracking, err := f.git.Reference(plumbing.NewRemoteReferenceName("origin", "main"), true)
+	require.NoError(t, err)
+	assert.Equal(t, f.mainTip, tracking.Hash(), "the base was fetched before the write")
 	f.untouched(t)
 }
