@@ -1,12 +1,13 @@
 package console
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
 
 	"github.com/promoctl/promoctl/promotions"
-	"github.com/promoctl/promoctl/promotions/yamldoc"
+	"github.com/promoctl/promoctl/promotions/applyflow"
 )
 
 // promotionID is the charset of promotion ids (that of feature keys).
@@ -70,15 +71,13 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 	}
 	file := "promotions/" + id + ".yaml"
 	out, err := s.commitChange(r, change{action: "create", promotion: id, file: file, blob: "",
-		edit: func(ws *workspace) ([]byte, string, []string, error) {
-			if other, ok := ws.v.model.Promotions[id]; ok {
-				return nil, "", []string{fmt.Sprintf("a promotion with id %s exists already (%s): choose another name", id, other.File)}, nil
+		edit: func(ws *workspace) (*applyflow.Change, string, []string, error) {
+			checked, err := ws.session.Create(p)
+			var exists *applyflow.ExistsError
+			if errors.As(err, &exists) {
+				return nil, "", []string{fmt.Sprintf("a promotion with id %s exists already (%s): choose another name", id, exists.File)}, nil
 			}
-			content, err := yamldoc.RenderNewPromotion(p)
-			if err != nil {
-				return nil, "", nil, err
-			}
-			return content, fmt.Sprintf("create %s (%s, %s)\n\n%s\n", id, p.Feature, p.FeatureType, p.Name), nil, nil
+			return checked, fmt.Sprintf("create %s (%s, %s)\n\n%s\n", id, p.Feature, p.FeatureType, p.Name), nil, err
 		}})
 	if err != nil {
 		s.fail(w, r, http.StatusInternalServerError, err.Error())

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -234,16 +235,16 @@ func (s *Server) stateChange(w http.ResponseWriter, r *http.Request) {
 	}
 	at := s.now().Truncate(time.Second)
 	out, err := s.commitChange(r, change{action: action, promotion: id, file: p.File, blob: form.Get("blob"), target: form.Get("target"),
-		edit: func(ws *workspace) ([]byte, string, []string, error) {
-			cur, ok := ws.v.model.Promotions[id]
-			if !ok {
+		edit: func(ws *workspace) (*applyflow.Change, string, []string, error) {
+			cur, _, err := ws.session.Promotion(id)
+			var gone *applyflow.UnknownPromotionError
+			if errors.As(err, &gone) {
 				return nil, "", []string{"promotion " + id + " is gone from the branch"}, nil
 			}
-			src, err := ws.read(cur.File)
 			if err != nil {
 				return nil, "", nil, err
 			}
-			plan, err := applyflow.NewApply(cur, src, ws.directory(), at)
+			plan, err := ws.session.Apply(id, at)
 			if err != nil {
 				return nil, "", nil, err
 			}
@@ -295,8 +296,8 @@ func (s *Server) stateChange(w http.ResponseWriter, r *http.Request) {
 			if !plan.Changed() {
 				return nil, firstLine(message) + " (" + plan.Summary() + ")", nil, errNoChange
 			}
-			content, _, err := plan.Unchecked()
-			return content, message, nil, err
+			checked, err := ws.session.CheckApply(plan)
+			return checked, message, nil, err
 		}})
 	if err != nil {
 		s.fail(w, r, http.StatusInternalServerError, err.Error())

@@ -1,12 +1,14 @@
 package console
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/promoctl/promoctl/promotions"
+	"github.com/promoctl/promoctl/promotions/applyflow"
 	"github.com/promoctl/promoctl/promotions/yamldoc"
 )
 
@@ -38,12 +40,12 @@ func (s *Server) edit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out, err := s.commitChange(r, change{action: "edit", promotion: p.ID, file: p.File, blob: r.PostForm.Get("blob"), target: r.PostForm.Get("target"),
-		edit: func(ws *workspace) ([]byte, string, []string, error) {
-			cur, ok := ws.v.model.Promotions[p.ID]
-			if !ok {
+		edit: func(ws *workspace) (*applyflow.Change, string, []string, error) {
+			cur, src, err := ws.session.Promotion(p.ID)
+			var gone *applyflow.UnknownPromotionError
+			if errors.As(err, &gone) {
 				return nil, "", []string{"promotion " + p.ID + " is gone from the branch"}, nil
 			}
-			src, err := ws.read(cur.File)
 			if err != nil {
 				return nil, "", nil, err
 			}
@@ -58,8 +60,8 @@ func (s *Server) edit(w http.ResponseWriter, r *http.Request) {
 			if len(changed) == 0 {
 				return nil, "edit " + p.ID, nil, errNoChange
 			}
-			content, err := ed.Render()
-			return content, fmt.Sprintf("edit %s: %s\n", p.ID, strings.Join(changed, ", ")), nil, err
+			checked, err := ws.session.Edit(cur.File, ed)
+			return checked, fmt.Sprintf("edit %s: %s\n", p.ID, strings.Join(changed, ", ")), nil, err
 		}})
 	if err != nil {
 		s.fail(w, r, http.StatusInternalServerError, err.Error())

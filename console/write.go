@@ -3,16 +3,14 @@ package console
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
 
-	"github.com/promoctl/promoctl/compiler"
 	"github.com/promoctl/promoctl/console/gitstore"
-	"github.com/promoctl/promoctl/internal/treefs"
 	"github.com/promoctl/promoctl/promotions"
+	"github.com/promoctl/promoctl/promotions/applyflow"
 )
 
 // change is one action to commit.
@@ -27,30 +25,20 @@ type change struct {
 	// target is the console branch to add the commit to; "" makes a new
 	// branch from the base branch.
 	target string
-	// edit plans the new content of file from the tree at the parent
-	// commit. It returns refusals (nothing is committed then) or the new
-	// content and the commit message.
-	edit func(w *workspace) (content []byte, message string, refusals []string, err error)
+	// edit plans and checks the change of file through the apply-flow
+	// session opened on the tree at the parent commit — the same code the
+	// CLI's editing commands run. It returns refusals (nothing is
+	// committed then) or the checked change and the commit message; a
+	// change the session finds invalid is an *applyflow.InvalidError.
+	edit func(w *workspace) (change *applyflow.Change, message string, refusals []string, err error)
 }
 
 // workspace is what an edit plans against: the tree of the commit the new
-// commit will have as parent, compiled.
+// commit will have as parent, compiled, and the apply-flow session on it.
 type workspace struct {
-	v      *view
-	parent plumbing.Hash
-}
-
-// read returns a file of the parent tree.
-func (ws *workspace) read(file string) ([]byte, error) {
-	return fs.ReadFile(ws.v.fs, file)
-}
-
-// directory is the customer directory, nil when the repo has none.
-func (ws *workspace) directory() map[string]*promotions.Customer {
-	if !ws.v.model.HasDirectory {
-		return nil
-	}
-	return ws.v.model.Customers
+	v       *view
+	parent  plumbing.Hash
+	session *applyflow.Session
 }
 
 // outcome is what a write did.
@@ -126,23 +114,9 @@ func (s *Server) commitChange(r *http.Request, c change) (*outcome, error) {
 		out.Refusals = []string{"the branch does not compile; fix it first"}
 		return out, nil
 	}
-	content, message, refusals, err := c.edit(&workspace{v: v, parent: parent})
-	var stale staleError
-	if errors.As(err, &stale) {
-		out.Stale = string(stale)
-		return out, nil
-	}
-	if errors.Is(err, errNoChange) {
-		out.Refusals = []string{message + ": nothing to change"}
-		return out, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if len(refusals) > 0 {
-		out.Refusals = refusals
-		return out, nil
-	}
+	// The lock and grant history are checked against the merge-base
+	// with the base branch, so a branch that fell behind shows no false
+	// violations.
 	mergeBase, err := s.git.MergeBase(parent, baseTip)
 	if err != nil {
 		return nil, err
@@ -151,19 +125,39 @@ func (s *Server) commitChange(r *http.Request, c change) (*outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	overlay := treefs.Overlay(v.fs, map[string][]byte{c.file: content})
-	res, err := compiler.LoadWithBase(overlay, baseFS, compiler.Options{Limits: s.opts.Limits, Cache: s.views.cache})
-	if err != nil {
-		return nil, fmt.Errorf("validate the change: %w", err)
-	}
-	if !res.OK() {
-		out.Diagnostics = res.Diagnostics.Errors()
+	session, err := applyflow.Open(v.fs, applyflow.Options{Limits: s.opts.Limits, Base: baseFS, Cache: s.views.cache})
+	var invalid *applyflow.InvalidError
+	if errors.As(err, &invalid) {
+		out.Refusals = []string{"the branch is invalid before this change (promoctl validate shows why); fix it first"}
+		out.Diagnostics = invalid.Diagnostics
 		return out, nil
 	}
+	if err != nil {
+		return nil, err
+	}
+	checked, message, refusals, err := c.edit(&workspace{v: v, parent: parent, session: session})
+	var stale staleError
+	switch {
+	case errors.As(err, &stale):
+		out.Stale = string(stale)
+		return out, nil
+	case errors.Is(err, errNoChange):
+		out.Refusals = []string{message + ": nothing to change"}
+		return out, nil
+	case errors.As(err, &invalid):
+		out.Diagnostics = invalid.Diagnostics
+		return out, nil
+	case err != nil:
+		return nil, err
+	case len(refusals) > 0:
+		out.Refusals = refusals
+		return out, nil
+	}
+	content := checked.New
 	if branch == "" {
 		branch = s.git.NewBranchName(c.action, c.promotion, s.now())
 	}
-	hash, err := s.git.Commit(gitstore.Commit{Branch: branch, Parent: parent, Files: map[string][]byte{c.file: content},
+	hash, err := s.git.Commit(gitstore.Commit{Branch: branch, Parent: parent, Files: map[string][]byte{checked.File: content},
 		Author: operator(r), Message: message, When: s.now()})
 	if errors.Is(err, gitstore.ErrStale) {
 		out.Stale = err.Error()

@@ -33,7 +33,7 @@ func OpenDisk(root string, limits promotions.Limits, lockTimeout time.Duration, 
 	var lock *fsutil.RepoLock
 	if !dryRun {
 		if _, err := os.Lstat(filepath.Join(root, fsutil.LockDir)); errors.Is(err, fs.ErrNotExist) {
-			if _, err := Open(os.DirFS(root), limits); err != nil {
+			if _, err := Open(os.DirFS(root), Options{Limits: limits}); err != nil {
 				return nil, err
 			}
 		}
@@ -42,7 +42,7 @@ func OpenDisk(root string, limits promotions.Limits, lockTimeout time.Duration, 
 			return nil, err
 		}
 	}
-	s, err := Open(os.DirFS(root), limits)
+	s, err := Open(os.DirFS(root), Options{Limits: limits})
 	if err != nil {
 		_ = lock.Unlock()
 		return nil, err

@@ -21,10 +21,23 @@ import (
 // Writing the change belongs to the caller's store: Disk writes atomically
 // under the repo lock, the console commits to a branch.
 type Session struct {
-	fsys   fs.FS
-	limits promotions.Limits
-	cache  *compiler.Cache
-	model  *promotions.Model
+	fsys  fs.FS
+	opts  Options
+	model *promotions.Model
+}
+
+// Options tune a session.
+type Options struct {
+	// Limits bound what the loader accepts (zero: the defaults).
+	Limits promotions.Limits
+	// Base, when set, is the tree the change is compared with: the
+	// is_applied lock and grant history are checked against it, as
+	// validate --base does (the console passes the merge-base of the
+	// branch it writes to).
+	Base fs.FS
+	// Cache reuses the results of files loaded before (a long-running
+	// caller keeps one); nil starts empty.
+	Cache *compiler.Cache
 }
 
 // InvalidError is a repo that fails validation: before any change (Before)
@@ -71,16 +84,29 @@ var ErrNoDirectory = errors.New("--search needs a customer directory (a Customer
 
 // Open loads the repo in fsys for an edit. An invalid repo is an
 // *InvalidError; an unreadable one a plain error.
-func Open(fsys fs.FS, limits promotions.Limits) (*Session, error) {
-	cache := compiler.NewCache()
-	res, err := compiler.Load(fsys, compiler.Options{Limits: limits, Cache: cache})
+func Open(fsys fs.FS, opts Options) (*Session, error) {
+	if opts.Cache == nil {
+		opts.Cache = compiler.NewCache()
+	}
+	s := &Session{fsys: fsys, opts: opts}
+	res, err := s.load(fsys)
 	if err != nil {
 		return nil, err
 	}
 	if !res.OK() {
 		return nil, &InvalidError{Diagnostics: res.Diagnostics.Errors(), Source: fsys, Before: true}
 	}
-	return &Session{fsys: fsys, limits: limits, cache: cache, model: res.Model}, nil
+	s.model = res.Model
+	return s, nil
+}
+
+// load validates fsys, against the base when there is one.
+func (s *Session) load(fsys fs.FS) (*compiler.Result, error) {
+	opts := compiler.Options{Limits: s.opts.Limits, Cache: s.opts.Cache}
+	if s.opts.Base != nil {
+		return compiler.LoadWithBase(fsys, s.opts.Base, opts)
+	}
+	return compiler.Load(fsys, opts)
 }
 
 // Model is the repo as opened. It is shared: callers must not change it.
@@ -153,7 +179,7 @@ type Change struct {
 // change; a change that leaves the repo invalid is an *InvalidError.
 func (s *Session) Check(file string, old, content []byte, edits []yamldoc.Edit, created bool) (*Change, error) {
 	overlay := treefs.Overlay(s.fsys, map[string][]byte{file: content})
-	res, err := compiler.Load(overlay, compiler.Options{Limits: s.limits, Cache: s.cache})
+	res, err := s.load(overlay)
 	if err != nil {
 		return nil, fmt.Errorf("validate the change: %w", err)
 	}
@@ -161,6 +187,20 @@ func (s *Session) Check(file string, old, content []byte, edits []yamldoc.Edit, 
 		return nil, &InvalidError{Diagnostics: res.Diagnostics.Errors(), Source: overlay}
 	}
 	return &Change{File: file, Old: old, New: content, Edits: edits, Created: created}, nil
+}
+
+// Edit validates the result of edits made with an Editor on file (a
+// promotion's fields, say).
+func (s *Session) Edit(file string, ed *yamldoc.Editor) (*Change, error) {
+	old, err := fs.ReadFile(s.fsys, file)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", file, err)
+	}
+	content, err := ed.Render()
+	if err != nil {
+		return nil, err
+	}
+	return s.Check(file, old, content, ed.Edits(), false)
 }
 
 // CheckApply validates the result of a planned state change. Callers look

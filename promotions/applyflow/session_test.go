@@ -28,7 +28,7 @@ func copyAcme(t *testing.T) string {
 
 func TestOpenRefusesAnInvalidRepo(t *testing.T) {
 	fsys := fstest.MapFS{"features/f.yaml": {Data: []byte("kind: Feature\nkey: f\nname: F\ntype: purple\n")}}
-	_, err := applyflow.Open(fsys, promotions.Limits{})
+	_, err := applyflow.Open(fsys, applyflow.Options{})
 	var invalid *applyflow.InvalidError
 	require.ErrorAs(t, err, &invalid)
 	assert.True(t, invalid.Before)
@@ -39,7 +39,7 @@ func TestOpenRefusesAnInvalidRepo(t *testing.T) {
 }
 
 func TestCheckRefusesAChangeThatBreaksTheRepo(t *testing.T) {
-	s, err := applyflow.Open(os.DirFS(acme), promotions.Limits{})
+	s, err := applyflow.Open(os.DirFS(acme), applyflow.Options{})
 	require.NoError(t, err)
 	_, src, err := s.Promotion("spring-api-boost")
 	require.NoError(t, err)
@@ -51,7 +51,7 @@ func TestCheckRefusesAChangeThatBreaksTheRepo(t *testing.T) {
 }
 
 func TestSessionErrors(t *testing.T) {
-	s, err := applyflow.Open(os.DirFS(acme), promotions.Limits{})
+	s, err := applyflow.Open(os.DirFS(acme), applyflow.Options{})
 	require.NoError(t, err)
 	tests := []struct {
 		name  string
@@ -86,7 +86,7 @@ func TestSessionErrors(t *testing.T) {
 }
 
 func TestCreateChecksTheNewFile(t *testing.T) {
-	s, err := applyflow.Open(os.DirFS(acme), promotions.Limits{})
+	s, err := applyflow.Open(os.DirFS(acme), applyflow.Options{})
 	require.NoError(t, err)
 	c, err := s.Create(promotions.Promotion{ID: "sso-trial", Name: "SSO trial", Feature: "sso", Status: promotions.StatusActive})
 	require.NoError(t, err)
