@@ -230,3 +230,33 @@ func TestKeysRefuseOtherPEM(t *testing.T) {
 	_, err = bundle.ParsePublicKey([]byte("garbage"))
 	assert.Error(t, err)
 }
+
+// Times keep their UTC offset: month arithmetic and the JSON answers
+// depend on it.
+func TestTimesKeepTheirOffset(t *testing.T) {
+	m := loadModel(t, acme)
+	p := m.Promotions["spring-api-boost"]
+	granted := p.Grants.Customers[0].GrantedAt.In(time.FixedZone("", 2*60*60))
+	p.Grants.Customers[0].GrantedAt = granted
+	data, err := bundle.Encode(m, testHeader(), nil)
+	require.NoError(t, err)
+	b, err := bundle.Decode(data, bundle.Options{})
+	require.NoError(t, err)
+	got := b.Model.Promotions["spring-api-boost"].Grants.Customers[0].GrantedAt
+	assert.True(t, got.Equal(granted))
+	_, offset := got.Zone()
+	assert.Equal(t, 2*60*60, offset)
+	assert.Equal(t, granted.Format(time.RFC3339Nano), got.Format(time.RFC3339Nano))
+	again, err := bundle.Encode(b.Model, b.Header, nil)
+	require.NoError(t, err)
+	assert.Equal(t, data, again)
+}
+
+// A bundle is at most half the size of the YAML it was built from.
+func TestBundleIsAtMostHalfTheYAML(t *testing.T) {
+	res, err := compiler.Load(os.DirFS(acme), compiler.Options{})
+	require.NoError(t, err)
+	data, err := bundle.Encode(res.Model, testHeader(), nil)
+	require.NoError(t, err)
+	assert.LessOrEqual(t, int64(len(data))*2, res.Bytes, "%d bytes of bundle for %d of YAML", len(data), res.Bytes)
+}

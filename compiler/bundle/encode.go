@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/promoctl/promoctl/promotions"
@@ -291,12 +290,4 @@ func (e *encoder) promotion(p *promotions.Promotion) {
 		e.optTime(g.RevokedAt)
 	}
 	e.str(p.File)
-}
-
-// clampInt converts a decoded count for make's capacity.
-func clampInt(v uint64) int {
-	if v > math.MaxInt32 {
-		return math.MaxInt32
-	}
-	return int(v)
 }

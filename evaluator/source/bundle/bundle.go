@@ -3,7 +3,6 @@ package bundle
 import (
 	"context"
 	"crypto/ed25519"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -59,7 +58,11 @@ type Loader struct {
 	size    int64
 	modTime time.Time
 	started bool
-	served  bool // a bundle was handed to the store
+	// refused is the error of the file last refused, with its stat.
+	refused     error
+	refusedSize int64
+	refusedMod  time.Time
+	served      bool // a bundle was handed to the store
 	// fetch reporting.
 	lastFetch     *store.Fetch
 	fetchesOK     uint64
@@ -129,10 +132,15 @@ func (l *Loader) loadFile() (*store.Loaded, error) {
 	if l.current != nil && info.Size() == l.size && info.ModTime().Equal(l.modTime) {
 		return loaded(l.current), nil
 	}
+	if l.refused != nil && info.Size() == l.refusedSize && info.ModTime().Equal(l.refusedMod) {
+		return nil, l.refused // the same refused file: not read again
+	}
 	b, err := readBundle(l.location, l.opts)
 	if err != nil {
+		l.refused, l.refusedSize, l.refusedMod = err, info.Size(), info.ModTime()
 		return nil, err
 	}
+	l.refused = nil
 	l.mu.Lock()
 	l.current, l.size, l.modTime = b, info.Size(), info.ModTime()
 	l.mu.Unlock()
@@ -272,22 +280,41 @@ func (l *Loader) fetch(ctx context.Context) (b *format.Bundle, notModified bool,
 		if err != nil {
 			return nil, false, fmt.Errorf("GET %s: %w", l.location, err)
 		}
-		b, err := format.Decode(data, format.Options{Key: l.opts.Key, MaxSize: l.opts.MaxSize})
+		b, same, err := l.decodeNew(data)
 		if err != nil {
 			return nil, false, fmt.Errorf("GET %s: %w", l.location, err)
 		}
 		l.etag = etag
-		return b, false, nil
+		return b, same, nil
 	}
-	b, err = l.download(resp.Body)
+	b, same, err := l.download(resp.Body)
 	if err != nil {
 		return nil, false, fmt.Errorf("GET %s: %w", l.location, err)
 	}
 	l.etag = etag
+	if same {
+		return nil, true, nil
+	}
 	if err := writeSmall(filepath.Join(l.opts.CacheDir, etagFile), etag); err != nil {
 		l.opts.Log.Warn("could not remember the bundle's ETag", slog.String("error", err.Error()))
 	}
 	return b, false, nil
+}
+
+// decodeNew verifies a downloaded bundle and decodes it, unless it is the
+// bundle already held (a server without ETags sends it on every poll):
+// then same is true and nothing is decoded.
+func (l *Loader) decodeNew(data []byte) (b *format.Bundle, same bool, err error) {
+	opts := format.Options{Key: l.opts.Key, MaxSize: l.opts.MaxSize}
+	v, err := format.Verify(data, opts)
+	if err != nil {
+		return nil, false, err
+	}
+	if l.current != nil && v.Hash == l.current.Hash {
+		return nil, true, nil
+	}
+	b, err = format.Decode(data, opts)
+	return b, false, err
 }
 
 func readLimited(r io.Reader, maxSize int64) ([]byte, error) {
@@ -304,10 +331,10 @@ func readLimited(r io.Reader, maxSize int64) ([]byte, error) {
 // download writes the body to a temp file in the cache directory, syncs
 // it, verifies and decodes it, and only then renames it over the cached
 // bundle: a bundle that fails never replaces the last good one on disk.
-func (l *Loader) download(body io.Reader) (*format.Bundle, error) {
+func (l *Loader) download(body io.Reader) (*format.Bundle, bool, error) {
 	tmp, err := os.CreateTemp(l.opts.CacheDir, ".bundle-*")
 	if err != nil {
-		return nil, fmt.Errorf("cache: %w", err)
+		return nil, false, fmt.Errorf("cache: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // gone after the rename; cleans up otherwise
 	n, err := io.Copy(tmp, io.LimitReader(body, l.opts.MaxSize+1))
@@ -321,19 +348,23 @@ func (l *Loader) download(body io.Reader) (*format.Bundle, error) {
 		err = cerr
 	}
 	if err != nil {
-		return nil, fmt.Errorf("download: %w", err)
+		return nil, false, fmt.Errorf("download: %w", err)
 	}
-	b, err := readBundle(tmp.Name(), l.opts)
+	data, err := os.ReadFile(tmp.Name())
 	if err != nil {
-		return nil, errors.Unwrap(err) // the refusal, without the temp file's name
+		return nil, false, fmt.Errorf("download: %w", err)
+	}
+	b, same, err := l.decodeNew(data)
+	if err != nil || same {
+		return nil, same, err
 	}
 	if err := os.Rename(tmp.Name(), filepath.Join(l.opts.CacheDir, cacheFile)); err != nil {
-		return nil, fmt.Errorf("cache: %w", err)
+		return nil, false, fmt.Errorf("cache: %w", err)
 	}
 	if err := syncDir(l.opts.CacheDir); err != nil {
 		l.opts.Log.Warn("could not sync the cache directory", slog.String("error", err.Error()))
 	}
-	return b, nil
+	return b, false, nil
 }
 
 func writeSmall(path, content string) error {

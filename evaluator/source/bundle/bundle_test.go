@@ -287,3 +287,24 @@ func TestURLSourceStartsFromCacheWhenDown(t *testing.T) {
 		assert.Nil(t, s.Snapshot(), "a cache signed by another key is not served")
 	})
 }
+
+// A server without ETags sends the same bundle on every poll: it is
+// recognised by its hash and neither decoded nor swapped again.
+func TestURLSourceWithoutETag(t *testing.T) {
+	data := build(t, 5, nil)
+	var gets atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gets.Add(1)
+		_, _ = w.Write(data)
+	}))
+	t.Cleanup(ts.Close)
+	for _, cache := range []string{"", t.TempDir()} {
+		s := store.New(bundle.New(ts.URL, bundle.Options{CacheDir: cache}), nil)
+		require.Equal(t, store.Swapped, s.Reload(context.Background()))
+		first := s.Snapshot()
+		assert.Equal(t, store.Unchanged, s.Reload(context.Background()))
+		assert.Same(t, first, s.Snapshot())
+		assert.True(t, s.Status().Source.LastFetch.NotModified, "the same bytes count as not modified")
+	}
+	assert.EqualValues(t, 4, gets.Load())
+}
