@@ -31,11 +31,11 @@ func Build(t testing.TB) string {
 	if err != nil {
 		t.Skip("the go command is not on PATH")
 	}
-	gomod, err := exec.Command(goBin, "env", "GOMOD").Output()
+	gomod, err := exec.Command(goBin, "env", "GOMOD").Output() // #nosec G204 -- the go command from PATH, fixed arguments
 	require.NoError(t, err)
 	root := filepath.Dir(strings.TrimSpace(string(gomod)))
 	bin := filepath.Join(t.TempDir(), "promoctl")
-	build := exec.Command(goBin, "build", "-o", bin, "./cmd/promoctl")
+	build := exec.Command(goBin, "build", "-o", bin, "./cmd/promoctl") // #nosec G204 -- the go command from PATH, a temporary output
 	build.Dir = root
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, "go build: %s", out)
@@ -57,7 +57,7 @@ func (s *Sidecar) Logs() string { return s.logs.String() }
 func Start(t testing.TB, bin, repo string, args ...string) *Sidecar {
 	t.Helper()
 	args = append([]string{"serve", "--repo", repo, "--addr", "127.0.0.1:0", "--log-format", "json"}, args...)
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(bin, args...) // #nosec G204 -- the binary Build made, the test's own arguments
 	stderr, err := cmd.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
@@ -101,7 +101,7 @@ func Start(t testing.TB, bin, repo string, args ...string) *Sidecar {
 		if err != nil {
 			return false
 		}
-		resp.Body.Close()
+		_ = resp.Body.Close() // the status is all that is read
 		return resp.StatusCode == http.StatusOK
 	}, deadline, 20*time.Millisecond, "sidecar not ready; logs:\n%s", sc.logs)
 	return sc
