@@ -51,6 +51,7 @@ var checkedDocs = []struct {
 	{name: "apply-flow", path: "docs/apply-flow.md"},
 	{name: "node-client", path: "examples/clients/node/README.md", needsNode: true},
 	{name: "sidecar", path: "docs/sidecar.md", ownSidecar: true},
+	{name: "bundles", path: "docs/bundles.md"},
 }
 
 // docCommand is one command of a document and the output it shows.
