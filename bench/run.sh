@@ -27,10 +27,12 @@ run "HTTP single decision vs bare net/http (M)" \
 	env PROMOCTL_BENCH_SIZES=M go test ./evaluator/server -run '^$' -bench '^BenchmarkHTTPDecision$' -benchtime 1x -timeout 30m
 run "in-process evaluation through the OpenFeature client (M)" \
 	env PROMOCTL_BENCH_SIZES=M go test ./openfeature -run '^$' -bench '^BenchmarkOpenFeature$' -benchtime 200000x -timeout 30m
-for size in M L; do # one process per size, so that each reads its own peak
+for size in M L; do # one process per size and source, so that each reads its own peak
 	if has "$size"; then
-		run "in-process provider memory ($size)" \
-			env PROMOCTL_BENCH_SIZES="$size" go test ./openfeature -run '^$' -bench '^BenchmarkProviderMemory$' -benchtime 1x -timeout 30m
+		for source in bundle repo; do
+			run "in-process provider memory ($size, $source)" \
+				env PROMOCTL_BENCH_SIZES="$size" go test ./openfeature -run '^$' -bench "^BenchmarkProviderMemory/$size/$source\$" -benchtime 1x -timeout 30m
+		done
 	fi
 done
 if [ -f bench/opa/go.mod ]; then

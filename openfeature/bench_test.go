@@ -15,6 +15,8 @@ import (
 	"github.com/open-feature/go-sdk/openfeature/isolated"
 
 	"github.com/promoctl/promoctl/bench/gen"
+	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/compiler/bundle"
 	"github.com/promoctl/promoctl/evaluator"
 	"github.com/promoctl/promoctl/openfeature"
 	"github.com/promoctl/promoctl/openfeature/reposource"
@@ -118,32 +120,82 @@ func processMemory() (rss, peak float64, ok bool) {
 }
 
 // BenchmarkProviderMemory reports the heap a provider holds once it has
-// loaded a data set (in use after a forced collection), the memory cost of
-// embedding it per process. One op is a whole load: run with -benchtime 1x.
+// loaded a data set (in use after a forced collection) and the process's
+// RSS, from the repo directory and from a bundle built of it: the memory
+// cost of embedding it, per process. One op is a whole load: run with
+// -benchtime 1x, one data set and one source per process for the RSS peak
+// to mean anything (bench/run.sh does).
 func BenchmarkProviderMemory(b *testing.B) {
 	for _, size := range benchSizes() {
-		b.Run(size, func(b *testing.B) {
-			if _, err := gen.Cached("", size, 1); err != nil {
+		b.Run(size+"/repo", func(b *testing.B) {
+			dir, err := gen.Cached("", size, 1)
+			if err != nil {
 				b.Fatal(err)
 			}
-			var before runtime.MemStats
-			runtime.GC()
-			debug.FreeOSMemory()
-			runtime.ReadMemStats(&before)
-			start := time.Now()
-			p, _ := benchProvider(b, size)
-			ready := time.Since(start)
-			runtime.GC()
-			var after runtime.MemStats
-			runtime.ReadMemStats(&after)
-			b.ReportMetric(0, "ns/op")
-			b.ReportMetric(float64(after.HeapInuse-before.HeapInuse)/(1<<20), "heap-MiB")
-			b.ReportMetric(ready.Seconds(), "ready-s")
-			if rss, peak, ok := processMemory(); ok {
-				b.ReportMetric(rss, "rss-MiB")
-				b.ReportMetric(peak, "peak-rss-MiB")
-			}
-			runtime.KeepAlive(p)
+			measureLoad(b, func() *openfeature.Provider {
+				return reposource.New(dir, openfeature.Options{Now: func() time.Time { return gen.HotAt }})
+			})
+		})
+		b.Run(size+"/bundle", func(b *testing.B) {
+			path := benchBundle(b, size)
+			measureLoad(b, func() *openfeature.Provider {
+				return openfeature.NewBundle(path, openfeature.BundleOptions{}, openfeature.Options{Now: func() time.Time { return gen.HotAt }})
+			})
 		})
 	}
+}
+
+// benchBundle compiles a generated data set into a bundle file next to it
+// (once; `promoctl build` would write the same bytes).
+func benchBundle(b *testing.B, size string) string {
+	b.Helper()
+	dir, err := gen.Cached("", size, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := dir + ".bundle"
+	if _, err := os.Stat(path); err == nil {
+		return path
+	}
+	res, err := compiler.Load(os.DirFS(dir), compiler.Options{})
+	if err != nil || !res.OK() {
+		b.Fatalf("load %s: %v %v", dir, err, res.Diagnostics.Errors())
+	}
+	data, err := bundle.Encode(res.Model, bundle.Header{Revision: res.Revision, ContentHash: res.Revision}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(path+".tmp", data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.Rename(path+".tmp", path); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+// measureLoad reports what a provider made by newProvider holds once ready.
+func measureLoad(b *testing.B, newProvider func() *openfeature.Provider) {
+	b.Helper()
+	var before, after runtime.MemStats
+	runtime.GC()
+	debug.FreeOSMemory()
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	p := newProvider()
+	if err := p.InitWithContext(context.Background(), of.EvaluationContext{}); err != nil {
+		b.Fatal(err)
+	}
+	ready := time.Since(start)
+	b.Cleanup(p.Shutdown)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(float64(after.HeapInuse-before.HeapInuse)/(1<<20), "heap-MiB")
+	b.ReportMetric(ready.Seconds(), "ready-s")
+	if rss, peak, ok := processMemory(); ok {
+		b.ReportMetric(rss, "rss-MiB")
+		b.ReportMetric(peak, "peak-rss-MiB")
+	}
+	runtime.KeepAlive(p)
 }

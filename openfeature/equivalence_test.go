@@ -27,10 +27,10 @@ import (
 	"github.com/promoctl/promoctl/openfeature/reposource"
 )
 
-// TestEquivalence holds the in-process provider, the sidecar (native API
-// and OFREP, through the Go OFREP provider) and `promoctl explain` to the
-// same answers on a generated repo, across customers, features and
-// instants. OFREP decides at the sidecar's clock, so it is compared at the
+// TestEquivalence holds the in-process provider (from the repo and from a
+// bundle built of it), the sidecar (native API and OFREP, through the Go
+// OFREP provider) and `promoctl explain` to the same answers on a
+// generated repo, across customers, features and instants. OFREP decides at the sidecar's clock, so it is compared at the
 // current time only.
 func TestEquivalence(t *testing.T) {
 	if testing.Short() {
@@ -58,13 +58,19 @@ func TestEquivalence(t *testing.T) {
 	inproc, _, err := register(t, p)
 	require.NoError(t, err)
 
+	bundlePath := filepath.Join(t.TempDir(), "generated.bundle")
+	require.NoError(t, os.WriteFile(bundlePath, bundleOf(t, repo), 0o644))
+	pb := openfeature.NewBundle(bundlePath, openfeature.BundleOptions{}, openfeature.Options{Now: func() time.Time { return *clock.Load() }})
+	fromBundle, _, err := register(t, pb)
+	require.NoError(t, err)
+
 	remoteAPI := isolated.NewAPI()
 	t.Cleanup(func() { _ = remoteAPI.Shutdown(context.Background()) })
 	require.NoError(t, remoteAPI.SetProviderAndWait(context.Background(), ofrepprovider.NewProvider(sc.URL)))
 	remote := remoteAPI.NewClient()
 
 	promoted := 0
-	t.Run("native API and the provider's flags", func(t *testing.T) {
+	t.Run("native API, the providers' flags and the bundle", func(t *testing.T) {
 		for _, at := range instants {
 			clock.Store(&at)
 			for _, c := range customers {
@@ -79,7 +85,12 @@ func TestEquivalence(t *testing.T) {
 					require.Equal(t, 200, code)
 					assert.Equal(t, native, asMap(t, d), "%s %s at %s", c, f, at)
 
-					assert.Equal(t, flagOf(ofrep.FromDecision(d)), evaluate(t, inproc, f, typ, c), "%s %s at %s", c, f, at)
+					want := flagOf(ofrep.FromDecision(d))
+					assert.Equal(t, want, evaluate(t, inproc, f, typ, c), "%s %s at %s", c, f, at)
+					assert.Equal(t, want, evaluate(t, fromBundle, f, typ, c), "bundle: %s %s at %s", c, f, at)
+					db, err := pb.Decide(evaluator.Query{Customer: c, Feature: f, At: at})
+					require.NoError(t, err)
+					assert.Equal(t, asMap(t, d), asMap(t, db), "bundle: %s %s at %s", c, f, at)
 				}
 			}
 		}

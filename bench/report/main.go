@@ -130,17 +130,19 @@ func main() {
 				allocs, _ := metric(r, name, "allocs/op")
 				return fmt.Sprintf("%.1f µs / %.1f µs / %.0f allocs", p50/1000, mean/1000, allocs), true, false
 			}},
-		row{"in-process provider memory from a repo directory (heap in use after load / process RSS / peak RSS)", "—",
+		row{"in-process provider memory, from a bundle and from the repo directory (heap in use after load / process RSS / peak RSS)", "—",
 			func(r map[string]metrics) (string, bool, bool) {
 				var parts []string
 				for _, size := range []string{"M", "L"} {
-					name := "BenchmarkProviderMemory/" + size
-					heap, ok := metric(r, name, "heap-MiB")
-					if !ok {
-						continue
+					for _, source := range []string{"bundle", "repo"} {
+						name := "BenchmarkProviderMemory/" + size + "/" + source
+						heap, ok := metric(r, name, "heap-MiB")
+						if !ok {
+							continue
+						}
+						rss, peak, _ := sidecarMemory(r, name)
+						parts = append(parts, fmt.Sprintf("%s %s: %.0f / %.0f / %.0f MiB", size, source, heap, rss, peak))
 					}
-					rss, peak, _ := sidecarMemory(r, name)
-					parts = append(parts, fmt.Sprintf("%s: %.0f / %.0f / %.0f MiB", size, heap, rss, peak))
 				}
 				return strings.Join(parts, "; "), len(parts) > 0, false
 			}},

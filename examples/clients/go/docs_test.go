@@ -57,7 +57,7 @@ func blocks(t *testing.T, page string) []block {
 // Every Go excerpt in the docs is code of an example, as it stands there.
 func TestDocsGoExcerptsAreExampleCode(t *testing.T) {
 	var sources []string
-	for _, name := range []string{"inprocess", "ofrep"} {
+	for _, name := range []string{"inprocess", "ofrep", "hello"} {
 		raw, err := os.ReadFile(filepath.Join(name, "main.go"))
 		require.NoError(t, err)
 		sources = append(sources, normalize(string(raw)))
@@ -109,10 +109,12 @@ func TestDocsShellBlocksRun(t *testing.T) {
 
 var addrPattern = regexp.MustCompile(`127\.0\.0\.1:\d+`)
 
-// script runs the few commands the docs show: building promoctl, starting
-// an example or the sidecar in the background, and curl.
+// script runs the few commands the docs show: building promoctl, running
+// an example or promoctl (in the background with &), and curl. Commands
+// run in a scratch directory where examples/ links to the repo's.
 type script struct {
 	t    *testing.T
+	dir  string
 	bin  string            // bin/promoctl
 	out  string            // the last curl's output
 	want []string          // "# " lines since the last curl
@@ -121,7 +123,10 @@ type script struct {
 }
 
 func runScript(t *testing.T, text string) {
-	s := &script{t: t, port: map[string]string{}}
+	s := &script{t: t, dir: t.TempDir(), port: map[string]string{}}
+	examples, err := filepath.Abs(filepath.Join(root, "examples"))
+	require.NoError(t, err)
+	require.NoError(t, os.Symlink(examples, filepath.Join(s.dir, "examples")))
 	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
 		line = addrPattern.ReplaceAllStringFunc(line, s.free)
 		if want, ok := strings.CutPrefix(line, "# "); ok {
@@ -135,9 +140,14 @@ func runScript(t *testing.T, text string) {
 			s.bin = sidecartest.Build(t)
 		case args[0] == "go" && args[1] == "run" && args[len(args)-1] == "&":
 			s.start(buildExample(t, args[2]), args[3:len(args)-1])
+		case args[0] == "go" && args[1] == "run":
+			s.out, s.curl = s.run(buildExample(t, args[2]), args[3:]), line
 		case args[0] == "bin/promoctl" && args[len(args)-1] == "&":
 			require.NotEmpty(t, s.bin, "bin/promoctl is used before it is built")
 			s.start(s.bin, args[1:len(args)-1])
+		case args[0] == "bin/promoctl":
+			require.NotEmpty(t, s.bin, "bin/promoctl is used before it is built")
+			s.out, s.curl = s.run(s.bin, args[1:]), line
 		case args[0] == "curl":
 			s.out, s.curl = curl(t, args[1:]), line
 		default:
@@ -166,12 +176,21 @@ func (s *script) check() {
 	s.want = nil
 }
 
-// start runs bin in the background from the repo root and waits until the
+// run runs bin in the scratch directory and returns its output.
+func (s *script) run(bin string, args []string) string {
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = s.dir
+	out, err := cmd.CombinedOutput()
+	require.NoError(s.t, err, "%s %v: %s", bin, args, out)
+	return strings.TrimSuffix(string(out), "\n")
+}
+
+// start runs bin in the background in the scratch directory and waits until the
 // address after -addr/--addr answers (/readyz is 200 for the sidecar).
 func (s *script) start(bin string, args []string) {
 	t := s.t
 	cmd := exec.Command(bin, args...)
-	cmd.Dir = root
+	cmd.Dir = s.dir
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {

@@ -19,6 +19,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/promoctl/promoctl/bench/gen"
+	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/compiler/bundle"
 	"github.com/promoctl/promoctl/evaluator/ofrep"
 	"github.com/promoctl/promoctl/examples/clients/go/gate"
 	"github.com/promoctl/promoctl/internal/sidecartest"
@@ -90,6 +92,18 @@ func AcmeCopy(t *testing.T, root string) string {
 	dir := t.TempDir()
 	require.NoError(t, os.CopyFS(dir, os.DirFS(filepath.Join(root, "examples", "acme"))))
 	return dir
+}
+
+// Bundle compiles a repo directory into bundle bytes, as `promoctl build`
+// does.
+func Bundle(t *testing.T, repo string) []byte {
+	t.Helper()
+	res, err := compiler.Load(os.DirFS(repo), compiler.Options{})
+	require.NoError(t, err)
+	require.True(t, res.OK(), "%v", res.Diagnostics)
+	data, err := bundle.Encode(res.Model, bundle.Header{Revision: res.Revision, ContentHash: res.Revision}, nil)
+	require.NoError(t, err)
+	return data
 }
 
 // Generated writes the tiny generated repo with grants spread up to now,
