@@ -40,6 +40,8 @@ type snapshotCache struct {
 
 	writes  sync.WaitGroup
 	writeMu sync.Mutex
+	writing bool          // a drain goroutine runs
+	next    *pendingWrite // the latest snapshot not yet written
 }
 
 // WithSnapshotCache makes the loader start from the bundle of its last
@@ -110,16 +112,41 @@ func (l *Loader) loadFromCache() *store.Loaded {
 }
 
 // write stores the bundle of a good snapshot in the background: encoding
-// a large repo takes a second, which a reload should not wait for.
+// a large repo takes a second, which a reload should not wait for. Writes
+// coalesce: while one runs, only the latest model waits for its turn.
 func (c *snapshotCache) write(m *promotions.Model, rev revision, sourceBytes int64) {
-	c.writes.Add(1)
-	go func() {
-		defer c.writes.Done()
+	c.writeMu.Lock()
+	c.next = &pendingWrite{model: m, rev: rev, sourceBytes: sourceBytes}
+	start := !c.writing
+	c.writing = true
+	c.writeMu.Unlock()
+	if start {
+		c.writes.Add(1)
+		go c.drain()
+	}
+}
+
+type pendingWrite struct {
+	model       *promotions.Model
+	rev         revision
+	sourceBytes int64
+}
+
+func (c *snapshotCache) drain() {
+	defer c.writes.Done()
+	for {
 		c.writeMu.Lock()
-		defer c.writeMu.Unlock()
-		data, err := bundle.Encode(m, bundle.Header{
-			Promoctl: c.version, Revision: rev.Revision, Commit: rev.Commit, Dirty: rev.Dirty,
-			ContentHash: rev.ContentHash, CommitTime: rev.CommitTime, SourceBytes: sourceBytes,
+		w := c.next
+		c.next = nil
+		if w == nil {
+			c.writing = false
+			c.writeMu.Unlock()
+			return
+		}
+		c.writeMu.Unlock()
+		data, err := bundle.Encode(w.model, bundle.Header{
+			Promoctl: c.version, Revision: w.rev.Revision, Commit: w.rev.Commit, Dirty: w.rev.Dirty,
+			ContentHash: w.rev.ContentHash, CommitTime: w.rev.CommitTime, SourceBytes: w.sourceBytes,
 		}, nil)
 		if err == nil {
 			err = fsutil.WriteFileAtomic(filepath.Join(c.dir, SnapshotCacheFile), data, 0o600)
@@ -127,5 +154,5 @@ func (c *snapshotCache) write(m *promotions.Model, rev revision, sourceBytes int
 		if err != nil {
 			c.log.Warn("could not write the snapshot cache", slog.String("error", err.Error()))
 		}
-	}()
+	}
 }

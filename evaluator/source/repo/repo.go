@@ -78,7 +78,7 @@ func (l *Loader) Load(context.Context) (*store.Loaded, error) {
 		}
 		snap, err := snapshot.Update(prev, model, rev.Revision)
 		if err == nil && c != nil && model != nil {
-			c.fromCache = nil
+			c.fromCache, c.loaded = nil, nil // let the cached model go
 			c.write(model, rev, res.Bytes)
 		}
 		return snap, err
