@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/promoctl/promoctl/internal/fsutil"
+	"github.com/promoctl/promoctl/internal/sidecartest"
 )
 
 // allCommands walks the command tree, the root excluded.
@@ -209,4 +211,31 @@ func TestShippedReposIgnoreTheLock(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, fsutil.LockIgnore, string(data), f)
 	}
+}
+
+// The sidecar says which promoctl it is: in its start-up log line and in
+// /v1/status.
+func TestServeShowsItsVersion(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs the sidecar")
+	}
+	bin := sidecartest.Build(t)
+	out, err := exec.Command(bin, "version").Output()
+	require.NoError(t, err)
+	version := strings.TrimPrefix(strings.SplitN(string(out), "\n", 2)[0], "promoctl ")
+	require.NotEmpty(t, version, "version output: %s", out)
+
+	sc := sidecartest.Start(t, bin, "../../examples/acme")
+	var status struct{ Version string }
+	require.Equal(t, 200, sc.GetJSON(t, "/v1/status", &status))
+	assert.Equal(t, version, status.Version)
+	var listening map[string]any
+	for _, line := range strings.Split(sc.Logs(), "\n") {
+		if strings.Contains(line, `"msg":"listening"`) {
+			require.NoError(t, json.Unmarshal([]byte(line), &listening))
+		}
+	}
+	require.NotNil(t, listening, "logs:\n%s", sc.Logs())
+	assert.Equal(t, version, listening["version"])
+	assert.Contains(t, listening, "commit")
 }
