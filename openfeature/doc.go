@@ -7,8 +7,9 @@
 // evaluator/ofrep holds that mapping for both). Decide gives the full
 // decision, sources included, to code that wants more than a flag value.
 //
-// The provider reads through a store.Loader, so it carries no parser:
-// sub-package reposource adds repo directories (and with them the YAML
-// parser and CUE). When to embed the provider and when to run the sidecar:
+// NewBundle decides from a bundle (`promoctl build`), a file or a URL;
+// New takes any store.Loader. The package carries no parser: sub-package
+// reposource adds repo directories, and with them the YAML parser, CUE and
+// go-git. When to embed the provider and when to run the sidecar:
 // docs/go.md.
 package openfeature
