@@ -582,4 +582,7 @@ func TestJSONKeepsHTMLCharacters(t *testing.T) {
 	}
 	r := f.do(t, "GET", "/v1/promotions/spring-api-boost/customers?search=lindqvist", "")
 	assert.Contains(t, string(r.body), `"Lindqvist & Daughters Bakery"`)
+	r = f.do(t, "POST", "/ofrep/v1/evaluate/flags/a%3Cb%3E", `{"context":{"targetingKey":"cus_001"}}`)
+	assert.Equal(t, http.StatusNotFound, r.code)
+	assert.Contains(t, string(r.body), `a<b>`, "OFREP errors too")
 }
