@@ -19,13 +19,8 @@ type createData struct {
 }
 
 func (s *Server) createPage(w http.ResponseWriter, r *http.Request) {
-	_, v, err := s.branchView("")
-	if err != nil {
-		s.fail(w, r, http.StatusInternalServerError, err.Error())
-		return
-	}
-	if v.model == nil {
-		s.brokenBranch(w, r, s.base, v)
+	_, v, ok := s.compiledView(w, r, "")
+	if !ok {
 		return
 	}
 	f := promoForm{FeatureType: string(promotions.FeatureBoolean), StartMode: "now", ExpiryMode: "forever",
@@ -42,13 +37,8 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusBadRequest, "Could not read the form.")
 		return
 	}
-	_, v, err := s.branchView("")
-	if err != nil {
-		s.fail(w, r, http.StatusInternalServerError, err.Error())
-		return
-	}
-	if v.model == nil {
-		s.brokenBranch(w, r, s.base, v)
+	_, v, ok := s.compiledView(w, r, "")
+	if !ok {
 		return
 	}
 	var f promoForm

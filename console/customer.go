@@ -52,13 +52,8 @@ func (s *Server) customerLookup(w http.ResponseWriter, r *http.Request) {
 // come with the grant-period and history libraries.
 func (s *Server) customerPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	branch, v, err := s.branchView(q.Get("branch"))
-	if err != nil {
-		s.fail(w, r, http.StatusNotFound, err.Error())
-		return
-	}
-	if v.model == nil {
-		s.brokenBranch(w, r, branch, v)
+	branch, v, ok := s.compiledView(w, r, q.Get("branch"))
+	if !ok {
 		return
 	}
 	id := r.PathValue("id")

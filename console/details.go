@@ -98,13 +98,8 @@ func (s *Server) accessData(r *http.Request, v *view, p *promotions.Promotion, f
 
 // promotionView finds the promotion of a request on its branch.
 func (s *Server) promotionView(w http.ResponseWriter, r *http.Request, branch string) (string, *view, *promotions.Promotion, string, bool) {
-	branch, v, err := s.branchView(branch)
-	if err != nil {
-		s.fail(w, r, http.StatusNotFound, err.Error())
-		return "", nil, nil, "", false
-	}
-	if v.model == nil {
-		s.brokenBranch(w, r, branch, v)
+	branch, v, ok := s.compiledView(w, r, branch)
+	if !ok {
 		return "", nil, nil, "", false
 	}
 	id := r.PathValue("id")
@@ -207,13 +202,8 @@ func (s *Server) stateChange(w http.ResponseWriter, r *http.Request) {
 	}
 	form := r.PostForm
 	viewed := form.Get("branch")
-	_, v, err := s.branchView(viewed)
-	if err != nil {
-		s.fail(w, r, http.StatusNotFound, err.Error())
-		return
-	}
-	if v.model == nil {
-		s.brokenBranch(w, r, viewed, v)
+	_, v, ok := s.compiledView(w, r, viewed)
+	if !ok {
 		return
 	}
 	p, ok := v.model.Promotions[id]

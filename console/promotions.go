@@ -68,13 +68,8 @@ type promotionsData struct {
 
 func (s *Server) promotionsPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	branch, v, err := s.branchView(q.Get("branch"))
-	if err != nil {
-		s.fail(w, r, http.StatusNotFound, err.Error())
-		return
-	}
-	if v.model == nil {
-		s.brokenBranch(w, r, branch, v)
+	branch, v, ok := s.compiledView(w, r, q.Get("branch"))
+	if !ok {
 		return
 	}
 	now := s.now()

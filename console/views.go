@@ -3,6 +3,7 @@ package console
 import (
 	"fmt"
 	"io/fs"
+	"net/http"
 	"strings"
 	"sync"
 
@@ -159,6 +160,23 @@ func (c *viewCache) compile(commit plumbing.Hash) (*view, error) {
 
 // branchView resolves a branch to its tip and compiles it: the base branch
 // when branch is empty.
+// compiledView is branchView for a page that needs the branch compiled: it
+// answers the request itself — 404 for a branch it cannot show, the
+// broken-branch page for one that does not compile — and then returns
+// false.
+func (s *Server) compiledView(w http.ResponseWriter, r *http.Request, branch string) (string, *view, bool) {
+	name, v, err := s.branchView(branch)
+	if err != nil {
+		s.fail(w, r, http.StatusNotFound, err.Error())
+		return "", nil, false
+	}
+	if v.model == nil {
+		s.brokenBranch(w, r, name, v)
+		return "", nil, false
+	}
+	return name, v, true
+}
+
 func (s *Server) branchView(branch string) (string, *view, error) {
 	if branch == "" {
 		branch = s.base

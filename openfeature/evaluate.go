@@ -16,39 +16,35 @@ import (
 
 // BooleanEvaluation decides a boolean feature: has_access.
 func (p *Provider) BooleanEvaluation(_ context.Context, flag string, def bool, ctx of.FlattenedContext) of.BoolResolutionDetail {
-	f, res := p.evaluate(flag, ctx)
-	if res.Reason != of.ErrorReason && f.Metered {
-		res = mismatch(flag, "boolean")
-	}
-	if res.Reason == of.ErrorReason {
-		return of.BoolResolutionDetail{Value: def, ProviderResolutionDetail: res}
-	}
-	return of.BoolResolutionDetail{Value: f.Enabled, ProviderResolutionDetail: res}
+	v, res := typed(p, flag, def, ctx, false, "boolean", func(f ofrep.Flag) bool { return f.Enabled })
+	return of.BoolResolutionDetail{Value: v, ProviderResolutionDetail: res}
 }
 
 // IntEvaluation decides a metered feature: the allowance, 9007199254740991
 // when unlimited.
 func (p *Provider) IntEvaluation(_ context.Context, flag string, def int64, ctx of.FlattenedContext) of.IntResolutionDetail {
-	f, res := p.evaluate(flag, ctx)
-	if res.Reason != of.ErrorReason && !f.Metered {
-		res = mismatch(flag, "integer")
-	}
-	if res.Reason == of.ErrorReason {
-		return of.IntResolutionDetail{Value: def, ProviderResolutionDetail: res}
-	}
-	return of.IntResolutionDetail{Value: f.Number, ProviderResolutionDetail: res}
+	v, res := typed(p, flag, def, ctx, true, "integer", func(f ofrep.Flag) int64 { return f.Number })
+	return of.IntResolutionDetail{Value: v, ProviderResolutionDetail: res}
 }
 
 // FloatEvaluation decides a metered feature as a float64.
 func (p *Provider) FloatEvaluation(_ context.Context, flag string, def float64, ctx of.FlattenedContext) of.FloatResolutionDetail {
+	v, res := typed(p, flag, def, ctx, true, "float", func(f ofrep.Flag) float64 { return float64(f.Number) })
+	return of.FloatResolutionDetail{Value: v, ProviderResolutionDetail: res}
+}
+
+// typed evaluates flag and reads its value when the feature's type fits
+// the call (metered or not): the caller's default with TYPE_MISMATCH
+// otherwise, and with the error on any failure.
+func typed[T any](p *Provider, flag string, def T, ctx of.FlattenedContext, metered bool, kind string, value func(ofrep.Flag) T) (T, of.ProviderResolutionDetail) {
 	f, res := p.evaluate(flag, ctx)
-	if res.Reason != of.ErrorReason && !f.Metered {
-		res = mismatch(flag, "float")
+	if res.Reason != of.ErrorReason && f.Metered != metered {
+		res = mismatch(flag, kind)
 	}
 	if res.Reason == of.ErrorReason {
-		return of.FloatResolutionDetail{Value: def, ProviderResolutionDetail: res}
+		return def, res
 	}
-	return of.FloatResolutionDetail{Value: float64(f.Number), ProviderResolutionDetail: res}
+	return value(f), res
 }
 
 // StringEvaluation is always TYPE_MISMATCH for a feature that exists: no
