@@ -88,7 +88,7 @@ func verify(data []byte, opts Options) (*Bundle, []byte, error) {
 	if headerLen > maxHeaderSize {
 		return nil, nil, refuse(Malformed, "header length %d is over the limit of %d", headerLen, maxHeaderSize)
 	}
-	rest := uint64(len(data) - prefixSize)
+	rest := uint64(len(data) - prefixSize) // #nosec G115 -- len(data) >= prefixSize, checked above
 	if headerLen+8 > rest {
 		return nil, nil, refuse(Truncated, "%d bytes; the header alone needs %d", len(data), uint64(prefixSize)+headerLen+8)
 	}
@@ -204,7 +204,7 @@ func (d *decoder) count() int {
 		d.fail("count %d out of range", v)
 		return 0
 	}
-	return int(v)
+	return int(v) // #nosec G115 -- at most 1<<40, checked above
 }
 
 // items reads the length of a list whose elements take at least one byte.
@@ -214,7 +214,7 @@ func (d *decoder) items() int {
 		d.fail("a list of %d items in %d bytes", v, len(d.buf))
 		return 0
 	}
-	return int(v)
+	return int(v) // #nosec G115 -- at most len(d.buf), checked above
 }
 
 func (d *decoder) bool() bool {
@@ -351,7 +351,9 @@ func (d *decoder) stringTable() {
 	blob := make([]byte, total)
 	copy(blob, d.buf[:total])
 	d.buf = d.buf[total:]
-	all := unsafe.String(unsafe.SliceData(blob), len(blob)) // blob is never written again
+	// #nosec G103 -- blob is a private copy that is never written again, so a
+	// string may share its bytes.
+	all := unsafe.String(unsafe.SliceData(blob), len(blob))
 	d.table = make([]string, n)
 	var off uint64
 	for i, l := range lens {

@@ -43,8 +43,8 @@ func Encode(m *promotions.Model, h Header, key ed25519.PrivateKey) ([]byte, erro
 	out := make([]byte, 0, prefixSize+len(header)+8+len(content)+hashSize+sigBlockSize)
 	out = append(out, magic[:]...)
 	out = binary.LittleEndian.AppendUint16(out, FormatVersion)
-	out = binary.LittleEndian.AppendUint16(out, 0) // flags, none yet
-	out = binary.LittleEndian.AppendUint32(out, uint32(len(header)))
+	out = binary.LittleEndian.AppendUint16(out, 0)                   // flags, none yet
+	out = binary.LittleEndian.AppendUint32(out, uint32(len(header))) // #nosec G115 -- at most maxHeaderSize, checked above
 	out = append(out, header...)
 	out = binary.LittleEndian.AppendUint64(out, uint64(len(content)))
 	out = append(out, content...)
@@ -72,7 +72,7 @@ func encodeHeader(h Header) []byte {
 	e.str(h.ContentHash)
 	e.optTime(timePtr(h.CommitTime))
 	for _, n := range []int{h.Counts.Features, h.Counts.Plans, h.Counts.Customers, h.Counts.Promotions, h.Counts.Grants} {
-		e.uint(uint64(n))
+		e.uint(uint64(n)) // #nosec G115 -- a count, never negative
 	}
 	e.uint(uint64(max(h.SourceBytes, 0)))
 	return e.buf
@@ -132,7 +132,7 @@ func (e *encoder) strs(list []string) {
 func (e *encoder) time(t time.Time) {
 	_, offset := t.Zone()
 	e.int(t.Unix())
-	e.uint(uint64(t.Nanosecond()))
+	e.uint(uint64(t.Nanosecond())) // #nosec G115 -- 0 to 999,999,999
 	e.int(int64(offset))
 }
 
