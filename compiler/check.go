@@ -99,14 +99,7 @@ func checkPromotion(m *promotions.Model, gaps loadGaps, base *promotions.Model, 
 
 	if all := p.Grants.All; all != nil {
 		path := promotions.P("grants", "all")
-		if !w.Contains(all.GrantedAt) {
-			add(promotions.CodeGrantOutsideWindow, path.Key("granted_at"),
-				"grants.all.granted_at %s is outside the window %s", ts(all.GrantedAt), w.String())
-		}
-		if all.RevokedAt != nil && all.RevokedAt.Before(all.GrantedAt) {
-			add(promotions.CodeInvalidGrantTimes, path.Key("revoked_at"),
-				"revoked_at %s is before granted_at %s", ts(*all.RevokedAt), ts(all.GrantedAt))
-		}
+		diags = append(diags, checkPeriods(p, path, "grants.all", all.Previous, promotions.Period{GrantedAt: all.GrantedAt, RevokedAt: all.RevokedAt})...)
 		if deactivated && all.RevokedAt == nil {
 			add(promotions.CodeDeactivatedWithGrants, path,
 				"promotion %s is deactivated but grants.all has no revoked_at", p.ID)
@@ -132,14 +125,7 @@ func checkPromotion(m *promotions.Model, gaps loadGaps, base *promotions.Model, 
 			continue
 		}
 		seen[g.ID] = i
-		if !w.Contains(g.GrantedAt) {
-			add(promotions.CodeGrantOutsideWindow, path.Key("granted_at"),
-				"granted_at %s is outside the window %s", ts(g.GrantedAt), w.String())
-		}
-		if g.RevokedAt != nil && g.RevokedAt.Before(g.GrantedAt) {
-			add(promotions.CodeInvalidGrantTimes, path.Key("revoked_at"),
-				"revoked_at %s is before granted_at %s", ts(*g.RevokedAt), ts(g.GrantedAt))
-		}
+		diags = append(diags, checkPeriods(p, path, "customer "+g.ID, g.Previous, promotions.Period{GrantedAt: g.GrantedAt, RevokedAt: g.RevokedAt})...)
 		if deactivated && g.State == promotions.StateGranted {
 			add(promotions.CodeDeactivatedWithGrants, path.Key("state"),
 				"promotion %s is deactivated but customer %s is still granted (expected state revoked)", p.ID, g.ID)
@@ -171,6 +157,56 @@ func checkPromotion(m *promotions.Model, gaps loadGaps, base *promotions.Model, 
 		add(promotions.CodeIneligibleCustomer, path.Key("id"), msg, args...)
 	}
 	return diags
+}
+
+// checkPeriods checks a grant's periods (previous, then the current one at
+// path): each starts inside the window and is not revoked before it starts,
+// and each starts no earlier than the one before it ends (by its natural
+// end or revoked_at). It allocates nothing for a grant without history:
+// it runs for every grant of the repo.
+func checkPeriods(p *promotions.Promotion, path promotions.Path, who string, previous []promotions.Period, current promotions.Period) promotions.Diagnostics {
+	var diags promotions.Diagnostics
+	var prevEnd *time.Time
+	for i := 0; i <= len(previous); i++ {
+		per, at := current, path
+		if i < len(previous) {
+			per, at = previous[i], path.Key("previous").Index(i)
+		}
+		if !p.Window.Contains(per.GrantedAt) {
+			diags = append(diags, promotions.ErrorAt(promotions.CodeGrantOutsideWindow, p.File, at.Key("granted_at"),
+				"granted_at %s is outside the window %s%s", ts(per.GrantedAt), p.Window.String(), renewHint(i)))
+		}
+		if per.RevokedAt != nil && per.RevokedAt.Before(per.GrantedAt) {
+			diags = append(diags, promotions.ErrorAt(promotions.CodeInvalidGrantTimes, p.File, at.Key("revoked_at"),
+				"revoked_at %s is before granted_at %s", ts(*per.RevokedAt), ts(per.GrantedAt)))
+		}
+		if i > 0 {
+			switch {
+			case prevEnd == nil:
+				diags = append(diags, promotions.ErrorAt(promotions.CodeInvalidGrantTimes, p.File, at.Key("granted_at"),
+					"period %d of %s starts at %s but period %d never ends (expected it to expire or be revoked first)",
+					i+1, who, ts(per.GrantedAt), i))
+			case per.GrantedAt.Before(*prevEnd):
+				diags = append(diags, promotions.ErrorAt(promotions.CodeInvalidGrantTimes, p.File, at.Key("granted_at"),
+					"period %d of %s starts at %s, before period %d ends at %s: periods are in order and do not overlap",
+					i+1, who, ts(per.GrantedAt), i, ts(*prevEnd)))
+			}
+		}
+		if i < len(previous) {
+			prevEnd = p.GrantEnd(per.GrantedAt)
+			if per.RevokedAt != nil && (prevEnd == nil || per.RevokedAt.Before(*prevEnd)) {
+				prevEnd = per.RevokedAt
+			}
+		}
+	}
+	return diags
+}
+
+func renewHint(period int) string {
+	if period == 0 {
+		return ""
+	}
+	return "; renewing after the window closed needs a new promotion"
 }
 
 func ts(t time.Time) string { return t.UTC().Format(time.RFC3339) }

@@ -76,16 +76,19 @@ type GrantChanges struct {
 	Added     IDSample `json:"added"`
 	Revoked   IDSample `json:"revoked"`
 	Regranted IDSample `json:"regranted"`
-	Modified  IDSample `json:"modified"`
-	Removed   IDSample `json:"removed"`
-	// All describes a change of grants.all: granted, revoked, re-granted
-	// or removed.
+	// Renewed counts entries given a new period after their last one
+	// expired (Regranted: after it was revoked).
+	Renewed  IDSample `json:"renewed"`
+	Modified IDSample `json:"modified"`
+	Removed  IDSample `json:"removed"`
+	// All describes a change of grants.all: granted, revoked, re-granted,
+	// renewed or removed.
 	All string `json:"all,omitempty"`
 }
 
 // Empty reports whether no grant changed.
 func (g GrantChanges) Empty() bool {
-	return g.Added.Count+g.Revoked.Count+g.Regranted.Count+g.Modified.Count+g.Removed.Count == 0 && g.All == ""
+	return g.Added.Count+g.Revoked.Count+g.Regranted.Count+g.Renewed.Count+g.Modified.Count+g.Removed.Count == 0 && g.All == ""
 }
 
 // IDSample is a count and the first few ids.
@@ -361,6 +364,12 @@ func grantChanges(oldDoc, newDoc *yamldoc.Document) GrantChanges {
 		switch {
 		case !ok:
 			g.Added.add(e.ID)
+		case len(e.Previous) > len(prev.Previous):
+			if newPeriod(&cur, prev.Periods(), e.Periods()) == "renewed" {
+				g.Renewed.add(e.ID)
+			} else {
+				g.Regranted.add(e.ID)
+			}
 		case prev.State == promotions.StateGranted && e.State == promotions.StateRevoked:
 			g.Revoked.add(e.ID)
 		case prev.State == promotions.StateRevoked && e.State == promotions.StateGranted:
@@ -384,6 +393,8 @@ func grantChanges(oldDoc, newDoc *yamldoc.Document) GrantChanges {
 		}
 	case oa != nil && na == nil:
 		g.All = "removed"
+	case oa != nil && len(na.Previous) > len(oa.Previous):
+		g.All = newPeriod(&cur, oa.Periods(), na.Periods())
 	case oa != nil && oa.RevokedAt == nil && na.RevokedAt != nil:
 		g.All = "revoked"
 	case oa != nil && oa.RevokedAt != nil && na.RevokedAt == nil:
@@ -392,6 +403,17 @@ func grantChanges(oldDoc, newDoc *yamldoc.Document) GrantChanges {
 		g.All = "modified"
 	}
 	return g
+}
+
+// newPeriod names the start of a period after the base's last one:
+// "renewed" when that period had expired by its natural end, "re-granted"
+// when it was revoked (docs/apply-flow.md).
+func newPeriod(p *promotions.Promotion, base, head []promotions.Period) string {
+	ended := head[len(base)-1] // the base's last period as the head keeps it
+	if p.Span(ended).Revoked {
+		return "re-granted"
+	}
+	return "renewed"
 }
 
 func sameTime(a, b *time.Time) bool {

@@ -20,8 +20,8 @@ var planCase = lockCase{head: func(t *testing.T, files map[string]string) {
 		"name: Boost", "name: Spring boost",
 		"  allowance: 5000", "  allowance: 8000",
 		"    - id: cus_1\n      state: granted", "    - id: cus_1\n      state: revoked\n      revoked_at: 2026-04-01T00:00:00Z",
-		"    - id: cus_2\n      state: revoked", "    - id: cus_2\n      state: granted",
-		"      revoked_at: 2026-03-10T00:00:00Z", "",
+		"    - id: cus_2\n      state: revoked\n      granted_at: 2026-03-02T09:00:00Z\n      revoked_at: 2026-03-10T00:00:00Z",
+		"    - id: cus_2\n      state: granted\n      granted_at: 2026-04-02T00:00:00Z\n      previous:\n        - {granted_at: 2026-03-02T09:00:00Z, revoked_at: 2026-03-10T00:00:00Z}",
 	) + "    - id: cus_3\n      state: granted\n      granted_at: 2026-04-02T00:00:00Z\n"
 	files["promotions/draft.yaml"] = editFile(t, files["promotions/draft.yaml"],
 		"name: Draft SSO trial", "name: Draft SSO trial\ndescription: Two weeks of SSO\nstatus: deactivated\ndeactivated_at: 2026-04-15T00:00:00Z",

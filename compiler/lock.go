@@ -13,7 +13,8 @@ import (
 
 // LoadWithBase loads head like Load, with base's model deciding which
 // grants are new, and adds the diagnostics of the is_applied lock (docs/rules.md):
-// LOCKED_FIELD, APPLIED_UNLOCKED, APPLIED_DELETED and GRANT_REMOVED.
+// LOCKED_FIELD, APPLIED_UNLOCKED, APPLIED_DELETED, GRANT_REMOVED and
+// GRANT_HISTORY_CHANGED.
 // Promotions are paired by id, so moving a file is not a change. The base
 // is not validated: its problems are not the change's.
 func LoadWithBase(head, base fs.FS, opts Options) (*Result, error) {
@@ -103,7 +104,7 @@ func compare(head, base fs.FS, opts Options, allPairs bool) (*comparison, error)
 				}
 			}
 			c.lock = append(c.lock, sch.CheckTransition(pair.old, pair.new)...)
-			c.lock = append(c.lock, removedGrants(id, pair)...)
+			c.lock = append(c.lock, grantHistory(id, pair)...)
 		}
 	}
 	headRes.Diagnostics = append(headRes.Diagnostics, c.lock...)
@@ -178,29 +179,87 @@ func deletedDiagnostic(base fs.FS, id, file string, lim promotions.Limits) promo
 	return d
 }
 
-// removedGrants reports customer entries (and grants.all) of the base that
-// the head dropped: the file is the audit trail, so grants are revoked,
-// never removed.
-func removedGrants(id string, pair promotionPair) promotions.Diagnostics {
+// grantHistory reports customer entries (and grants.all) of the base that
+// the head dropped (GRANT_REMOVED) or whose history it rewrote
+// (GRANT_HISTORY_CHANGED): the file is the audit trail, so grants are
+// revoked, never removed, and periods are only ever appended — the base's
+// last period may only gain a revoked_at.
+func grantHistory(id string, pair promotionPair) promotions.Diagnostics {
 	old, cur := yamldoc.DecodePromotion(pair.old), yamldoc.DecodePromotion(pair.new)
-	inHead := make(map[string]bool, len(cur.Grants.Customers))
-	for _, g := range cur.Grants.Customers {
-		inHead[g.ID] = true
+	inHead := make(map[string]int, len(cur.Grants.Customers))
+	for i, g := range cur.Grants.Customers {
+		if _, dup := inHead[g.ID]; !dup {
+			inHead[g.ID] = i
+		}
 	}
 	var out promotions.Diagnostics
+	report := func(d promotions.Diagnostic) { out = append(out, pair.new.Position(d)) }
+	reported := make(map[string]bool)
 	for _, g := range old.Grants.Customers {
-		if inHead[g.ID] {
+		if reported[g.ID] {
+			continue // report a duplicated base entry once
+		}
+		reported[g.ID] = true
+		i, ok := inHead[g.ID]
+		if !ok {
+			report(promotions.ErrorAt(promotions.CodeGrantRemoved, pair.new.File, promotions.P("grants", "customers"),
+				"customer %s (%s since %s in the base) was removed from grants.customers of %s; revoke it instead (state: revoked, revoked_at): the file is the audit trail",
+				g.ID, g.State, ts(g.GrantedAt), id))
 			continue
 		}
-		inHead[g.ID] = true // report a duplicated base entry once
-		out = append(out, pair.new.Position(promotions.ErrorAt(promotions.CodeGrantRemoved, pair.new.File, promotions.P("grants", "customers"),
-			"customer %s (%s since %s in the base) was removed from grants.customers of %s; revoke it instead (state: revoked, revoked_at): the file is the audit trail",
-			g.ID, g.State, ts(g.GrantedAt), id)))
+		h := cur.Grants.Customers[i]
+		if d, bad := historyChanged(pair.new.File, promotions.P("grants", "customers", i), "customer "+g.ID, g.Periods(), h.Periods()); bad {
+			report(d)
+		}
 	}
-	if old.Grants.All != nil && cur.Grants.All == nil {
-		out = append(out, pair.new.Position(promotions.ErrorAt(promotions.CodeGrantRemoved, pair.new.File, promotions.P("grants", "all"),
+	switch {
+	case old.Grants.All != nil && cur.Grants.All == nil:
+		report(promotions.ErrorAt(promotions.CodeGrantRemoved, pair.new.File, promotions.P("grants", "all"),
 			"grants.all (granted at %s in the base) was removed from %s; set revoked_at instead: the file is the audit trail",
-			ts(old.Grants.All.GrantedAt), id)))
+			ts(old.Grants.All.GrantedAt), id))
+	case old.Grants.All != nil:
+		if d, bad := historyChanged(pair.new.File, promotions.P("grants", "all"), "grants.all", old.Grants.All.Periods(), cur.Grants.All.Periods()); bad {
+			report(d)
+		}
 	}
 	return out
+}
+
+// historyChanged checks that the base periods are an unchanged prefix of
+// the head's, but for a revoked_at added to the base's last period. The
+// diagnostic points at the first head period that differs (the entry
+// itself when periods were removed).
+func historyChanged(file string, entry promotions.Path, who string, base, head []promotions.Period) (promotions.Diagnostic, bool) {
+	at := func(j int) promotions.Path {
+		if j < len(head)-1 {
+			return entry.Key("previous").Index(j)
+		}
+		return entry.Key("granted_at")
+	}
+	for j, b := range base {
+		if j >= len(head) {
+			return promotions.ErrorAt(promotions.CodeGrantHistoryChanged, file, entry,
+				"%s had %d period(s) in the base but has %d: period %d (granted at %s) was removed; periods are only ever added (revoke instead)",
+				who, len(base), len(head), j+1, ts(b.GrantedAt)), true
+		}
+		h := head[j]
+		last := j == len(base)-1
+		sameRevoke := (b.RevokedAt == nil && h.RevokedAt == nil) ||
+			(b.RevokedAt != nil && h.RevokedAt != nil && b.RevokedAt.Equal(*h.RevokedAt)) ||
+			(last && b.RevokedAt == nil)
+		if h.GrantedAt.Equal(b.GrantedAt) && sameRevoke {
+			continue
+		}
+		return promotions.ErrorAt(promotions.CodeGrantHistoryChanged, file, at(j),
+			"period %d of %s was %s in the base but is %s: grant history is append-only (the last period may only gain a revoked_at; a renewal adds a period)",
+			j+1, who, periodString(b), periodString(h)), true
+	}
+	return promotions.Diagnostic{}, false
+}
+
+func periodString(p promotions.Period) string {
+	if p.RevokedAt == nil {
+		return "granted at " + ts(p.GrantedAt)
+	}
+	return "granted at " + ts(p.GrantedAt) + ", revoked at " + ts(*p.RevokedAt)
 }

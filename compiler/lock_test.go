@@ -73,7 +73,7 @@ func loadCase(t *testing.T, dir string) *compiler.Result {
 
 func isLockCode(c promotions.Code) bool {
 	switch c {
-	case promotions.CodeLockedField, promotions.CodeAppliedUnlocked, promotions.CodeAppliedDeleted, promotions.CodeGrantRemoved:
+	case promotions.CodeLockedField, promotions.CodeAppliedUnlocked, promotions.CodeAppliedDeleted, promotions.CodeGrantRemoved, promotions.CodeGrantHistoryChanged:
 		return true
 	}
 	return false

@@ -2,16 +2,30 @@ package evaluator
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/promoctl/promoctl/compiler/snapshot"
+	"github.com/promoctl/promoctl/internal/suggest"
 	"github.com/promoctl/promoctl/promotions"
 )
 
 // ErrFeatureNotFound is returned for a feature the snapshot does not define.
 var ErrFeatureNotFound = errors.New("feature not found")
+
+// UnknownPlanError is returned for a query whose plan the snapshot does not
+// define: a typo must not silently become "no baseline".
+type UnknownPlanError struct {
+	Plan string
+	// Closest lists the known plans nearest to Plan, best first.
+	Closest []string
+}
+
+func (e *UnknownPlanError) Error() string {
+	return fmt.Sprintf("plan %q is not defined%s", e.Plan, suggest.DidYouMean(e.Closest))
+}
 
 // Query asks for one decision. Plan and Attributes, when set, take the place
 // of the directory's for this query: the plan replaces the customer's plan,
@@ -22,6 +36,9 @@ type Query struct {
 	At         time.Time
 	Plan       string
 	Attributes map[string]string
+	// Explain asks for the why-not list (Decision.NotContributing). It is
+	// off on the sidecar's hot path.
+	Explain bool
 }
 
 // Source is one contributor to a decision: the plan baseline or a promotion.
@@ -38,6 +55,34 @@ type Source struct {
 	GrantedAt time.Time // promotions
 	// ValidUntil is when the promotion's grant ends; zero when it never does.
 	ValidUntil time.Time
+	// ReplacedBy names the override promotion that replaces this plan
+	// baseline, so that the listed sources add up to the answer.
+	ReplacedBy string
+}
+
+// Reason says why a promotion for the feature does not contribute.
+type Reason string
+
+// Reasons, in the order the first that applies is given (docs/apply-flow.md).
+const (
+	ReasonDeactivated       Reason = "deactivated"
+	ReasonNotEligible       Reason = "not_eligible"
+	ReasonNotGranted        Reason = "not_granted"
+	ReasonScheduled         Reason = "scheduled"
+	ReasonExpired           Reason = "expired"
+	ReasonRevoked           Reason = "revoked"
+	ReasonOverriddenByEntry Reason = "overridden_by_entry"
+)
+
+// NotContributing is one promotion for the feature that gives nothing at
+// the query's instant, with the first reason that applies.
+type NotContributing struct {
+	ID     string
+	Reason Reason
+	// Rule is the eligibility rule that failed ("plans",
+	// "attributes.region"), for not_eligible.
+	Rule   string
+	Detail string
 }
 
 // Decision is the answer to a query (README, "How a decision is made").
@@ -58,6 +103,12 @@ type Decision struct {
 	Promoted bool
 	// Override is the id of the override promotion in force, if any.
 	Override string
+	// Directory says the repo has a customer directory; CustomerKnown
+	// whether it knows the customer (meaningless without a directory).
+	Directory     bool
+	CustomerKnown bool
+	// NotContributing is the why-not list, filled when the query asks.
+	NotContributing []NotContributing
 }
 
 // Decide evaluates q against snapshot s. It reads only through s's
@@ -71,6 +122,9 @@ func Decide(s *snapshot.Snapshot, q Query) (Decision, error) {
 	}
 	d := Decision{Customer: q.Customer, Feature: feature.Key, FeatureType: feature.Type, At: q.At, Revision: s.Revision}
 	metered := feature.Type == promotions.FeatureMetered
+	if q.Plan != "" && r.Plan(q.Plan) == nil {
+		return Decision{}, &UnknownPlanError{Plan: q.Plan, Closest: suggest.Closest(q.Plan, planKeys(r))}
+	}
 
 	who := &subject{plan: q.Plan, overrides: q.Attributes}
 	if c := r.Customer(q.Customer); c != nil {
@@ -79,6 +133,7 @@ func Decide(s *snapshot.Snapshot, q Query) (Decision, error) {
 			who.plan = c.Plan
 		}
 	}
+	d.Directory, d.CustomerKnown = s.Model != nil && s.Model.HasDirectory, who.customer != nil
 
 	var baseline *snapshot.PlanEntitlementRow
 	planKey := who.plan
@@ -91,19 +146,22 @@ func Decide(s *snapshot.Snapshot, q Query) (Decision, error) {
 	contributing := buf[:0]
 	entries := r.CustomerGrants(q.Customer, feature.Key)
 	for _, g := range entries {
-		if g.Active(t) && who.contributes(g.Promotion) {
-			contributing = append(contributing, contribution{promo: g.Promotion, grant: "customer", grantedAt: g.GrantedAt, until: g.Until})
+		if span, ok := g.Holding(t); ok && who.eligible(g.Promotion) {
+			contributing = append(contributing, contribution{promo: g.Promotion, grant: "customer", grantedAt: span.From, until: span.Until})
 		}
 	}
 	for _, g := range feature.AllGrants {
-		if hasEntry(entries, g.Promotion) {
+		if entryDecides(entries, g.Promotion, t) {
 			continue // the customer's own entry decides for this promotion
 		}
-		if g.Active(t) && who.contributes(g.Promotion) {
-			contributing = append(contributing, contribution{promo: g.Promotion, grant: "all", grantedAt: g.GrantedAt, until: g.Until})
+		if span, ok := g.Holding(t); ok && who.eligible(g.Promotion) {
+			contributing = append(contributing, contribution{promo: g.Promotion, grant: "all", grantedAt: span.From, until: span.Until})
 		}
 	}
 	slices.SortFunc(contributing, func(a, b contribution) int { return strings.Compare(a.promo.ID, b.promo.ID) })
+	if q.Explain {
+		d.NotContributing = whyNot(r, feature, who, entries, contributing, t)
+	}
 
 	d.Sources = make([]Source, 0, len(contributing)+1)
 	if baseline != nil {
@@ -131,18 +189,32 @@ func Decide(s *snapshot.Snapshot, q Query) (Decision, error) {
 	d.Allowance, d.Reset, override = meter(baseline, contributing)
 	if override != nil {
 		d.Override = override.promo.ID
+		if baseline != nil {
+			d.Sources[0].ReplacedBy = override.promo.ID
+		}
 	}
 	d.HasAccess = d.Allowance.Unlimited || d.Allowance.Value > 0
 	return d, nil
 }
 
-func hasEntry(entries []*snapshot.GrantRow, p *snapshot.PromotionRow) bool {
+// entryDecides reports whether the customer's entry of p decides at t: it
+// does from its first granted_at on; before that, grants.all does.
+func entryDecides(entries []*snapshot.GrantRow, p *snapshot.PromotionRow, t int64) bool {
 	for _, g := range entries {
 		if g.Promotion == p {
-			return true
+			return g.First() <= t
 		}
 	}
 	return false
+}
+
+func planKeys(r snapshot.Reader) []string {
+	plans := r.Plans()
+	keys := make([]string, len(plans))
+	for i, p := range plans {
+		keys[i] = p.Key
+	}
+	return keys
 }
 
 // meter combines a metered baseline with contributing promotions: the best
@@ -227,8 +299,10 @@ func (s *subject) Attribute(key string) (string, bool) {
 	return "", false
 }
 
-// contributes reports whether an active grant of p counts for this subject:
-// the promotion is active now and the subject is eligible now.
-func (s *subject) contributes(p *snapshot.PromotionRow) bool {
-	return p.Status == promotions.StatusActive && p.Eligibility.Allows(s.plan, s)
+// eligible reports whether the subject may hold p now: eligibility has no
+// history, so it is always the current directory record or the query's.
+// Deactivation is not checked here: it ends every period at deactivated_at
+// (the snapshot's Until), so what a promotion gave before stays given.
+func (s *subject) eligible(p *snapshot.PromotionRow) bool {
+	return p.Eligibility.Allows(s.plan, s)
 }

@@ -263,10 +263,16 @@ func TestDecide(t *testing.T) {
 			want:  want{access: false},
 		},
 		{
-			name:  "deactivated promotion contributes nothing",
+			name:  "deactivated promotion contributes nothing from deactivated_at on",
 			model: fixture(promo("boost", promotions.ModeAdditive, n(500), grant("c1", granted), deactivated)),
-			query: evaluator.Query{Customer: "c1", Feature: "api", At: ts("2026-03-10T00:00:00Z")},
+			query: evaluator.Query{Customer: "c1", Feature: "api", At: ts("2026-03-15T00:00:00Z")},
 			want:  want{access: true, allowance: n(1000), reset: promotions.ResetMonthly},
+		},
+		{
+			name:  "deactivated promotion keeps what it gave before deactivated_at",
+			model: fixture(promo("boost", promotions.ModeAdditive, n(500), grant("c1", granted), deactivated)),
+			query: evaluator.Query{Customer: "c1", Feature: "api", At: ts("2026-03-14T23:59:59Z")},
+			want:  want{access: true, allowance: n(1500), reset: promotions.ResetMonthly, validUntil: tp("2026-03-15T00:00:00Z"), promotions: []string{"boost"}},
 		},
 		{
 			name:  "ineligible plan contributes nothing",

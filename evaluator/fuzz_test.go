@@ -14,10 +14,12 @@ import (
 // FuzzDecide builds a small random model from the fuzzer's bytes, asks
 // every customer × feature at a few instants, and checks the decision rules
 // of the decision rules (README, "How a decision is made") as properties rather than examples:
-//   - every promotion source is justified (active, for the feature,
-//     eligible, its deciding grant running at t — so a revoked grant never
+//   - every promotion source is justified (for the feature, eligible, a
+//     period of its deciding grant running at t — the customer's entry from
+//     its first granted_at on, else grants.all — so a revoked period never
 //     contributes at t >= revoked_at, and a deactivated promotion never
-//     contributes), and every justified promotion is a source;
+//     contributes at t >= deactivated_at), and every justified promotion
+//     is a source;
 //   - unlimited absorbs: an unlimited contributing promotion, or an
 //     unlimited baseline not replaced by an override, makes the answer
 //     unlimited;
@@ -163,9 +165,12 @@ func randomModel(c *choices) *promotions.Model {
 		for _, id := range fuzzCustomers {
 			switch c.next(3) {
 			case 1:
-				p.Grants.Customers = append(p.Grants.Customers, promotions.CustomerGrant{ID: id, State: promotions.StateGranted, GrantedAt: instant(c)})
+				g := promotions.CustomerGrant{ID: id, State: promotions.StateGranted, GrantedAt: instant(c)}
+				g.Previous, g.GrantedAt = randomHistory(c, g.GrantedAt)
+				p.Grants.Customers = append(p.Grants.Customers, g)
 			case 2:
 				g := promotions.CustomerGrant{ID: id, State: promotions.StateRevoked, GrantedAt: instant(c)}
+				g.Previous, g.GrantedAt = randomHistory(c, g.GrantedAt)
 				g.RevokedAt = ptr(g.GrantedAt.Add(time.Duration(c.next(48)) * time.Hour))
 				p.Grants.Customers = append(p.Grants.Customers, g)
 			}
@@ -175,26 +180,65 @@ func randomModel(c *choices) *promotions.Model {
 	return m
 }
 
+// randomHistory turns a grant starting at start into zero to two earlier
+// periods, each revoked (so that they end) before the next begins, and
+// returns them with the current period's granted_at.
+func randomHistory(c *choices, start time.Time) ([]promotions.Period, time.Time) {
+	var previous []promotions.Period
+	for n := c.next(3); n > 0; n-- {
+		revoked := start.Add(time.Duration(c.next(24)) * time.Hour)
+		previous = append(previous, promotions.Period{GrantedAt: start, RevokedAt: ptr(revoked)})
+		start = revoked.Add(time.Duration(c.next(24)) * time.Hour)
+	}
+	return previous, start
+}
+
 func ptr[T any](v T) *T { return &v }
 
-// deciding returns the grant that decides whether p applies to customer:
-// their own entry when there is one, else grants.all.
-func deciding(p *promotions.Promotion, customer string) (grantedAt time.Time, revokedAt *time.Time, ok bool) {
+// deciding returns the periods of the grant that decides whether p
+// applies to customer at t: their own entry from its first granted_at on,
+// before that (or without an entry) grants.all.
+func deciding(p *promotions.Promotion, customer string, t time.Time) ([]promotions.Period, bool) {
+	var entry []promotions.Period
 	for _, g := range p.Grants.Customers {
 		if g.ID == customer {
-			return g.GrantedAt, g.RevokedAt, true
+			entry = append(append(entry, g.Previous...), promotions.Period{GrantedAt: g.GrantedAt, RevokedAt: g.RevokedAt})
+			break
 		}
 	}
-	if p.Grants.All != nil {
-		return p.Grants.All.GrantedAt, p.Grants.All.RevokedAt, true
+	if entry != nil && !t.Before(entry[0].GrantedAt) {
+		return entry, true
 	}
-	return time.Time{}, nil, false
+	if p.Grants.All != nil {
+		a := p.Grants.All
+		return append(append([]promotions.Period(nil), a.Previous...), promotions.Period{GrantedAt: a.GrantedAt, RevokedAt: a.RevokedAt}), true
+	}
+	return entry, entry != nil
+}
+
+// holds reports whether a period runs at t: from granted_at, until the
+// first of its natural end, its revoked_at and the promotion's
+// deactivated_at.
+func holds(p *promotions.Promotion, per promotions.Period, t time.Time) bool {
+	if t.Before(per.GrantedAt) {
+		return false
+	}
+	if per.RevokedAt != nil && !t.Before(*per.RevokedAt) {
+		return false
+	}
+	if p.DeactivatedAt != nil && !t.Before(*p.DeactivatedAt) {
+		return false
+	}
+	if end := p.GrantEnd(per.GrantedAt); end != nil && !t.Before(*end) {
+		return false
+	}
+	return true
 }
 
 // shouldContribute is decision rule 2 (README, "How a decision is made"), written out independently of the
 // evaluator's indexes.
 func shouldContribute(m *promotions.Model, p *promotions.Promotion, q evaluator.Query) bool {
-	if p.Status != promotions.StatusActive || p.Feature != q.Feature {
+	if p.Feature != q.Feature {
 		return false
 	}
 	plan, region := q.Plan, ""
@@ -212,17 +256,16 @@ func shouldContribute(m *promotions.Model, p *promotions.Promotion, q evaluator.
 			return false
 		}
 	}
-	grantedAt, revokedAt, ok := deciding(p, q.Customer)
-	if !ok || q.At.Before(grantedAt) {
+	periods, ok := deciding(p, q.Customer, q.At)
+	if !ok {
 		return false
 	}
-	if revokedAt != nil && !q.At.Before(*revokedAt) {
-		return false
+	for _, per := range periods {
+		if holds(p, per, q.At) {
+			return true
+		}
 	}
-	if end := p.GrantEnd(grantedAt); end != nil && !q.At.Before(*end) {
-		return false
-	}
-	return true
+	return false
 }
 
 func contains(list []string, s string) bool {
@@ -245,11 +288,13 @@ func checkSources(t *testing.T, m *promotions.Model, q evaluator.Query, d evalua
 		if p == nil {
 			t.Fatalf("%+v: source %s names no promotion", q, s.ID)
 		}
-		if p.Status == promotions.StatusDeactivated {
-			t.Fatalf("%+v: deactivated promotion %s contributes", q, s.ID)
+		if p.DeactivatedAt != nil && !q.At.Before(*p.DeactivatedAt) {
+			t.Fatalf("%+v: promotion %s contributes at or after its deactivated_at", q, s.ID)
 		}
-		if _, revokedAt, _ := deciding(p, q.Customer); revokedAt != nil && !q.At.Before(*revokedAt) {
-			t.Fatalf("%+v: promotion %s contributes at or after its revoked_at %s", q, s.ID, revokedAt)
+		if periods, _ := deciding(p, q.Customer, q.At); len(periods) > 0 {
+			if last := periods[len(periods)-1]; last.RevokedAt != nil && !q.At.Before(*last.RevokedAt) {
+				t.Fatalf("%+v: promotion %s contributes at or after its last revoked_at %s", q, s.ID, last.RevokedAt)
+			}
 		}
 		if !shouldContribute(m, p, q) {
 			t.Fatalf("%+v: promotion %s contributes but should not", q, s.ID)

@@ -54,6 +54,30 @@ func (d Decision) AppendJSON(buf []byte) []byte {
 	buf = appendTime(buf, d.At)
 	buf = append(buf, `,"revision":`...)
 	buf = appendString(buf, d.Revision)
+	if d.Directory {
+		buf = append(buf, `,"customer_known":`...)
+		buf = strconv.AppendBool(buf, d.CustomerKnown)
+	}
+	if d.NotContributing != nil {
+		buf = append(buf, `,"not_contributing":[`...)
+		for i, nc := range d.NotContributing {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = append(buf, `{"id":`...)
+			buf = appendString(buf, nc.ID)
+			buf = append(buf, `,"reason":`...)
+			buf = appendString(buf, string(nc.Reason))
+			if nc.Rule != "" {
+				buf = append(buf, `,"rule":`...)
+				buf = appendString(buf, nc.Rule)
+			}
+			buf = append(buf, `,"detail":`...)
+			buf = appendString(buf, nc.Detail)
+			buf = append(buf, '}')
+		}
+		buf = append(buf, ']')
+	}
 	return append(buf, '}')
 }
 
@@ -79,6 +103,10 @@ func (s Source) appendJSON(buf []byte) []byte {
 		}
 		buf = append(buf, `,"reset":`...)
 		buf = appendString(buf, string(s.Reset))
+	}
+	if s.ReplacedBy != "" {
+		buf = append(buf, `,"replaced_by":`...)
+		buf = appendString(buf, s.ReplacedBy)
 	}
 	if s.Kind == "promotion" {
 		buf = append(buf, `,"granted_at":`...)

@@ -5,53 +5,189 @@ import (
 	"time"
 )
 
-// Access is one row of a promotion's "Manage access" list.
+// Access is one row of a promotion's "Manage access" list: a customer, the
+// state stored in the file and what it amounts to at the listing's instant.
 type Access struct {
-	ID        string     `json:"id"`
-	Name      string     `json:"name"`
-	Email     string     `json:"email"`
-	State     GrantState `json:"state"`
-	GrantedAt time.Time  `json:"granted_at"`
-	RevokedAt *time.Time `json:"revoked_at"`
-	// Via says where the state comes from: "customers" (an entry of
-	// grants.customers) or "all" (grants.all, for an eligible customer of
-	// the directory without an entry).
-	Via string `json:"via"`
+	ID        string         `json:"id"`
+	Name      string         `json:"name"`
+	Email     string         `json:"email"`
+	State     GrantState     `json:"state"`
+	Effective EffectiveState `json:"effective"`
+	// Eligible is by the current directory; a customer the directory does
+	// not know (or a repo without one) counts as eligible, since the caller
+	// supplies plan and attributes at query time.
+	Eligible  bool         `json:"eligible"`
+	Via       Via          `json:"via"`
+	GrantedAt time.Time    `json:"granted_at"`
+	EndsAt    *time.Time   `json:"ends_at"`
+	RevokedAt *time.Time   `json:"revoked_at"`
+	Periods   []PeriodView `json:"periods"`
 }
 
-// AccessList lists who holds or held promotion p, sorted by customer id:
-// every entry of grants.customers, and — when a directory is known — every
-// eligible customer covered by grants.all without an entry of their own.
-func AccessList(p *Promotion, customers map[string]*Customer) []Access {
+// PeriodView is a period as listings show it, with its resolved end.
+type PeriodView struct {
+	GrantedAt time.Time  `json:"granted_at"`
+	EndsAt    *time.Time `json:"ends_at"`
+	RevokedAt *time.Time `json:"revoked_at"`
+}
+
+// PeriodViews resolves periods for a listing.
+func (p *Promotion) PeriodViews(periods []Period) []PeriodView {
+	out := make([]PeriodView, len(periods))
+	for i, per := range periods {
+		out[i] = PeriodView{GrantedAt: per.GrantedAt, EndsAt: p.Span(per).End, RevokedAt: per.RevokedAt}
+	}
+	return out
+}
+
+// AccessList lists who holds or held promotion p at instant at, sorted by
+// customer id: every entry of grants.customers, and — when a directory is
+// known — every eligible customer covered by grants.all without an entry of
+// their own. An entry whose first period starts after at is shown through
+// grants.all when there is one, since grants.all decides for it until then.
+func AccessList(p *Promotion, customers map[string]*Customer, at time.Time) []Access {
 	var out []Access
 	seen := make(map[string]bool, len(p.Grants.Customers))
-	for _, g := range p.Grants.Customers {
+	for i := range p.Grants.Customers {
+		g := &p.Grants.Customers[i]
 		if seen[g.ID] {
 			continue
 		}
 		seen[g.ID] = true
-		row := Access{ID: g.ID, State: g.State, GrantedAt: g.GrantedAt, RevokedAt: g.RevokedAt, Via: "customers"}
+		row := Access{ID: g.ID, State: g.State, Eligible: true}
 		if c, ok := customers[g.ID]; ok {
 			row.Name, row.Email = c.Name, c.Email
+			row.Eligible = p.Eligibility.Allows(c.Plan, c)
 		}
-		out = append(out, row)
+		periods, via := p.Decider(g, at)
+		if via == ViaAll {
+			row.State = allState(p.Grants.All)
+		}
+		out = append(out, p.fill(row, periods, via, at))
 	}
 	if all := p.Grants.All; all != nil {
-		state := StateGranted
-		if all.RevokedAt != nil {
-			state = StateRevoked
-		}
+		periods := all.Periods()
 		for id, c := range customers {
 			if seen[id] || !p.Eligibility.Allows(c.Plan, c) {
 				continue
 			}
-			out = append(out, Access{ID: id, Name: c.Name, Email: c.Email, State: state,
-				GrantedAt: all.GrantedAt, RevokedAt: all.RevokedAt, Via: "all"})
+			row := Access{ID: id, Name: c.Name, Email: c.Email, State: allState(all), Eligible: true}
+			out = append(out, p.fill(row, periods, ViaAll, at))
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
 
+func allState(all *AllGrant) GrantState {
+	if all.RevokedAt != nil {
+		return StateRevoked
+	}
+	return StateGranted
+}
+
+func (p *Promotion) fill(row Access, periods []Period, via Via, at time.Time) Access {
+	cur := periods[len(periods)-1]
+	eff := p.EffectiveAt(periods, at)
+	row.Via, row.Effective, row.EndsAt = via, eff.State, eff.EndsAt
+	row.GrantedAt, row.RevokedAt = cur.GrantedAt, cur.RevokedAt
+	row.Periods = p.PeriodViews(periods)
+	return row
+}
+
 // Matches is the Access form of Customer.Matches.
 func (r Access) Matches(query string) bool { return MatchesQuery(query, r.ID, r.Name, r.Email) }
+
+// Listed reports whether a row passes the Manage-access filters: stored
+// state filter "granted" means active or scheduled, "revoked" means revoked
+// or expired (as in the console); effective filters one effective state.
+func (r Access) Listed(state GrantState, effective EffectiveState) bool {
+	switch state {
+	case StateGranted:
+		if r.Effective != EffectiveActive && r.Effective != EffectiveScheduled {
+			return false
+		}
+	case StateRevoked:
+		if r.Effective != EffectiveRevoked && r.Effective != EffectiveExpired {
+			return false
+		}
+	}
+	return effective == "" || r.Effective == effective
+}
+
+// EndingSoon is how far ahead a listing counts periods as ending soon.
+const EndingSoon = 14 * 24 * time.Hour
+
+// Summary is one promotion in a list of promotions, counted at an instant.
+type Summary struct {
+	ID          string      `json:"id"`
+	Name        string      `json:"name"`
+	Feature     string      `json:"feature"`
+	FeatureType FeatureType `json:"feature_type"`
+	Mode        Mode        `json:"mode,omitempty"`
+	Status      Status      `json:"status"`
+	IsApplied   bool        `json:"is_applied"`
+	Window      WindowView  `json:"window"`
+	// Granted and Revoked count entries by stored state.
+	Granted int `json:"granted"`
+	Revoked int `json:"revoked"`
+	// Counts counts entries by effective state; grants.all is in All.
+	Counts     map[EffectiveState]int `json:"counts"`
+	All        *Effective             `json:"all"`
+	EndingSoon int                    `json:"ending_soon"`
+}
+
+// WindowView is a promo window in listings.
+type WindowView struct {
+	Start *time.Time `json:"start"`
+	End   *time.Time `json:"end"`
+}
+
+// MarshalJSON is not needed for Effective's fields in most places, but the
+// summary's grants.all is written with the field names of listings.
+func (e Effective) MarshalJSON() ([]byte, error) {
+	b := []byte(`{"effective":"` + string(e.State) + `","ends_at":`)
+	if e.EndsAt == nil {
+		return append(b, "null}"...), nil
+	}
+	return append(append(append(b, '"'), e.EndsAt.UTC().Format(time.RFC3339Nano)...), `"}`...), nil
+}
+
+// Summarize counts p's entries by effective state at t. Each entry counts
+// by its own periods; grants.all is reported once, as All.
+func (p *Promotion) Summarize(t time.Time) Summary {
+	s := Summary{
+		ID: p.ID, Name: p.Name, Feature: p.Feature, FeatureType: p.FeatureType, Status: p.Status,
+		IsApplied: p.IsApplied, Window: WindowView{Start: p.Window.Start, End: p.Window.End},
+		Counts: make(map[EffectiveState]int, len(EffectiveStates)),
+	}
+	if p.Metered != nil {
+		s.Mode = p.Metered.Mode
+	}
+	for _, st := range EffectiveStates {
+		s.Counts[st] = 0
+	}
+	soon := t.Add(EndingSoon)
+	count := func(e Effective) {
+		if e.State == EffectiveActive && e.EndsAt != nil && !e.EndsAt.After(soon) {
+			s.EndingSoon++
+		}
+	}
+	for i := range p.Grants.Customers {
+		g := &p.Grants.Customers[i]
+		if g.State == StateGranted {
+			s.Granted++
+		} else {
+			s.Revoked++
+		}
+		e := p.EffectiveAt(g.Periods(), t)
+		s.Counts[e.State]++
+		count(e)
+	}
+	if all := p.Grants.All; all != nil {
+		e := p.EffectiveAt(all.Periods(), t)
+		s.All = &e
+		count(e)
+	}
+	return s
+}

@@ -32,6 +32,7 @@ const (
 	CodeAppliedUnlocked       Code = "APPLIED_UNLOCKED"
 	CodeAppliedDeleted        Code = "APPLIED_DELETED"
 	CodeGrantRemoved          Code = "GRANT_REMOVED"
+	CodeGrantHistoryChanged   Code = "GRANT_HISTORY_CHANGED"
 
 	// Warnings.
 	CodeFileName Code = "FILE_NAME"

@@ -232,18 +232,24 @@ func (e *Eligibility) Allows(plan string, attrs Attributes) bool {
 	return true
 }
 
-// AllGrant grants a promotion to every eligible customer.
+// AllGrant grants a promotion to every eligible customer. GrantedAt and
+// RevokedAt are its current period; Previous its earlier ones, oldest first
+// (nil when there is no history).
 type AllGrant struct {
 	GrantedAt time.Time
 	RevokedAt *time.Time
+	Previous  []Period
 }
 
-// CustomerGrant is one entry of grants.customers.
+// CustomerGrant is one entry of grants.customers. GrantedAt and RevokedAt
+// are its current period; Previous its earlier ones, oldest first (nil when
+// there is no history).
 type CustomerGrant struct {
 	ID        string
 	State     GrantState
 	GrantedAt time.Time
 	RevokedAt *time.Time
+	Previous  []Period
 }
 
 // Grants of a promotion.
@@ -284,6 +290,32 @@ func (p *Promotion) GrantEnd(grantedAt time.Time) *time.Time {
 func (c *Customer) Attribute(key string) (string, bool) {
 	v, ok := c.Attributes[key]
 	return v, ok
+}
+
+// FailedRule names the first eligibility rule a customer with the given
+// plan and attributes fails — "plans" or "attributes.<key>", attribute
+// keys in order — and says why; "" when they are eligible.
+func (e *Eligibility) FailedRule(plan string, attrs Attributes) (rule, detail string) {
+	if e == nil {
+		return "", ""
+	}
+	if len(e.Plans) > 0 && !slices.Contains(e.Plans, plan) {
+		if plan == "" {
+			return "plans", "no plan is known; eligible plans: " + strings.Join(e.Plans, ", ")
+		}
+		return "plans", "plan " + plan + " is not one of " + strings.Join(e.Plans, ", ")
+	}
+	for _, key := range SortedKeys(e.Attributes) {
+		allowed := e.Attributes[key]
+		v, ok := attrs.Attribute(key)
+		switch {
+		case !ok:
+			return "attributes." + key, "no attribute " + key + "; expected one of " + strings.Join(allowed, ", ")
+		case !slices.Contains(allowed, v):
+			return "attributes." + key, key + " " + v + " is not one of " + strings.Join(allowed, ", ")
+		}
+	}
+	return "", ""
 }
 
 // String renders eligibility rules for messages.

@@ -149,7 +149,7 @@ func writePromotion(b *strings.Builder, s style, ch compiler.PromotionChange) {
 	for _, part := range []struct {
 		label string
 		ids   compiler.IDSample
-	}{{"added", g.Added}, {"revoked", g.Revoked}, {"re-granted", g.Regranted}, {"modified", g.Modified}, {"removed", g.Removed}} {
+	}{{"added", g.Added}, {"revoked", g.Revoked}, {"re-granted", g.Regranted}, {"renewed", g.Renewed}, {"modified", g.Modified}, {"removed", g.Removed}} {
 		if part.ids.Count > 0 {
 			parts = append(parts, part.label+" "+part.ids.String())
 		}

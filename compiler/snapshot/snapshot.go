@@ -79,19 +79,51 @@ type PromotionRow struct {
 	grantRows int
 }
 
-// GrantRow is one grants.customers entry. Times are Unix nanoseconds; Until
-// is when the grant stops contributing: the end of its duration or its
-// revocation, whichever is first (Forever when neither).
+// Span is one period of a grant in Unix nanoseconds: it holds [From, Until).
+type Span struct {
+	From, Until int64
+}
+
+// GrantRow is one grants.customers entry. Times are Unix nanoseconds.
+// GrantedAt and Until are its current period — Until is when it stops
+// contributing: the end of its duration, its revocation or the promotion's
+// deactivation, whichever is first (Forever when none). Earlier holds the
+// periods before it, oldest first, and is nil for an entry without history:
+// a pointer keeps the common row at 64 bytes.
 type GrantRow struct {
 	Promotion *PromotionRow
 	Customer  string
 	State     promotions.GrantState
 	GrantedAt int64
 	Until     int64
+	Earlier   *[]Span
 }
 
-// Active reports whether the grant contributes at t (Unix nanoseconds).
-func (g *GrantRow) Active(t int64) bool { return g.GrantedAt <= t && t < g.Until }
+// Holding returns the period that holds t (Unix nanoseconds).
+func (g *GrantRow) Holding(t int64) (Span, bool) { return holding(g.GrantedAt, g.Until, g.Earlier, t) }
+
+// First is when the entry starts deciding for its customer: its first
+// period's start. Before it, grants.all decides.
+func (g *GrantRow) First() int64 {
+	if g.Earlier != nil {
+		return (*g.Earlier)[0].From
+	}
+	return g.GrantedAt
+}
+
+func holding(from, until int64, earlier *[]Span, t int64) (Span, bool) {
+	if from <= t && t < until {
+		return Span{From: from, Until: until}, true
+	}
+	if earlier != nil && t < from {
+		for _, s := range *earlier {
+			if s.From <= t && t < s.Until {
+				return s, true
+			}
+		}
+	}
+	return Span{}, false
+}
 
 // CustomerFeatureRow lists a customer's grant entries for one feature.
 type CustomerFeatureRow struct {
@@ -100,15 +132,18 @@ type CustomerFeatureRow struct {
 	Grants   []*GrantRow
 }
 
-// AllGrantRow is a promotion's grants.all.
+// AllGrantRow is a promotion's grants.all, periods as in GrantRow.
 type AllGrantRow struct {
 	Promotion *PromotionRow
 	GrantedAt int64
 	Until     int64
+	Earlier   *[]Span
 }
 
-// Active reports whether grants.all covers t (Unix nanoseconds).
-func (g *AllGrantRow) Active(t int64) bool { return g.GrantedAt <= t && t < g.Until }
+// Holding returns the period of grants.all that holds t (Unix nanoseconds).
+func (g *AllGrantRow) Holding(t int64) (Span, bool) {
+	return holding(g.GrantedAt, g.Until, g.Earlier, t)
+}
 
 // Counts of a snapshot's objects, for status and metrics.
 type Counts struct {
@@ -308,7 +343,8 @@ func (b *builder) insertPromotion(p *promotions.Promotion) ([]*GrantRow, *AllGra
 	defer b.insert(TablePromotions, row) // once grantRows is known
 	var allRow *AllGrantRow
 	if all := p.Grants.All; all != nil {
-		allRow = &AllGrantRow{Promotion: row, GrantedAt: all.GrantedAt.UnixNano(), Until: grantUntil(p, all.GrantedAt, all.RevokedAt)}
+		allRow = &AllGrantRow{Promotion: row, GrantedAt: all.GrantedAt.UnixNano(),
+			Until: grantUntil(p, all.GrantedAt, all.RevokedAt), Earlier: earlierSpans(p, all.Previous)}
 		b.insert(TableAllGrants, allRow)
 	}
 	rows := make([]*GrantRow, 0, len(p.Grants.Customers))
@@ -319,6 +355,7 @@ func (b *builder) insertPromotion(p *promotions.Promotion) ([]*GrantRow, *AllGra
 			State:     g.State,
 			GrantedAt: g.GrantedAt.UnixNano(),
 			Until:     grantUntil(p, g.GrantedAt, g.RevokedAt),
+			Earlier:   earlierSpans(p, g.Previous),
 		})
 	}
 	slices.SortStableFunc(rows, func(a, b *GrantRow) int { return strings.Compare(a.Customer, b.Customer) })
@@ -335,8 +372,9 @@ type customerFeatureGrant struct {
 	row               *GrantRow
 }
 
-// grantUntil is when a grant stops: the end of its duration or its
-// revocation, whichever comes first.
+// grantUntil is when a period stops: the end of its duration, its
+// revocation or the promotion's deactivation, whichever comes first, and
+// never before it starts (docs/apply-flow.md, "Grant periods").
 func grantUntil(p *promotions.Promotion, grantedAt time.Time, revokedAt *time.Time) int64 {
 	until := Forever
 	if end := p.GrantEnd(grantedAt); end != nil {
@@ -345,7 +383,22 @@ func grantUntil(p *promotions.Promotion, grantedAt time.Time, revokedAt *time.Ti
 	if revokedAt != nil && revokedAt.UnixNano() < until {
 		until = revokedAt.UnixNano()
 	}
-	return until
+	if p.DeactivatedAt != nil && p.DeactivatedAt.UnixNano() < until {
+		until = p.DeactivatedAt.UnixNano()
+	}
+	return max(until, grantedAt.UnixNano())
+}
+
+// earlierSpans resolves a grant's previous periods; nil without history.
+func earlierSpans(p *promotions.Promotion, previous []promotions.Period) *[]Span {
+	if len(previous) == 0 {
+		return nil
+	}
+	spans := make([]Span, len(previous))
+	for i, per := range previous {
+		spans[i] = Span{From: per.GrantedAt.UnixNano(), Until: grantUntil(p, per.GrantedAt, per.RevokedAt)}
+	}
+	return &spans
 }
 
 // Reader is a consistent read view of a snapshot. It is cheap to create and
@@ -389,6 +442,22 @@ func (r Reader) CustomerGrants(customer, feature string) []*GrantRow {
 
 // Features returns every feature in key order.
 func (r Reader) Features() []*FeatureRow { return all[FeatureRow](r, TableFeatures) }
+
+// Plans returns every plan in key order.
+func (r Reader) Plans() []*PlanRow { return all[PlanRow](r, TablePlans) }
+
+// PromotionsFor returns the promotions for a feature in id order.
+func (r Reader) PromotionsFor(feature string) []*PromotionRow {
+	it, err := r.txn.Get(TablePromotions, IndexFeature, feature)
+	if err != nil {
+		return nil
+	}
+	var out []*PromotionRow
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		out = append(out, raw.(*PromotionRow))
+	}
+	return out
+}
 
 // Promotions returns every promotion in id order.
 func (r Reader) Promotions() []*PromotionRow { return all[PromotionRow](r, TablePromotions) }

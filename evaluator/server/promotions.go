@@ -173,7 +173,7 @@ func (s *Server) promotionCustomers(w http.ResponseWriter, r *http.Request) {
 		directory = snap.Model.Customers
 	}
 	matched := []promotions.Access{}
-	for _, it := range promotions.AccessList(row.Promotion, directory) {
+	for _, it := range promotions.AccessList(row.Promotion, directory, s.now()) {
 		if (state == "" || string(it.State) == state) && it.Matches(search) {
 			matched = append(matched, it)
 		}

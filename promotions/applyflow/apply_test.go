@@ -218,24 +218,6 @@ func TestApplyRegrantAndDeactivateRoundTrip(t *testing.T) {
 	}
 }
 
-func TestAccessListIncludesCustomersCoveredByAll(t *testing.T) {
-	p, _ := loadPromotion(t, "styles.yaml")
-	dir := map[string]*promotions.Customer{
-		"a-1": {ID: "a-1", Name: "A"}, "z-9": {ID: "z-9", Name: "Zed", Email: "zed@example.com"},
-	}
-	rows := promotions.AccessList(p, dir)
-	var ids, via []string
-	for _, r := range rows {
-		ids = append(ids, r.ID)
-		via = append(via, r.Via)
-	}
-	assert.Equal(t, []string{"a-1", "b-2", "z-9"}, ids, "sorted by id")
-	assert.Equal(t, []string{"customers", "customers", "all"}, via)
-	assert.Equal(t, promotions.StateGranted, rows[2].State)
-	assert.True(t, rows[2].Matches("ZED@"), "search is case-insensitive on email")
-	assert.False(t, rows[2].Matches("nobody"))
-}
-
 // BenchmarkGrant100k plans and applies a grant of 100k customers to one
 // promotion file: the editing part of `promoctl grant --customers-file`,
 // which adds loading the repo before and validating the result after.

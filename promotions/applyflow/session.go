@@ -158,7 +158,7 @@ func (s *Session) Search(p *promotions.Promotion, query string, directory bool) 
 		}
 		return ids, nil
 	}
-	for _, row := range promotions.AccessList(p, s.Directory()) {
+	for _, row := range promotions.AccessList(p, s.Directory(), time.Now()) {
 		if row.Matches(query) {
 			ids = append(ids, row.ID)
 		}

@@ -193,7 +193,7 @@ func DecodePromotion(doc *Document) promotions.Promotion {
 	}
 	if g, ok := m["grants"].(map[string]any); ok {
 		if all, ok := g["all"].(map[string]any); ok {
-			p.Grants.All = &promotions.AllGrant{GrantedAt: timeVal(all, "granted_at"), RevokedAt: timePtr(all, "revoked_at")}
+			p.Grants.All = &promotions.AllGrant{GrantedAt: timeVal(all, "granted_at"), RevokedAt: timePtr(all, "revoked_at"), Previous: periods(all["previous"])}
 		}
 		list := maps(g["customers"])
 		ids := make([]string, len(list))
@@ -208,10 +208,26 @@ func DecodePromotion(doc *Document) promotions.Promotion {
 				State:     grantState(str(c, "state")),
 				GrantedAt: timeVal(c, "granted_at"),
 				RevokedAt: timePtr(c, "revoked_at"),
+				Previous:  periods(c["previous"]),
 			})
 		}
 	}
 	return p
+}
+
+// periods reads a grant's previous periods; nil when there are none, so
+// that a grant without history costs nothing more.
+func periods(v any) []promotions.Period {
+	list, _ := v.([]any)
+	if len(list) == 0 {
+		return nil
+	}
+	out := make([]promotions.Period, 0, len(list))
+	for _, e := range list {
+		m, _ := e.(map[string]any)
+		out = append(out, promotions.Period{GrantedAt: timeVal(m, "granted_at"), RevokedAt: timePtr(m, "revoked_at")})
+	}
+	return out
 }
 
 func str(m map[string]any, key string) string {
