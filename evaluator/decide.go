@@ -123,7 +123,7 @@ func Decide(s *snapshot.Snapshot, q Query) (Decision, error) {
 	d := Decision{Customer: q.Customer, Feature: feature.Key, FeatureType: feature.Type, At: q.At, Revision: s.Revision}
 	metered := feature.Type == promotions.FeatureMetered
 	if q.Plan != "" && r.Plan(q.Plan) == nil {
-		return Decision{}, &UnknownPlanError{Plan: q.Plan, Closest: suggest.Closest(q.Plan, planKeys(r))}
+		return Decision{}, &UnknownPlanError{Plan: q.Plan, Closest: closestPlans(r, q.Plan)}
 	}
 
 	who := &subject{plan: q.Plan, overrides: q.Attributes}
@@ -208,13 +208,13 @@ func entryDecides(entries []*snapshot.GrantRow, p *snapshot.PromotionRow, t int6
 	return false
 }
 
-func planKeys(r snapshot.Reader) []string {
+func closestPlans(r snapshot.Reader, plan string) []string {
 	plans := r.Plans()
 	keys := make([]string, len(plans))
 	for i, p := range plans {
 		keys[i] = p.Key
 	}
-	return keys
+	return suggest.Closest(plan, keys)
 }
 
 // meter combines a metered baseline with contributing promotions: the best

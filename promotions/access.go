@@ -54,29 +54,54 @@ func AccessList(p *Promotion, customers map[string]*Customer, at time.Time) []Ac
 			continue
 		}
 		seen[g.ID] = true
-		row := Access{ID: g.ID, State: g.State, Eligible: true}
-		if c, ok := customers[g.ID]; ok {
-			row.Name, row.Email = c.Name, c.Email
-			row.Eligible = p.Eligibility.Allows(c.Plan, c)
-		}
-		periods, via := p.Decider(g, at)
-		if via == ViaAll {
-			row.State = allState(p.Grants.All)
-		}
-		out = append(out, p.fill(row, periods, via, at))
+		c, known := customers[g.ID]
+		eligible := !known || p.Eligibility.Allows(c.Plan, c)
+		row, _ := p.AccessOf(g.ID, g, c, eligible, at)
+		out = append(out, row)
 	}
-	if all := p.Grants.All; all != nil {
-		periods := all.Periods()
+	if p.Grants.All != nil {
 		for id, c := range customers {
 			if seen[id] || !p.Eligibility.Allows(c.Plan, c) {
 				continue
 			}
-			row := Access{ID: id, Name: c.Name, Email: c.Email, State: allState(all), Eligible: true}
-			out = append(out, p.fill(row, periods, ViaAll, at))
+			row, _ := p.AccessOf(id, nil, c, true, at)
+			out = append(out, row)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
+}
+
+// AccessOf is one customer's row of p's access list at instant at: from
+// their entry (nil when they have none) or, before it starts or without
+// one, from grants.all. c is their directory record (nil when unknown) and
+// eligible says whether they may hold p. It reports false when neither an
+// entry nor grants.all (for an eligible customer) concerns them.
+func (p *Promotion) AccessOf(id string, entry *CustomerGrant, c *Customer, eligible bool, at time.Time) (Access, bool) {
+	if entry == nil && (p.Grants.All == nil || !eligible) {
+		return Access{}, false
+	}
+	row := Access{ID: id, Eligible: eligible}
+	if c != nil {
+		row.Name, row.Email = c.Name, c.Email
+	}
+	periods, via := p.Decider(entry, at)
+	if via == ViaAll {
+		row.State = allState(p.Grants.All)
+	} else {
+		row.State = entry.State
+	}
+	return p.fill(row, periods, via, at), true
+}
+
+// Entry returns the customer's entry of grants.customers, or nil.
+func (p *Promotion) Entry(id string) *CustomerGrant {
+	for i := range p.Grants.Customers {
+		if p.Grants.Customers[i].ID == id {
+			return &p.Grants.Customers[i]
+		}
+	}
+	return nil
 }
 
 func allState(all *AllGrant) GrantState {

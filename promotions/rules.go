@@ -37,13 +37,15 @@ const DefaultStatus = StatusActive
 var promotionKeyOrder = map[string][]string{
 	"": {"kind", "id", "name", "description", "status", "deactivated_at", "feature", "feature_type",
 		"window", "duration", "metered", "eligibility", "is_applied", "grants"},
-	"window":             {"start", "end"},
-	"duration":           {"value", "unit"},
-	"metered":            {"mode", "allowance", "reset"},
-	"eligibility":        {"plans", "attributes"},
-	"grants":             {"all", "customers"},
-	"grants.all":         {"granted_at", "revoked_at"},
-	"grants.customers[]": {"id", "state", "granted_at", "revoked_at"},
+	"window":                        {"start", "end"},
+	"duration":                      {"value", "unit"},
+	"metered":                       {"mode", "allowance", "reset"},
+	"eligibility":                   {"plans", "attributes"},
+	"grants":                        {"all", "customers"},
+	"grants.all":                    {"granted_at", "revoked_at", "previous"},
+	"grants.all.previous[]":         {"granted_at", "revoked_at"},
+	"grants.customers[]":            {"id", "state", "granted_at", "revoked_at", "previous"},
+	"grants.customers[].previous[]": {"granted_at", "revoked_at"},
 }
 
 // PromotionKeyOrder returns the order of the keys of the mapping at path in

@@ -3,6 +3,7 @@ package bundle_test
 import (
 	"crypto/ed25519"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"reflect"
 	"sort"
@@ -91,12 +92,13 @@ func TestEveryModelFieldIsEncoded(t *testing.T) {
 		"Allowance":     {"Unlimited", "Value"},
 		"Eligibility":   {"Attributes", "Plans"},
 		"Grants":        {"All", "Customers"},
-		"AllGrant":      {"GrantedAt", "RevokedAt"},
-		"CustomerGrant": {"GrantedAt", "ID", "RevokedAt", "State"},
+		"AllGrant":      {"GrantedAt", "Previous", "RevokedAt"},
+		"CustomerGrant": {"GrantedAt", "ID", "Previous", "RevokedAt", "State"},
+		"Period":        {"GrantedAt", "RevokedAt"},
 	}
 	for _, v := range []any{promotions.Model{}, promotions.Feature{}, promotions.Plan{}, promotions.PlanEntitlement{}, promotions.Customer{},
 		promotions.Promotion{}, promotions.Window{}, promotions.Duration{}, promotions.Metered{}, promotions.Allowance{},
-		promotions.Eligibility{}, promotions.Grants{}, promotions.AllGrant{}, promotions.CustomerGrant{}} {
+		promotions.Eligibility{}, promotions.Grants{}, promotions.AllGrant{}, promotions.CustomerGrant{}, promotions.Period{}} {
 		typ := reflect.TypeOf(v)
 		var fields []string
 		for i := range typ.NumField() {
@@ -161,7 +163,11 @@ func TestRefusals(t *testing.T) {
 		{"altered header", func() []byte { b := clone(unsigned); b[20] ^= 1; return b }(), bundle.Options{}, bundle.Altered, "SHA-256 does not match"},
 		{"bytes appended", append(clone(unsigned), "junk"...), bundle.Options{}, bundle.Altered, "unexpected bytes after the hash"},
 		{"over the size limit", unsigned, bundle.Options{MaxSize: int64(len(unsigned) - 1)}, bundle.Oversized, "more than the limit"},
-		{"other format version", func() []byte { b := clone(unsigned); binary.LittleEndian.PutUint16(b[8:], 2); return b }(), bundle.Options{}, bundle.OtherFormat, "format version 2; this promoctl reads version 1"},
+		{"other format version", func() []byte {
+			b := clone(unsigned)
+			binary.LittleEndian.PutUint16(b[8:], bundle.FormatVersion+1)
+			return b
+		}(), bundle.Options{}, bundle.OtherFormat, fmt.Sprintf("format version %d; this promoctl reads version %d", bundle.FormatVersion+1, bundle.FormatVersion)},
 		{"unsigned when a key is required", unsigned, bundle.Options{Key: pub}, bundle.Unsigned, "requires a signature"},
 		{"signed by another key", signed, bundle.Options{Key: otherPub}, bundle.WrongKey, "not by the verify key " + bundle.KeyID(otherPub)},
 		{"signature altered", func() []byte { b := clone(signed); b[len(b)-1] ^= 1; return b }(), bundle.Options{Key: pub}, bundle.BadSignature, "does not verify"},

@@ -169,6 +169,7 @@ func (d *decoder) promotion(p *promotions.Promotion, m *promotions.Model) {
 	if d.bool() {
 		all := &promotions.AllGrant{GrantedAt: d.time()}
 		all.RevokedAt = d.optTime()
+		all.Previous = d.periods()
 		p.Grants.All = all
 	}
 	hasList := d.bool()
@@ -181,9 +182,25 @@ func (d *decoder) promotion(p *promotions.Promotion, m *promotions.Model) {
 			enum(d, "grant state", g.State, promotions.StateGranted, promotions.StateRevoked)
 			g.GrantedAt = d.time()
 			g.RevokedAt = d.optTime()
+			g.Previous = d.periods()
 		}
 	}
 	p.File = d.str()
+}
+
+// periods reads a grant's earlier periods; nil when there are none, as
+// the decoder of a YAML file gives.
+func (d *decoder) periods() []promotions.Period {
+	n := d.items()
+	if n == 0 {
+		return nil
+	}
+	out := make([]promotions.Period, n)
+	for i := range out {
+		out[i].GrantedAt = d.time()
+		out[i].RevokedAt = d.optTime()
+	}
+	return out
 }
 
 func (d *decoder) reset(r promotions.Reset) {

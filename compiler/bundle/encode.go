@@ -278,6 +278,7 @@ func (e *encoder) promotion(p *promotions.Promotion) {
 	if all := p.Grants.All; all != nil {
 		e.time(all.GrantedAt)
 		e.optTime(all.RevokedAt)
+		e.periods(all.Previous)
 	}
 	// Entries keep their order in the file: the promotion route and the
 	// access list show them as written.
@@ -288,6 +289,16 @@ func (e *encoder) promotion(p *promotions.Promotion) {
 		e.str(string(g.State))
 		e.time(g.GrantedAt)
 		e.optTime(g.RevokedAt)
+		e.periods(g.Previous)
 	}
 	e.str(p.File)
+}
+
+// periods writes a grant's earlier periods: a count, then each period.
+func (e *encoder) periods(list []promotions.Period) {
+	e.uint(uint64(len(list)))
+	for _, per := range list {
+		e.time(per.GrantedAt)
+		e.optTime(per.RevokedAt)
+	}
 }

@@ -187,11 +187,16 @@ func variant(d evaluator.Decision) string {
 }
 
 // Decide decides q against s and maps the decision. A feature the
-// snapshot does not define is FLAG_NOT_FOUND.
+// snapshot does not define is FLAG_NOT_FOUND, a plan it does not define
+// INVALID_CONTEXT.
 func Decide(s *snapshot.Snapshot, q evaluator.Query) (Flag, *Error) {
 	d, err := evaluator.Decide(s, q)
 	if errors.Is(err, evaluator.ErrFeatureNotFound) {
 		return Flag{Key: q.Feature}, &Error{FlagNotFound, fmt.Sprintf("no feature %q", q.Feature)}
+	}
+	var unknownPlan *evaluator.UnknownPlanError
+	if errors.As(err, &unknownPlan) {
+		return Flag{Key: q.Feature}, &Error{InvalidContext, "context.plan: " + err.Error()}
 	}
 	if err != nil {
 		return Flag{Key: q.Feature}, &Error{General, err.Error()}

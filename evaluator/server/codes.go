@@ -16,4 +16,6 @@ const (
 	CodeUnauthenticated   ErrorCode = "UNAUTHENTICATED"
 	CodePayloadTooLarge   ErrorCode = "PAYLOAD_TOO_LARGE"
 	CodeInternal          ErrorCode = "INTERNAL"
+	CodeUnknownPlan       ErrorCode = "UNKNOWN_PLAN"
+	CodeCustomerNotFound  ErrorCode = "CUSTOMER_NOT_FOUND"
 )

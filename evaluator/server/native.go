@@ -44,6 +44,13 @@ func (s *Server) queryFromURL(customer string, params url.Values) (evaluator.Que
 		q.At = t
 	}
 	q.Plan = params.Get("plan")
+	switch params.Get("explain") {
+	case "", "false":
+	case "true":
+		q.Explain = true
+	default:
+		return q, fmt.Errorf("explain must be true or false, not %q", params.Get("explain"))
+	}
 	for key, values := range params {
 		name, ok := strings.CutPrefix(key, "attr.")
 		if !ok {
@@ -80,6 +87,9 @@ func (s *Server) entitlement(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, CodeFeatureNotFound, fmt.Sprintf("feature %q is not defined at revision %s", q.Feature, snap.Revision))
 		return
 	}
+	if unknownPlan(w, err) {
+		return
+	}
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, CodeInternal, err.Error())
 		return
@@ -109,6 +119,9 @@ func (s *Server) entitlements(w http.ResponseWriter, r *http.Request) {
 	for _, f := range features {
 		q.Feature = f.Key
 		d, err := evaluator.Decide(snap, q)
+		if unknownPlan(w, err) {
+			return
+		}
 		if err != nil {
 			writeError(w, http.StatusInternalServerError, CodeInternal, err.Error())
 			return
@@ -129,6 +142,7 @@ type evaluateQuery struct {
 	At         string            `json:"at,omitempty"`
 	Plan       string            `json:"plan,omitempty"`
 	Attributes map[string]string `json:"attributes,omitempty"`
+	Explain    bool              `json:"explain,omitempty"`
 }
 
 // evaluateResult is a decision, or an error for a query whose feature the
@@ -171,7 +185,7 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request) {
 	now := s.now().UTC()
 	queries := make([]evaluator.Query, len(req.Queries))
 	for i, in := range req.Queries {
-		q := evaluator.Query{Customer: in.Customer, Feature: in.Feature, At: now, Plan: in.Plan, Attributes: in.Attributes}
+		q := evaluator.Query{Customer: in.Customer, Feature: in.Feature, At: now, Plan: in.Plan, Attributes: in.Attributes, Explain: in.Explain}
 		if err := validID("customer", in.Customer); err != nil {
 			writeError(w, http.StatusBadRequest, CodeInvalidArgument, fmt.Sprintf("queries[%d]: %v", i, err))
 			return
@@ -200,6 +214,8 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case errors.Is(err, evaluator.ErrFeatureNotFound):
 			results[i] = evaluateResult{customer: q.Customer, feature: q.Feature, err: &errorDetail{Code: CodeFeatureNotFound, Message: fmt.Sprintf("feature %q is not defined", q.Feature)}}
+		case errors.As(err, new(*evaluator.UnknownPlanError)):
+			results[i] = evaluateResult{customer: q.Customer, feature: q.Feature, err: &errorDetail{Code: CodeUnknownPlan, Message: err.Error()}}
 		case err != nil:
 			writeError(w, http.StatusInternalServerError, CodeInternal, err.Error())
 			return

@@ -108,6 +108,10 @@ func (s *Server) ofrepBulk(w http.ResponseWriter, r *http.Request) {
 	for _, f := range features {
 		q.Feature = f.Key
 		flag, ferr := ofrep.Decide(snap, q)
+		if ferr != nil && ferr.Code == ofrep.InvalidContext {
+			writeOFREPError(w, 0, "", ferr) // the caller's context, not the server, is wrong
+			return
+		}
 		if ferr != nil {
 			writeOFREPError(w, http.StatusInternalServerError, "", ferr)
 			return

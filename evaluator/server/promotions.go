@@ -10,38 +10,50 @@ import (
 	"github.com/promoctl/promoctl/promotions"
 )
 
-type promotionSummary struct {
-	ID          string `json:"id"`
-	Name        string `json:"name"`
-	Feature     string `json:"feature"`
-	FeatureType string `json:"feature_type"`
-	Status      string `json:"status"`
-	IsApplied   bool   `json:"is_applied"`
-	Granted     int    `json:"granted"`
-	Revoked     int    `json:"revoked"`
-	GrantsAll   bool   `json:"grants_all"`
-}
-
 type listBody[T any] struct {
 	Total int `json:"total"`
 	Items []T `json:"items"`
 }
 
-func (s *Server) promotions(w http.ResponseWriter, _ *http.Request) {
+type promotionsBody struct {
+	At    time.Time            `json:"at"`
+	Total int                  `json:"total"`
+	Items []promotions.Summary `json:"items"`
+}
+
+// promotions lists every promotion with its entries counted by stored
+// state and by effective state at at= (default now); grants.all is
+// reported once, with its effective state, as `promoctl promotions` does.
+func (s *Server) promotions(w http.ResponseWriter, r *http.Request) {
+	at, err := s.atParam(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, CodeInvalidArgument, err.Error())
+		return
+	}
 	snap := s.snapshot(w)
 	if snap == nil {
 		return
 	}
 	rows := snap.Read().Promotions()
-	out := listBody[promotionSummary]{Total: len(rows), Items: make([]promotionSummary, 0, len(rows))}
+	out := promotionsBody{At: at, Total: len(rows), Items: make([]promotions.Summary, 0, len(rows))}
 	for _, p := range rows {
-		out.Items = append(out.Items, promotionSummary{
-			ID: p.ID, Name: p.Name, Feature: p.Feature, FeatureType: string(p.FeatureType), Status: string(p.Status),
-			IsApplied: p.IsApplied, Granted: p.Granted, Revoked: p.Revoked, GrantsAll: p.Grants.All != nil,
-		})
+		out.Items = append(out.Items, p.Summarize(at))
 	}
 	setETag(w, snap.Revision)
 	writeJSON(w, http.StatusOK, out)
+}
+
+// atParam reads at= (an RFC 3339 instant; default now).
+func (s *Server) atParam(r *http.Request) (time.Time, error) {
+	raw := r.URL.Query().Get("at")
+	if raw == "" || raw == "now" {
+		return s.now().UTC(), nil
+	}
+	t, err := promotions.ParseTime(raw)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("at: %v", err)
+	}
+	return t, nil
 }
 
 // promotionBody is a promotion as compiled, in the field names of its YAML.
@@ -92,15 +104,33 @@ type grantsBody struct {
 }
 
 type allGrantBody struct {
+	GrantedAt time.Time    `json:"granted_at"`
+	RevokedAt *time.Time   `json:"revoked_at"`
+	Previous  []periodBody `json:"previous,omitempty"`
+}
+
+type customerGrantBody struct {
+	ID        string       `json:"id"`
+	State     string       `json:"state"`
+	GrantedAt time.Time    `json:"granted_at"`
+	RevokedAt *time.Time   `json:"revoked_at"`
+	Previous  []periodBody `json:"previous,omitempty"`
+}
+
+type periodBody struct {
 	GrantedAt time.Time  `json:"granted_at"`
 	RevokedAt *time.Time `json:"revoked_at"`
 }
 
-type customerGrantBody struct {
-	ID        string     `json:"id"`
-	State     string     `json:"state"`
-	GrantedAt time.Time  `json:"granted_at"`
-	RevokedAt *time.Time `json:"revoked_at"`
+func periodBodies(list []promotions.Period) []periodBody {
+	if len(list) == 0 {
+		return nil
+	}
+	out := make([]periodBody, len(list))
+	for i, p := range list {
+		out[i] = periodBody{GrantedAt: p.GrantedAt, RevokedAt: p.RevokedAt}
+	}
+	return out
 }
 
 func allowanceValue(a promotions.Allowance) any {
@@ -132,10 +162,10 @@ func (s *Server) promotion(w http.ResponseWriter, r *http.Request) {
 		out.Eligibility = &eligibilityBody{Plans: p.Eligibility.Plans, Attributes: p.Eligibility.Attributes}
 	}
 	if all := p.Grants.All; all != nil {
-		out.Grants.All = &allGrantBody{GrantedAt: all.GrantedAt, RevokedAt: all.RevokedAt}
+		out.Grants.All = &allGrantBody{GrantedAt: all.GrantedAt, RevokedAt: all.RevokedAt, Previous: periodBodies(all.Previous)}
 	}
 	for _, g := range p.Grants.Customers {
-		out.Grants.Customers = append(out.Grants.Customers, customerGrantBody{ID: g.ID, State: string(g.State), GrantedAt: g.GrantedAt, RevokedAt: g.RevokedAt})
+		out.Grants.Customers = append(out.Grants.Customers, customerGrantBody{ID: g.ID, State: string(g.State), GrantedAt: g.GrantedAt, RevokedAt: g.RevokedAt, Previous: periodBodies(g.Previous)})
 	}
 	setETag(w, snap.Revision)
 	writeJSON(w, http.StatusOK, out)
@@ -144,12 +174,27 @@ func (s *Server) promotion(w http.ResponseWriter, r *http.Request) {
 // promotionCustomers lists who holds a promotion, as `promoctl customers`
 // does (promotions.AccessList): every grants.customers entry, plus — when
 // the repo has a customer directory — every eligible directory customer
-// covered by grants.all without an entry of their own.
+// covered by grants.all without an entry of their own, each with its
+// effective state at at= (default now). state=granted lists active and
+// scheduled grants, state=revoked expired and revoked ones; effective=
+// picks one effective state.
 func (s *Server) promotionCustomers(w http.ResponseWriter, r *http.Request) {
 	params := r.URL.Query()
 	state := params.Get("state")
 	if state != "" && state != string(promotions.StateGranted) && state != string(promotions.StateRevoked) {
 		writeError(w, http.StatusBadRequest, CodeInvalidArgument, fmt.Sprintf("state must be granted or revoked, not %q", state))
+		return
+	}
+	effective := promotions.EffectiveState(params.Get("effective"))
+	switch effective {
+	case "", promotions.EffectiveActive, promotions.EffectiveScheduled, promotions.EffectiveExpired, promotions.EffectiveRevoked:
+	default:
+		writeError(w, http.StatusBadRequest, CodeInvalidArgument, fmt.Sprintf("effective must be active, scheduled, expired or revoked, not %q", effective))
+		return
+	}
+	at, err := s.atParam(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, CodeInvalidArgument, err.Error())
 		return
 	}
 	limit, err := intParam(params.Get("limit"), defaultPageSize, 1, maxPageSize, "limit")
@@ -173,8 +218,8 @@ func (s *Server) promotionCustomers(w http.ResponseWriter, r *http.Request) {
 		directory = snap.Model.Customers
 	}
 	matched := []promotions.Access{}
-	for _, it := range promotions.AccessList(row.Promotion, directory, s.now()) {
-		if (state == "" || string(it.State) == state) && it.Matches(search) {
+	for _, it := range promotions.AccessList(row.Promotion, directory, at) {
+		if it.Listed(promotions.GrantState(state), effective) && it.Matches(search) {
 			matched = append(matched, it)
 		}
 	}

@@ -134,6 +134,9 @@ func (s *Server) routes() {
 	table := []route{
 		{"GET", "/v1/customers/{id}/entitlements/{feature}", s.entitlement, false},
 		{"GET", "/v1/customers/{id}/entitlements", s.entitlements, false},
+		{"GET", "/v1/customers/{id}", s.customer, false},
+		{"GET", "/v1/features", s.features, false},
+		{"GET", "/v1/plans", s.plans, false},
 		{"POST", "/v1/evaluate", s.evaluate, false},
 		{"GET", "/v1/promotions", s.promotions, false},
 		{"GET", "/v1/promotions/{id}", s.promotion, false},

@@ -302,7 +302,9 @@ func TestPromotionCustomers(t *testing.T) {
 	item := r.json(t)["items"].([]any)[0].(map[string]any)
 	assert.Equal(t, map[string]any{
 		"id": "cus_019", "name": "Mesa Verde Telehealth", "email": "identity@example.com", "state": "revoked",
-		"granted_at": "2026-03-01T00:00:00Z", "revoked_at": "2026-03-18T15:00:00Z", "via": "customers",
+		"effective": "revoked", "eligible": true, "via": "entry", "ends_at": nil,
+		"granted_at": "2026-03-01T00:00:00Z", "revoked_at": "2026-03-18T15:00:00Z",
+		"periods": []any{map[string]any{"granted_at": "2026-03-01T00:00:00Z", "ends_at": "2026-03-18T15:00:00Z", "revoked_at": "2026-03-18T15:00:00Z"}},
 	}, item)
 	r = f.do(t, "GET", "/v1/promotions/sso-for-growth/customers?search=cus_002", "")
 	item = r.json(t)["items"].([]any)[0].(map[string]any)
