@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 
@@ -93,7 +94,7 @@ func (v *view) accessList(p *promotions.Promotion) *accessList {
 	if v.model.HasDirectory {
 		dir = v.model.Customers
 	}
-	l := &accessList{rows: promotions.AccessList(p, dir)}
+	l := &accessList{rows: promotions.AccessList(p, dir, time.Now())}
 	l.keys = make(searchIndex, len(l.rows))
 	for i, row := range l.rows {
 		l.keys[i] = searchKey(row.ID, row.Name, row.Email)

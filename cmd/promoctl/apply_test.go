@@ -58,8 +58,6 @@ func TestApplyExitCodesAndNothingWritten(t *testing.T) {
 		{"unknown customer", []string{"grant", "boost", "--customers", "cus_999", "--at", "2026-04-01T00:00:00Z"}, 1, "refused cus_999: not in the customer directory"},
 		{"ineligible customer", []string{"grant", "boost", "--customers", "cus_004", "--at", "2026-04-01T00:00:00Z"}, 1, "refused cus_004: not eligible"},
 		{"outside the window", []string{"grant", "boost", "--customers", "cus_005", "--at", "2026-02-01T00:00:00Z"}, 1, "outside the promotion window"},
-		{"revocation before grant", []string{"revoke", "boost", "--customers", "cus_001", "--at", "2026-03-01T00:00:00Z"}, 1, "would precede its granted_at"},
-		{"deactivation before a grant", []string{"deactivate", "boost", "--at", "2026-03-01T00:00:00Z"}, 1, "would precede its granted_at"},
 		{"create over an existing promotion", []string{"create", "boost", "--feature", "sso"}, 1, "already exists"},
 		{"create with an unknown plan fails validation", []string{"create", "p", "--feature", "sso", "--eligible-plan", "nope"}, 1, "UNKNOWN_PLAN"},
 		{"no selector", []string{"grant", "boost"}, 2, "exactly one of"},

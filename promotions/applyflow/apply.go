@@ -86,7 +86,8 @@ func (a *Apply) Summary() string {
 
 // tallyOrder fixes the order of a summary's parts.
 var tallyOrder = []string{"deactivated", "activated", "already deactivated", "already active",
-	"granted", "re-granted", "already granted", "revoked", "already revoked", "not granted", "not revoked", "still revoked"}
+	"granted", "renewed", "re-granted", "already granted", "already scheduled", "revoked", "already revoked", "already expired",
+	"not granted", "not revoked", "still revoked"}
 
 func tallyRank(label string) int {
 	for i, l := range tallyOrder {
@@ -139,8 +140,11 @@ func (a *Apply) Unchecked() ([]byte, []yamldoc.Edit, error) {
 }
 
 // Grant grants the promotion to customers: new ones get an entry in state
-// granted, revoked ones are re-granted, granted ones (by entry or by an
-// active grants.all) are left alone.
+// granted; an entry whose last period has ended (expired or revoked) gets
+// a new period, the ended one kept in previous (docs/apply-flow.md, "Grant
+// periods"); an entry whose period holds --at is already granted, one
+// whose next period starts later already scheduled; a customer covered by
+// an active grants.all is already granted.
 func (a *Apply) Grant(ids []string) error {
 	if !a.grantable() {
 		return nil
@@ -151,23 +155,18 @@ func (a *Apply) Grant(ids []string) error {
 			continue
 		}
 		if i, has := a.index[id]; has {
-			if a.promo.Grants.Customers[i].State == promotions.StateGranted {
-				a.count("already granted")
+			if !a.endedEntry(i) || !a.eligible(id, c) {
 				continue
 			}
-			if !a.eligible(id, c) {
-				continue
-			}
-			if err := a.regrantEntry(i); err != nil {
+			if err := a.renewEntry(i); err != nil {
 				return err
 			}
-			a.count("re-granted")
 			continue
 		}
 		if !a.eligible(id, c) {
 			continue
 		}
-		if a.allActive() {
+		if a.allHolds() {
 			a.count("already granted")
 			continue
 		}
@@ -177,35 +176,67 @@ func (a *Apply) Grant(ids []string) error {
 	return a.markApplied()
 }
 
+// endedEntry reports whether entry i's last period has ended at the
+// plan's instant, so that a grant may start a new one; otherwise it
+// counts the entry as already granted or already scheduled, or refuses an
+// instant before the end of its last period.
+func (a *Apply) endedEntry(i int) bool {
+	g := &a.promo.Grants.Customers[i]
+	periods := g.Periods()
+	switch a.promo.EffectiveAt(periods, a.at).State {
+	case promotions.EffectiveActive:
+		a.count("already granted")
+		return false
+	case promotions.EffectiveScheduled:
+		a.count("already scheduled")
+		return false
+	}
+	if end := a.promo.Span(periods[len(periods)-1]).End; end != nil && a.at.Before(*end) {
+		a.refuse(g.ID, "%s is before the end of its last period at %s", promotions.FormatTime(a.at), promotions.FormatTime(*end))
+		return false
+	}
+	return true
+}
+
 // GrantAll grants the promotion to every eligible customer through
-// grants.all, re-granting a revoked grants.all.
+// grants.all; an ended grants.all gets a new period.
 func (a *Apply) GrantAll() error {
 	if !a.grantable() {
 		return nil
 	}
 	all := promotions.P("grants", "all")
-	switch g := a.promo.Grants.All; {
-	case g == nil:
+	g := a.promo.Grants.All
+	if g == nil {
 		if err := a.editor.Set(all.Key("granted_at"), a.at); err != nil {
 			return err
 		}
 		a.event("grants.all granted")
-	case g.RevokedAt != nil:
-		if err := a.editor.Set(all.Key("granted_at"), a.at); err != nil {
-			return err
-		}
-		if err := a.editor.Remove(all.Key("revoked_at")); err != nil {
-			return err
-		}
-		a.event("grants.all re-granted")
-	default:
+		return a.markApplied()
+	}
+	periods := g.Periods()
+	switch a.promo.EffectiveAt(periods, a.at).State {
+	case promotions.EffectiveActive:
 		a.event("grants.all already granted")
+		return nil
+	case promotions.EffectiveScheduled:
+		a.event("grants.all already scheduled")
+		return nil
+	}
+	if end := a.promo.Span(periods[len(periods)-1]).End; end != nil && a.at.Before(*end) {
+		a.refuse("", "%s is before the end of grants.all's last period at %s", promotions.FormatTime(a.at), promotions.FormatTime(*end))
+		return nil
+	}
+	if err := a.renewAll(); err != nil {
+		return err
 	}
 	return a.markApplied()
 }
 
-// Revoke revokes customers' grants. A customer covered only by an active
-// grants.all gets a revoked entry, an exception to all.
+// Revoke revokes customers' grants: an active period ends at --at, a
+// scheduled one is emptied (revoked_at = granted_at), an ended one is left
+// as it is. A customer covered only by an active grants.all gets a revoked
+// entry, an exception to all whose first period copies all's current
+// granted_at, so that the past under all is kept.
 func (a *Apply) Revoke(ids []string) error {
 	for _, id := range ids {
 		c, ok := a.selectCustomer(id)
@@ -213,22 +244,13 @@ func (a *Apply) Revoke(ids []string) error {
 			continue
 		}
 		if i, has := a.index[id]; has {
-			g := a.promo.Grants.Customers[i]
-			if g.State != promotions.StateGranted {
-				a.count("already revoked")
-				continue
-			}
 			if err := a.revokeEntry(i); err != nil {
 				return err
 			}
 			continue
 		}
-		if !a.allActive() || (a.customers != nil && !a.promo.Eligibility.Allows(c.Plan, c)) {
+		if !a.allHolds() || (a.customers != nil && !a.promo.Eligibility.Allows(c.Plan, c)) {
 			a.count("not granted")
-			continue
-		}
-		if granted := a.promo.Grants.All.GrantedAt; a.at.Before(granted) {
-			a.refuse(id, "revocation at %s would precede its grant by grants.all at %s", promotions.FormatTime(a.at), promotions.FormatTime(granted))
 			continue
 		}
 		a.newItems = append(a.newItems, []yamldoc.Field{{Key: "id", Value: id}, {Key: "state", Value: string(promotions.StateRevoked)},
@@ -238,7 +260,7 @@ func (a *Apply) Revoke(ids []string) error {
 	return nil
 }
 
-// RevokeAllGranted revokes every granted entry and an active grants.all.
+// RevokeAllGranted revokes every entry in state granted and grants.all.
 func (a *Apply) RevokeAllGranted() error {
 	for i, g := range a.promo.Grants.Customers {
 		if g.State == promotions.StateGranted && a.index[g.ID] == i {
@@ -250,8 +272,9 @@ func (a *Apply) RevokeAllGranted() error {
 	return a.revokeAll()
 }
 
-// Regrant re-grants revoked customers: entries in state revoked, and
-// customers covered only by a revoked grants.all (who get an entry).
+// Regrant re-grants customers whose grant has ended (revoked or expired):
+// each gets a new period; customers covered only by an ended grants.all
+// get an entry.
 func (a *Apply) Regrant(ids []string) error {
 	if !a.grantable() {
 		return nil
@@ -263,20 +286,17 @@ func (a *Apply) Regrant(ids []string) error {
 		}
 		i, has := a.index[id]
 		switch {
-		case has && a.promo.Grants.Customers[i].State == promotions.StateGranted:
-			a.count("already granted")
 		case has:
-			if a.eligible(id, c) {
-				if err := a.regrantEntry(i); err != nil {
+			if a.endedEntry(i) && a.eligible(id, c) {
+				if err := a.renewEntry(i); err != nil {
 					return err
 				}
-				a.count("re-granted")
 			}
-		case a.allRevoked() && (a.customers == nil || a.promo.Eligibility.Allows(c.Plan, c)):
+		case a.allHolds():
+			a.count("already granted")
+		case a.allEnded() && (a.customers == nil || a.promo.Eligibility.Allows(c.Plan, c)):
 			a.newItems = append(a.newItems, []yamldoc.Field{{Key: "id", Value: id}, {Key: "state", Value: string(promotions.StateGranted)}, {Key: "granted_at", Value: a.at}})
 			a.count("re-granted")
-		case a.allActive():
-			a.count("already granted")
 		default:
 			a.count("not revoked")
 		}
@@ -284,42 +304,44 @@ func (a *Apply) Regrant(ids []string) error {
 	return nil
 }
 
-// RegrantAllRevoked re-grants every revoked entry and a revoked grants.all.
+// RegrantAllRevoked re-grants every entry whose grant has ended (the
+// Revoked filter: revoked or expired) and an ended grants.all.
 func (a *Apply) RegrantAllRevoked() error {
 	if !a.grantable() {
 		return nil
 	}
 	for i, g := range a.promo.Grants.Customers {
-		if g.State != promotions.StateRevoked || a.index[g.ID] != i {
+		if a.index[g.ID] != i {
+			continue
+		}
+		switch a.promo.EffectiveAt(g.Periods(), a.at).State {
+		case promotions.EffectiveActive, promotions.EffectiveScheduled:
 			continue
 		}
 		var c *promotions.Customer
 		if a.customers != nil {
 			c = a.customers[g.ID]
 		}
-		if !a.eligible(g.ID, c) {
+		if !a.endedEntry(i) || !a.eligible(g.ID, c) {
 			continue
 		}
-		if err := a.regrantEntry(i); err != nil {
+		if err := a.renewEntry(i); err != nil {
 			return err
 		}
-		a.count("re-granted")
 	}
-	if a.allRevoked() {
-		all := promotions.P("grants", "all")
-		if err := a.editor.Set(all.Key("granted_at"), a.at); err != nil {
-			return err
+	if all := a.promo.Grants.All; all != nil {
+		switch a.promo.EffectiveAt(all.Periods(), a.at).State {
+		case promotions.EffectiveExpired, promotions.EffectiveRevoked:
+			return a.renewAll()
 		}
-		if err := a.editor.Remove(all.Key("revoked_at")); err != nil {
-			return err
-		}
-		a.event("grants.all re-granted")
 	}
 	return nil
 }
 
-// Deactivate sets status deactivated and revokes every granted entry and
-// an active grants.all at the same instant.
+// Deactivate sets status deactivated and stamps every entry still in
+// state granted (ended or not) and grants.all with revoked_at at the same
+// instant — or at its granted_at for a period that had not started — so
+// that what the promotion gave before stays in the past.
 func (a *Apply) Deactivate() error {
 	if a.promo.Status == promotions.StatusDeactivated {
 		a.event("already deactivated")
@@ -332,7 +354,33 @@ func (a *Apply) Deactivate() error {
 		return err
 	}
 	a.event("deactivated")
-	return a.RevokeAllGranted()
+	for i, g := range a.promo.Grants.Customers {
+		if g.State != promotions.StateGranted || a.index[g.ID] != i {
+			continue
+		}
+		path := promotions.P("grants", "customers", i)
+		if err := a.editor.Set(path.Key("state"), string(promotions.StateRevoked)); err != nil {
+			return err
+		}
+		if err := a.editor.Set(path.Key("revoked_at"), latest(a.at, g.GrantedAt)); err != nil {
+			return err
+		}
+		a.count("revoked")
+	}
+	if all := a.promo.Grants.All; all != nil && all.RevokedAt == nil {
+		if err := a.editor.Set(promotions.P("grants", "all", "revoked_at"), latest(a.at, all.GrantedAt)); err != nil {
+			return err
+		}
+		a.event("grants.all revoked")
+	}
+	return nil
+}
+
+func latest(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // Activate sets status back to active. Customers revoked by the
@@ -435,20 +483,14 @@ func (a *Apply) ActivateRestore() error {
 		if !a.eligible(g.ID, c) {
 			continue
 		}
-		if err := a.regrantEntry(i); err != nil {
+		if err := a.renewEntry(i); err != nil {
 			return err
 		}
-		a.count("re-granted")
 	}
 	if all {
-		path := promotions.P("grants", "all")
-		if err := a.editor.Set(path.Key("granted_at"), a.at); err != nil {
+		if err := a.renewAll(); err != nil {
 			return err
 		}
-		if err := a.editor.Remove(path.Key("revoked_at")); err != nil {
-			return err
-		}
-		a.event("grants.all re-granted")
 	} else if a.allRevoked() {
 		a.event("grants.all still revoked")
 	}
@@ -515,17 +557,74 @@ func (a *Apply) eligible(id string, c *promotions.Customer) bool {
 	return false
 }
 
-func (a *Apply) allActive() bool {
-	return a.promo.Grants.All != nil && a.promo.Grants.All.RevokedAt == nil
+// allHolds reports whether grants.all has a period that holds the plan's
+// instant.
+func (a *Apply) allHolds() bool {
+	all := a.promo.Grants.All
+	return all != nil && a.promo.EffectiveAt(all.Periods(), a.at).State == promotions.EffectiveActive
+}
+
+// allEnded reports whether grants.all's last period has ended (expired or
+// revoked) at the plan's instant.
+func (a *Apply) allEnded() bool {
+	all := a.promo.Grants.All
+	if all == nil {
+		return false
+	}
+	switch a.promo.EffectiveAt(all.Periods(), a.at).State {
+	case promotions.EffectiveExpired, promotions.EffectiveRevoked:
+		return true
+	}
+	return false
 }
 
 func (a *Apply) allRevoked() bool {
 	return a.promo.Grants.All != nil && a.promo.Grants.All.RevokedAt != nil
 }
 
-func (a *Apply) regrantEntry(i int) error {
+// renewEntry starts a new period of entry i at the plan's instant: the
+// ended period moves, unchanged, to the end of previous. It counts
+// "renewed" after an expiry and "re-granted" after a revocation.
+func (a *Apply) renewEntry(i int) error {
+	g := &a.promo.Grants.Customers[i]
 	path := promotions.P("grants", "customers", i)
-	if err := a.editor.Set(path.Key("state"), string(promotions.StateGranted)); err != nil {
+	if err := a.startPeriod(path, g.GrantedAt, g.RevokedAt); err != nil {
+		return err
+	}
+	if g.State != promotions.StateGranted {
+		if err := a.editor.Set(path.Key("state"), string(promotions.StateGranted)); err != nil {
+			return err
+		}
+	}
+	a.count(a.renewal(promotions.Period{GrantedAt: g.GrantedAt, RevokedAt: g.RevokedAt}))
+	return nil
+}
+
+// renewAll starts a new period of grants.all at the plan's instant.
+func (a *Apply) renewAll() error {
+	g := a.promo.Grants.All
+	if err := a.startPeriod(promotions.P("grants", "all"), g.GrantedAt, g.RevokedAt); err != nil {
+		return err
+	}
+	a.event("grants.all " + a.renewal(promotions.Period{GrantedAt: g.GrantedAt, RevokedAt: g.RevokedAt}))
+	return nil
+}
+
+func (a *Apply) renewal(ended promotions.Period) string {
+	if a.promo.Span(ended).Revoked {
+		return "re-granted"
+	}
+	return "renewed"
+}
+
+// startPeriod appends the grant at path's current period to its previous
+// periods (one flow mapping per line) and sets a new granted_at.
+func (a *Apply) startPeriod(path promotions.Path, grantedAt time.Time, revokedAt *time.Time) error {
+	item := []yamldoc.Field{{Key: "granted_at", Value: grantedAt}}
+	if revokedAt != nil {
+		item = append(item, yamldoc.Field{Key: "revoked_at", Value: *revokedAt})
+	}
+	if err := a.editor.AppendFlow(path.Key("previous"), item); err != nil {
 		return err
 	}
 	if err := a.editor.Set(path.Key("granted_at"), a.at); err != nil {
@@ -534,17 +633,31 @@ func (a *Apply) regrantEntry(i int) error {
 	return a.editor.Remove(path.Key("revoked_at"))
 }
 
+// revokeEntry ends entry i's grant: an active period at the plan's
+// instant, a scheduled one before it starts (revoked_at = granted_at); an
+// ended one is left alone and counted as such.
 func (a *Apply) revokeEntry(i int) error {
-	g := a.promo.Grants.Customers[i]
-	if a.at.Before(g.GrantedAt) {
-		a.refuse(g.ID, "revocation at %s would precede its granted_at %s", promotions.FormatTime(a.at), promotions.FormatTime(g.GrantedAt))
+	g := &a.promo.Grants.Customers[i]
+	revokedAt := a.at
+	switch a.promo.EffectiveAt(g.Periods(), a.at).State {
+	case promotions.EffectiveExpired:
+		a.count("already expired")
 		return nil
+	case promotions.EffectiveRevoked:
+		a.count("already revoked")
+		return nil
+	case promotions.EffectiveScheduled:
+		if !g.GrantedAt.After(a.at) {
+			a.refuse(g.ID, "revocation at %s falls between two periods; the next one starts at %s", promotions.FormatTime(a.at), promotions.FormatTime(g.GrantedAt))
+			return nil
+		}
+		revokedAt = g.GrantedAt
 	}
 	path := promotions.P("grants", "customers", i)
 	if err := a.editor.Set(path.Key("state"), string(promotions.StateRevoked)); err != nil {
 		return err
 	}
-	if err := a.editor.Set(path.Key("revoked_at"), a.at); err != nil {
+	if err := a.editor.Set(path.Key("revoked_at"), revokedAt); err != nil {
 		return err
 	}
 	a.count("revoked")
@@ -552,14 +665,18 @@ func (a *Apply) revokeEntry(i int) error {
 }
 
 func (a *Apply) revokeAll() error {
-	if !a.allActive() {
+	all := a.promo.Grants.All
+	if all == nil {
 		return nil
 	}
-	if granted := a.promo.Grants.All.GrantedAt; a.at.Before(granted) {
-		a.refuse("", "revocation at %s would precede grants.all.granted_at %s", promotions.FormatTime(a.at), promotions.FormatTime(granted))
+	revokedAt := a.at
+	switch a.promo.EffectiveAt(all.Periods(), a.at).State {
+	case promotions.EffectiveExpired, promotions.EffectiveRevoked:
 		return nil
+	case promotions.EffectiveScheduled:
+		revokedAt = all.GrantedAt
 	}
-	if err := a.editor.Set(promotions.P("grants", "all", "revoked_at"), a.at); err != nil {
+	if err := a.editor.Set(promotions.P("grants", "all", "revoked_at"), revokedAt); err != nil {
 		return err
 	}
 	a.event("grants.all revoked")

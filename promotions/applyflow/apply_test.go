@@ -144,8 +144,12 @@ func TestApplyRevoke(t *testing.T) {
 			}},
 		{name: "revoked entry stays", ids: []string{"cus_016"}, at: at, summary: "already revoked 1"},
 		{name: "customer without a grant", ids: []string{"cus_002"}, at: at, summary: "not granted 1"},
-		{name: "revocation before the grant is refused", ids: []string{"cus_018"}, at: at, summary: "nothing to do",
-			refused: []applyflow.Refusal{{ID: "cus_018", Reason: "revocation at 2026-04-20T10:00:00Z would precede its granted_at 2026-05-20T12:00:00Z"}}},
+		{name: "revoking a scheduled grant empties its period", ids: []string{"cus_018"}, at: at, summary: "revoked 1",
+			check: func(t *testing.T, p promotions.Promotion) {
+				g := grantOf(p, "cus_018")
+				assert.Equal(t, promotions.StateRevoked, g.State)
+				assert.Equal(t, ts("2026-05-20T12:00:00Z"), *g.RevokedAt, "revoked_at = granted_at")
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

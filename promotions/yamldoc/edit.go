@@ -498,6 +498,14 @@ func (e *Editor) writeField(b *strings.Builder, key string, value any, indent in
 			}
 		}
 		return nil
+	case FlowItems:
+		b.WriteString(pad + k + ":\n")
+		for _, item := range v {
+			if err := writeFlowItem(b, item, indent+e.unit); err != nil {
+				return err
+			}
+		}
+		return nil
 	case [][]Field:
 		b.WriteString(pad + k + ":\n")
 		for _, item := range v {

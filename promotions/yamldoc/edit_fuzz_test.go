@@ -151,44 +151,53 @@ func firstEntry(p promotions.Promotion, id string) int {
 	return -1
 }
 
-// expectedAfter applies the state rules (promotions/applyflow) of one command to one
-// customer, without a customer directory (so no eligibility refusal).
+// expectedAfter applies the state rules (docs/apply-flow.md, "Grant
+// periods") of one command to one customer, without a customer directory
+// (so no eligibility refusal): grant and regrant start a new period for an
+// entry whose last period has ended, revoke ends an active period at the
+// instant and empties a scheduled one; a customer without an entry is
+// covered by grants.all when one of its periods holds the instant.
 func expectedAfter(p promotions.Promotion, verb, id string, at time.Time) (promotions.Promotion, bool) {
 	p.Grants.Customers = append([]promotions.CustomerGrant(nil), p.Grants.Customers...)
 	all := p.Grants.All
-	allActive, allRevoked := all != nil && all.RevokedAt == nil, all != nil && all.RevokedAt != nil
+	var allState promotions.EffectiveState
+	if all != nil {
+		allState = p.EffectiveAt(all.Periods(), at).State
+	}
 	i := firstEntry(p, id)
+	var state promotions.EffectiveState
+	if i >= 0 {
+		state = p.EffectiveAt(p.Grants.Customers[i].Periods(), at).State
+	}
+	ended := state == promotions.EffectiveExpired || state == promotions.EffectiveRevoked
 	changed := false
 	switch verb {
-	case "grant":
+	case "grant", "regrant":
 		switch {
-		case i >= 0 && p.Grants.Customers[i].State == promotions.StateRevoked:
-			p.Grants.Customers[i] = promotions.CustomerGrant{ID: id, State: promotions.StateGranted, GrantedAt: at}
+		case i >= 0 && ended:
+			g := &p.Grants.Customers[i]
+			g.Previous = append(append([]promotions.Period(nil), g.Previous...), promotions.Period{GrantedAt: g.GrantedAt, RevokedAt: g.RevokedAt})
+			g.State, g.GrantedAt, g.RevokedAt = promotions.StateGranted, at, nil
 			changed = true
-		case i < 0 && !allActive:
+		case i < 0 && allState != promotions.EffectiveActive && (verb == "grant" || allState == promotions.EffectiveExpired || allState == promotions.EffectiveRevoked):
 			p.Grants.Customers = append(p.Grants.Customers, promotions.CustomerGrant{ID: id, State: promotions.StateGranted, GrantedAt: at})
 			changed = true
 		}
-		if changed {
+		if changed && verb == "grant" {
 			p.IsApplied = true
 		}
 	case "revoke":
 		switch {
-		case i >= 0 && p.Grants.Customers[i].State == promotions.StateGranted:
+		case i >= 0 && state == promotions.EffectiveActive:
 			p.Grants.Customers[i].State = promotions.StateRevoked
 			p.Grants.Customers[i].RevokedAt = &at
 			changed = true
-		case i < 0 && allActive:
+		case i >= 0 && state == promotions.EffectiveScheduled:
+			g := &p.Grants.Customers[i]
+			g.State, g.RevokedAt = promotions.StateRevoked, &g.GrantedAt
+			changed = true
+		case i < 0 && allState == promotions.EffectiveActive:
 			p.Grants.Customers = append(p.Grants.Customers, promotions.CustomerGrant{ID: id, State: promotions.StateRevoked, GrantedAt: all.GrantedAt, RevokedAt: &at})
-			changed = true
-		}
-	case "regrant":
-		switch {
-		case i >= 0 && p.Grants.Customers[i].State == promotions.StateRevoked:
-			p.Grants.Customers[i] = promotions.CustomerGrant{ID: id, State: promotions.StateGranted, GrantedAt: at}
-			changed = true
-		case i < 0 && allRevoked:
-			p.Grants.Customers = append(p.Grants.Customers, promotions.CustomerGrant{ID: id, State: promotions.StateGranted, GrantedAt: at})
 			changed = true
 		}
 	}
@@ -215,6 +224,11 @@ func normalized(p promotions.Promotion) promotions.Promotion {
 	grants := make([]promotions.CustomerGrant, len(p.Grants.Customers))
 	for i, g := range p.Grants.Customers {
 		g.GrantedAt, g.RevokedAt = g.GrantedAt.UTC(), utc(g.RevokedAt)
+		var previous []promotions.Period
+		for _, per := range g.Previous {
+			previous = append(previous, promotions.Period{GrantedAt: per.GrantedAt.UTC(), RevokedAt: utc(per.RevokedAt)})
+		}
+		g.Previous = previous
 		grants[i] = g
 	}
 	p.Grants.Customers = grants

@@ -1,0 +1,73 @@
+package yamldoc
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"github.com/goccy/go-yaml/ast"
+
+	"github.com/promoctl/promoctl/promotions"
+)
+
+// FlowItems is a list value written one flow mapping per line,
+// "- {granted_at: …, revoked_at: …}": the style of a grant's previous
+// periods, which keeps a long history readable.
+type FlowItems [][]Field
+
+// AppendFlow adds items at the end of the block sequence at path, one flow
+// mapping per line at the dash indentation of its last item. A missing
+// sequence is created (at its place in the key order) in the same style.
+func (e *Editor) AppendFlow(path promotions.Path, items ...[]Field) error {
+	if len(items) == 0 {
+		return nil
+	}
+	node, mv, depth := e.find(path)
+	if depth < len(path) {
+		return e.insertMissing(path, depth, node, mv, FlowItems(items))
+	}
+	seq, isSeq := unwrap(node).(*ast.SequenceNode)
+	if !isSeq || seq.IsFlowStyle || len(seq.Values) == 0 {
+		return e.flowError(path)
+	}
+	last := unwrap(seq.Values[len(seq.Values)-1])
+	var line, col int
+	if lm, ok := last.(*ast.MappingNode); ok && !lm.IsFlowStyle && len(lm.Values) > 0 {
+		line, col = e.keyPos(lm.Values[0])
+	} else {
+		pos := last.GetToken().Position
+		line, col = pos.Line, pos.Column
+	}
+	dash := bytes.LastIndexByte(e.line(line)[:col-1], '-')
+	if dash < 0 {
+		return fmt.Errorf("edit %s: cannot find the dash of %s's last item", e.file, path)
+	}
+	var b strings.Builder
+	for _, item := range items {
+		if err := writeFlowItem(&b, item, dash); err != nil {
+			return fmt.Errorf("edit %s: %w", e.file, err)
+		}
+	}
+	return e.insertAt(e.entryEnd(line, dash, false), b.String())
+}
+
+// writeFlowItem writes "- {k: v, k: v}" with its dash at column dash.
+func writeFlowItem(b *strings.Builder, item []Field, dash int) error {
+	b.WriteString(strings.Repeat(" ", dash) + "- {")
+	for i, f := range item {
+		k, err := formatScalar(f.Key, 0)
+		if err != nil {
+			return err
+		}
+		v, err := formatScalar(f.Value, 0)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.Key, err)
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(k + ": " + v)
+	}
+	b.WriteString("}\n")
+	return nil
+}
