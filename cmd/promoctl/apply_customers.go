@@ -58,7 +58,7 @@ and revoked ones; --effective picks one effective state; --search
 			if format != "table" && format != "json" && format != "csv" {
 				return usageError("--format must be table, json or csv, not %q", format)
 			}
-			at, err := parseTimeFlag("at", atValue)
+			at, err := atFlag(atValue)
 			if err != nil {
 				return err
 			}
