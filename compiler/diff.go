@@ -57,7 +57,7 @@ type PromotionChange struct {
 	// MovedFrom is the base file when the promotion moved.
 	MovedFrom string `json:"moved_from,omitempty"`
 	// Status is "deactivated" or "reactivated" when the status flipped.
-	Status  string        `json:"status,omitempty"`
+	Status  promotions.Outcome `json:"status,omitempty"`
 	Applied bool          `json:"applied"`
 	Fields  []FieldChange `json:"fields"`
 	Grants  GrantChanges  `json:"grants"`
@@ -83,7 +83,7 @@ type GrantChanges struct {
 	Removed  IDSample `json:"removed"`
 	// All describes a change of grants.all: granted, revoked, re-granted,
 	// renewed or removed.
-	All string `json:"all,omitempty"`
+	All promotions.Outcome `json:"all,omitempty"`
 }
 
 // Empty reports whether no grant changed.
@@ -241,10 +241,10 @@ func (c *comparison) promotionChange(id string, lim promotions.Limits) (Promotio
 	ch.Fields = fieldChanges(pair.old.Value, pair.new.Value)
 	oldStatus, newStatus := statusOf(pair.old.Value), statusOf(pair.new.Value)
 	switch {
-	case oldStatus != "deactivated" && newStatus == "deactivated":
-		ch.Status = "deactivated"
-	case oldStatus == "deactivated" && newStatus != "deactivated":
-		ch.Status = "reactivated"
+	case oldStatus != promotions.StatusDeactivated && newStatus == promotions.StatusDeactivated:
+		ch.Status = promotions.OutcomeDeactivated
+	case oldStatus == promotions.StatusDeactivated && newStatus != promotions.StatusDeactivated:
+		ch.Status = promotions.OutcomeReactivated
 	}
 	ch.Grants = grantChanges(pair.old, pair.new)
 	return ch, true
@@ -259,11 +259,11 @@ func readDoc(fsys fs.FS, file string, lim promotions.Limits) *yamldoc.Document {
 	return doc
 }
 
-func statusOf(v map[string]any) string {
+func statusOf(v map[string]any) promotions.Status {
 	if s, ok := v["status"].(string); ok {
-		return s
+		return promotions.Status(s)
 	}
-	return "active"
+	return promotions.DefaultStatus
 }
 
 // fieldChanges compares every field but kind and grants, leaf by leaf in
@@ -365,7 +365,7 @@ func grantChanges(oldDoc, newDoc *yamldoc.Document) GrantChanges {
 		case !ok:
 			g.Added.add(e.ID)
 		case len(e.Previous) > len(prev.Previous):
-			if newPeriod(&cur, prev.Periods(), e.Periods()) == "renewed" {
+			if newPeriod(&cur, prev.Periods(), e.Periods()) == promotions.OutcomeRenewed {
 				g.Renewed.add(e.ID)
 			} else {
 				g.Regranted.add(e.ID)
@@ -387,33 +387,28 @@ func grantChanges(oldDoc, newDoc *yamldoc.Document) GrantChanges {
 	oa, na := old.Grants.All, cur.Grants.All
 	switch {
 	case oa == nil && na != nil:
-		g.All = "granted"
+		g.All = promotions.OutcomeGranted
 		if na.RevokedAt != nil {
-			g.All = "granted and revoked"
+			g.All = promotions.OutcomeGrantedAndRevoked
 		}
 	case oa != nil && na == nil:
-		g.All = "removed"
+		g.All = promotions.OutcomeRemoved
 	case oa != nil && len(na.Previous) > len(oa.Previous):
 		g.All = newPeriod(&cur, oa.Periods(), na.Periods())
 	case oa != nil && oa.RevokedAt == nil && na.RevokedAt != nil:
-		g.All = "revoked"
+		g.All = promotions.OutcomeRevoked
 	case oa != nil && oa.RevokedAt != nil && na.RevokedAt == nil:
-		g.All = "re-granted"
+		g.All = promotions.OutcomeRegranted
 	case oa != nil && (!oa.GrantedAt.Equal(na.GrantedAt) || !sameTime(oa.RevokedAt, na.RevokedAt)):
-		g.All = "modified"
+		g.All = promotions.OutcomeModified
 	}
 	return g
 }
 
-// newPeriod names the start of a period after the base's last one:
-// "renewed" when that period had expired by its natural end, "re-granted"
-// when it was revoked (docs/apply-flow.md).
-func newPeriod(p *promotions.Promotion, base, head []promotions.Period) string {
-	ended := head[len(base)-1] // the base's last period as the head keeps it
-	if p.Span(ended).Revoked {
-		return "re-granted"
-	}
-	return "renewed"
+// newPeriod names the start of a period after the base's last one
+// (docs/apply-flow.md).
+func newPeriod(p *promotions.Promotion, base, head []promotions.Period) promotions.Outcome {
+	return p.NewPeriodOutcome(head[len(base)-1]) // the base's last period as the head keeps it
 }
 
 func sameTime(a, b *time.Time) bool {

@@ -12,6 +12,7 @@ import (
 	"github.com/promoctl/promoctl/compiler"
 	"github.com/promoctl/promoctl/compiler/report"
 	"github.com/promoctl/promoctl/internal/golden"
+	"github.com/promoctl/promoctl/promotions"
 )
 
 // planCase changes every kind of thing a plan reports.
@@ -84,9 +85,9 @@ func TestDiffFacts(t *testing.T) {
 	assert.Equal(t, compiler.IDSample{Count: 1, IDs: []string{"cus_2"}}, boost.Grants.Regranted)
 
 	draft := byID["draft"]
-	assert.Equal(t, "deactivated", draft.Status)
+	assert.Equal(t, promotions.OutcomeDeactivated, draft.Status)
 	assert.Equal(t, compiler.ChangeAdded, byID["welcome"].Change)
-	assert.Equal(t, "granted", byID["welcome"].Grants.All)
+	assert.Equal(t, promotions.OutcomeGranted, byID["welcome"].Grants.All)
 
 	assert.Equal(t, compiler.IDSample{Count: 1, IDs: []string{"cus_5"}}, plan.Customers.Added)
 	assert.Equal(t, compiler.IDSample{Count: 1, IDs: []string{"cus_3"}}, plan.Customers.Changed)

@@ -41,11 +41,20 @@ type Query struct {
 	Explain bool
 }
 
+// SourceKind says what a source is.
+type SourceKind string
+
+// The kinds of source.
+const (
+	SourcePlan      SourceKind = "plan" // the customer's plan: the baseline
+	SourcePromotion SourceKind = "promotion"
+)
+
 // Source is one contributor to a decision: the plan baseline or a promotion.
 // Fields are values, not pointers, so that building a decision allocates
 // nothing per source.
 type Source struct {
-	Kind      string // "plan" or "promotion"
+	Kind      SourceKind
 	ID        string
 	Mode      promotions.Mode // promotions of metered features
 	Metered   bool            // Allowance and Reset are set
@@ -165,7 +174,7 @@ func Decide(s *snapshot.Snapshot, q Query) (Decision, error) {
 
 	d.Sources = make([]Source, 0, len(contributing)+1)
 	if baseline != nil {
-		src := Source{Kind: "plan", ID: planKey}
+		src := Source{Kind: SourcePlan, ID: planKey}
 		if metered {
 			src.Metered, src.Allowance, src.Reset = true, baseline.Allowance, baseline.Reset
 		}
@@ -269,7 +278,7 @@ func (c *contribution) beats(o *contribution) bool {
 }
 
 func (c contribution) source(metered bool) Source {
-	src := Source{Kind: "promotion", ID: c.promo.ID, Grant: c.grant, GrantedAt: time.Unix(0, c.grantedAt).UTC()}
+	src := Source{Kind: SourcePromotion, ID: c.promo.ID, Grant: c.grant, GrantedAt: time.Unix(0, c.grantedAt).UTC()}
 	if c.until != snapshot.Forever {
 		src.ValidUntil = time.Unix(0, c.until).UTC()
 	}

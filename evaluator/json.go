@@ -83,7 +83,7 @@ func (d Decision) AppendJSON(buf []byte) []byte {
 
 func (s Source) appendJSON(buf []byte) []byte {
 	buf = append(buf, `{"kind":`...)
-	buf = appendString(buf, s.Kind)
+	buf = appendString(buf, string(s.Kind))
 	buf = append(buf, `,"id":`...)
 	buf = appendString(buf, s.ID)
 	if s.Grant != "" {
@@ -108,7 +108,7 @@ func (s Source) appendJSON(buf []byte) []byte {
 		buf = append(buf, `,"replaced_by":`...)
 		buf = appendString(buf, s.ReplacedBy)
 	}
-	if s.Kind == "promotion" {
+	if s.Kind == SourcePromotion {
 		buf = append(buf, `,"granted_at":`...)
 		buf = appendTime(buf, s.GrantedAt)
 		buf = append(buf, `,"valid_until":`...)

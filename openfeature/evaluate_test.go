@@ -131,7 +131,7 @@ func TestDecideGivesSources(t *testing.T) {
 	assert.Equal(t, int64(70000), d.Allowance.Value)
 	ids := []string{}
 	for _, s := range d.Sources {
-		ids = append(ids, s.Kind+":"+s.ID)
+		ids = append(ids, string(s.Kind)+":"+s.ID)
 	}
 	assert.Equal(t, []string{"plan:starter", "promotion:migration-burst", "promotion:spring-api-boost"}, ids)
 	assert.Equal(t, "migration-burst", d.Override)

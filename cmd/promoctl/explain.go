@@ -125,7 +125,7 @@ func writeExplanation(w interface{ Write([]byte) (int, error) }, d evaluator.Dec
 		if s.Reset != "" {
 			fmt.Fprintf(&b, " %s", s.Reset)
 		}
-		if s.Kind == "promotion" {
+		if s.Kind == evaluator.SourcePromotion {
 			fmt.Fprintf(&b, ", %s grant from %s", s.Grant, s.GrantedAt.Format(time.RFC3339))
 			if !s.ValidUntil.IsZero() {
 				fmt.Fprintf(&b, " until %s", s.ValidUntil.Format(time.RFC3339))

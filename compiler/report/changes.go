@@ -128,7 +128,7 @@ func bullet(s style, depth int) string {
 func writePromotion(b *strings.Builder, s style, ch compiler.PromotionChange) {
 	what := ch.Change
 	if ch.Status != "" {
-		what += ", " + ch.Status
+		what += ", " + string(ch.Status)
 	}
 	if ch.MovedFrom != "" {
 		what += ", moved from " + s.code(ch.MovedFrom)
@@ -155,7 +155,7 @@ func writePromotion(b *strings.Builder, s style, ch compiler.PromotionChange) {
 		}
 	}
 	if g.All != "" {
-		parts = append(parts, "grants.all "+g.All)
+		parts = append(parts, "grants.all "+string(g.All))
 	}
 	fmt.Fprintf(b, "%sgrants: %s\n", bullet(s, 1), strings.Join(parts, "; "))
 }

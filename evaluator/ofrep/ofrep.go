@@ -176,7 +176,7 @@ func variant(d evaluator.Decision) string {
 		return "promotion:" + d.Override
 	}
 	for _, src := range d.Sources {
-		if src.Kind == "promotion" {
+		if src.Kind == evaluator.SourcePromotion {
 			return "promotion:" + src.ID
 		}
 	}

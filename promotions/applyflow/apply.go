@@ -84,14 +84,29 @@ func (a *Apply) Summary() string {
 	return strings.Join(parts, ", ")
 }
 
-// tallyOrder fixes the order of a summary's parts.
-var tallyOrder = []string{"deactivated", "activated", "already deactivated", "already active",
-	"granted", "renewed", "re-granted", "already granted", "already scheduled", "revoked", "already revoked", "already expired",
-	"not granted", "not revoked", "still revoked"}
+// Outcomes of the apply flow that change nothing, beside the changes of
+// promotions.Outcome.
+const (
+	alreadyActive      promotions.Outcome = "already active"
+	alreadyDeactivated promotions.Outcome = "already deactivated"
+	alreadyExpired     promotions.Outcome = "already expired"
+	alreadyGranted     promotions.Outcome = "already granted"
+	alreadyRevoked     promotions.Outcome = "already revoked"
+	alreadyScheduled   promotions.Outcome = "already scheduled"
+	notGranted         promotions.Outcome = "not granted"
+	notRevoked         promotions.Outcome = "not revoked"
+	stillRevoked       promotions.Outcome = "still revoked"
+)
+
+// tallyOrder fixes the order of a summary's parts; events about grants.all
+// come after them.
+var tallyOrder = []promotions.Outcome{promotions.OutcomeDeactivated, promotions.OutcomeActivated, alreadyDeactivated, alreadyActive,
+	promotions.OutcomeGranted, promotions.OutcomeRenewed, promotions.OutcomeRegranted, alreadyGranted, alreadyScheduled,
+	promotions.OutcomeRevoked, alreadyRevoked, alreadyExpired, notGranted, notRevoked, stillRevoked}
 
 func tallyRank(label string) int {
 	for i, l := range tallyOrder {
-		if l == label {
+		if string(l) == label {
 			return i
 		}
 	}
@@ -167,11 +182,11 @@ func (a *Apply) Grant(ids []string) error {
 			continue
 		}
 		if a.allHolds() {
-			a.count("already granted")
+			a.count(alreadyGranted)
 			continue
 		}
 		a.newItems = append(a.newItems, []yamldoc.Field{{Key: "id", Value: id}, {Key: "state", Value: string(promotions.StateGranted)}, {Key: "granted_at", Value: a.at}})
-		a.count("granted")
+		a.count(promotions.OutcomeGranted)
 	}
 	return a.markApplied()
 }
@@ -185,10 +200,10 @@ func (a *Apply) endedEntry(i int) bool {
 	periods := g.Periods()
 	switch a.promo.EffectiveAt(periods, a.at).State {
 	case promotions.EffectiveActive:
-		a.count("already granted")
+		a.count(alreadyGranted)
 		return false
 	case promotions.EffectiveScheduled:
-		a.count("already scheduled")
+		a.count(alreadyScheduled)
 		return false
 	}
 	if end := a.promo.Span(periods[len(periods)-1]).End; end != nil && a.at.Before(*end) {
@@ -210,16 +225,16 @@ func (a *Apply) GrantAll() error {
 		if err := a.editor.Set(all.Key("granted_at"), a.at); err != nil {
 			return err
 		}
-		a.event("grants.all granted")
+		a.allEvent(promotions.OutcomeGranted)
 		return a.markApplied()
 	}
 	periods := g.Periods()
 	switch a.promo.EffectiveAt(periods, a.at).State {
 	case promotions.EffectiveActive:
-		a.event("grants.all already granted")
+		a.allEvent(alreadyGranted)
 		return nil
 	case promotions.EffectiveScheduled:
-		a.event("grants.all already scheduled")
+		a.allEvent(alreadyScheduled)
 		return nil
 	}
 	if end := a.promo.Span(periods[len(periods)-1]).End; end != nil && a.at.Before(*end) {
@@ -250,12 +265,12 @@ func (a *Apply) Revoke(ids []string) error {
 			continue
 		}
 		if !a.allHolds() || (a.customers != nil && !a.promo.Eligibility.Allows(c.Plan, c)) {
-			a.count("not granted")
+			a.count(notGranted)
 			continue
 		}
 		a.newItems = append(a.newItems, []yamldoc.Field{{Key: "id", Value: id}, {Key: "state", Value: string(promotions.StateRevoked)},
 			{Key: "granted_at", Value: a.promo.Grants.All.GrantedAt}, {Key: "revoked_at", Value: a.at}})
-		a.count("revoked")
+		a.count(promotions.OutcomeRevoked)
 	}
 	return nil
 }
@@ -293,12 +308,12 @@ func (a *Apply) Regrant(ids []string) error {
 				}
 			}
 		case a.allHolds():
-			a.count("already granted")
+			a.count(alreadyGranted)
 		case a.allEnded() && (a.customers == nil || a.promo.Eligibility.Allows(c.Plan, c)):
 			a.newItems = append(a.newItems, []yamldoc.Field{{Key: "id", Value: id}, {Key: "state", Value: string(promotions.StateGranted)}, {Key: "granted_at", Value: a.at}})
-			a.count("re-granted")
+			a.count(promotions.OutcomeRegranted)
 		default:
-			a.count("not revoked")
+			a.count(notRevoked)
 		}
 	}
 	return nil
@@ -344,7 +359,7 @@ func (a *Apply) RegrantAllRevoked() error {
 // that what the promotion gave before stays in the past.
 func (a *Apply) Deactivate() error {
 	if a.promo.Status == promotions.StatusDeactivated {
-		a.event("already deactivated")
+		a.event(alreadyDeactivated)
 		return nil
 	}
 	if err := a.editor.Set(promotions.P("status"), string(promotions.StatusDeactivated)); err != nil {
@@ -353,7 +368,7 @@ func (a *Apply) Deactivate() error {
 	if err := a.editor.Set(promotions.P("deactivated_at"), a.at); err != nil {
 		return err
 	}
-	a.event("deactivated")
+	a.event(promotions.OutcomeDeactivated)
 	for i, g := range a.promo.Grants.Customers {
 		if g.State != promotions.StateGranted || a.index[g.ID] != i {
 			continue
@@ -365,13 +380,13 @@ func (a *Apply) Deactivate() error {
 		if err := a.editor.Set(path.Key("revoked_at"), latest(a.at, g.GrantedAt)); err != nil {
 			return err
 		}
-		a.count("revoked")
+		a.count(promotions.OutcomeRevoked)
 	}
 	if all := a.promo.Grants.All; all != nil && all.RevokedAt == nil {
 		if err := a.editor.Set(promotions.P("grants", "all", "revoked_at"), latest(a.at, all.GrantedAt)); err != nil {
 			return err
 		}
-		a.event("grants.all revoked")
+		a.allEvent(promotions.OutcomeRevoked)
 	}
 	return nil
 }
@@ -387,7 +402,7 @@ func latest(a, b time.Time) time.Time {
 // deactivation stay revoked until re-granted.
 func (a *Apply) Activate() error {
 	if a.promo.Status != promotions.StatusDeactivated {
-		a.event("already active")
+		a.event(alreadyActive)
 		return nil
 	}
 	if err := a.editor.Set(promotions.P("status"), string(promotions.StatusActive)); err != nil {
@@ -396,7 +411,7 @@ func (a *Apply) Activate() error {
 	if err := a.editor.Remove(promotions.P("deactivated_at")); err != nil {
 		return err
 	}
-	a.event("activated")
+	a.event(promotions.OutcomeActivated)
 	revoked := 0
 	for i, g := range a.promo.Grants.Customers {
 		if g.State == promotions.StateRevoked && a.index[g.ID] == i {
@@ -407,7 +422,7 @@ func (a *Apply) Activate() error {
 		a.tally = append(a.tally, tallyItem{label: "still revoked", n: revoked})
 	}
 	if a.allRevoked() {
-		a.event("grants.all still revoked")
+		a.allEvent(stillRevoked)
 	}
 	return nil
 }
@@ -444,7 +459,7 @@ func RevokedByDeactivation(p *promotions.Promotion) (ids []string, all bool) {
 func (a *Apply) ActivateRestore() error {
 	p := a.promo
 	if p.Status != promotions.StatusDeactivated {
-		a.event("already active")
+		a.event(alreadyActive)
 		return nil
 	}
 	ids, all := RevokedByDeactivation(p)
@@ -467,13 +482,13 @@ func (a *Apply) ActivateRestore() error {
 	for _, id := range ids {
 		restore[id] = true
 	}
-	stillRevoked := 0
+	leftRevoked := 0
 	for i, g := range p.Grants.Customers {
 		if g.State != promotions.StateRevoked || a.index[g.ID] != i {
 			continue
 		}
 		if !restore[g.ID] {
-			stillRevoked++
+			leftRevoked++
 			continue
 		}
 		var c *promotions.Customer
@@ -492,10 +507,10 @@ func (a *Apply) ActivateRestore() error {
 			return err
 		}
 	} else if a.allRevoked() {
-		a.event("grants.all still revoked")
+		a.allEvent(stillRevoked)
 	}
-	if stillRevoked > 0 {
-		a.tally = append(a.tally, tallyItem{label: "still revoked", n: stillRevoked})
+	if leftRevoked > 0 {
+		a.tally = append(a.tally, tallyItem{label: string(stillRevoked), n: leftRevoked})
 	}
 	return nil
 }
@@ -596,7 +611,7 @@ func (a *Apply) renewEntry(i int) error {
 			return err
 		}
 	}
-	a.count(a.renewal(promotions.Period{GrantedAt: g.GrantedAt, RevokedAt: g.RevokedAt}))
+	a.count(a.promo.NewPeriodOutcome(promotions.Period{GrantedAt: g.GrantedAt, RevokedAt: g.RevokedAt}))
 	return nil
 }
 
@@ -606,15 +621,8 @@ func (a *Apply) renewAll() error {
 	if err := a.startPeriod(promotions.P("grants", "all"), g.GrantedAt, g.RevokedAt); err != nil {
 		return err
 	}
-	a.event("grants.all " + a.renewal(promotions.Period{GrantedAt: g.GrantedAt, RevokedAt: g.RevokedAt}))
+	a.allEvent(a.promo.NewPeriodOutcome(promotions.Period{GrantedAt: g.GrantedAt, RevokedAt: g.RevokedAt}))
 	return nil
-}
-
-func (a *Apply) renewal(ended promotions.Period) string {
-	if a.promo.Span(ended).Revoked {
-		return "re-granted"
-	}
-	return "renewed"
 }
 
 // startPeriod appends the grant at path's current period to its previous
@@ -641,10 +649,10 @@ func (a *Apply) revokeEntry(i int) error {
 	revokedAt := a.at
 	switch a.promo.EffectiveAt(g.Periods(), a.at).State {
 	case promotions.EffectiveExpired:
-		a.count("already expired")
+		a.count(alreadyExpired)
 		return nil
 	case promotions.EffectiveRevoked:
-		a.count("already revoked")
+		a.count(alreadyRevoked)
 		return nil
 	case promotions.EffectiveScheduled:
 		if !g.GrantedAt.After(a.at) {
@@ -660,7 +668,7 @@ func (a *Apply) revokeEntry(i int) error {
 	if err := a.editor.Set(path.Key("revoked_at"), revokedAt); err != nil {
 		return err
 	}
-	a.count("revoked")
+	a.count(promotions.OutcomeRevoked)
 	return nil
 }
 
@@ -679,7 +687,7 @@ func (a *Apply) revokeAll() error {
 	if err := a.editor.Set(promotions.P("grants", "all", "revoked_at"), revokedAt); err != nil {
 		return err
 	}
-	a.event("grants.all revoked")
+	a.allEvent(promotions.OutcomeRevoked)
 	return nil
 }
 
@@ -691,7 +699,8 @@ func (a *Apply) markApplied() error {
 	return a.editor.Set(promotions.P("is_applied"), true)
 }
 
-func (a *Apply) count(label string) {
+func (a *Apply) count(o promotions.Outcome) {
+	label := string(o)
 	for i := range a.tally {
 		if a.tally[i].label == label {
 			a.tally[i].n++
@@ -701,7 +710,12 @@ func (a *Apply) count(label string) {
 	a.tally = append(a.tally, tallyItem{label: label, n: 1})
 }
 
-func (a *Apply) event(label string) { a.tally = append(a.tally, tallyItem{label: label, n: -1}) }
+func (a *Apply) event(o promotions.Outcome) {
+	a.tally = append(a.tally, tallyItem{label: string(o), n: -1})
+}
+
+// allEvent records what happened to grants.all.
+func (a *Apply) allEvent(o promotions.Outcome) { a.event("grants.all " + o) }
 
 func (a *Apply) refuse(id, format string, args ...any) {
 	a.refused = append(a.refused, Refusal{ID: id, Reason: fmt.Sprintf(format, args...)})

@@ -21,6 +21,7 @@ import (
 	"github.com/promoctl/promoctl/bench/gen"
 	"github.com/promoctl/promoctl/compiler"
 	"github.com/promoctl/promoctl/compiler/bundle"
+	"github.com/promoctl/promoctl/evaluator"
 	"github.com/promoctl/promoctl/evaluator/ofrep"
 	"github.com/promoctl/promoctl/examples/clients/go/gate"
 	"github.com/promoctl/promoctl/internal/sidecartest"
@@ -169,7 +170,7 @@ func Native(t *testing.T, sc *sidecartest.Sidecar, customer, feature string) gat
 		q.Allowance = *d.Allowance
 	}
 	for _, s := range d.Sources {
-		if s.Kind == "promotion" {
+		if s.Kind == string(evaluator.SourcePromotion) {
 			q.Reason = string(ofrep.ReasonTargetingMatch)
 		}
 	}
