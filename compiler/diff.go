@@ -58,9 +58,9 @@ type PromotionChange struct {
 	MovedFrom string `json:"moved_from,omitempty"`
 	// Status is "deactivated" or "reactivated" when the status flipped.
 	Status  promotions.Outcome `json:"status,omitempty"`
-	Applied bool          `json:"applied"`
-	Fields  []FieldChange `json:"fields"`
-	Grants  GrantChanges  `json:"grants"`
+	Applied bool               `json:"applied"`
+	Fields  []FieldChange      `json:"fields"`
+	Grants  GrantChanges       `json:"grants"`
 }
 
 // FieldChange is one field's old and new value as written in the files;
