@@ -41,7 +41,7 @@ test: chromium
 ## only when missing
 chromium:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
-		{ apt-get update && apt-get install -y chromium; }
+		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
 
 test-short:
 	$(GO) test -count=1 ./...
