@@ -298,6 +298,36 @@ func TestBrowserManageAccessGrantsThreeRevoked(t *testing.T) {
 	f.untouched(t)
 }
 
+func TestBrowserManageAccessRenewsAnExpiredGrant(t *testing.T) {
+	f := newFixture(t)
+	b := newTab(t, f)
+	// cus_006's 8-week pilot grant ran out on 2026-03-09: stored as
+	// granted, it is expired now, so it is listed under Revoked.
+	b.open("/promotions/storage-unlimited-pilot")
+	b.submit("link", "Manage access")
+	assert.NotContains(t, b.text(), "cus_006", "an expired grant is not under Granted")
+	b.submit("link", "Revoked")
+	text := b.text()
+	assert.Contains(t, text, "all 1 matching")
+	assert.Contains(t, b.eval(`document.querySelector("#customer-cus_006").innerText`), "expired")
+	b.click("checkbox", "cus_006")
+	assert.Contains(t, b.text(), "1 selected")
+	resp := b.submit("button", "Grant")
+	require.Equal(t, http.StatusOK, int(resp.Status), b.text())
+
+	branch, commit := f.onlyBranch(t)
+	assert.True(t, strings.HasPrefix(commit.Message, "grant storage-unlimited-pilot: 1 customer (cus_006)\n"), commit.Message)
+	content := f.fileOn(t, branch.Name, "promotions/storage-unlimited-pilot.yaml")
+	assert.Contains(t, content, "    - id: cus_006\n      state: granted\n      granted_at: 2026-04-25T12:00:00Z\n      previous:\n        - {granted_at: 2026-01-12T09:00:00Z}\n",
+		"a new period, the ended one kept in previous")
+	f.validates(t, branch.Name)
+
+	// On the branch the renewed grant is under Granted again.
+	b.open("/promotions/storage-unlimited-pilot/access?state=granted&branch=" + branch.Name)
+	assert.Contains(t, b.eval(`document.querySelector("#customer-cus_006").innerText`), "active")
+	f.untouched(t)
+}
+
 func TestBrowserDeactivate(t *testing.T) {
 	f := newFixture(t)
 	b := newTab(t, f)

@@ -19,13 +19,6 @@ const customersPerPage = 50
 // grantMatches bounds the search results of the Grant to customers panel.
 const grantMatches = 50
 
-// accessRow is one customer of a promotion.
-type accessRow struct {
-	promotions.Access
-	// Ends is the natural end of the grant (nil: never).
-	Ends *time.Time
-}
-
 // Filters of the Customers section and of Manage access.
 const (
 	filterGranted = "granted"
@@ -38,50 +31,52 @@ type accessData struct {
 	Blob   string
 	Filter string
 	Query  string
-	Rows   []accessRow
+	Rows   []promotions.Access
 	// Matching is how many customers the filter and search select (all
 	// pages): "all N matching".
 	Matching int
-	Granted  int
-	Revoked  int
-	Pager    pager
-	Targets  []string
+	// Granted (active or scheduled) and Revoked (revoked or expired)
+	// count the promotion's customers as the filters select them.
+	Granted int
+	Revoked int
+	Pager   pager
+	Targets []string
 }
 
-// filterAccess selects a promotion's customers by stored state and search
-// (case-insensitive, in id, name and email).
-// TODO(effective state): Granted should be active or scheduled and
-// Revoked revoked or expired once the grant-period rules are in the
-// library; until then the stored state decides.
+// filterAccess selects a promotion's customers by filter and search
+// (case-insensitive, in id, name and email). The filters go by effective
+// state (docs/console.md): Granted is active or scheduled, Revoked is
+// revoked or expired, so a bulk Grant in the Revoked view renews expired
+// grants too.
 func filterAccess(l *accessList, filter, query string) []promotions.Access {
 	q := strings.ToLower(strings.TrimSpace(query))
+	state := promotions.GrantState("")
+	switch filter {
+	case filterGranted:
+		state = promotions.StateGranted
+	case filterRevoked:
+		state = promotions.StateRevoked
+	}
 	var out []promotions.Access
 	for i := range l.rows {
-		row := &l.rows[i]
-		switch filter {
-		case filterGranted:
-			if row.State != promotions.StateGranted {
-				continue
-			}
-		case filterRevoked:
-			if row.State != promotions.StateRevoked {
-				continue
-			}
-		}
-		if !l.keys.matches(i, q) {
+		if !l.rows[i].Listed(state, "") || !l.keys.matches(i, q) {
 			continue
 		}
-		out = append(out, *row)
+		out = append(out, l.rows[i])
 	}
 	return out
 }
 
-func (s *Server) accessData(r *http.Request, v *view, p *promotions.Promotion, filter string) accessData {
+// holding reports whether a row is under the Granted filter (a Revoke
+// applies to it) rather than Revoked (a Grant renews or re-grants it).
+func holding(a promotions.Access) bool { return a.Listed(promotions.StateGranted, "") }
+
+func (s *Server) accessData(r *http.Request, v *view, p *promotions.Promotion, filter string, at time.Time) accessData {
 	q := r.URL.Query()
 	d := accessData{P: p, Filter: filter, Query: strings.TrimSpace(q.Get("q"))}
-	all := v.accessList(p)
+	all := v.accessList(p, at)
 	for _, row := range all.rows {
-		if row.State == promotions.StateGranted {
+		if holding(row) {
 			d.Granted++
 		} else {
 			d.Revoked++
@@ -90,9 +85,7 @@ func (s *Server) accessData(r *http.Request, v *view, p *promotions.Promotion, f
 	rows := filterAccess(all, filter, d.Query)
 	d.Matching = len(rows)
 	d.Pager = newPager(r, len(rows), customersPerPage)
-	for _, row := range rows[d.Pager.From:d.Pager.To] {
-		d.Rows = append(d.Rows, accessRow{Access: row, Ends: p.GrantEnd(row.GrantedAt)})
-	}
+	d.Rows = rows[d.Pager.From:d.Pager.To]
 	return d
 }
 
@@ -119,7 +112,7 @@ func (s *Server) promotionView(w http.ResponseWriter, r *http.Request, branch st
 type detailsData struct {
 	P       *promotions.Promotion
 	Feature *promotions.Feature
-	Counts  promotionRow
+	Counts  promotions.Summary
 	Blob    string
 	Form    promoForm
 	// Customers is the first page of the Customers section.
@@ -142,11 +135,12 @@ func (s *Server) detailsPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) details(r *http.Request, v *view, p *promotions.Promotion, blob, branch string) detailsData {
-	d := detailsData{P: p, Feature: v.model.Features[p.Feature], Counts: promotionCounts(p, s.now()), Blob: blob,
+	now := s.now()
+	d := detailsData{P: p, Feature: v.model.Features[p.Feature], Counts: p.Summarize(now), Blob: blob,
 		Form: formOf(p), HasDirectory: v.model.HasDirectory, Targets: s.targets(branch)}
 	d.Form.Features = sortedFeatures(v.model, "")
 	d.Form.Locked = p.IsApplied
-	d.Customers = s.accessData(r, v, p, r.URL.Query().Get("state"))
+	d.Customers = s.accessData(r, v, p, r.URL.Query().Get("state"), now)
 	d.Customers.Blob, d.Customers.Targets = blob, d.Targets
 	d.GrantQuery = strings.TrimSpace(r.URL.Query().Get("gq"))
 	if d.GrantQuery != "" && v.model.HasDirectory {
@@ -182,7 +176,7 @@ func (s *Server) accessPage(w http.ResponseWriter, r *http.Request) {
 	if filter != filterRevoked {
 		filter = filterGranted
 	}
-	d := s.accessData(r, v, p, filter)
+	d := s.accessData(r, v, p, filter, s.now())
 	d.Blob, d.Targets = blob, s.targets(branch)
 	s.render(w, r, http.StatusOK, "access", page{Title: "Manage access · " + p.Name, Section: "promotions", Branch: branch, Commit: v.commit.String(), Data: d})
 }
@@ -242,7 +236,9 @@ func (s *Server) stateChange(w http.ResponseWriter, r *http.Request) {
 			if allMatching != "" {
 				// "All N matching" is recomputed on the tree being
 				// changed: a different N means the list moved.
-				rows := filterAccess(ws.v.accessList(cur), form.Get("state"), strings.TrimSpace(form.Get("q")))
+				// The filter goes by effective state at the instant of
+				// the change, as the apply flow's period rules do.
+				rows := filterAccess(ws.v.accessList(cur, at), form.Get("state"), strings.TrimSpace(form.Get("q")))
 				if want, _ := strconv.Atoi(allMatching); want != len(rows) {
 					return nil, "", nil, staleError(fmt.Sprintf("The selection was all %s matching customers; %d match now.", allMatching, len(rows)))
 				}

@@ -5,51 +5,18 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/promoctl/promoctl/promotions"
 )
 
-// endingSoon is how far ahead "ending soon" looks.
-const endingSoon = 14 * 24 * time.Hour
-
 // promotionsPerPage bounds the Promotions table.
 const promotionsPerPage = 100
 
-// promotionRow is one line of the Promotions table.
+// promotionRow is one line of the Promotions table: the promotion and its
+// grants counted by effective state.
 type promotionRow struct {
 	P *promotions.Promotion
-	// Granted and Revoked count entries by stored state; All is the state
-	// of grants.all ("" without one).
-	Granted, Revoked int
-	All              string
-	EndingSoon       int
-}
-
-// promotionCounts summarises a promotion's grants at now.
-// TODO(effective state): count by effective state (active, scheduled,
-// expired, revoked) once the grant-period rules are in the library; until
-// then these are the stored states.
-func promotionCounts(p *promotions.Promotion, now time.Time) promotionRow {
-	row := promotionRow{P: p}
-	soon := now.Add(endingSoon)
-	for _, g := range p.Grants.Customers {
-		if g.State == promotions.StateRevoked {
-			row.Revoked++
-			continue
-		}
-		row.Granted++
-		if end := p.GrantEnd(g.GrantedAt); end != nil && !end.Before(now) && end.Before(soon) {
-			row.EndingSoon++
-		}
-	}
-	if a := p.Grants.All; a != nil {
-		row.All = string(promotions.StateGranted)
-		if a.RevokedAt != nil {
-			row.All = string(promotions.StateRevoked)
-		}
-	}
-	return row
+	promotions.Summary
 }
 
 type promotionsData struct {
@@ -60,10 +27,13 @@ type promotionsData struct {
 	Features               []*promotions.Feature
 	Active, Deactivated    int
 	Applied                int
-	Granted, Revoked       int
-	EndingSoon             int
-	Pager                  pager
-	Problems               []string
+	// Counts adds up the entries of every promotion by effective state;
+	// AllActive counts promotions whose grants.all is active.
+	Counts     map[promotions.EffectiveState]int
+	AllActive  int
+	EndingSoon int
+	Pager      pager
+	Problems   []string
 }
 
 func (s *Server) promotionsPage(w http.ResponseWriter, r *http.Request) {
@@ -73,7 +43,8 @@ func (s *Server) promotionsPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.now()
-	d := promotionsData{Query: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Feature: q.Get("feature"), Type: q.Get("type")}
+	d := promotionsData{Query: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Feature: q.Get("feature"), Type: q.Get("type"),
+		Counts: map[promotions.EffectiveState]int{}}
 	for _, k := range promotions.SortedKeys(v.model.Features) {
 		d.Features = append(d.Features, v.model.Features[k])
 	}
@@ -81,7 +52,8 @@ func (s *Server) promotionsPage(w http.ResponseWriter, r *http.Request) {
 	d.Total = len(all)
 	var rows []promotionRow
 	for _, p := range all {
-		row := promotionCounts(p, now)
+		// The counts of `promoctl promotions` and /v1/promotions.
+		row := promotionRow{P: p, Summary: p.Summarize(now)}
 		if p.Status == promotions.StatusDeactivated {
 			d.Deactivated++
 		} else {
@@ -90,8 +62,12 @@ func (s *Server) promotionsPage(w http.ResponseWriter, r *http.Request) {
 		if p.IsApplied {
 			d.Applied++
 		}
-		d.Granted += row.Granted
-		d.Revoked += row.Revoked
+		for st, n := range row.Counts {
+			d.Counts[st] += n
+		}
+		if row.All != nil && row.All.State == promotions.EffectiveActive {
+			d.AllActive++
+		}
 		d.EndingSoon += row.EndingSoon
 		if d.Status != "" && string(p.Status) != d.Status ||
 			d.Feature != "" && p.Feature != d.Feature ||

@@ -109,8 +109,14 @@ var funcs = template.FuncMap{
 		}
 		return thousands(a.Value)
 	},
-	"num":   func(n int) string { return thousands(int64(n)) },
-	"short": func(s string) string { return s[:min(len(s), 10)] },
+	"num": func(n int) string { return thousands(int64(n)) },
+	// count reads a count by effective state ("active", "expired", …).
+	"count": func(m map[promotions.EffectiveState]int, state string) int {
+		return m[promotions.EffectiveState(state)]
+	},
+	// holding says whether a customer row is under the Granted filter.
+	"holding": holding,
+	"short":   func(s string) string { return s[:min(len(s), 10)] },
 	"eligibility": func(e *promotions.Eligibility) string {
 		return e.String()
 	},

@@ -35,10 +35,18 @@ type view struct {
 	dirIDs  []string
 }
 
-// accessList is a promotion's customers with their search keys.
+// accessList is a promotion's customers at an instant with their search
+// keys. Effective states change only where a period starts or ends, so the
+// list holds for every instant of [from, until) (until zero: forever).
 type accessList struct {
-	rows []promotions.Access
-	keys searchIndex
+	rows        []promotions.Access
+	keys        searchIndex
+	from, until time.Time
+}
+
+// holds reports whether the list is the promotion's list at t.
+func (l *accessList) holds(t time.Time) bool {
+	return !t.Before(l.from) && (l.until.IsZero() || t.Before(l.until))
 }
 
 // searchIndex holds, for each item of a list, the lower-cased text a
@@ -82,19 +90,21 @@ func (v *view) snapshot() (*snapshot.Snapshot, error) {
 	return v.snap, v.snapErr
 }
 
-// accessList is promotions.AccessList of one promotion, computed once per
-// view: a promotion granted to all of 100k customers lists them all.
-func (v *view) accessList(p *promotions.Promotion) *accessList {
+// accessList is promotions.AccessList of one promotion at instant at,
+// computed once per view and reused until a period of the promotion starts
+// or ends: a promotion granted to all of 100k customers lists them all.
+func (v *view) accessList(p *promotions.Promotion, at time.Time) *accessList {
 	v.accessMu.Lock()
 	defer v.accessMu.Unlock()
-	if l, ok := v.access[p.ID]; ok {
+	if l, ok := v.access[p.ID]; ok && l.holds(at) {
 		return l
 	}
 	var dir map[string]*promotions.Customer
 	if v.model.HasDirectory {
 		dir = v.model.Customers
 	}
-	l := &accessList{rows: promotions.AccessList(p, dir, time.Now())}
+	l := &accessList{rows: promotions.AccessList(p, dir, at)}
+	l.from, l.until = stableAround(p, at)
 	l.keys = make(searchIndex, len(l.rows))
 	for i, row := range l.rows {
 		l.keys[i] = searchKey(row.ID, row.Name, row.Email)
@@ -104,6 +114,36 @@ func (v *view) accessList(p *promotions.Promotion) *accessList {
 	}
 	v.access[p.ID] = l
 	return l
+}
+
+// stableAround is the interval around at in which no period of p starts or
+// ends, so that every effective state, end and deciding grant (an entry
+// decides from its first start) stays as it is at at.
+func stableAround(p *promotions.Promotion, at time.Time) (from, until time.Time) {
+	see := func(t time.Time) {
+		if t.After(at) {
+			if until.IsZero() || t.Before(until) {
+				until = t
+			}
+		} else if t.After(from) {
+			from = t
+		}
+	}
+	spans := func(periods []promotions.Period) {
+		for _, s := range p.Spans(periods) {
+			see(s.Start)
+			if s.End != nil {
+				see(*s.End)
+			}
+		}
+	}
+	for i := range p.Grants.Customers {
+		spans(p.Grants.Customers[i].Periods())
+	}
+	if p.Grants.All != nil {
+		spans(p.Grants.All.Periods())
+	}
+	return from, until
 }
 
 // viewCache compiles each commit once and keeps the last few, so pages
