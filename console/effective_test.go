@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -173,4 +174,23 @@ func TestCustomerPageIsTheCustomerShowView(t *testing.T) {
 	assert.Equal(t, "plan starter 10,000 monthly replaced by migration-burst "+
 		"promotion migration-burst override 20,000 daily via customer, from 2026-05-11 09:00 until 2026-05-25 09:00", api["sources"])
 	assert.Equal(t, "spring-api-boost not_granted the customer has no entry and the promotion has no grants.all", api["why-not"])
+}
+
+func TestAccessListFollowsTheClockAcrossPeriodEnds(t *testing.T) {
+	now := testNow
+	f := newFixture(t, func(o *Options) { o.Now = func() time.Time { return now } })
+	_, body := f.get(t, "/promotions/migration-burst/access?state=granted")
+	assert.Equal(t, "active", cells(t, body, "customer-cus_001")["effective"])
+
+	// cus_001's 14 days end on 2026-05-04; the same commit, a day later.
+	now = time.Date(2026, 5, 5, 0, 0, 0, 0, time.UTC)
+	_, body = f.get(t, "/promotions/migration-burst/access?state=granted")
+	assert.NotContains(t, body, `id="customer-cus_001"`)
+	_, body = f.get(t, "/promotions/migration-burst/access?state=revoked")
+	assert.Equal(t, "expired", cells(t, body, "customer-cus_001")["effective"])
+
+	// cus_021's renewal starts on 2026-05-11.
+	now = time.Date(2026, 5, 12, 0, 0, 0, 0, time.UTC)
+	_, body = f.get(t, "/promotions/migration-burst/access?state=granted")
+	assert.Equal(t, "active", cells(t, body, "customer-cus_021")["effective"])
 }
