@@ -64,9 +64,17 @@ type Source struct {
 	GrantedAt time.Time // promotions
 	// ValidUntil is when the promotion's grant ends; zero when it never does.
 	ValidUntil time.Time
-	// ReplacedBy names the override promotion that replaces this plan
-	// baseline, so that the listed sources add up to the answer.
-	ReplacedBy string
+}
+
+// ReplacedBy names the override promotion that replaces source s of d (a
+// plan baseline), so that the listed sources add up to the answer; "" when
+// none does. It is derived from Decision.Override rather than stored in
+// every Source, which is on the hot path.
+func (d *Decision) ReplacedBy(s Source) string {
+	if s.Kind == SourcePlan {
+		return d.Override
+	}
+	return ""
 }
 
 // Reason says why a promotion for the feature does not contribute.
@@ -198,9 +206,6 @@ func Decide(s *snapshot.Snapshot, q Query) (Decision, error) {
 	d.Allowance, d.Reset, override = meter(baseline, contributing)
 	if override != nil {
 		d.Override = override.promo.ID
-		if baseline != nil {
-			d.Sources[0].ReplacedBy = override.promo.ID
-		}
 	}
 	d.HasAccess = d.Allowance.Unlimited || d.Allowance.Value > 0
 	return d, nil

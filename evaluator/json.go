@@ -48,7 +48,7 @@ func (d Decision) AppendJSON(buf []byte) []byte {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		buf = s.appendJSON(buf)
+		buf = s.appendJSON(buf, d.ReplacedBy(s))
 	}
 	buf = append(buf, `],"at":`...)
 	buf = appendTime(buf, d.At)
@@ -81,7 +81,7 @@ func (d Decision) AppendJSON(buf []byte) []byte {
 	return append(buf, '}')
 }
 
-func (s Source) appendJSON(buf []byte) []byte {
+func (s Source) appendJSON(buf []byte, replacedBy string) []byte {
 	buf = append(buf, `{"kind":`...)
 	buf = appendString(buf, string(s.Kind))
 	buf = append(buf, `,"id":`...)
@@ -104,9 +104,9 @@ func (s Source) appendJSON(buf []byte) []byte {
 		buf = append(buf, `,"reset":`...)
 		buf = appendString(buf, string(s.Reset))
 	}
-	if s.ReplacedBy != "" {
+	if replacedBy != "" {
 		buf = append(buf, `,"replaced_by":`...)
-		buf = appendString(buf, s.ReplacedBy)
+		buf = appendString(buf, replacedBy)
 	}
 	if s.Kind == SourcePromotion {
 		buf = append(buf, `,"granted_at":`...)

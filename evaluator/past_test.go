@@ -189,7 +189,7 @@ func clonePromotion(p *promotions.Promotion) *promotions.Promotion {
 func sourceIDs(d evaluator.Decision) string {
 	out := ""
 	for _, s := range d.Sources {
-		out += string(s.Kind) + ":" + s.ID + ":" + s.GrantedAt.String() + ":" + s.ReplacedBy + ","
+		out += string(s.Kind) + ":" + s.ID + ":" + s.GrantedAt.String() + ":" + d.ReplacedBy(s) + ","
 	}
 	return out
 }

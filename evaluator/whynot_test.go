@@ -89,7 +89,7 @@ func TestReplacedBaseline(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, d.Sources, 3)
 	assert.Equal(t, evaluator.SourcePlan, d.Sources[0].Kind)
-	assert.Equal(t, "burst", d.Sources[0].ReplacedBy, "the baseline names the override that replaces it")
+	assert.Equal(t, "burst", d.ReplacedBy(d.Sources[0]), "the baseline names the override that replaces it")
 	assert.Equal(t, int64(20500), d.Allowance.Value, "override 20000 + additive 500: the sources add up without the plan")
 	assert.Contains(t, string(d.AppendJSON(nil)), `{"kind":"plan","id":"starter","allowance":1000,"reset":"monthly","replaced_by":"burst"}`)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/promoctl/promoctl/compiler/report"
 	"github.com/promoctl/promoctl/compiler/snapshot"
 	"github.com/promoctl/promoctl/evaluator"
+	"github.com/promoctl/promoctl/internal/suggest"
 	"github.com/promoctl/promoctl/promotions"
 )
 
@@ -41,22 +43,16 @@ func (a *app) explainCommand() *cobra.Command {
 			if q.Attributes, err = parseAttrs(attrs); err != nil {
 				return err
 			}
-			res, err := a.load(a.options())
+			snap, err := a.decisionSnapshot()
 			if err != nil {
 				return err
 			}
-			if !res.OK() {
-				_ = report.Report{Diagnostics: res.Diagnostics.Errors()}.WriteText(a.stderr)
-				return &exitError{code: exitValidation, err: fmt.Errorf("the repo is invalid: run promoctl validate")}
-			}
-			snap, err := snapshot.Build(res.Model, res.Revision)
-			if err != nil {
-				return &exitError{code: exitUsage, err: err}
-			}
+			q.Explain = true
 			d, err := evaluator.Decide(snap, q)
 			if err != nil {
-				return &exitError{code: exitValidation, err: fmt.Errorf("feature %q: %w", q.Feature, err)}
+				return queryError(snap, q.Feature, err)
 			}
+			a.warnUnknownCustomer(d.Directory && !d.CustomerKnown, q.Customer)
 			if format == "json" {
 				enc := json.NewEncoder(a.stdout)
 				enc.SetEscapeHTML(false) // names such as "Lindqvist & Daughters" stay as written
@@ -75,6 +71,49 @@ func (a *app) explainCommand() *cobra.Command {
 	f.StringArrayVar(&attrs, "attr", nil, "attribute k=v to use instead of the directory's (repeatable)")
 	enumFlag(cmd, &format, "format", "output format", "text", "json")
 	return a.readsRepo(cmd)
+}
+
+// decisionSnapshot loads the repo and builds the snapshot decisions are
+// made from; an invalid repo is refused (exit 1).
+func (a *app) decisionSnapshot() (*snapshot.Snapshot, error) {
+	res, err := a.load(a.options())
+	if err != nil {
+		return nil, err
+	}
+	if !res.OK() {
+		_ = report.Report{Diagnostics: res.Diagnostics.Errors()}.WriteText(a.stderr)
+		return nil, &exitError{code: exitValidation, err: fmt.Errorf("the repo is invalid: run promoctl validate")}
+	}
+	snap, err := snapshot.Build(res.Model, res.Revision)
+	if err != nil {
+		return nil, &exitError{code: exitUsage, err: err}
+	}
+	return snap, nil
+}
+
+// queryError turns a decision's error into a usage error (exit 2) that
+// names the closest known feature or plan: a typo must not pass for "no
+// access".
+func queryError(snap *snapshot.Snapshot, feature string, err error) error {
+	var unknownPlan *evaluator.UnknownPlanError
+	switch {
+	case errors.Is(err, evaluator.ErrFeatureNotFound):
+		keys := promotions.SortedKeys(snap.Model.Features)
+		return usageError("--feature: feature %q is not defined%s", feature, suggest.DidYouMean(suggest.Closest(feature, keys)))
+	case errors.As(err, &unknownPlan):
+		return usageError("--plan: %v", err)
+	}
+	return &exitError{code: exitValidation, err: err}
+}
+
+// warnUnknownCustomer says, on stderr, that the directory does not know
+// the customer: the answer is then for a customer with no plan (or the
+// query's), which is rarely what a typo meant.
+func (a *app) warnUnknownCustomer(unknown bool, customer string) {
+	if !unknown {
+		return
+	}
+	fmt.Fprintf(a.stderr, "warning: customer %q is not in the customer directory; deciding with no plan and no attributes but those given\n", customer)
 }
 
 func parseAttrs(pairs []string) (map[string]string, error) {
@@ -125,6 +164,9 @@ func writeExplanation(w interface{ Write([]byte) (int, error) }, d evaluator.Dec
 		if s.Reset != "" {
 			fmt.Fprintf(&b, " %s", s.Reset)
 		}
+		if by := d.ReplacedBy(s); by != "" {
+			fmt.Fprintf(&b, ", replaced by %s", by)
+		}
 		if s.Kind == evaluator.SourcePromotion {
 			fmt.Fprintf(&b, ", %s grant from %s", s.Grant, s.GrantedAt.Format(time.RFC3339))
 			if !s.ValidUntil.IsZero() {
@@ -134,6 +176,19 @@ func writeExplanation(w interface{ Write([]byte) (int, error) }, d evaluator.Dec
 			}
 		}
 		b.WriteString("\n")
+	}
+	if len(d.NotContributing) > 0 {
+		b.WriteString("not contributing:\n")
+	}
+	for _, nc := range d.NotContributing {
+		reason := string(nc.Reason)
+		if nc.Rule != "" {
+			reason += " (" + nc.Rule + ")"
+		}
+		fmt.Fprintf(&b, "  %s: %s: %s\n", nc.ID, reason, nc.Detail)
+	}
+	if d.Directory && !d.CustomerKnown {
+		b.WriteString("customer not in the directory\n")
 	}
 	fmt.Fprintf(&b, "revision %s\n", d.Revision)
 	_, _ = w.Write([]byte(b.String()))
