@@ -127,7 +127,7 @@ func TestEquivalence(t *testing.T) {
 					require.NoError(t, err)
 					var explained map[string]any
 					require.NoError(t, json.Unmarshal(out, &explained))
-					d, err := p.Decide(evaluator.Query{Customer: c, Feature: f, At: at})
+					d, err := p.Decide(evaluator.Query{Customer: c, Feature: f, At: at, Explain: true}) // explain adds the why-not list
 					require.NoError(t, err)
 					assert.Equal(t, explained, asMap(t, d), "%s %s at %s", c, f, at)
 				}

@@ -52,7 +52,8 @@ func TestEveryCommandHelpHasAnExample(t *testing.T) {
 // of their own; the others do not show them.
 func TestLimitFlagsOnlyWhereARepoIsRead(t *testing.T) {
 	reads := map[string]bool{"validate": true, "diff": true, "explain": true, "create": true, "grant": true,
-		"revoke": true, "regrant": true, "deactivate": true, "activate": true, "customers": true, "serve": true, "build": true, "console": true}
+		"revoke": true, "regrant": true, "deactivate": true, "activate": true, "customers": true, "serve": true, "build": true, "console": true,
+		"promotions": true, "show": true, "history": true}
 	a := &app{}
 	for _, c := range allCommands(a.rootCommand()) {
 		if c.Name() == "help" {
