@@ -144,7 +144,8 @@ func Decide(s *snapshot.Snapshot, q Query) (Decision, error) {
 	}
 
 	who := &subject{plan: q.Plan, overrides: q.Attributes}
-	if c := r.Customer(q.Customer); c != nil {
+	c, entries := r.CustomerAndGrants(q.Customer, feature.Key)
+	if c != nil {
 		who.customer = c
 		if who.plan == "" {
 			who.plan = c.Plan
@@ -161,7 +162,6 @@ func Decide(s *snapshot.Snapshot, q Query) (Decision, error) {
 	t := q.At.UnixNano()
 	var buf [16]contribution
 	contributing := buf[:0]
-	entries := r.CustomerGrants(q.Customer, feature.Key)
 	for _, g := range entries {
 		if span, ok := g.Holding(t); ok && who.eligible(g.Promotion) {
 			contributing = append(contributing, contribution{promo: g.Promotion, grant: "customer", grantedAt: span.From, until: span.Until})

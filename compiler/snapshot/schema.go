@@ -11,15 +11,14 @@ import (
 const (
 	TableFeatures   = "features"
 	TablePlans      = "plans"
-	TableCustomers  = "customers"
 	TablePromotions = "promotions"
 	TableAllGrants  = "all_grants" // grants.all of each promotion
-	// TableCustomerFeatures holds the grants.customers entries, grouped by
-	// customer and feature, so that a decision finds all of a customer's
-	// grants for a feature with one index lookup. Every index costs a radix
-	// tree over its rows — at a million grants, about half a gigabyte — so
-	// grant rows have no table of their own.
-	TableCustomerFeatures = "customer_features"
+	// Customers and their grants.customers entries are not memdb tables:
+	// each customer's entries hang off its directory entry in one radix
+	// tree of the snapshot's own (Snapshot.customers), so that a decision
+	// finds both with one lookup that allocates nothing. Every memdb index
+	// costs a radix tree over its rows — at a million customers, about half
+	// a gigabyte — and every memdb lookup allocates.
 
 	IndexID      = "id"
 	IndexFeature = "feature"
@@ -29,8 +28,7 @@ const (
 func snapshotSchema() *memdb.DBSchema {
 	db := &memdb.DBSchema{Tables: map[string]*memdb.TableSchema{}}
 	for _, t := range []*memdb.TableSchema{
-		featuresTable(), plansTable(), customersTable(), promotionsTable(), allGrantsTable(),
-		customerFeaturesTable(),
+		featuresTable(), plansTable(), promotionsTable(), allGrantsTable(),
 	} {
 		db.Tables[t.Name] = t
 	}
@@ -49,28 +47,11 @@ func plansTable() *memdb.TableSchema {
 	}}
 }
 
-func customersTable() *memdb.TableSchema {
-	return &memdb.TableSchema{Name: TableCustomers, Indexes: map[string]*memdb.IndexSchema{
-		IndexID: idIndex(func(o any) string { return o.(*CustomerRow).ID }),
-	}}
-}
-
 func promotionsTable() *memdb.TableSchema {
 	return &memdb.TableSchema{Name: TablePromotions, Indexes: map[string]*memdb.IndexSchema{
 		IndexID: idIndex(func(o any) string { return o.(*PromotionRow).ID }),
 		IndexFeature: {Name: IndexFeature, Indexer: keyIndexer{func(o any) []string {
 			return []string{o.(*PromotionRow).Feature}
-		}}},
-	}}
-}
-
-// customerFeaturesTable answers "which grants does this customer hold for
-// this feature" with one lookup by customer+feature.
-func customerFeaturesTable() *memdb.TableSchema {
-	return &memdb.TableSchema{Name: TableCustomerFeatures, Indexes: map[string]*memdb.IndexSchema{
-		IndexID: {Name: IndexID, Unique: true, Indexer: keyIndexer{func(o any) []string {
-			cf := o.(*CustomerFeatureRow)
-			return []string{cf.Customer, cf.Feature}
 		}}},
 	}}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	iradix "github.com/hashicorp/go-immutable-radix"
 	"github.com/hashicorp/go-memdb"
 
 	"github.com/promoctl/promoctl/promotions"
@@ -68,6 +69,47 @@ type CustomerRow struct {
 	*promotions.Customer
 }
 
+// customerEntry is what a decision finds under a customer id: the directory
+// entry (Customer nil when the directory does not list the id) and every
+// grants.customers entry naming the id, ordered by feature, then promotion
+// id. One lookup gives a decision both; an entry is never changed once a
+// snapshot holds it (Update puts a new one in its place).
+type customerEntry struct {
+	row    CustomerRow
+	grants []*GrantRow
+}
+
+// grantsFor returns the entry's grants for a feature: a sub-slice, so a
+// decision allocates nothing to find them.
+func (e *customerEntry) grantsFor(feature string) []*GrantRow {
+	g := e.grants
+	lo, hi := 0, len(g)
+	for lo < hi { // first grant whose feature is not before feature
+		mid := int(uint(lo+hi) >> 1)
+		if g[mid].Promotion.Feature < feature {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	end := lo
+	for end < len(g) && g[end].Promotion.Feature == feature {
+		end++
+	}
+	if end == lo {
+		return nil
+	}
+	return g[lo:end:end]
+}
+
+// compareGrants orders a customer's grants: by feature, then promotion id.
+func compareGrants(a, b *GrantRow) int {
+	if c := strings.Compare(a.Promotion.Feature, b.Promotion.Feature); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Promotion.ID, b.Promotion.ID)
+}
+
 // PromotionRow is a promotion as compiled: the model object plus counts.
 // Grant rows point at it so a decision needs no further lookup.
 type PromotionRow struct {
@@ -125,13 +167,6 @@ func holding(from, until int64, earlier *[]Span, t int64) (Span, bool) {
 	return Span{}, false
 }
 
-// CustomerFeatureRow lists a customer's grant entries for one feature.
-type CustomerFeatureRow struct {
-	Customer string
-	Feature  string
-	Grants   []*GrantRow
-}
-
 // AllGrantRow is a promotion's grants.all, periods as in GrantRow.
 type AllGrantRow struct {
 	Promotion *PromotionRow
@@ -160,11 +195,20 @@ type Snapshot struct {
 	// read is one read transaction shared by every reader: a memdb read
 	// transaction never changes, and sharing it saves an allocation per
 	// decision.
-	read     *memdb.Txn
-	Revision string
-	Model    *promotions.Model
-	Counts   Counts
-	BuiltAt  time.Time
+	read *memdb.Txn
+	// The lookups of a decision bypass memdb, whose every lookup allocates
+	// a key, an index transaction and an iterator. customers is an
+	// immutable radix tree (the structure under memdb's own indexes, so an
+	// update copies only the paths it changes and readers of an older
+	// snapshot keep theirs) from customer id to *customerEntry; features
+	// and plans are small maps, copied whole by an update that changes them.
+	customers *iradix.Tree
+	features  map[string]*FeatureRow
+	plans     map[string]*PlanRow
+	Revision  string
+	Model     *promotions.Model
+	Counts    Counts
+	BuiltAt   time.Time
 }
 
 // insertBatch bounds a write transaction while a snapshot is built aside:
@@ -202,21 +246,24 @@ func BuildOrdered(m *promotions.Model, revision string, o Ordered) (*Snapshot, e
 	// database that skips the notification.
 	db := primary.Snapshot()
 	b := &builder{db: db, txn: db.Txn(true), strings: map[string]string{}}
-	s := &Snapshot{db: db, Revision: revision, Model: m, BuiltAt: time.Now()}
+	s := &Snapshot{db: db, Revision: revision, Model: m, BuiltAt: time.Now(),
+		features: make(map[string]*FeatureRow, len(m.Features)), plans: make(map[string]*PlanRow, len(m.Plans))}
 
-	features := make(map[string]*FeatureRow, len(m.Features))
+	features := s.features
 	base := baselines(b, m.Plans)
 	for _, key := range promotions.SortedKeys(m.Features) {
 		f := m.Features[key]
 		features[f.Key] = &FeatureRow{Key: b.intern(f.Key), Name: f.Name, Type: f.Type, Unit: f.Unit, Baseline: base[f.Key]}
 	}
 	for _, key := range promotions.SortedKeys(m.Plans) {
-		b.insert(TablePlans, planRow(b, m.Plans[key]))
+		row := planRow(b, m.Plans[key])
+		s.plans[row.Key] = row
+		b.insert(TablePlans, row)
 		s.Counts.Plans++
 	}
-	// Grants are grouped by customer and feature through one sort rather
-	// than a map of 1M keys and a sort of those keys: on L that was 5 of
-	// the 16 s of building. seq keeps each group in promotion-id order.
+	// Grants are grouped by customer through one sort rather than a map of
+	// 1M keys and a sort of those keys: on L that was 5 of the 16 s of
+	// building. seq keeps each feature's grants in promotion-id order.
 	grants := make([]customerFeatureGrant, 0, m.GrantCount())
 	for _, p := range o.Promotions {
 		rows, all := b.insertPromotion(p)
@@ -230,7 +277,7 @@ func BuildOrdered(m *promotions.Model, revision string, o Ordered) (*Snapshot, e
 		s.Counts.Promotions++
 	}
 	// The grants are sorted on another core while this one fills the
-	// customers table: the sort is a fifth of a build that has nothing to
+	// features table: the sort is a fifth of a build that has nothing to
 	// parse (a bundle's), and the two share no data.
 	sorted := make(chan struct{})
 	go func() {
@@ -245,27 +292,17 @@ func BuildOrdered(m *promotions.Model, revision string, o Ordered) (*Snapshot, e
 			return a.seq - b.seq
 		})
 	}()
-	for _, c := range o.Customers {
-		b.insert(TableCustomers, customerRow(c))
-		s.Counts.Customers++
-	}
 	for _, key := range promotions.SortedKeys(features) {
 		b.insert(TableFeatures, features[key])
 		s.Counts.Features++
 	}
-	<-sorted
-	for i := 0; i < len(grants); {
-		j := i + 1
-		for j < len(grants) && grants[j].customer == grants[i].customer && grants[j].feature == grants[i].feature {
-			j++
-		}
-		group := make([]*GrantRow, j-i)
-		for k := range group {
-			group[k] = grants[i+k].row
-		}
-		b.insert(TableCustomerFeatures, &CustomerFeatureRow{Customer: grants[i].customer, Feature: grants[i].feature, Grants: group})
-		i = j
+	customers := o.Customers
+	if !slices.IsSortedFunc(customers, compareCustomers) {
+		customers = slices.SortedFunc(slices.Values(customers), compareCustomers)
 	}
+	s.Counts.Customers = len(customers)
+	<-sorted
+	s.customers = buildCustomers(customers, grants)
 	if b.err != nil {
 		b.txn.Abort()
 		return nil, b.err
@@ -273,6 +310,59 @@ func BuildOrdered(m *promotions.Model, revision string, o Ordered) (*Snapshot, e
 	b.txn.Commit()
 	s.read = db.Txn(false)
 	return s, nil
+}
+
+func compareCustomers(a, b *promotions.Customer) int { return strings.Compare(a.ID, b.ID) }
+
+// buildCustomers merges the directory (in id order) with the grants (in
+// customer, feature, promotion order) into the customers tree, inserting
+// in key order.
+func buildCustomers(directory []*promotions.Customer, grants []customerFeatureGrant) *iradix.Tree {
+	tree := iradix.New()
+	txn := tree.Txn()
+	pending := 0
+	put := func(id string, e *customerEntry) {
+		txn.Insert([]byte(id), e)
+		// A radix transaction keeps every node it wrote writable in place;
+		// committing in batches bounds that cache, as for the memdb tables.
+		if pending++; pending >= insertBatch {
+			txn = txn.CommitOnly().Txn()
+			pending = 0
+		}
+	}
+	// takeGrants returns the run of grants of one customer from i on.
+	takeGrants := func(i int) ([]*GrantRow, int) {
+		j := i + 1
+		for j < len(grants) && grants[j].customer == grants[i].customer {
+			j++
+		}
+		rows := make([]*GrantRow, j-i)
+		for k := range rows {
+			rows[k] = grants[i+k].row
+		}
+		return rows, j
+	}
+	i := 0
+	for _, c := range directory {
+		for i < len(grants) && grants[i].customer < c.ID {
+			id := grants[i].customer
+			var rows []*GrantRow
+			rows, i = takeGrants(i)
+			put(id, &customerEntry{grants: rows})
+		}
+		e := &customerEntry{row: CustomerRow{Customer: c}}
+		if i < len(grants) && grants[i].customer == c.ID {
+			e.grants, i = takeGrants(i)
+		}
+		put(c.ID, e)
+	}
+	for i < len(grants) {
+		id := grants[i].customer
+		var rows []*GrantRow
+		rows, i = takeGrants(i)
+		put(id, &customerEntry{grants: rows})
+	}
+	return txn.CommitOnly()
 }
 
 type builder struct {
@@ -296,12 +386,6 @@ func planRow(b *builder, p *promotions.Plan) *PlanRow {
 		row.Entitlements[b.intern(e.Feature)] = pe
 	}
 	return row
-}
-
-// customerRow shares the model's customer: the decoder already shares one
-// copy of each plan key and attribute set per file.
-func customerRow(c *promotions.Customer) *CustomerRow {
-	return &CustomerRow{Customer: c}
 }
 
 func (b *builder) insert(table string, row any) {
@@ -365,7 +449,7 @@ func (b *builder) insertPromotion(p *promotions.Promotion) ([]*GrantRow, *AllGra
 	return rows, allRow
 }
 
-// customerFeatureGrant is a grant on its way into customer_features.
+// customerFeatureGrant is a grant on its way into the customers tree.
 type customerFeatureGrant struct {
 	customer, feature string
 	seq               int
@@ -405,10 +489,11 @@ func earlierSpans(p *promotions.Promotion, previous []promotions.Period) *[]Span
 // must not be shared between goroutines.
 type Reader struct {
 	txn *memdb.Txn
+	s   *Snapshot
 }
 
 // Read opens a read view.
-func (s *Snapshot) Read() Reader { return Reader{txn: s.read} }
+func (s *Snapshot) Read() Reader { return Reader{txn: s.read, s: s} }
 
 func first[T any](r Reader, table string, args ...any) *T {
 	raw, err := r.txn.First(table, IndexID, args...)
@@ -419,13 +504,24 @@ func first[T any](r Reader, table string, args ...any) *T {
 }
 
 // Feature returns a feature by key, or nil.
-func (r Reader) Feature(key string) *FeatureRow { return first[FeatureRow](r, TableFeatures, key) }
+func (r Reader) Feature(key string) *FeatureRow { return r.s.features[key] }
 
 // Plan returns a plan by key, or nil.
-func (r Reader) Plan(key string) *PlanRow { return first[PlanRow](r, TablePlans, key) }
+func (r Reader) Plan(key string) *PlanRow { return r.s.plans[key] }
+
+func (r Reader) entry(id string) *customerEntry {
+	raw, ok := r.s.customers.Get([]byte(id))
+	if !ok {
+		return nil
+	}
+	return raw.(*customerEntry)
+}
 
 // Customer returns a directory entry by id, or nil.
-func (r Reader) Customer(id string) *CustomerRow { return first[CustomerRow](r, TableCustomers, id) }
+func (r Reader) Customer(id string) *CustomerRow {
+	c, _ := r.CustomerAndGrants(id, "")
+	return c
+}
 
 // Promotion returns a promotion by id, or nil.
 func (r Reader) Promotion(id string) *PromotionRow {
@@ -434,10 +530,26 @@ func (r Reader) Promotion(id string) *PromotionRow {
 
 // CustomerGrants returns the customer's grant entries for a feature, or nil.
 func (r Reader) CustomerGrants(customer, feature string) []*GrantRow {
-	if cf := first[CustomerFeatureRow](r, TableCustomerFeatures, customer, feature); cf != nil {
-		return cf.Grants
+	_, grants := r.CustomerAndGrants(customer, feature)
+	return grants
+}
+
+// CustomerAndGrants returns the directory entry of a customer (nil when the
+// directory does not list it) and its grant entries for a feature, ordered
+// by promotion id, with one lookup and no allocation.
+func (r Reader) CustomerAndGrants(customer, feature string) (*CustomerRow, []*GrantRow) {
+	e := r.entry(customer)
+	if e == nil {
+		return nil, nil
 	}
-	return nil
+	var grants []*GrantRow
+	if feature != "" {
+		grants = e.grantsFor(feature)
+	}
+	if e.row.Customer == nil {
+		return nil, grants
+	}
+	return &e.row, grants
 }
 
 // Features returns every feature in key order.

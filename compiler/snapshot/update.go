@@ -5,9 +5,9 @@ import (
 	"maps"
 	"reflect"
 	"slices"
-	"strings"
 	"time"
 
+	iradix "github.com/hashicorp/go-immutable-radix"
 	"github.com/hashicorp/go-memdb"
 
 	"github.com/promoctl/promoctl/promotions"
@@ -38,14 +38,15 @@ func Update(prev *Snapshot, m *promotions.Model, revision string) (*Snapshot, er
 	}
 	old := prev.Model
 	txn := prev.db.Txn(true)
-	u := &updater{txn: txn, builder: builder{db: prev.db, txn: txn, strings: map[string]string{}}}
+	u := &updater{txn: txn, customers: prev.customers.Txn(), builder: builder{db: prev.db, txn: txn, strings: map[string]string{}}}
 	u.builder.noBatch = true
-	s := &Snapshot{db: prev.db, Revision: revision, Model: m, BuiltAt: time.Now(), Counts: prev.Counts}
+	s := &Snapshot{db: prev.db, Revision: revision, Model: m, BuiltAt: time.Now(), Counts: prev.Counts,
+		features: maps.Clone(prev.features), plans: maps.Clone(prev.plans)}
 
-	plansChanged := u.plans(old, m)
-	u.customers(old, m)
+	plansChanged := u.plans(old, m, s)
+	u.directory(old, m)
 	changedFeatures := u.promotions(old, m, s)
-	u.features(old, m, changedFeatures, plansChanged)
+	u.features(old, m, s, changedFeatures, plansChanged)
 
 	if u.err == nil {
 		u.err = u.builder.err
@@ -55,6 +56,7 @@ func Update(prev *Snapshot, m *promotions.Model, revision string) (*Snapshot, er
 		return nil, u.err
 	}
 	txn.Commit()
+	s.customers = u.customers.CommitOnly()
 	s.Counts.Features, s.Counts.Plans = len(m.Features), len(m.Plans)
 	s.Counts.Customers, s.Counts.Promotions = len(m.Customers), len(m.Promotions)
 	s.read = prev.db.Txn(false)
@@ -63,8 +65,28 @@ func Update(prev *Snapshot, m *promotions.Model, revision string) (*Snapshot, er
 
 type updater struct {
 	builder
-	txn *memdb.Txn
-	err error
+	txn       *memdb.Txn
+	customers *iradix.Txn // the customers tree; never visible before the commit
+	err       error
+}
+
+// entry returns the customer's entry as the update stands, or nil.
+func (u *updater) entry(id string) *customerEntry {
+	if raw, ok := u.customers.Get([]byte(id)); ok {
+		return raw.(*customerEntry)
+	}
+	return nil
+}
+
+// putEntry stores a customer's entry, or drops it when it holds neither a
+// directory entry nor grants. Entries are replaced, never changed: readers
+// of the previous snapshot may hold the old one.
+func (u *updater) putEntry(id string, e *customerEntry) {
+	if e.row.Customer == nil && len(e.grants) == 0 {
+		u.customers.Delete([]byte(id))
+		return
+	}
+	u.customers.Insert([]byte(id), e)
 }
 
 func (u *updater) delete(table string, row any) {
@@ -86,24 +108,29 @@ func (u *updater) lookup(table string, args ...any) any {
 
 // plans replaces changed plans and reports whether any plan changed (every
 // feature row then carries new baselines).
-func (u *updater) plans(old, m *promotions.Model) bool {
+func (u *updater) plans(old, m *promotions.Model, s *Snapshot) bool {
 	changed := false
 	for key, p := range m.Plans {
 		if old.Plans[key] != p {
-			u.insert(TablePlans, planRow(&u.builder, p))
+			row := planRow(&u.builder, p)
+			u.insert(TablePlans, row)
+			s.plans[row.Key] = row
 			changed = true
 		}
 	}
 	for key := range old.Plans {
 		if _, ok := m.Plans[key]; !ok {
 			u.delete(TablePlans, u.lookup(TablePlans, key))
+			delete(s.plans, key)
 			changed = true
 		}
 	}
 	return changed
 }
 
-func (u *updater) customers(old, m *promotions.Model) {
+// directory replaces the directory entries of changed, added and removed
+// customers, keeping their grants.
+func (u *updater) directory(old, m *promotions.Model) {
 	if sameMap(old.Customers, m.Customers) {
 		return // a reload that changed no customer file shares the map
 	}
@@ -111,11 +138,17 @@ func (u *updater) customers(old, m *promotions.Model) {
 		if prev, ok := old.Customers[id]; ok && (prev == c || sameCustomer(prev, c)) {
 			continue
 		}
-		u.insert(TableCustomers, customerRow(c))
+		e := &customerEntry{row: CustomerRow{Customer: c}}
+		if prev := u.entry(id); prev != nil {
+			e.grants = prev.grants
+		}
+		u.putEntry(id, e)
 	}
 	for id := range old.Customers {
 		if _, ok := m.Customers[id]; !ok {
-			u.delete(TableCustomers, u.lookup(TableCustomers, id))
+			if prev := u.entry(id); prev != nil {
+				u.putEntry(id, &customerEntry{grants: prev.grants})
+			}
 		}
 	}
 }
@@ -129,8 +162,8 @@ func sameCustomer(a, b *promotions.Customer) bool {
 }
 
 // promotions replaces the rows of every changed, added or removed
-// promotion and of the customer_features entries their grants touch. It
-// returns the features whose grants.all list must be rebuilt.
+// promotion and the customer entries their grants touch. It returns the
+// features whose grants.all list must be rebuilt.
 func (u *updater) promotions(old, m *promotions.Model, s *Snapshot) map[string]bool {
 	changed := map[string]bool{} // promotion ids whose rows are replaced
 	for id, p := range m.Promotions {
@@ -144,8 +177,8 @@ func (u *updater) promotions(old, m *promotions.Model, s *Snapshot) map[string]b
 		}
 	}
 	features := map[string]bool{}
-	affected := map[[2]string]bool{}
-	added := map[[2]string][]*GrantRow{}
+	affected := map[string]bool{} // customer ids
+	added := map[string][]*GrantRow{}
 	for _, id := range slices.Sorted(maps.Keys(changed)) {
 		if p, ok := old.Promotions[id]; ok {
 			features[p.Feature] = true
@@ -155,42 +188,39 @@ func (u *updater) promotions(old, m *promotions.Model, s *Snapshot) map[string]b
 			}
 			u.delete(TableAllGrants, u.lookup(TableAllGrants, id))
 			for _, g := range p.Grants.Customers {
-				affected[[2]string{g.ID, p.Feature}] = true
+				affected[g.ID] = true
 			}
 		}
 		if p, ok := m.Promotions[id]; ok {
 			grants, _ := u.insertPromotion(p)
 			features[p.Feature] = true
 			for _, g := range grants {
-				k := [2]string{g.Customer, p.Feature}
-				affected[k] = true
-				added[k] = append(added[k], g)
+				affected[g.Customer] = true
+				added[g.Customer] = append(added[g.Customer], g)
 			}
 			s.Counts.Grants += len(grants)
 		}
 	}
-	for k := range affected {
-		var grants []*GrantRow
-		if raw := u.lookup(TableCustomerFeatures, k[0], k[1]); raw != nil {
-			for _, g := range raw.(*CustomerFeatureRow).Grants {
+	for id := range affected {
+		e := &customerEntry{}
+		if prev := u.entry(id); prev != nil {
+			e.row = prev.row
+			for _, g := range prev.grants {
 				if !changed[g.Promotion.ID] {
-					grants = append(grants, g)
+					e.grants = append(e.grants, g)
 				}
 			}
-			u.delete(TableCustomerFeatures, raw)
 		}
-		grants = append(grants, added[k]...)
-		if len(grants) > 0 {
-			slices.SortFunc(grants, func(a, b *GrantRow) int { return strings.Compare(a.Promotion.ID, b.Promotion.ID) })
-			u.insert(TableCustomerFeatures, &CustomerFeatureRow{Customer: k[0], Feature: k[1], Grants: grants})
-		}
+		e.grants = append(e.grants, added[id]...)
+		slices.SortFunc(e.grants, compareGrants)
+		u.putEntry(id, e)
 	}
 	return features
 }
 
 // features rewrites the feature rows that changed or whose grants.all list
 // did, and deletes removed ones.
-func (u *updater) features(old, m *promotions.Model, allChanged map[string]bool, plansChanged bool) {
+func (u *updater) features(old, m *promotions.Model, s *Snapshot, allChanged map[string]bool, plansChanged bool) {
 	var base map[string]map[string]PlanEntitlementRow
 	for key, f := range m.Features {
 		if old.Features[key] == f && !allChanged[key] && !plansChanged {
@@ -210,10 +240,12 @@ func (u *updater) features(old, m *promotions.Model, allChanged map[string]bool,
 			}
 		}
 		u.insert(TableFeatures, row)
+		s.features[row.Key] = row
 	}
 	for key := range old.Features {
 		if _, ok := m.Features[key]; !ok {
 			u.delete(TableFeatures, u.lookup(TableFeatures, key))
+			delete(s.features, key)
 		}
 	}
 }

@@ -103,6 +103,9 @@ func (s *Server) customer(w http.ResponseWriter, r *http.Request) {
 // unknownPlan answers 400 UNKNOWN_PLAN when err is one; it reports whether
 // it did.
 func unknownPlan(w http.ResponseWriter, err error) bool {
+	if err == nil {
+		return false // the hot path: errors.As would allocate its target
+	}
 	var e *evaluator.UnknownPlanError
 	if !errors.As(err, &e) {
 		return false
