@@ -23,8 +23,8 @@ has() { [[ ",$sizes," == *",$1,"* ]]; }
 
 run "in-process decisions ($sizes)" \
 	env PROMOCTL_BENCH_SIZES="$sizes" go test ./evaluator -run '^$' -bench '^BenchmarkDecide$' -benchtime 200000x -timeout 30m
-run "HTTP single decision vs bare net/http (M)" \
-	env PROMOCTL_BENCH_SIZES=M go test ./evaluator/server -run '^$' -bench '^BenchmarkHTTPDecision$' -benchtime 1x -timeout 30m
+run "HTTP single decision vs bare net/http (S; unpinned, then server and client pinned to a core each)" \
+	env PROMOCTL_BENCH_SIZES=S go test ./evaluator/server -run '^$' -bench '^BenchmarkHTTPDecision$' -benchtime 1x -timeout 30m
 run "in-process evaluation through the OpenFeature client (M)" \
 	env PROMOCTL_BENCH_SIZES=M go test ./openfeature -run '^$' -bench '^BenchmarkOpenFeature$' -benchtime 200000x -timeout 30m
 for size in M L; do # one process per size and source, so that each reads its own peak

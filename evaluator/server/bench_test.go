@@ -1,12 +1,14 @@
 package server_test
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"runtime"
 	"slices"
 	"strconv"
@@ -114,6 +116,119 @@ func listen(tb testing.TB, name string, h http.Handler) *side {
 	return &side{name: name, url: "http://" + ln.Addr().String() + hotPath, srv: srv}
 }
 
+// The servers under load run in a process of their own, as the sidecar
+// does, so that client and server can each be pinned to a core (taskset)
+// and the server's allocations are counted without the client's. The test
+// binary is that process when serverEnv names a data set.
+const (
+	serverEnv     = "PROMOCTL_BENCH_HTTP_SERVER"      // data set to serve
+	serverRootEnv = "PROMOCTL_BENCH_HTTP_SERVER_ROOT" // where it is generated ("" = the default cache)
+	readyPrefix   = "http-bench-servers "
+)
+
+// TestHTTPBenchServer is the server process of the HTTP benchmark: it
+// serves the single-decision route and a bare handler returning the same
+// bytes, each on a loopback port, plus a control port answering the
+// process's heap allocations so far; prints their addresses; and serves
+// until its standard input closes. Without serverEnv it does nothing.
+func TestHTTPBenchServer(t *testing.T) {
+	size := os.Getenv(serverEnv)
+	if size == "" {
+		t.Skip("the HTTP benchmark's server process; started by the benchmark")
+	}
+	snap := compiled(t, os.Getenv(serverRootEnv), size)
+	promoctl := listen(t, "promoctl", server.New(server.Config{Source: staticSource{snap}, Now: func() time.Time { return gen.HotAt }}))
+	tr := newTransport()
+	sample, err := fetch(tr, promoctl.url)
+	tr.CloseIdleConnections()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare := listen(t, "bare", fixedBody(sample))
+	control := listen(t, "control", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		_, _ = io.WriteString(w, strconv.FormatUint(ms.Mallocs, 10))
+	}))
+	fmt.Printf("%s%s %s %s %d\n", readyPrefix, promoctl.url, bare.url, control.url, len(sample))
+	_, _ = io.Copy(io.Discard, os.Stdin)
+}
+
+// servers are the addresses of a server process.
+type servers struct {
+	promoctl, bare, control string
+	bodySize                int
+	pid                     int // taskset execs the test binary: one process
+}
+
+// startServers starts the server process for a data set, on the cores in
+// cpus (a taskset list such as "0") when cpus is not empty, and stops it
+// when tb ends.
+func startServers(tb testing.TB, root, size, cpus string) servers {
+	tb.Helper()
+	args := []string{os.Args[0], "-test.run=^TestHTTPBenchServer$", "-test.count=1", "-test.timeout=0"}
+	if cpus != "" {
+		args = append([]string{"taskset", "-c", cpus}, args...)
+	}
+	cmd := exec.Command(args[0], args[1:]...) // #nosec G204 -- the test binary itself
+	cmd.Env = append(os.Environ(), serverEnv+"="+size, serverRootEnv+"="+root)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("start the server process: %v", err)
+	}
+	tb.Cleanup(func() {
+		_ = stdin.Close()
+		_ = cmd.Wait()
+	})
+	lines := bufio.NewScanner(stdout)
+	for lines.Scan() {
+		rest, ok := strings.CutPrefix(lines.Text(), readyPrefix)
+		if !ok {
+			continue
+		}
+		var out servers
+		if _, err := fmt.Sscan(rest, &out.promoctl, &out.bare, &out.control, &out.bodySize); err != nil {
+			tb.Fatalf("server process said %q: %v", rest, err)
+		}
+		go func() { _, _ = io.Copy(io.Discard, stdout) }()
+		out.pid = cmd.Process.Pid
+		return out
+	}
+	tb.Fatalf("the server process ended before serving: %v", lines.Err())
+	return servers{}
+}
+
+// pinSelf pins every thread of this process to the cores in cpus and runs
+// Go on one of them; the returned function undoes both.
+func pinSelf(tb testing.TB, cpus string) func() {
+	tb.Helper()
+	pid := strconv.Itoa(os.Getpid())
+	out, err := exec.Command("taskset", "-p", pid).Output() // "pid 42's current affinity mask: 3"
+	if err != nil {
+		tb.Fatalf("taskset -p: %v", err)
+	}
+	fields := strings.Fields(string(out))
+	mask := fields[len(fields)-1]
+	if out, err := exec.Command("taskset", "-a", "-p", "-c", cpus, pid).CombinedOutput(); err != nil {
+		tb.Fatalf("taskset -a -p -c %s: %v: %s", cpus, err, out)
+	}
+	procs := runtime.GOMAXPROCS(strings.Count(cpus, ",") + 1)
+	return func() {
+		runtime.GOMAXPROCS(procs)
+		if out, err := exec.Command("taskset", "-a", "-p", mask, pid).CombinedOutput(); err != nil {
+			tb.Errorf("taskset -a -p %s: %v: %s", mask, err, out)
+		}
+	}
+}
+
 // fixedBody is the bare handler: the same bytes every time, with the
 // Content-Type any JSON API sets and a Content-Length, so that it is never
 // chunked (its best case, as promoctl's answers are never chunked either).
@@ -167,7 +282,7 @@ type load struct {
 	firstErr  error
 	elapsed   time.Duration
 	latencies []time.Duration
-	mallocs   uint64 // heap allocations in the process, client included
+	mallocs   uint64 // heap allocations of the server process
 }
 
 func (l *load) add(o load) {
@@ -195,8 +310,6 @@ func (l *load) percentile(p int) time.Duration {
 // for its answer before the next (closed loop), and stops by itself. Every
 // answer must be a 200 of wantSize bytes.
 func drive(tr http.RoundTripper, url string, wantSize int, d time.Duration) load {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
 	results := make([]load, loadClients)
 	start := time.Now()
 	deadline := start.Add(d)
@@ -227,12 +340,10 @@ func drive(tr http.RoundTripper, url string, wantSize int, d time.Duration) load
 	}
 	wg.Wait()
 	total := load{elapsed: time.Since(start)}
-	runtime.ReadMemStats(&after)
 	for _, r := range results {
 		r.elapsed = 0
 		total.add(r)
 	}
-	total.mallocs = after.Mallocs - before.Mallocs
 	return total
 }
 
@@ -262,32 +373,41 @@ type comparison struct {
 	bare, promoctl load
 }
 
-// compare serves snap with the promoctl handler and a bare handler, then
-// alternates rounds of d on each side.
-func compare(tb testing.TB, snap *snapshot.Snapshot, rounds int, d time.Duration) comparison {
+// mallocs asks the server process for its heap allocations so far.
+func mallocs(tb testing.TB, tr http.RoundTripper, control string) uint64 {
 	tb.Helper()
-	h := server.New(server.Config{Source: staticSource{snap}, Now: func() time.Time { return gen.HotAt }})
-	promoctl := listen(tb, "promoctl", h)
-
-	tr := newTransport()
-	defer tr.CloseIdleConnections()
-	sample, err := fetch(tr, promoctl.url)
+	body, err := fetch(tr, control)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	bare := listen(tb, "bare", fixedBody(sample))
+	n, err := strconv.ParseUint(string(body), 10, 64)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
 
-	for _, s := range []*side{bare, promoctl} {
-		if w := drive(tr, s.url, len(sample), warmup); w.failures > 0 {
-			tb.Fatalf("%s warm-up: %d of %d requests failed, first: %v", s.name, w.failures, w.requests, w.firstErr)
+// compare alternates rounds of d on each side of a server process.
+func compare(tb testing.TB, srv servers, rounds int, d time.Duration) comparison {
+	tb.Helper()
+	tr := newTransport()
+	defer tr.CloseIdleConnections()
+	for _, url := range []string{srv.bare, srv.promoctl} {
+		if w := drive(tr, url, srv.bodySize, warmup); w.failures > 0 {
+			tb.Fatalf("%s warm-up: %d of %d requests failed, first: %v", url, w.failures, w.requests, w.firstErr)
 		}
 	}
-	out := comparison{bodySize: len(sample)}
-	for range rounds {
+	round := func(url string) load {
 		runtime.GC() // start each round with the same heap
-		out.bare.add(drive(tr, bare.url, len(sample), d))
-		runtime.GC()
-		out.promoctl.add(drive(tr, promoctl.url, len(sample), d))
+		before := mallocs(tb, tr, srv.control)
+		l := drive(tr, url, srv.bodySize, d)
+		l.mallocs = mallocs(tb, tr, srv.control) - before - 1 // less the control request's own
+		return l
+	}
+	out := comparison{bodySize: srv.bodySize}
+	for range rounds {
+		out.bare.add(round(srv.bare))
+		out.promoctl.add(round(srv.promoctl))
 	}
 	for _, l := range []*load{&out.bare, &out.promoctl} {
 		slices.Sort(l.latencies)
@@ -295,29 +415,47 @@ func compare(tb testing.TB, snap *snapshot.Snapshot, rounds int, d time.Duration
 	return out
 }
 
+// serverCPU and clientCPU are the cores of the pinned run.
+const serverCPU, clientCPU = "0", "1"
+
 // BenchmarkHTTPDecision reports requests per second and p99 latency of the
-// single-decision route and of the bare handler, and their ratio (BENCHMARKS.md
-// target: ratio ≥ 0.70). One call measures a whole alternating run; run it
-// with -benchtime=1x.
+// single-decision route and of the bare handler, and their ratio
+// (BENCHMARKS.md target: ratio ≥ 0.75), twice in the same run: with client
+// and server unpinned, then with the server process on one core and the
+// client on the other (pinned-*; skipped with a note when taskset or a
+// second core is missing). Allocations are the server process's. One call
+// measures a whole run; run it with -benchtime=1x.
 func BenchmarkHTTPDecision(b *testing.B) {
 	for _, size := range benchSizes() {
 		b.Run(size, func(b *testing.B) {
-			snap := compiled(b, "", size)
-			c := compare(b, snap, loadRounds, roundDuration(b))
-			for _, l := range []load{c.bare, c.promoctl} {
-				if l.failures > 0 {
-					b.Fatalf("%d of %d requests failed, first: %v", l.failures, l.requests, l.firstErr)
+			report := func(prefix string, c comparison) {
+				for _, l := range []load{c.bare, c.promoctl} {
+					if l.failures > 0 {
+						b.Fatalf("%d of %d requests failed, first: %v", l.failures, l.requests, l.firstErr)
+					}
 				}
+				perReq := func(l load) float64 { return float64(l.mallocs) / float64(l.requests) }
+				b.ReportMetric(c.bare.perSecond(), prefix+"bare-req/s")
+				b.ReportMetric(c.promoctl.perSecond(), prefix+"promoctl-req/s")
+				b.ReportMetric(c.promoctl.perSecond()/c.bare.perSecond(), prefix+"ratio")
+				b.ReportMetric(float64(c.bare.percentile(99).Microseconds()), prefix+"bare-p99-µs")
+				b.ReportMetric(float64(c.promoctl.percentile(99).Microseconds()), prefix+"promoctl-p99-µs")
+				b.ReportMetric(perReq(c.promoctl)-perReq(c.bare), prefix+"promoctl-extra-allocs/req")
 			}
-			perReq := func(l load) float64 { return float64(l.mallocs) / float64(l.requests) }
+			srv := startServers(b, "", size, "")
+			c := compare(b, srv, loadRounds, roundDuration(b))
 			b.ReportMetric(0, "ns/op") // one op is a whole run: meaningless
 			b.ReportMetric(float64(c.bodySize), "body-bytes")
-			b.ReportMetric(c.bare.perSecond(), "bare-req/s")
-			b.ReportMetric(c.promoctl.perSecond(), "promoctl-req/s")
-			b.ReportMetric(c.promoctl.perSecond()/c.bare.perSecond(), "ratio")
-			b.ReportMetric(float64(c.bare.percentile(99).Microseconds()), "bare-p99-µs")
-			b.ReportMetric(float64(c.promoctl.percentile(99).Microseconds()), "promoctl-p99-µs")
-			b.ReportMetric(perReq(c.promoctl)-perReq(c.bare), "promoctl-extra-allocs/req")
+			report("", c)
+			if _, err := exec.LookPath("taskset"); err != nil || runtime.NumCPU() < 2 {
+				b.Logf("pinned run skipped: needs taskset (util-linux) and 2 cores (have %d, taskset: %v)", runtime.NumCPU(), err)
+				return
+			}
+			pinned := startServers(b, "", size, serverCPU)
+			restore := pinSelf(b, clientCPU)
+			c = compare(b, pinned, loadRounds, roundDuration(b))
+			restore()
+			report("pinned-", c)
 		})
 	}
 }
@@ -329,16 +467,42 @@ func TestHTTPDecisionHarness(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives load for a few hundred milliseconds")
 	}
-	snap := compiled(t, t.TempDir(), "S")
-	c := compare(t, snap, 1, 200*time.Millisecond)
+	srv := startServers(t, t.TempDir(), "S", "")
+	c := compare(t, srv, 1, 200*time.Millisecond)
 	for name, l := range map[string]load{"bare": c.bare, "promoctl": c.promoctl} {
 		assert.Zero(t, l.failures, "%s: first failure: %v", name, l.firstErr)
 		assert.Positive(t, l.requests, name)
 		assert.Len(t, l.latencies, l.requests, name)
 		assert.True(t, slices.IsSorted(l.latencies), name)
 		assert.Positive(t, l.percentile(99), name)
+		assert.Positive(t, l.mallocs, "%s: the server process's allocations", name)
 	}
 	assert.Greater(t, c.bodySize, 500, "the hot customer's answer lists 11 sources")
+}
+
+// The pinned run's server process runs on the core it was given, and
+// pinning the client is undone afterwards.
+func TestHTTPDecisionPinning(t *testing.T) {
+	if _, err := exec.LookPath("taskset"); err != nil || runtime.NumCPU() < 2 {
+		t.Skip("needs taskset and 2 cores")
+	}
+	root := t.TempDir()
+	srv := startServers(t, root, "S", serverCPU)
+	require.NotEmpty(t, srv.promoctl)
+	allowed := func(pid string) string {
+		out, err := exec.Command("taskset", "-c", "-p", pid).Output() // "pid 42's current affinity list: 0"
+		require.NoError(t, err)
+		fields := strings.Fields(string(out))
+		return fields[len(fields)-1]
+	}
+	self := strconv.Itoa(os.Getpid())
+	before := allowed(self)
+	restore := pinSelf(t, clientCPU)
+	assert.Equal(t, clientCPU, allowed(self))
+	assert.Equal(t, 1, runtime.GOMAXPROCS(0))
+	restore()
+	assert.Equal(t, before, allowed(self))
+	assert.Equal(t, serverCPU, allowed(strconv.Itoa(srv.pid)))
 }
 
 // An answer larger than net/http's 2 KiB response buffer must come with a

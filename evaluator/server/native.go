@@ -68,16 +68,22 @@ func (s *Server) queryFromURL(customer string, params url.Values) (evaluator.Que
 }
 
 func (s *Server) entitlement(w http.ResponseWriter, r *http.Request) {
+	s.decision(w, r, r.PathValue("id"), r.PathValue("feature"))
+}
+
+// decision answers the single-decision route for a customer and feature
+// taken from the path.
+func (s *Server) decision(w http.ResponseWriter, r *http.Request, customer, feature string) {
 	var params url.Values // most callers send no parameters: parse nothing then
 	if r.URL.RawQuery != "" {
 		params = r.URL.Query()
 	}
-	q, err := s.queryFromURL(r.PathValue("id"), params)
+	q, err := s.queryFromURL(customer, params)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, CodeInvalidArgument, err.Error())
 		return
 	}
-	q.Feature = r.PathValue("feature")
+	q.Feature = feature
 	snap := s.snapshot(w)
 	if snap == nil {
 		return

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/promoctl/promoctl/evaluator"
 )
@@ -58,6 +59,23 @@ func writeBody(w http.ResponseWriter, status int, body []byte) {
 
 var newline = []byte{'\n'}
 
+// contentLengths holds the Content-Length header values of answers below
+// 8 KiB, each made once and shared like the values above: formatting the
+// length and the slice around it were two allocations per answer.
+var contentLengths [8 << 10]atomic.Pointer[[]string]
+
+func contentLength(n int) []string {
+	if n < 0 || n >= len(contentLengths) {
+		return []string{strconv.Itoa(n)}
+	}
+	if v := contentLengths[n].Load(); v != nil {
+		return *v
+	}
+	v := []string{strconv.Itoa(n)}
+	contentLengths[n].Store(&v)
+	return v
+}
+
 // marshalJSON is json.Marshal without HTML escaping: answers are read by
 // programs and people, not embedded in HTML, so a name such as
 // "Lindqvist & Daughters" stays as written instead of "\u0026".
@@ -93,7 +111,7 @@ func writeDecision(w http.ResponseWriter, etag []string, d evaluator.Decision) {
 	h["Content-Type"] = jsonContentType
 	h["Cache-Control"] = noStore
 	h["Etag"] = etag
-	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	h["Content-Length"] = contentLength(len(body))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body) // #nosec G705 -- a JSON answer served as application/json, never HTML
 	if cap(body) <= maxPooledBuffer {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -89,22 +90,69 @@ func (s *Server) Registry() *prometheus.Registry { return s.metrics.registry }
 // pattern that matched (bounded cardinality, unlike raw paths).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+	rec := recorders.Get().(*statusRecorder)
+	*rec = statusRecorder{ResponseWriter: w, code: http.StatusOK}
+	route := ""
 	defer func() {
+		if route == "" {
+			route = r.Pattern
+		}
 		if p := recover(); p != nil {
-			s.log.Error("handler panicked", slog.String("route", r.Pattern), slog.Any("panic", p))
+			s.log.Error("handler panicked", slog.String("route", route), slog.Any("panic", p))
 			if !rec.wrote {
 				writeError(rec, http.StatusInternalServerError, CodeInternal, "internal error")
 			}
 		}
-		s.metrics.observe(r.Pattern, rec.code, time.Since(start))
+		s.metrics.observe(route, rec.code, time.Since(start))
+		*rec = statusRecorder{}
+		recorders.Put(rec)
 	}()
 	if !cleanPath(r.URL.EscapedPath()) {
 		refuseUncleanPath(rec, r)
 		return
 	}
+	// The single-decision route is the sidecar's hot path: it is matched
+	// here by hand, which saves ServeMux's path matching and the path
+	// values it allocates. Anything else, and any path this match does not
+	// take as plainly as ServeMux would, goes through the mux.
+	if customer, feature, ok := decisionPath(r); ok {
+		route = decisionRoute
+		if s.authorized(rec, r) {
+			s.decision(rec, r, customer, feature)
+		}
+		return
+	}
 	s.mux.ServeHTTP(rec, r)
 }
+
+// decisionRoute is the pattern of the single-decision route.
+const decisionRoute = "GET /v1/customers/{id}/entitlements/{feature}"
+
+// decisionPath matches a GET of /v1/customers/{id}/entitlements/{feature}
+// whose path has no escapes (an escaped path is unescaped segment by
+// segment by ServeMux, which the mux then does).
+func decisionPath(r *http.Request) (customer, feature string, ok bool) {
+	if r.Method != http.MethodGet || r.URL.RawPath != "" {
+		return "", "", false
+	}
+	rest, ok := strings.CutPrefix(r.URL.Path, "/v1/customers/")
+	if !ok {
+		return "", "", false
+	}
+	customer, rest, ok = strings.Cut(rest, "/")
+	if !ok || customer == "" || strings.IndexByte(customer, '%') >= 0 {
+		return "", "", false
+	}
+	feature, ok = strings.CutPrefix(rest, "entitlements/")
+	if !ok || feature == "" || strings.IndexByte(feature, '/') >= 0 || strings.IndexByte(feature, '%') >= 0 {
+		return "", "", false
+	}
+	return customer, feature, true
+}
+
+// recorders recycles the status recorders of requests: one per request was
+// a heap allocation on the hot path.
+var recorders = sync.Pool{New: func() any { return new(statusRecorder) }}
 
 // HTTPServer wraps a handler in an http.Server with the sidecar's timeouts.
 func HTTPServer(addr string, h http.Handler, log *slog.Logger) *http.Server {
@@ -186,25 +234,35 @@ func methodsAllowed(methods []string) string {
 	return strings.Join(out, ", ")
 }
 
-// authenticated requires the token when one is configured. Both sides are
-// hashed first so the comparison takes the same time whatever the length.
+// authenticated requires the token when one is configured.
 func (s *Server) authenticated(next http.HandlerFunc) http.HandlerFunc {
 	if s.tokenHash == nil {
 		return next
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
-		given, ok := presentedToken(r)
-		if ok {
-			h := sha256.Sum256([]byte(given))
-			ok = subtle.ConstantTimeCompare(h[:], s.tokenHash[:]) == 1
+		if s.authorized(w, r) {
+			next(w, r)
 		}
-		if !ok {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="promoctl"`)
-			writeError(w, http.StatusUnauthorized, CodeUnauthenticated, "a valid token is required (Authorization: Bearer <token> or X-API-Key)")
-			return
-		}
-		next(w, r)
 	}
+}
+
+// authorized reports whether the request may proceed, answering 401 when
+// not. Both sides are hashed first so the comparison takes the same time
+// whatever the length.
+func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
+	if s.tokenHash == nil {
+		return true
+	}
+	given, ok := presentedToken(r)
+	if ok {
+		h := sha256.Sum256([]byte(given))
+		ok = subtle.ConstantTimeCompare(h[:], s.tokenHash[:]) == 1
+	}
+	if !ok {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="promoctl"`)
+		writeError(w, http.StatusUnauthorized, CodeUnauthenticated, "a valid token is required (Authorization: Bearer <token> or X-API-Key)")
+	}
+	return ok
 }
 
 func presentedToken(r *http.Request) (string, bool) {
