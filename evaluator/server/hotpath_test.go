@@ -154,3 +154,74 @@ func TestMetricsObserversAreCachedPerRouteAndCode(t *testing.T) {
 		})
 	}
 }
+
+// The single-decision route is matched by hand before ServeMux: whatever
+// the path, method or token, the answer must be the one the mux gives.
+func TestDecisionRouteAnswersAsTheMuxDoes(t *testing.T) {
+	const token = "s3cret"
+	f := newFixture(t, token)
+	tests := []struct{ name, method, target, token string }{
+		{"plain", "GET", "/v1/customers/cus_001/entitlements/api_calls", token},
+		{"with a query", "GET", "/v1/customers/cus_001/entitlements/api_calls?at=2026-03-01T00:00:00Z&attr.region=eu", token},
+		{"bad query", "GET", "/v1/customers/cus_001/entitlements/api_calls?explain=maybe", token},
+		{"unknown feature", "GET", "/v1/customers/cus_001/entitlements/nope", token},
+		{"unknown customer", "GET", "/v1/customers/nobody/entitlements/sso", token},
+		{"unknown plan", "GET", "/v1/customers/cus_001/entitlements/sso?plan=enterprize", token},
+		{"no token", "GET", "/v1/customers/cus_001/entitlements/api_calls", ""},
+		{"wrong token", "GET", "/v1/customers/cus_001/entitlements/api_calls", "nope"},
+		{"HEAD", "HEAD", "/v1/customers/cus_001/entitlements/api_calls", token},
+		{"POST", "POST", "/v1/customers/cus_001/entitlements/api_calls", token},
+		{"escaped id", "GET", "/v1/customers/a%22b%5C/entitlements/api_calls", token},
+		{"escaped slash in the id", "GET", "/v1/customers/a%2Fb/entitlements/api_calls", token},
+		{"percent in the id", "GET", "/v1/customers/a%25b/entitlements/api_calls", token},
+		{"trailing slash", "GET", "/v1/customers/cus_001/entitlements/api_calls/", token},
+		{"one more segment", "GET", "/v1/customers/cus_001/entitlements/api_calls/x", token},
+		{"no feature", "GET", "/v1/customers/cus_001/entitlements/", token},
+		{"the list route", "GET", "/v1/customers/cus_001/entitlements", token},
+		{"other word", "GET", "/v1/customers/cus_001/entitlement/api_calls", token},
+		{"id too long", "GET", "/v1/customers/" + strings.Repeat("x", maxIDLength+1) + "/entitlements/sso", token},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			request := func() *http.Request {
+				req := httptest.NewRequest(tt.method, tt.target, nil)
+				if tt.token != "" {
+					req.Header.Set("Authorization", "Bearer "+tt.token)
+				}
+				return req
+			}
+			served, muxed := httptest.NewRecorder(), httptest.NewRecorder()
+			f.srv.ServeHTTP(served, request())
+			f.srv.mux.ServeHTTP(muxed, request())
+			assert.Equal(t, muxed.Code, served.Code)
+			assert.Equal(t, muxed.Body.String(), served.Body.String())
+			assert.Equal(t, muxed.Header(), served.Header())
+		})
+	}
+}
+
+func TestDecisionPath(t *testing.T) {
+	tests := []struct {
+		name, method, target string
+		customer, feature    string
+		ok                   bool
+	}{
+		{"plain", "GET", "/v1/customers/c/entitlements/f", "c", "f", true},
+		{"query ignored", "GET", "/v1/customers/c/entitlements/f?at=now", "c", "f", true},
+		{"escape the mux decodes", "GET", "/v1/customers/a%22b/entitlements/f", `a"b`, "f", true},
+		{"HEAD goes to the mux", "HEAD", "/v1/customers/c/entitlements/f", "", "", false},
+		{"escaped slash goes to the mux", "GET", "/v1/customers/a%2Fb/entitlements/f", "", "", false},
+		{"percent goes to the mux", "GET", "/v1/customers/a%25b/entitlements/f", "", "", false},
+		{"empty feature", "GET", "/v1/customers/c/entitlements/", "", "", false},
+		{"extra segment", "GET", "/v1/customers/c/entitlements/f/g", "", "", false},
+		{"other route", "GET", "/v1/customers/c", "", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			customer, feature, ok := decisionPath(httptest.NewRequest(tt.method, tt.target, nil))
+			assert.Equal(t, tt.ok, ok)
+			assert.Equal(t, tt.customer, customer)
+			assert.Equal(t, tt.feature, feature)
+		})
+	}
+}
