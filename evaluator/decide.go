@@ -70,7 +70,7 @@ type Source struct {
 // plan baseline), so that the listed sources add up to the answer; "" when
 // none does. It is derived from Decision.Override rather than stored in
 // every Source, which is on the hot path.
-func (d *Decision) ReplacedBy(s Source) string {
+func (d Decision) ReplacedBy(s Source) string {
 	if s.Kind == SourcePlan {
 		return d.Override
 	}

@@ -48,7 +48,11 @@ func (d Decision) AppendJSON(buf []byte) []byte {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		buf = s.appendJSON(buf, d.ReplacedBy(s))
+		replacedBy := ""
+		if s.Kind == SourcePlan {
+			replacedBy = d.Override // as Decision.ReplacedBy, without copying d
+		}
+		buf = s.appendJSON(buf, replacedBy)
 	}
 	buf = append(buf, `],"at":`...)
 	buf = appendTime(buf, d.At)
