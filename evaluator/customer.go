@@ -37,7 +37,7 @@ type CustomerPromotion struct {
 
 // ViewCustomer builds the support view of q.Customer at q.At; q's plan and
 // attributes stand in for the directory's, as in a decision. It looks the
-// customer's grants up feature by feature (the customer_features index)
+// customer's grants up feature by feature (off its entry in the customers tree)
 // and reads grants.all from each feature's row: no scan of the grants.
 func ViewCustomer(s *snapshot.Snapshot, q Query) (CustomerView, error) {
 	r := s.Read()

@@ -117,7 +117,7 @@ type PromotionRow struct {
 	Granted int // customer entries in state granted
 	Revoked int // customer entries in state revoked
 	// grantRows is how many grant rows the promotion contributed to the
-	// customer_features table (duplicates of an id count once).
+	// customers tree (duplicates of an id count once).
 	grantRows int
 }
 
