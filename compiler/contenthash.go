@@ -16,24 +16,24 @@ func ContentHash(fsys fs.FS, lim promotions.Limits) (string, int64, error) {
 	if lim == (promotions.Limits{}) {
 		lim = promotions.DefaultLimits
 	}
-	files, err := ConfigFiles(fsys)
+	tree, err := scanTree(fsys)
 	if err != nil {
 		return "", 0, err
 	}
-	results := make(map[string]*fileResult, len(files))
+	if len(tree.unsafe) > 0 {
+		return "", 0, tree.unsafe[0]
+	}
+	results := make(map[string]*fileResult, len(tree.files))
 	var total int64
-	for _, f := range files {
-		src, err := fs.ReadFile(fsys, f)
+	for _, f := range tree.files {
+		src, _, err := readConfigFile(fsys, f, lim.MaxFileBytes)
 		if err != nil {
 			return "", 0, fmt.Errorf("read %s: %w", f, err)
-		}
-		if int64(len(src)) > lim.MaxFileBytes {
-			return "", 0, fmt.Errorf("%s is over the file size limit", f)
 		}
 		if total += int64(len(src)); total > lim.MaxRepoBytes {
 			return "", 0, fmt.Errorf("the config files are over the repo size limit")
 		}
 		results[f] = &fileResult{hash: sha256.Sum256(src)}
 	}
-	return revision(files, results), total, nil
+	return revision(tree.files, results, nil), total, nil
 }

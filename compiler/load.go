@@ -3,6 +3,7 @@ package compiler
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -67,15 +68,16 @@ type fileResult struct {
 	// into errors of their own.
 	unparsable bool
 	brokenIDs  []string
-	// size and modTime are the file's stat when it was read.
-	size    int64
-	modTime time.Time
+	// size is the length of the content.
+	size int64
 }
 
 // Cache holds per-file results between loads. It is safe for concurrent use.
 type Cache struct {
 	mu    sync.Mutex
 	files map[string]*fileResult
+	// stamps are the files' stamps when they were read, by path.
+	stamps map[string]stampRecord
 	// state is the last complete load, from which a reload that changes
 	// only promotion files is derived without redoing the whole repo.
 	state *loadState
@@ -102,7 +104,9 @@ func (c *Cache) remember(s *loadState) {
 }
 
 // NewCache returns an empty cache.
-func NewCache() *Cache { return &Cache{files: map[string]*fileResult{}} }
+func NewCache() *Cache {
+	return &Cache{files: map[string]*fileResult{}, stamps: map[string]stampRecord{}}
+}
 
 func (c *Cache) get(file string, hash [sha256.Size]byte) *fileResult {
 	if c == nil {
@@ -116,9 +120,9 @@ func (c *Cache) get(file string, hash [sha256.Size]byte) *fileResult {
 	return nil
 }
 
-// replace makes the cache hold exactly the given results, dropping files
-// that no longer exist.
-func (c *Cache) replace(results map[string]*fileResult) {
+// replace makes the cache hold exactly the given results and stamps,
+// dropping files that no longer exist.
+func (c *Cache) replace(results map[string]*fileResult, stamps map[string]stampRecord) {
 	if c == nil {
 		return
 	}
@@ -126,31 +130,41 @@ func (c *Cache) replace(results map[string]*fileResult) {
 	defer c.mu.Unlock()
 	if c.accumulate {
 		maps.Copy(c.files, results)
+		maps.Copy(c.stamps, stamps)
 		return
 	}
-	c.files = results
+	c.files, c.stamps = results, stamps
 }
 
-// unchanged returns the cached result of a file whose size and
-// modification time are those of the cached read, without reading it
-// again. File systems that report no modification time (a git tree) never
-// match.
-func (c *Cache) unchanged(file string, info fs.FileInfo) *fileResult {
-	if c == nil || info.ModTime().IsZero() {
-		return nil
+// unchanged returns the cached result of a file whose stamp is the one a
+// trusted earlier read saw, without reading it again. File systems that
+// give no stamp (a git tree, an overlay's files) never match: their files
+// are read and recognised by content hash.
+func (c *Cache) unchanged(file string, info fs.FileInfo) (*fileResult, stampRecord) {
+	stamp, ok := stampOf(info)
+	if c == nil || !ok {
+		return nil, stampRecord{}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if r, ok := c.files[file]; ok && r.size == info.Size() && r.modTime.Equal(info.ModTime()) {
-		return r
+	if rec, ok := c.stamps[file]; ok && rec.trusted && rec.stamp == stamp {
+		if r, ok := c.files[file]; ok {
+			return r, rec
+		}
 	}
-	return nil
+	return nil, stampRecord{}
 }
 
 // newSharedCache returns a cache that keeps the results of every load it
 // serves, so that loading a base tree and then a head tree parses each
 // distinct file content once.
-func newSharedCache() *Cache { return &Cache{files: map[string]*fileResult{}, accumulate: true} }
+func newSharedCache() *Cache {
+	return &Cache{files: map[string]*fileResult{}, stamps: map[string]stampRecord{}, accumulate: true}
+}
+
+// ErrNoConfigFiles is the error of a load of a directory that holds no
+// config file: an empty repo, or the wrong directory.
+var ErrNoConfigFiles = errors.New("no config files (*.yaml or *.yml) in the directory")
 
 // Load reads, validates and cross-checks every config file of fsys. Problems
 // with the content are diagnostics; the error is for failures to read the
@@ -159,31 +173,49 @@ func Load(fsys fs.FS, opts Options) (*Result, error) {
 	if opts.Limits == (promotions.Limits{}) {
 		opts.Limits = promotions.DefaultLimits
 	}
-	files, err := ConfigFiles(fsys)
+	tree, err := scanTree(fsys)
 	if err != nil {
 		return nil, err
+	}
+	files := tree.files
+	if len(files) == 0 && len(tree.unsafe) == 0 && !opts.modelOnly {
+		return nil, ErrNoConfigFiles
 	}
 	if over := checkRepoSize(fsys, files, opts.Limits); over != nil {
 		opts.Cache.remember(nil)
 		return &Result{Files: len(files), Diagnostics: over}, nil
 	}
-	results, parsed, err := loadFiles(fsys, files, opts)
+	results, stamps, parsed, err := loadFiles(fsys, files, opts)
 	if err != nil {
 		return nil, err
 	}
-	opts.Cache.replace(results)
+	opts.Cache.replace(results, stamps)
 
-	res := &Result{Files: len(files), Parsed: parsed, Revision: revision(files, results)}
+	res := &Result{Files: len(files), Parsed: parsed, Revision: revision(files, results, tree.unsafe)}
 	for _, r := range results {
 		res.Bytes += r.size
 	}
 	fileOK := true
+	for _, u := range tree.unsafe {
+		res.Diagnostics = append(res.Diagnostics, unsafePathDiagnostic(u))
+		fileOK = false
+	}
 	for _, f := range files {
 		r := results[f]
 		res.Diagnostics = append(res.Diagnostics, r.diags...)
 		if r.diags.HasErrors() {
 			fileOK = false
 		}
+	}
+	if len(tree.unsafe) > 0 {
+		// The repo could not be read whole: what the unread paths declare
+		// is unknown, so cross-file rules would only report its absence.
+		opts.Cache.remember(nil)
+		res.Diagnostics.Sort()
+		return res, nil
+	}
+	if !opts.modelOnly {
+		res.Diagnostics = append(res.Diagnostics, checkHasFeatures(files, results)...)
 	}
 	var state *loadState
 	switch prev := opts.Cache.previous(); {
@@ -210,8 +242,9 @@ func Load(fsys fs.FS, opts Options) (*Result, error) {
 }
 
 // loadFiles parses and schema-checks files in parallel, reusing cached
-// results for unchanged content.
-func loadFiles(fsys fs.FS, files []string, opts Options) (map[string]*fileResult, int, error) {
+// results for unchanged content. It returns the results and the stamps of
+// the files as they were read.
+func loadFiles(fsys fs.FS, files []string, opts Options) (map[string]*fileResult, map[string]stampRecord, int, error) {
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -220,6 +253,7 @@ func loadFiles(fsys fs.FS, files []string, opts Options) (map[string]*fileResult
 	var (
 		mu       sync.Mutex
 		results  = make(map[string]*fileResult, len(files))
+		stamps   = make(map[string]stampRecord, len(files))
 		parsed   int
 		firstErr error
 		wg       sync.WaitGroup
@@ -230,13 +264,16 @@ func loadFiles(fsys fs.FS, files []string, opts Options) (map[string]*fileResult
 			defer wg.Done()
 			var sch *schema.Schema // compiled lazily: a fully cached reload needs none
 			for file := range jobs {
-				r, fresh, err := loadFile(fsys, file, opts, &sch)
+				r, stamp, fresh, err := loadFile(fsys, file, opts, &sch)
 				mu.Lock()
 				if err != nil && firstErr == nil {
 					firstErr = err
 				}
 				if r != nil {
 					results[file] = r
+				}
+				if stamp != (stampRecord{}) {
+					stamps[file] = stamp
 				}
 				if fresh {
 					parsed++
@@ -250,53 +287,53 @@ func loadFiles(fsys fs.FS, files []string, opts Options) (map[string]*fileResult
 	}
 	close(jobs)
 	wg.Wait()
-	return results, parsed, firstErr
+	return results, stamps, parsed, firstErr
 }
 
-func loadFile(fsys fs.FS, file string, opts Options, sch **schema.Schema) (*fileResult, bool, error) {
-	info, statErr := fs.Stat(fsys, file)
-	if statErr == nil && info.Size() > opts.Limits.MaxFileBytes {
-		return &fileResult{diags: promotions.Diagnostics{{
-			Severity: promotions.SeverityError, Code: promotions.CodeYAMLSyntax, File: file, Line: 1, Column: 1,
-			Message: fmt.Sprintf("file is %d bytes, more than the limit of %d bytes", info.Size(), opts.Limits.MaxFileBytes),
-		}}}, true, nil
-	}
-	// A reload of a large repo reads only the files whose size or
-	// modification time changed.
-	if statErr == nil {
-		if cached := opts.Cache.unchanged(file, info); cached != nil {
-			return cached, false, nil
+func loadFile(fsys fs.FS, file string, opts Options, sch **schema.Schema) (*fileResult, stampRecord, bool, error) {
+	// A reload of a large repo reads only the files whose stamp changed.
+	if info, err := fs.Stat(fsys, file); err == nil {
+		if cached, rec := opts.Cache.unchanged(file, info); cached != nil {
+			return cached, rec, false, nil
 		}
 	}
-	src, err := fs.ReadFile(fsys, file)
-	if err != nil {
-		return nil, false, fmt.Errorf("read %s: %w", file, err)
+	readStart := time.Now()
+	src, info, err := readConfigFile(fsys, file, opts.Limits.MaxFileBytes)
+	var (
+		unsafe  *UnsafePathError
+		tooBig  *fileTooLargeError
+		stamped stampRecord
+	)
+	switch {
+	case errors.As(err, &unsafe):
+		// Replaced by something unsafe since the walk saw it.
+		return &fileResult{unparsable: true, diags: promotions.Diagnostics{unsafePathDiagnostic(unsafe)}}, stamped, true, nil
+	case errors.As(err, &tooBig):
+		return &fileResult{diags: promotions.Diagnostics{{
+			Severity: promotions.SeverityError, Code: promotions.CodeYAMLSyntax, File: file, Line: 1, Column: 1,
+			Message: tooBig.Error(),
+		}}}, stamped, true, nil
+	case err != nil:
+		return nil, stamped, false, fmt.Errorf("read %s: %w", file, err)
+	}
+	if stamp, ok := stampOf(info); ok {
+		stamped = recordStamp(stamp, readStart)
 	}
 	hash := sha256.Sum256(src)
 	if cached := opts.Cache.get(file, hash); cached != nil {
-		if statErr == nil && (cached.size != info.Size() || !cached.modTime.Equal(info.ModTime())) {
-			// Same content, new stat (a touch, a copy): remember the new
-			// stat so the next load skips the read.
-			restat := *cached
-			restat.size, restat.modTime = info.Size(), info.ModTime()
-			return &restat, false, nil
-		}
-		return cached, false, nil
+		return cached, stamped, false, nil
 	}
-	r := &fileResult{hash: hash}
-	if statErr == nil {
-		r.size, r.modTime = info.Size(), info.ModTime()
-	}
+	r := &fileResult{hash: hash, size: int64(len(src))}
 	doc, diags := yamldoc.ParseDocument(file, src, opts.Limits)
 	r.diags = diags
 	if doc == nil {
 		r.unparsable = true
-		return r, true, nil
+		return r, stamped, true, nil
 	}
 	if *sch == nil {
 		s, err := schema.Compile()
 		if err != nil {
-			return nil, true, err
+			return nil, stamped, true, err
 		}
 		*sch = s
 	}
@@ -304,7 +341,7 @@ func loadFile(fsys fs.FS, file string, opts Options, sch **schema.Schema) (*file
 	if schemaDiags := (*sch).Validate(doc); schemaDiags.HasErrors() {
 		r.diags = append(r.diags, schemaDiags...)
 		r.brokenIDs = declaredIDs(doc)
-		return r, true, nil
+		return r, stamped, true, nil
 	}
 	switch doc.Kind {
 	case promotions.KindFeature:
@@ -328,12 +365,17 @@ func loadFile(fsys fs.FS, file string, opts Options, sch **schema.Schema) (*file
 				"grants.customers has %d entries, more than the limit of %d", n, opts.Limits.MaxGrants)))
 		}
 	}
-	return r, true, nil
+	return r, stamped, true, nil
 }
 
-// revision hashes every file's path and content hash.
-func revision(files []string, results map[string]*fileResult) string {
+// revision hashes every file's path and content hash, and the paths that
+// could not be read.
+func revision(files []string, results map[string]*fileResult, unsafe []*UnsafePathError) string {
 	h := sha256.New()
+	for _, u := range unsafe {
+		h.Write([]byte(u.Path))
+		h.Write([]byte{1})
+	}
 	for _, f := range files {
 		h.Write([]byte(f))
 		h.Write([]byte{0})
@@ -359,7 +401,7 @@ func position(fsys fs.FS, diags promotions.Diagnostics, lim promotions.Limits) p
 	}
 	sort.Strings(names)
 	for _, f := range names {
-		src, err := fs.ReadFile(fsys, f)
+		src, _, err := readConfigFile(fsys, f, lim.MaxFileBytes)
 		if err != nil {
 			continue
 		}
@@ -399,4 +441,29 @@ func declaredIDs(doc *yamldoc.Document) []string {
 		}
 	}
 	return ids
+}
+
+// unsafePathDiagnostic reports a path the loader refused to read, at its
+// first line and column and without a source frame (see Report).
+func unsafePathDiagnostic(u *UnsafePathError) promotions.Diagnostic {
+	return promotions.Diagnostic{
+		Severity: promotions.SeverityError, Code: promotions.CodeUnsafePath, File: u.Path, Line: 1, Column: 1,
+		Message: "not read: it is " + u.Reason + "; only regular files inside the repo are read",
+	}
+}
+
+// checkHasFeatures reports a repo that defines no Feature: every decision
+// would be a FEATURE_NOT_FOUND, so what validate accepts could not be
+// served. A file that could not be parsed may be the Feature the author
+// meant, so then nothing is reported here.
+func checkHasFeatures(files []string, results map[string]*fileResult) promotions.Diagnostics {
+	for _, f := range files {
+		if r := results[f]; r.unparsable || r.kind == promotions.KindFeature {
+			return nil
+		}
+	}
+	return promotions.Diagnostics{{
+		Severity: promotions.SeverityError, Code: promotions.CodeNoFeatures, File: files[0], Line: 1, Column: 1,
+		Message: fmt.Sprintf("the repo defines no Feature (none of its %d config files has kind: Feature): there would be nothing to serve", len(files)),
+	}}
 }

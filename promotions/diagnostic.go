@@ -34,6 +34,11 @@ const (
 	CodeGrantRemoved          Code = "GRANT_REMOVED"
 	CodeGrantHistoryChanged   Code = "GRANT_HISTORY_CHANGED"
 
+	// Loader safety: a path the loader must not read, and a repo without
+	// a Feature.
+	CodeUnsafePath Code = "UNSAFE_PATH"
+	CodeNoFeatures Code = "NO_FEATURES"
+
 	// Warnings.
 	CodeFileName Code = "FILE_NAME"
 	CodeLimit    Code = "LIMIT"

@@ -48,13 +48,13 @@ validation error nothing is written and the exit code is 1.`,
 				return err
 			}
 			if !res.OK() {
-				if err := (report.Report{Diagnostics: res.Diagnostics, Source: os.DirFS(a.repo)}).WriteText(a.stderr); err != nil {
+				if err := (report.Report{Diagnostics: res.Diagnostics, Source: compiler.OpenDir(a.repo)}).WriteText(a.stderr); err != nil {
 					return &exitError{code: exitUsage, err: fmt.Errorf("write report: %w", err)}
 				}
 				fmt.Fprintf(a.stderr, "%s: no bundle written\n", count(len(res.Diagnostics.Errors()), "error"))
 				return failed
 			}
-			_, sourceBytes, err := compiler.ContentHash(os.DirFS(a.repo), a.limits)
+			_, sourceBytes, err := compiler.ContentHash(compiler.OpenDir(a.repo), a.limits)
 			if err != nil {
 				return &exitError{code: exitUsage, err: fmt.Errorf("read %s: %w", a.repo, err)}
 			}

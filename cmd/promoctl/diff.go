@@ -39,7 +39,7 @@ func (b *baseFlags) open(repo string) (fs.FS, string, error) {
 		if !info.IsDir() {
 			return nil, "", usageError("base-dir %s is not a directory", b.dir)
 		}
-		return os.DirFS(b.dir), b.dir, nil
+		return compiler.OpenDir(b.dir), b.dir, nil
 	}
 	base, err := compiler.OpenRevision(repo, b.rev)
 	if err != nil {
@@ -64,7 +64,7 @@ func (a *app) loadWithBase(b *baseFlags, opts compiler.Options) (*compiler.Resul
 	if err != nil {
 		return nil, err
 	}
-	res, err := compiler.LoadWithBase(os.DirFS(a.repo), base, opts)
+	res, err := compiler.LoadWithBase(compiler.OpenDir(a.repo), base, opts)
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: fmt.Errorf("load %s: %w", a.repo, err)}
 	}
@@ -115,7 +115,7 @@ func (a *app) diffCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			changes, err := compiler.Diff(os.DirFS(a.repo), baseFS, a.options(), label, "working tree")
+			changes, err := compiler.Diff(compiler.OpenDir(a.repo), baseFS, a.options(), label, "working tree")
 			if err != nil {
 				return &exitError{code: exitUsage, err: fmt.Errorf("diff %s: %w", a.repo, err)}
 			}

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -38,8 +39,17 @@ func TestScripts(t *testing.T) {
 			"exitcode": exitCode,
 			"hostile":  writeHostile,
 			"mode":     fileMode,
+			"mkfifo":   makeFIFO,
 		},
 	})
+}
+
+// makeFIFO makes a named pipe: mkfifo FILE.
+func makeFIFO(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: mkfifo FILE")
+	}
+	ts.Check(syscall.Mkfifo(ts.MkAbs(args[0]), 0o644))
 }
 
 // exitCode runs a program and checks its exit code, which `! exec` does

@@ -139,7 +139,7 @@ func (a *app) load(opts compiler.Options) (*compiler.Result, error) {
 	if !info.IsDir() {
 		return nil, usageError("repo %s is not a directory", a.repo)
 	}
-	res, err := compiler.Load(os.DirFS(a.repo), opts)
+	res, err := compiler.Load(compiler.OpenDir(a.repo), opts)
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: fmt.Errorf("load %s: %w", a.repo, err)}
 	}

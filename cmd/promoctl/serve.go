@@ -31,8 +31,9 @@ func init() {
 	register((*app).serveCommand)
 }
 
-// shutdownGrace bounds how long in-flight requests may finish after
-// SIGTERM; Kubernetes' default grace period is 30 s.
+// shutdownGrace bounds how long the sidecar takes to stop after SIGTERM:
+// in-flight requests may finish until then. Kubernetes' default grace
+// period is 30 s.
 const shutdownGrace = 10 * time.Second
 
 type serveOptions struct {
@@ -167,15 +168,26 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	select {
 	case err = <-serveErr:
 	case <-ctx.Done():
-		log.Info("shutting down")
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-		err = srv.Shutdown(shutdownCtx)
-		cancel()
 	}
+	// Everything below ends within shutdownGrace: in-flight requests get
+	// until then, and a reload still running is abandoned (it writes
+	// nothing), so no file of the repo can hold the process up.
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
 	stopWatch()
-	wg.Wait()
-	if f, ok := loader.(interface{ Flush() }); ok {
-		f.Flush() // a snapshot cache write in flight
+	if shutdownErr := srv.Shutdown(shutdownCtx); err == nil {
+		err = shutdownErr
+	}
+	watcherDone := make(chan struct{})
+	go func() { wg.Wait(); close(watcherDone) }()
+	select {
+	case <-watcherDone:
+		if f, ok := loader.(interface{ Flush() }); ok {
+			f.Flush() // a snapshot cache write in flight
+		}
+	case <-shutdownCtx.Done():
+		log.Warn("a reload is still running; stopping without waiting for it")
 	}
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return &exitError{code: exitUsage, err: fmt.Errorf("serve: %w", err)}

@@ -57,6 +57,9 @@ func TestServeE2E(t *testing.T) {
 	t.Run("bundle file", func(t *testing.T) { testBundleFile(t, bin) })
 	t.Run("bundle url", func(t *testing.T) { testBundleURL(t, bin) })
 	t.Run("repo snapshot cache", func(t *testing.T) { testRepoSnapshotCache(t, bin) })
+	t.Run("unsafe paths", func(t *testing.T) { testUnsafePaths(t, bin) })
+	t.Run("unsafe paths at start", func(t *testing.T) { testUnsafePathsAtStart(t, bin) })
+	t.Run("emptied repo", func(t *testing.T) { testEmptiedRepo(t, bin) })
 }
 
 type sidecar struct {
@@ -64,6 +67,8 @@ type sidecar struct {
 	token string
 	cmd   *exec.Cmd
 	logs  *syncBuffer
+	// stopped is set once a test stopped the sidecar itself (stop).
+	stopped bool
 }
 
 type syncBuffer struct {
@@ -123,6 +128,9 @@ func startSidecar(t *testing.T, bin, repo string, args ...string) *sidecar {
 		t.Fatalf("sidecar did not start; logs:\n%s", sc.logs)
 	}
 	t.Cleanup(func() {
+		if sc.stopped {
+			return
+		}
 		require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()

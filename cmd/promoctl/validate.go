@@ -60,7 +60,7 @@ func (a *app) validateCommand() *cobra.Command {
 // report prints a load's diagnostics in the chosen format and turns errors
 // into exit code 1.
 func (a *app) report(res *compiler.Result, format string) error {
-	rep := report.Report{Diagnostics: res.Diagnostics, Source: os.DirFS(a.repo)}
+	rep := report.Report{Diagnostics: res.Diagnostics, Source: compiler.OpenDir(a.repo)}
 	var err error
 	switch format {
 	case "json":

@@ -17,8 +17,26 @@ import (
 type Report struct {
 	Diagnostics promotions.Diagnostics
 	// Source reads a file for the source frame under a text diagnostic;
-	// nil prints no frames.
+	// nil prints no frames. A repo on disk is read through compiler.OpenDir,
+	// which never blocks on opening a file.
 	Source fs.FS
+}
+
+// maxSourceBytes bounds what a source frame reads of a file.
+const maxSourceBytes = 64 << 20
+
+// readSource reads a regular file for a frame, at most maxSourceBytes of
+// it: a frame is printed only from what the loader itself would read.
+func readSource(fsys fs.FS, name string) ([]byte, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", name)
+	}
+	return io.ReadAll(io.LimitReader(f, maxSourceBytes))
 }
 
 // WriteText prints one line per diagnostic, path:line:col: CODE: message,
@@ -41,12 +59,15 @@ func (r Report) WriteText(w io.Writer) error {
 }
 
 func (r Report) frame(cache map[string][][]byte, d promotions.Diagnostic) string {
-	if r.Source == nil || d.Line <= 0 {
+	if r.Source == nil || d.Line <= 0 || d.Code == promotions.CodeUnsafePath || d.Code == promotions.CodeNoFeatures {
+		// An unsafe path is never read, so that nothing of what it
+		// leads to ends up in a CI log; the lack of a Feature is nowhere
+		// in particular.
 		return ""
 	}
 	lines, ok := cache[d.File]
 	if !ok {
-		src, err := fs.ReadFile(r.Source, d.File)
+		src, err := readSource(r.Source, d.File)
 		if err == nil {
 			lines = bytes.Split(src, []byte("\n"))
 		}

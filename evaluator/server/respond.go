@@ -149,16 +149,16 @@ func (s *Server) etag(revision string) []string {
 }
 
 // matchesETag reports whether an If-None-Match header names tag (weak
-// comparison, as RFC 9110 asks for If-None-Match).
+// comparison, as RFC 9110 asks for If-None-Match). `*` never matches: it
+// means "any current representation" to a server storing resources, but a
+// bulk evaluation is computed for each request, and a client that has no
+// answer yet must get one rather than a 304 with nothing to reuse.
 func matchesETag(header, tag string) bool {
 	if header == "" {
 		return false
 	}
 	for _, candidate := range strings.Split(header, ",") {
 		candidate = strings.TrimSpace(candidate)
-		if candidate == "*" {
-			return true
-		}
 		candidate = strings.TrimPrefix(candidate, "W/")
 		if strings.Trim(candidate, `"`) == tag {
 			return true

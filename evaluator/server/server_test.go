@@ -475,6 +475,16 @@ func TestOFREPBulkAndETag(t *testing.T) {
 	assert.Equal(t, map[string]any{"errorCode": "TARGETING_KEY_MISSING", "errorDetails": "context.targetingKey (the customer id) is required"}, r.json(t))
 }
 
+// TestBulkIfNoneMatchStarIsEvaluated: a first request with
+// `If-None-Match: *` has nothing cached and gets the answer, not a 304.
+func TestBulkIfNoneMatchStarIsEvaluated(t *testing.T) {
+	f := newFixture(t, "")
+	r := f.do(t, "POST", "/ofrep/v1/evaluate/flags", `{"context":{"targetingKey":"cus_012"}}`, "If-None-Match", "*")
+	require.Equal(t, http.StatusOK, r.code)
+	assert.Len(t, r.json(t)["flags"], 6)
+	assert.NotEmpty(t, r.header.Get("ETag"))
+}
+
 func TestBulkETagChangesWithContent(t *testing.T) {
 	f := newFixture(t, "")
 	body := `{"context":{"targetingKey":"cus_001"}}`
@@ -523,7 +533,8 @@ func TestMatchesETag(t *testing.T) {
 		{`"r1"`, true},
 		{`W/"r1"`, true},
 		{`"r0", "r1"`, true},
-		{`*`, true},
+		{`*`, false},
+		{`"r2", *`, false},
 		{`"r2"`, false},
 		{``, false},
 	}

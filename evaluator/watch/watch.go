@@ -197,7 +197,7 @@ func (w *watcher) sync() {
 		want[w.parentDir] = true
 	}
 	if real, err := filepath.EvalSymlinks(w.root); err == nil {
-		collectDirs(real, 0, want)
+		collectDirs(real, real, 0, want)
 	}
 	for dir := range w.watched {
 		if !want[dir] {
@@ -221,9 +221,10 @@ func (w *watcher) sync() {
 	}
 }
 
-// collectDirs adds dir and every directory below it (following symlinks,
-// skipping dot directories as the loader does) by resolved path.
-func collectDirs(dir string, depth int, into map[string]bool) {
+// collectDirs adds dir and every directory below it (following symlinks
+// that stay inside root, skipping dot directories as the loader does) by
+// resolved path. A link out of the repo is not loaded, so not watched.
+func collectDirs(root, dir string, depth int, into map[string]bool) {
 	if depth > maxDepth || into[dir] {
 		return
 	}
@@ -239,15 +240,21 @@ func collectDirs(dir string, depth int, into map[string]bool) {
 		p := filepath.Join(dir, e.Name())
 		switch {
 		case e.IsDir():
-			collectDirs(p, depth+1, into)
+			collectDirs(root, p, depth+1, into)
 		case e.Type()&os.ModeSymlink != 0:
 			real, err := filepath.EvalSymlinks(p)
-			if err != nil {
+			if err != nil || !inside(root, real) {
 				continue
 			}
 			if info, err := os.Stat(real); err == nil && info.IsDir() {
-				collectDirs(real, depth+1, into)
+				collectDirs(root, real, depth+1, into)
 			}
 		}
 	}
+}
+
+// inside reports whether path lies in root (both resolved).
+func inside(root, path string) bool {
+	rel, err := filepath.Rel(root, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }

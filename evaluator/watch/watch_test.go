@@ -146,3 +146,20 @@ func TestPollReloadsWithoutEvents(t *testing.T) {
 	n := c.n.Load()
 	c.waitFor(t, n+3, "each poll tick asks for a reload")
 }
+
+// TestWatchesStayInsideTheRepo: directories reached through links inside
+// the repo are watched (ConfigMap `..data`), those a link out of it leads
+// to are not, as the loader does not read them either.
+func TestWatchesStayInsideTheRepo(t *testing.T) {
+	base, err := filepath.EvalSymlinks(t.TempDir())
+	require.NoError(t, err)
+	root, outside := filepath.Join(base, "repo"), filepath.Join(base, "outside")
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "..v1", "features"), 0o755))
+	require.NoError(t, os.MkdirAll(outside, 0o755))
+	require.NoError(t, os.Symlink("..v1/features", filepath.Join(root, "features")))
+	require.NoError(t, os.Symlink(outside, filepath.Join(root, "out")))
+
+	dirs := map[string]bool{}
+	collectDirs(root, root, 0, dirs)
+	assert.Equal(t, map[string]bool{root: true, filepath.Join(root, "..v1", "features"): true}, dirs)
+}

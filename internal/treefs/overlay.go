@@ -131,3 +131,20 @@ func memEntryInfo(name string, size int64, isDir bool) info {
 	}
 	return fileInfo(name, size)
 }
+
+// LinkResolver is implemented by file systems with symbolic links (the
+// compiler's DirFS): ResolveLink gives the real path of a link relative to
+// the root and the info of what it points to, or an error for a link that
+// leaves the root.
+type LinkResolver interface {
+	ResolveLink(name string) (string, fs.FileInfo, error)
+}
+
+// ResolveLink resolves links of the base; overlay files are no links.
+func (o *overlayFS) ResolveLink(name string) (string, fs.FileInfo, error) {
+	if r, ok := o.base.(LinkResolver); ok {
+		return r.ResolveLink(name)
+	}
+	info, err := fs.Stat(o.base, name)
+	return name, info, err
+}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/promoctl/promoctl/compiler"
 	"github.com/promoctl/promoctl/internal/fsutil"
 	"github.com/promoctl/promoctl/promotions"
 )
@@ -20,6 +21,7 @@ type Disk struct {
 	*Session
 	root string
 	lock *fsutil.RepoLock // nil on a dry run
+	repo *compiler.DirFS
 }
 
 // OpenDisk locks (unless dryRun) and opens the repo at root. A repo locked
@@ -42,19 +44,24 @@ func OpenDisk(root string, limits promotions.Limits, lockTimeout time.Duration, 
 			return nil, err
 		}
 	}
-	s, err := Open(os.DirFS(root), Options{Limits: limits})
+	repo := compiler.OpenDir(root)
+	s, err := Open(repo, Options{Limits: limits})
 	if err != nil {
+		_ = repo.Close()
 		_ = lock.Unlock()
 		return nil, err
 	}
-	return &Disk{Session: s, root: root, lock: lock}, nil
+	return &Disk{Session: s, root: root, lock: lock, repo: repo}, nil
 }
 
 // Root is the repo directory.
 func (d *Disk) Root() string { return d.root }
 
-// Close releases the lock.
-func (d *Disk) Close() { _ = d.lock.Unlock() }
+// Close releases the lock and the repo directory.
+func (d *Disk) Close() {
+	_ = d.repo.Close()
+	_ = d.lock.Unlock()
+}
 
 // ErrChangedOnDisk refuses a write whose file changed since it was read,
 // by an editor or a tool that does not take the repo lock.

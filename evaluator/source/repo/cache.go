@@ -69,7 +69,9 @@ func (l *Loader) Flush() {
 // content it was built from; nil when it cannot (then the repo is loaded).
 func (l *Loader) loadFromCache() *store.Loaded {
 	c := l.snapCache
-	hash, _, err := compiler.ContentHash(os.DirFS(l.root), l.limits)
+	repo := compiler.OpenDir(l.root)
+	defer repo.Close()
+	hash, _, err := compiler.ContentHash(repo, l.limits)
 	if err != nil {
 		return nil
 	}

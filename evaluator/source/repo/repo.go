@@ -8,7 +8,6 @@ package repo
 import (
 	"context"
 	"log/slog"
-	"os"
 
 	"github.com/promoctl/promoctl/compiler"
 	"github.com/promoctl/promoctl/compiler/snapshot"
@@ -57,7 +56,9 @@ func (l *Loader) Load(context.Context) (*store.Loaded, error) {
 			return loaded, nil
 		}
 	}
-	res, err := compiler.Load(os.DirFS(l.root), compiler.Options{Cache: l.cache, Limits: l.limits})
+	repo := compiler.OpenDir(l.root)
+	defer repo.Close()
+	res, err := compiler.Load(repo, compiler.Options{Cache: l.cache, Limits: l.limits})
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -313,4 +314,61 @@ func TestReadersNeverSeeHalfAppliedSnapshot(t *testing.T) {
 // newStore returns a store that serves the repo at root.
 func newStore(root string) *store.Store {
 	return store.New(NewLoader(root, promotions.Limits{}, nil), nil)
+}
+
+// TestReloadRefusesWhatWouldLeaveNothingToServe: a repo emptied while
+// served (rm -rf repo/*), one left without a Feature, and one holding a
+// path the loader must not read are failed reloads: the last good
+// snapshot keeps serving, and the status says why.
+func TestReloadRefusesWhatWouldLeaveNothingToServe(t *testing.T) {
+	tests := []struct {
+		name     string
+		change   func(t *testing.T, root string)
+		wantErr  string          // the reload's error, when the tree could not be loaded
+		wantCode promotions.Code // the reload's validation error otherwise
+	}{
+		{"emptied", func(t *testing.T, root string) {
+			entries, err := os.ReadDir(root)
+			require.NoError(t, err)
+			for _, e := range entries {
+				require.NoError(t, os.RemoveAll(filepath.Join(root, e.Name())))
+			}
+		}, "no config files", ""},
+		{"no Feature left", func(t *testing.T, root string) {
+			require.NoError(t, os.RemoveAll(filepath.Join(root, "features")))
+		}, "", promotions.CodeNoFeatures},
+		{"a named pipe", func(t *testing.T, root string) {
+			require.NoError(t, syscall.Mkfifo(filepath.Join(root, "promotions", "pipe.yaml"), 0o644))
+		}, "", promotions.CodeUnsafePath},
+		{"a link out of the repo", func(t *testing.T, root string) {
+			require.NoError(t, os.Symlink("/etc/hostname", filepath.Join(root, "features", "host.yaml")))
+		}, "", promotions.CodeUnsafePath},
+		{"a link to a device", func(t *testing.T, root string) {
+			require.NoError(t, os.Symlink("/dev/zero", filepath.Join(root, "features", "zero.yaml")))
+		}, "", promotions.CodeUnsafePath},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := copyAcme(t, t.TempDir())
+			s := newStore(root)
+			require.Equal(t, store.Swapped, s.Reload(context.Background()))
+			good := s.Snapshot()
+
+			tt.change(t, root)
+			require.Equal(t, store.Failed, s.Reload(context.Background()))
+			assert.Same(t, good, s.Snapshot(), "the last good snapshot keeps serving")
+			st := s.Status()
+			assert.True(t, st.Ready)
+			assert.EqualValues(t, 1, st.ReloadsFailed)
+			require.NotNil(t, st.LastReload)
+			assert.False(t, st.LastReload.OK)
+			if tt.wantErr != "" {
+				assert.Contains(t, st.LastReload.Err, tt.wantErr)
+				return
+			}
+			require.NotEmpty(t, st.LastReload.Errors)
+			assert.Equal(t, tt.wantCode, st.LastReload.Errors[0].Code)
+			assert.Equal(t, int64(60000), apiCalls(t, s))
+		})
+	}
 }
