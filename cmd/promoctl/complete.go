@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -90,7 +89,7 @@ func (a *app) completeFromRepo(cmd *cobra.Command, list func(*promotions.Model) 
 	if err := a.resolveRepo(cmd); err != nil {
 		return nil, cobra.ShellCompDirectiveError
 	}
-	res, err := compiler.Load(os.DirFS(a.repo), a.options())
+	res, err := compiler.Load(compiler.OpenDir(a.repo), a.options())
 	if err != nil || res.Model == nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}

@@ -35,7 +35,10 @@ func OpenDisk(root string, limits promotions.Limits, lockTimeout time.Duration, 
 	var lock *fsutil.RepoLock
 	if !dryRun {
 		if _, err := os.Lstat(filepath.Join(root, fsutil.LockDir)); errors.Is(err, fs.ErrNotExist) {
-			if _, err := Open(os.DirFS(root), Options{Limits: limits}); err != nil {
+			probe := compiler.OpenDir(root)
+			_, err := Open(probe, Options{Limits: limits})
+			_ = probe.Close()
+			if err != nil {
 				return nil, err
 			}
 		}
