@@ -23,6 +23,17 @@ const LockDir = ".promoctl"
 // longer than the caller was willing to wait.
 var ErrRepoLocked = errors.New("another promoctl command is editing this repo")
 
+// ErrUnsafeLock is returned when the repo's lock file, or its directory,
+// is not what promoctl creates: a link, a pipe, a device.
+var ErrUnsafeLock = errors.New("refusing the repo lock")
+
+// isLinkRefusal reports whether path is a symbolic link, which the lock
+// open refuses to follow.
+func isLinkRefusal(path string) bool {
+	info, err := os.Lstat(path)
+	return err == nil && info.Mode()&os.ModeSymlink != 0
+}
+
 // RepoLock is an exclusive lock on a config repo. An editing command holds
 // it from loading the repo to writing its change, so that two commands run
 // at once never both edit the same starting content: the second waits and
@@ -48,10 +59,25 @@ func LockRepo(root string, timeout time.Duration) (*RepoLock, error) {
 	} else if !errors.Is(err, os.ErrExist) {
 		return nil, fmt.Errorf("lock %s: %w", root, err)
 	}
-	path := filepath.Join(dir, "lock")
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600) // #nosec G304 -- path is inside the repo the user named
-	if err != nil {
+	// A repo is someone else's content: a committed .promoctl link, or a
+	// lock that is a link, a pipe or a device, must not make the command
+	// write (truncate) what it leads to, nor block it.
+	if info, err := os.Lstat(dir); err != nil {
 		return nil, fmt.Errorf("lock %s: %w", root, err)
+	} else if !info.IsDir() {
+		return nil, fmt.Errorf("%w: %s is not a directory (a link?); remove it and run the command again", ErrUnsafeLock, LockDir)
+	}
+	path := filepath.Join(dir, "lock")
+	f, err := openLockFile(path)
+	if err != nil {
+		if isLinkRefusal(path) {
+			return nil, fmt.Errorf("%w: %s is a link; remove it and run the command again", ErrUnsafeLock, filepath.Join(LockDir, "lock"))
+		}
+		return nil, fmt.Errorf("lock %s: %w", root, err)
+	}
+	if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() {
+		_ = f.Close()
+		return nil, fmt.Errorf("%w: %s is not a regular file; remove it and run the command again", ErrUnsafeLock, filepath.Join(LockDir, "lock"))
 	}
 	deadline := time.Now().Add(timeout)
 	for {

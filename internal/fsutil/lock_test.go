@@ -3,6 +3,7 @@ package fsutil_test
 import (
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -107,3 +108,54 @@ func TestReplaceFileAtomic(t *testing.T) {
 }
 
 func strptr(s string) *string { return &s }
+
+// TestLockRepoRefusesWhatItDidNotCreate: a committed lock link (to a file
+// the command would otherwise truncate), a .promoctl link, a pipe or a
+// device as the lock are refused with a clear message; the target keeps
+// its content and nothing blocks.
+func TestLockRepoRefusesWhatItDidNotCreate(t *testing.T) {
+	tests := []struct {
+		name   string
+		setup  func(t *testing.T, root, victim string)
+		wantIn string
+	}{
+		{"the lock is a link", func(t *testing.T, root, victim string) {
+			require.NoError(t, os.MkdirAll(filepath.Join(root, fsutil.LockDir), 0o755))
+			require.NoError(t, os.Symlink(victim, filepath.Join(root, fsutil.LockDir, "lock")))
+		}, ".promoctl/lock is a link"},
+		{"the lock is a dangling link", func(t *testing.T, root, victim string) {
+			require.NoError(t, os.MkdirAll(filepath.Join(root, fsutil.LockDir), 0o755))
+			require.NoError(t, os.Symlink(victim+".new", filepath.Join(root, fsutil.LockDir, "lock")))
+		}, ".promoctl/lock is a link"},
+		{"the lock directory is a link", func(t *testing.T, root, victim string) {
+			require.NoError(t, os.Symlink(filepath.Dir(victim), filepath.Join(root, fsutil.LockDir)))
+		}, ".promoctl is not a directory"},
+		{"the lock is a named pipe", func(t *testing.T, root, _ string) {
+			require.NoError(t, os.MkdirAll(filepath.Join(root, fsutil.LockDir), 0o755))
+			require.NoError(t, syscall.Mkfifo(filepath.Join(root, fsutil.LockDir, "lock"), 0o600))
+		}, ".promoctl/lock is not a regular file"},
+		{"the lock is a link to a device", func(t *testing.T, root, _ string) {
+			require.NoError(t, os.MkdirAll(filepath.Join(root, fsutil.LockDir), 0o755))
+			require.NoError(t, os.Symlink("/dev/null", filepath.Join(root, fsutil.LockDir, "lock")))
+		}, ".promoctl/lock is a link"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := filepath.Join(t.TempDir(), "repo")
+			require.NoError(t, os.MkdirAll(root, 0o755))
+			victim := filepath.Join(t.TempDir(), "lock")
+			require.NoError(t, os.WriteFile(victim, []byte("precious\n"), 0o600))
+			tt.setup(t, root, victim)
+
+			l, err := fsutil.LockRepo(root, time.Second)
+			require.ErrorIs(t, err, fsutil.ErrUnsafeLock)
+			assert.Nil(t, l)
+			assert.Contains(t, err.Error(), tt.wantIn)
+			got, err := os.ReadFile(victim)
+			require.NoError(t, err)
+			assert.Equal(t, "precious\n", string(got))
+			_, err = os.Stat(victim + ".new")
+			assert.ErrorIs(t, err, os.ErrNotExist, "a dangling link's target is not created")
+		})
+	}
+}
