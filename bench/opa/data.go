@@ -28,12 +28,13 @@ var policy string
 //	customers[id]             {plan, attributes: {key: value}}
 //	plans[key][feature]       {allowance, unlimited, reset} ({} for boolean)
 //	features[key]             {type, all_grants: {promotion: grant}}
-//	promotions[id]            {active, plans: {plan: true}, attributes: {key: {value: true}}, mode, allowance, unlimited, reset}
+//	promotions[id]            {plans: {plan: true}, attributes: {key: {value: true}}, mode, allowance, unlimited, reset}
 //	grants[customer][feature] {promotion: grant}
 //
-// A grant is {granted_at, until} in Unix nanoseconds, until being the end
-// of its duration or its revocation as the compiler computed it, so Rego
-// needs no date arithmetic. A promotion open to every plan lists every
+// A grant is {first, periods: [{granted_at, until}]} in Unix nanoseconds:
+// first is when a customer's entry starts deciding, and until is the end
+// of a period's duration, its revocation or the promotion's deactivation
+// as the compiler computed it, so Rego needs no date arithmetic. A promotion open to every plan lists every
 // plan (and "" for a customer without one).
 func Data(s *snapshot.Snapshot) map[string]any {
 	m, r := s.Model, s.Read()
@@ -65,7 +66,7 @@ func Data(s *snapshot.Snapshot) map[string]any {
 		all := map[string]any{}
 		if row := r.Feature(key); row != nil {
 			for _, g := range row.AllGrants {
-				all[g.Promotion.ID] = grant(g.GrantedAt, g.Until)
+				all[g.Promotion.ID] = grant(g.GrantedAt, g.Until, g.Earlier)
 			}
 		}
 		features[key] = map[string]any{"type": string(f.Type), "all_grants": all}
@@ -92,7 +93,7 @@ func Data(s *snapshot.Snapshot) map[string]any {
 		rows := r.CustomerGrants(k.customer, k.feature)
 		byPromotion := make(map[string]any, len(rows))
 		for _, g := range rows {
-			byPromotion[g.Promotion.ID] = grant(g.GrantedAt, g.Until)
+			byPromotion[g.Promotion.ID] = grant(g.GrantedAt, g.Until, g.Earlier)
 		}
 		byFeature, ok := grants[k.customer].(map[string]any)
 		if !ok {
@@ -108,8 +109,17 @@ func Data(s *snapshot.Snapshot) map[string]any {
 	}
 }
 
-func grant(grantedAt, until int64) map[string]any {
-	return map[string]any{"granted_at": grantedAt, "until": until}
+// grant lists every period of a grant, the earlier ones first.
+func grant(grantedAt, until int64, earlier *[]snapshot.Span) map[string]any {
+	var periods []any
+	if earlier != nil {
+		for _, s := range *earlier {
+			periods = append(periods, map[string]any{"granted_at": s.From, "until": s.Until})
+		}
+	}
+	periods = append(periods, map[string]any{"granted_at": grantedAt, "until": until})
+	first := periods[0].(map[string]any)["granted_at"]
+	return map[string]any{"first": first, "periods": periods}
 }
 
 func promotion(p *promotions.Promotion, allPlans []string) map[string]any {
@@ -132,7 +142,7 @@ func promotion(p *promotions.Promotion, allPlans []string) map[string]any {
 			attributes[key] = allowed
 		}
 	}
-	out := map[string]any{"active": p.Status == promotions.StatusActive, "plans": planSet, "attributes": attributes}
+	out := map[string]any{"plans": planSet, "attributes": attributes}
 	if mt := p.Metered; mt != nil {
 		out["mode"], out["allowance"], out["unlimited"], out["reset"] = string(mt.Mode), mt.Allowance.Value, mt.Allowance.Unlimited, string(mt.Reset)
 	}

@@ -1,6 +1,8 @@
-# The SPEC §5 decision in Rego, over the data opabench.Data builds from a
-# compiled snapshot. Times are Unix nanoseconds; every grant carries the
-# instant it stops contributing ("until"), so no date arithmetic is needed.
+# promoctl's decision (README, "How a decision is made") in Rego, over the
+# data opabench.Data builds from a compiled snapshot. Times are Unix
+# nanoseconds; every period of a grant carries the instant it stops
+# contributing ("until": its natural end, revocation or the promotion's
+# deactivation), so no date arithmetic is needed.
 #
 # input: {"customer": id, "feature": key, "at": nanoseconds}
 package entitlements
@@ -35,24 +37,36 @@ attribute_refused(required) if {
 	not allowed[object.get(customer_attributes, key, null)]
 }
 
-# grant[id] is the grant that decides for promotion id: the customer's own
-# entry, else grants.all.
-grant[id] := g if some id, g in own_grants
+# own[id] is the customer's entry for promotion id once it decides: from
+# its first granted_at on. Before that, grants.all decides.
+own[id] := g if {
+	some id, g in own_grants
+	g.first <= input.at
+}
+
+# grant[id] is the grant that decides for promotion id.
+grant[id] := g if some id, g in own
 
 grant[id] := g if {
 	some id, g in feature.all_grants
-	not own_grants[id]
+	not own[id]
+}
+
+# period[id] is the period of grant[id] that holds input.at.
+period[id] := p if {
+	some id, g in grant
+	some p in g.periods
+	p.granted_at <= input.at
+	input.at < p.until
 }
 
 # Checks are inlined rather than called as functions: OPA evaluates them
 # markedly faster that way. promotions[id].plans lists every plan when the
-# promotion does not restrict plans.
+# promotion does not restrict plans. Deactivation needs no check: it ends
+# every period at deactivated_at.
 contributing contains id if {
-	some id, g in grant
-	g.granted_at <= input.at
-	input.at < g.until
+	some id, _ in period
 	p := data.promoctl.promotions[id]
-	p.active
 	p.plans[plan]
 	not attribute_refused(p.attributes)
 }
@@ -63,7 +77,7 @@ rank(p) := forever if p.unlimited
 
 rank(p) := p.allowance if not p.unlimited
 
-overrides := [[0 - rank(p), grant[id].granted_at, id] |
+overrides := [[0 - rank(p), period[id].granted_at, id] |
 	some id in contributing
 	p := data.promoctl.promotions[id]
 	p.mode == "override"
@@ -126,7 +140,7 @@ has_access if {
 	count(contributing) > 0
 }
 
-ends := [grant[id].until | some id in contributing; grant[id].until < forever]
+ends := [period[id].until | some id in contributing; period[id].until < forever]
 
 default valid_until := null
 

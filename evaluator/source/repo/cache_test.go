@@ -17,6 +17,9 @@ func cachedStore(t *testing.T, root, cache string) (*store.Store, *Loader) {
 	t.Helper()
 	l, err := NewLoader(root, promotions.Limits{}, nil).WithSnapshotCache(cache, "test")
 	require.NoError(t, err)
+	// The cache is written in the background: let the last write finish
+	// before the temporary directories are removed.
+	t.Cleanup(l.Flush)
 	return store.New(l, nil), l
 }
 
