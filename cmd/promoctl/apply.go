@@ -171,8 +171,14 @@ func (a *app) selectedIDs(sel *selection) ([]string, error) {
 	var ids []string
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+	for first := true; sc.Scan(); first = false {
+		// Files saved on Windows: a BOM before the first id and CRLF line
+		// ends (TrimSpace drops the CR) are not part of any id.
+		text := sc.Text()
+		if first {
+			text = strings.TrimPrefix(text, "\uFEFF")
+		}
+		line := strings.TrimSpace(text)
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -35,10 +36,13 @@ func ParseDocument(file string, src []byte, lim promotions.Limits) (*Document, p
 		return nil, promotions.Diagnostics{at(promotions.ErrorAt(promotions.CodeYAMLSyntax, file, nil,
 			"file is %d bytes, more than the limit of %d bytes", len(src), lim.MaxFileBytes), 1, 1)}
 	}
-	if d, bad := checkText(file, src); bad {
+	// A BOM and CRLF line ends are read as editors show them: the
+	// parsed text has neither, and its lines and columns are the file's.
+	text := normalize(src).src
+	if d, bad := checkText(file, text); bad {
 		return nil, promotions.Diagnostics{d}
 	}
-	root, err := parseRoot(src)
+	root, err := parseRoot(text)
 	if err != nil {
 		return nil, promotions.Diagnostics{syntaxDiagnostic(file, err)}
 	}
@@ -73,8 +77,8 @@ func ParseDocument(file string, src []byte, lim promotions.Limits) (*Document, p
 	return doc, diags
 }
 
-// parseRoot parses src and returns the body of its single document, or nil
-// for an empty file.
+// parseRoot parses src (normalized: no BOM, LF line ends) and returns the
+// body of its single document, or nil for an empty file.
 func parseRoot(src []byte) (ast.Node, error) {
 	root, tokens, ok := parseBlock(src)
 	if ok {
@@ -100,9 +104,13 @@ func parseTokens(tokens token.Tokens) (ast.Node, error) {
 	}
 	var bodies []ast.Node
 	for _, d := range f.Docs {
-		if d != nil && d.Body != nil {
-			bodies = append(bodies, d.Body)
+		if d == nil || d.Body == nil {
+			continue
 		}
+		if _, directive := d.Body.(*ast.DirectiveNode); directive {
+			continue // "%YAML 1.2" before "---" belongs to the document after it
+		}
+		bodies = append(bodies, d.Body)
 	}
 	switch len(bodies) {
 	case 0:
@@ -165,6 +173,10 @@ func offsetPos(src []byte, off int) (line, col int) {
 	return line, col
 }
 
+// leadingZeroInt matches an integer YAML readers disagree on: 0755 is 493
+// to a YAML 1.1 reader (goccy's) and 755 to a YAML 1.2 one.
+var leadingZeroInt = regexp.MustCompile(`^[-+]?0[0-9_]+$`)
+
 func isKnownKind(k string) bool { return slices.Contains(promotions.Kinds, k) }
 
 // Position fills in d's line and column from its path in this document.
@@ -183,7 +195,7 @@ func (doc *Document) position(d promotions.Diagnostic, key bool) promotions.Diag
 		return d
 	}
 	if doc.root == nil {
-		if root, err := parseRoot(doc.Source); err == nil {
+		if root, err := parseRoot(normalize(doc.Source).src); err == nil {
 			doc.root = root
 		}
 	}
@@ -243,6 +255,10 @@ func (c *converter) convert(n ast.Node, path promotions.Path, depth int) any {
 	case *ast.LiteralNode:
 		return n.Value.Value
 	case *ast.IntegerNode:
+		if text := n.GetToken().Value; leadingZeroInt.MatchString(text) {
+			c.fail(promotions.CodeYAMLSyntax, n, path, "integer %s has a leading zero: YAML 1.1 reads it as octal (%v), YAML 1.2 as decimal; write it without the leading zero, or quote it for a string", text, n.Value)
+			return nil
+		}
 		return n.Value
 	case *ast.FloatNode:
 		return n.Value

@@ -43,8 +43,9 @@ type Field struct {
 // produce a file that says something else than was asked.
 type Editor struct {
 	file       string
-	src        []byte
-	lineStarts []int // offset of each line's first byte
+	text       plainText // the file as parsed; edits are planned on text.src
+	src        []byte    // text.src
+	lineStarts []int     // offset of each line's first byte
 	root       ast.Node
 	unit       int // indentation step of the document
 	edits      []Edit
@@ -52,7 +53,13 @@ type Editor struct {
 }
 
 // NewEditor parses src (the content of file) for editing.
-func NewEditor(file string, src []byte) (*Editor, error) {
+//
+// A file with a BOM or CRLF line ends is edited as its LF form and the
+// edits mapped back: the BOM and every untouched line end stay, and new
+// lines are written with the file's line end.
+func NewEditor(file string, orig []byte) (*Editor, error) {
+	text := normalize(orig)
+	src := text.src
 	root, err := parseRoot(src)
 	if err != nil {
 		return nil, fmt.Errorf("parse %s: %w", file, err)
@@ -62,7 +69,7 @@ func NewEditor(file string, src []byte) (*Editor, error) {
 			return nil, fmt.Errorf("edit %s: the document is not a mapping", file)
 		}
 	}
-	e := &Editor{file: file, src: src, root: unwrap(root), created: map[string]bool{}}
+	e := &Editor{file: file, text: text, src: src, root: unwrap(root), created: map[string]bool{}}
 	e.lineStarts = append(e.lineStarts, 0)
 	for i, c := range src {
 		if c == '\n' && i+1 < len(src) {
@@ -73,11 +80,12 @@ func NewEditor(file string, src []byte) (*Editor, error) {
 	return e, nil
 }
 
-// Edits returns the planned edits in source order.
+// Edits returns the planned edits in source order, as offsets into the
+// file's bytes given to NewEditor.
 func (e *Editor) Edits() []Edit {
 	out := append([]Edit(nil), e.edits...)
 	sortEdits(out)
-	return out
+	return e.text.edits(out)
 }
 
 // Changed reports whether any edit was planned.
@@ -101,7 +109,7 @@ func (e *Editor) Apply() ([]byte, error) {
 // repo with it before writing); parsing a large file twice would double
 // the cost of a bulk grant.
 func (e *Editor) Render() ([]byte, error) {
-	out, err := ApplyEdits(e.src, e.edits)
+	out, err := ApplyEdits(e.text.orig, e.Edits())
 	if err != nil {
 		return nil, fmt.Errorf("edit %s: %w", e.file, err)
 	}
@@ -153,7 +161,7 @@ func sortEdits(edits []Edit) {
 }
 
 func insertRank(text string) int {
-	if text == "\n" {
+	if text == "\n" || text == "\r\n" {
 		return 1 << 30
 	}
 	return len(text) - len(strings.TrimLeft(text, " "))
