@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -71,7 +70,7 @@ func OpenRevision(dir, rev string) (*BaseRevision, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open git repository at %s: %w (use --base-dir to compare against a directory)", dir, err)
 	}
-	sub, err := subPath(repo, dir)
+	sub, err := treefs.WorktreeSubPath(repo, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -116,45 +115,6 @@ func baseNotFound(repo *git.Repository, rev string, err error) *BaseNotFoundErro
 	return e
 }
 
-// subPath is dir relative to the repository's worktree root, "" for the
-// root itself and for a bare repository.
-func subPath(repo *git.Repository, dir string) (string, error) {
-	wt, err := repo.Worktree()
-	if errors.Is(err, git.ErrIsBareRepository) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("open worktree of %s: %w", dir, err)
-	}
-	root, err := realPath(wt.Filesystem.Root())
-	if err != nil {
-		return "", err
-	}
-	abs, err := realPath(dir)
-	if err != nil {
-		return "", err
-	}
-	rel, err := filepath.Rel(root, abs)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return "", fmt.Errorf("%s is not inside the git worktree %s", dir, root)
-	}
-	if rel == "." {
-		return "", nil
-	}
-	return filepath.ToSlash(rel), nil
-}
-
-func realPath(p string) (string, error) {
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		return "", fmt.Errorf("resolve %s: %w", p, err)
-	}
-	if real, err := filepath.EvalSymlinks(abs); err == nil {
-		return real, nil
-	}
-	return abs, nil
-}
-
 // WorktreePrefix is dir's path inside its git worktree with a trailing
 // slash ("config/"): what turns a file relative to the config repo into one
 // relative to the git repository, as code-scanning tools expect. It is ""
@@ -164,7 +124,7 @@ func WorktreePrefix(dir string) string {
 	if err != nil {
 		return ""
 	}
-	sub, err := subPath(repo, dir)
+	sub, err := treefs.WorktreeSubPath(repo, dir)
 	if err != nil || sub == "" {
 		return ""
 	}

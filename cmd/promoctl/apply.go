@@ -305,15 +305,15 @@ func (a *app) finish(s *applyflow.Disk, verb, id string, plan *applyflow.Apply, 
 }
 
 func (a *app) grantCommand() *cobra.Command {
-	sc := &stateChange{verb: "grant", searchDirectory: true,
-		byIDs: (*applyflow.Apply).Grant, all: (*applyflow.Apply).GrantAll}
-	cmd := &cobra.Command{
+	return a.stateChangeCommand(&stateChange{verb: "grant", searchDirectory: true,
+		byIDs: (*applyflow.Apply).Grant, all: (*applyflow.Apply).GrantAll}, &cobra.Command{
 		Use:   "grant ID (--customers a,b | --customers-file F | --search Q | --all)",
-		Short: "Grant a promotion to customers (new ones, and re-grant revoked ones)",
-		Long: `Grant a promotion. New customers get an entry in state granted; revoked
-customers are re-granted (new granted_at, revoked_at removed); customers who
-already hold it are left alone. --all grants it through grants.all to every
-eligible customer, now and later. Sets is_applied: true.
+		Short: "Grant a promotion to customers (new ones, and a new period for ended ones)",
+		Long: `Grant a promotion. New customers get an entry in state granted; a customer
+whose last period has ended (expired or revoked) gets a new period, the ended
+one kept unchanged in previous; customers who hold it now or from a later
+date are left alone. --all grants it through grants.all to every eligible
+customer, now and later. Sets is_applied: true.
 
 Nothing is written when any customer is refused (unknown to the directory,
 not eligible), when --at is outside the promotion window, or when the
@@ -322,52 +322,44 @@ promotion is deactivated; every refused customer is listed.`,
   promoctl grant webinar-sso --customers-file attendees.txt --dry-run
   promoctl grant webinar-sso --search "@example.com"
   promoctl grant sso-for-growth --all`,
-		Args: exactArgs(arg{"ID", "the id of the promotion to grant"}),
-		RunE: func(cmd *cobra.Command, args []string) error { return a.runStateChange(sc, args[0]) },
-	}
-	sc.sel.flags(cmd, "all", "grant to every eligible customer through grants.all")
-	stateChangeFlags(cmd, sc)
-	a.lockFlag(cmd)
-	return a.readsRepo(cmd)
+	}, "grant", "all", "grant to every eligible customer through grants.all")
 }
 
 func (a *app) revokeCommand() *cobra.Command {
-	sc := &stateChange{verb: "revoke",
-		byIDs: (*applyflow.Apply).Revoke, all: (*applyflow.Apply).RevokeAllGranted}
-	cmd := &cobra.Command{
+	return a.stateChangeCommand(&stateChange{verb: "revoke",
+		byIDs: (*applyflow.Apply).Revoke, all: (*applyflow.Apply).RevokeAllGranted}, &cobra.Command{
 		Use:   "revoke ID (--customers a,b | --customers-file F | --search Q | --all-granted)",
 		Short: "Revoke a promotion from customers (entries stay, as the audit trail)",
-		Long: `Revoke a promotion: granted entries move to state revoked with revoked_at.
-A customer covered only by grants.all gets a revoked entry of their own, an
-exception to all. --all-granted revokes every granted entry and grants.all.
---search looks through the promotion's customers (see promoctl customers).`,
+		Long: `Revoke a promotion: an active period ends at --at (revoked_at), a scheduled
+one is emptied, an ended one is left alone and said so. A customer covered
+only by grants.all gets a revoked entry of their own, an exception to all.
+--all-granted revokes every granted entry and grants.all. --search looks
+through the promotion's customers (see promoctl customers).`,
 		Example: `  promoctl revoke spring-api-boost --customers cus_016 --at 2026-04-10
   promoctl revoke webinar-sso --search lindqvist --dry-run
   promoctl revoke webinar-sso --all-granted`,
-		Args: exactArgs(arg{"ID", "the id of the promotion to revoke"}),
-		RunE: func(cmd *cobra.Command, args []string) error { return a.runStateChange(sc, args[0]) },
-	}
-	sc.sel.flags(cmd, "all-granted", "revoke every granted customer and grants.all")
-	stateChangeFlags(cmd, sc)
-	a.lockFlag(cmd)
-	return a.readsRepo(cmd)
+	}, "revoke", "all-granted", "revoke every granted customer and grants.all")
 }
 
 func (a *app) regrantCommand() *cobra.Command {
-	sc := &stateChange{verb: "regrant",
-		byIDs: (*applyflow.Apply).Regrant, all: (*applyflow.Apply).RegrantAllRevoked}
-	cmd := &cobra.Command{
+	return a.stateChangeCommand(&stateChange{verb: "regrant",
+		byIDs: (*applyflow.Apply).Regrant, all: (*applyflow.Apply).RegrantAllRevoked}, &cobra.Command{
 		Use:   "regrant ID (--customers a,b | --customers-file F | --search Q | --all-revoked)",
 		Short: "Re-grant a promotion to revoked customers",
-		Long: `Re-grant a promotion: revoked entries move back to state granted with a new
-granted_at and no revoked_at. --all-revoked re-grants every revoked entry and
-a revoked grants.all. The same refusals as grant apply.`,
+		Long: `Re-grant a promotion: a revoked entry gets a new period from --at, the
+revoked one kept unchanged in previous. --all-revoked re-grants every revoked
+entry and a revoked grants.all. The same refusals as grant apply.`,
 		Example: `  promoctl regrant spring-api-boost --customers cus_016 --at 2026-05-01
   promoctl regrant webinar-sso --search lindqvist --dry-run`,
-		Args: exactArgs(arg{"ID", "the id of the promotion to re-grant"}),
-		RunE: func(cmd *cobra.Command, args []string) error { return a.runStateChange(sc, args[0]) },
-	}
-	sc.sel.flags(cmd, "all-revoked", "re-grant every revoked customer and grants.all")
+	}, "re-grant", "all-revoked", "re-grant every revoked customer and grants.all")
+}
+
+// stateChangeCommand completes cmd as one of grant, revoke and regrant: its
+// one argument names the promotion, --allFlag selects every customer.
+func (a *app) stateChangeCommand(sc *stateChange, cmd *cobra.Command, doing, allFlag, allHelp string) *cobra.Command {
+	cmd.Args = exactArgs(arg{"ID", "the id of the promotion to " + doing})
+	cmd.RunE = func(cmd *cobra.Command, args []string) error { return a.runStateChange(sc, args[0]) }
+	sc.sel.flags(cmd, allFlag, allHelp)
 	stateChangeFlags(cmd, sc)
 	a.lockFlag(cmd)
 	return a.readsRepo(cmd)

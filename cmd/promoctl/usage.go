@@ -7,6 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/promoctl/promoctl/internal/suggest"
 )
 
 // usageHint is printed after an error about how a command was called: the
@@ -101,7 +103,7 @@ func closest(name string, candidates []string, most int) []string {
 	lower := strings.ToLower(name)
 	for _, c := range candidates {
 		lc := strings.ToLower(c)
-		d := editDistance(lower, lc)
+		d := suggest.Distance(lower, lc)
 		if d <= max(2, len(name)/3) || (len(lower) >= 3 && (strings.HasPrefix(lc, lower) || strings.HasPrefix(lower, lc))) {
 			near = append(near, scored{c, d})
 		}
@@ -117,27 +119,6 @@ func closest(name string, candidates []string, most int) []string {
 		out = append(out, near[i].s)
 	}
 	return out
-}
-
-// editDistance is the Levenshtein distance between a and b, by bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // didYouMean is ` (did you mean a, b?)` for the closest candidates, or "".

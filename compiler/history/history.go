@@ -14,6 +14,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
+	"github.com/promoctl/promoctl/internal/treefs"
 	"github.com/promoctl/promoctl/promotions"
 	"github.com/promoctl/promoctl/promotions/yamldoc"
 )
@@ -89,7 +90,7 @@ func Walk(dir string, q Query) ([]Commit, Stats, error) {
 	if err != nil {
 		return nil, st, fmt.Errorf("open git repository at %s: %w", dir, err)
 	}
-	prefix, err := subPath(repo, dir)
+	prefix, err := treefs.WorktreeSubPath(repo, dir)
 	if err != nil {
 		return nil, st, err
 	}

@@ -73,13 +73,8 @@ func (s *Server) plans(w http.ResponseWriter, _ *http.Request) {
 
 // customer answers the support view of `promoctl customer show`.
 func (s *Server) customer(w http.ResponseWriter, r *http.Request) {
-	q, err := s.queryFromURL(r.PathValue("id"), r.URL.Query())
-	if err != nil {
-		writeError(w, http.StatusBadRequest, CodeInvalidArgument, err.Error())
-		return
-	}
-	snap := s.snapshot(w)
-	if snap == nil {
+	q, snap, ok := s.customerQuery(w, r)
+	if !ok {
 		return
 	}
 	v, err := evaluator.ViewCustomer(snap, q)

@@ -110,14 +110,22 @@ type entitlementsBody struct {
 	Entitlements []evaluator.Decision `json:"entitlements"`
 }
 
-func (s *Server) entitlements(w http.ResponseWriter, r *http.Request) {
+// customerQuery reads the query of a route under /v1/customers/{id} and
+// the serving snapshot, or answers the request itself (400, 503) and
+// returns false.
+func (s *Server) customerQuery(w http.ResponseWriter, r *http.Request) (evaluator.Query, *snapshot.Snapshot, bool) {
 	q, err := s.queryFromURL(r.PathValue("id"), r.URL.Query())
 	if err != nil {
 		writeError(w, http.StatusBadRequest, CodeInvalidArgument, err.Error())
-		return
+		return q, nil, false
 	}
 	snap := s.snapshot(w)
-	if snap == nil {
+	return q, snap, snap != nil
+}
+
+func (s *Server) entitlements(w http.ResponseWriter, r *http.Request) {
+	q, snap, ok := s.customerQuery(w, r)
+	if !ok {
 		return
 	}
 	features := snap.Read().Features()

@@ -21,7 +21,7 @@ func Closest(name string, known []string) []string {
 	var out []scored
 	for _, k := range known {
 		kl := strings.ToLower(k)
-		d := distance(lower, kl)
+		d := Distance(lower, kl)
 		limit := max(2, len(kl)/3)
 		if d <= limit || (len(lower) >= 3 && (strings.Contains(kl, lower) || strings.Contains(lower, kl))) {
 			out = append(out, scored{k, d})
@@ -47,9 +47,9 @@ func DidYouMean(names []string) string {
 	return "; did you mean " + strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1] + "?"
 }
 
-// distance is the Levenshtein distance between a and b, by bytes: keys
+// Distance is the Levenshtein distance between a and b, by bytes: keys
 // and ids are ASCII.
-func distance(a, b string) int {
+func Distance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {

@@ -197,20 +197,29 @@ func (a *Apply) Grant(ids []string) error {
 // instant before the end of its last period.
 func (a *Apply) endedEntry(i int) bool {
 	g := &a.promo.Grants.Customers[i]
-	periods := g.Periods()
+	outcome, ended := a.lastPeriodEnded(g.Periods(), g.ID, "its last period")
+	if outcome != "" {
+		a.count(outcome)
+	}
+	return ended
+}
+
+// lastPeriodEnded tells whether the last of periods has ended at the
+// plan's instant. When it has not, it names the outcome (already granted,
+// already scheduled), or refuses for id (one customer, "" for grants.all)
+// an instant before the period's end and names no outcome.
+func (a *Apply) lastPeriodEnded(periods []promotions.Period, id, what string) (promotions.Outcome, bool) {
 	switch a.promo.EffectiveAt(periods, a.at).State {
 	case promotions.EffectiveActive:
-		a.count(alreadyGranted)
-		return false
+		return alreadyGranted, false
 	case promotions.EffectiveScheduled:
-		a.count(alreadyScheduled)
-		return false
+		return alreadyScheduled, false
 	}
 	if end := a.promo.Span(periods[len(periods)-1]).End; end != nil && a.at.Before(*end) {
-		a.refuse(g.ID, "%s is before the end of its last period at %s", promotions.FormatTime(a.at), promotions.FormatTime(*end))
-		return false
+		a.refuse(id, "%s is before the end of %s at %s", promotions.FormatTime(a.at), what, promotions.FormatTime(*end))
+		return "", false
 	}
-	return true
+	return "", true
 }
 
 // GrantAll grants the promotion to every eligible customer through
@@ -228,17 +237,11 @@ func (a *Apply) GrantAll() error {
 		a.allEvent(promotions.OutcomeGranted)
 		return a.markApplied()
 	}
-	periods := g.Periods()
-	switch a.promo.EffectiveAt(periods, a.at).State {
-	case promotions.EffectiveActive:
-		a.allEvent(alreadyGranted)
-		return nil
-	case promotions.EffectiveScheduled:
-		a.allEvent(alreadyScheduled)
-		return nil
+	outcome, ended := a.lastPeriodEnded(g.Periods(), "", "grants.all's last period")
+	if outcome != "" {
+		a.allEvent(outcome)
 	}
-	if end := a.promo.Span(periods[len(periods)-1]).End; end != nil && a.at.Before(*end) {
-		a.refuse("", "%s is before the end of grants.all's last period at %s", promotions.FormatTime(a.at), promotions.FormatTime(*end))
+	if !ended {
 		return nil
 	}
 	if err := a.renewAll(); err != nil {
