@@ -84,8 +84,18 @@ func checkPromotion(m *promotions.Model, gaps loadGaps, base *promotions.Model, 
 			}
 		}
 	}
+	windowOK := true
+	for _, at := range []struct {
+		path promotions.Path
+		t    *time.Time
+	}{{promotions.P("window", "start"), p.Window.Start}, {promotions.P("window", "end"), p.Window.End}, {promotions.P("deactivated_at"), p.DeactivatedAt}} {
+		if at.t != nil && !promotions.InRange(*at.t) {
+			add(promotions.CodeSchema, at.path, outOfRangeMsg, at.path, ts(*at.t))
+			windowOK = false
+		}
+	}
 	w := p.Window
-	if w.Start != nil && w.End != nil && !w.End.After(*w.Start) {
+	if windowOK && w.Start != nil && w.End != nil && !w.End.After(*w.Start) {
 		add(promotions.CodeWindowInverted, promotions.P("window", "end"),
 			"window.end %s must be after window.start %s", ts(*w.End), ts(*w.Start))
 	}
@@ -172,6 +182,11 @@ func checkPeriods(p *promotions.Promotion, path promotions.Path, who string, pre
 		if i < len(previous) {
 			per, at = previous[i], path.Key("previous").Index(i)
 		}
+		if bad := outOfRange(p, at, per); bad != nil {
+			// Nothing else can be said of an instant that is already wrong.
+			diags = append(diags, *bad)
+			return diags
+		}
 		if !p.Window.Contains(per.GrantedAt) {
 			diags = append(diags, promotions.ErrorAt(promotions.CodeGrantOutsideWindow, p.File, at.Key("granted_at"),
 				"granted_at %s is outside the window %s%s", ts(per.GrantedAt), p.Window.String(), renewHint(i)))
@@ -207,6 +222,55 @@ func renewHint(period int) string {
 		return ""
 	}
 	return "; renewing after the window closed needs a new promotion"
+}
+
+const outOfRangeMsg = "%s is %s in UTC, outside the years 0001 to 9999 that promoctl accepts"
+
+// outOfRange reports a period whose granted_at or revoked_at lies outside
+// the years 0001–9999 (UTC), or whose duration would end it after 9999
+// (docs/rules.md, "Time").
+func outOfRange(p *promotions.Promotion, at promotions.Path, per promotions.Period) *promotions.Diagnostic {
+	if !promotions.InRange(per.GrantedAt) {
+		d := promotions.ErrorAt(promotions.CodeInvalidGrantTimes, p.File, at.Key("granted_at"), outOfRangeMsg, "granted_at", ts(per.GrantedAt))
+		return &d
+	}
+	if per.RevokedAt != nil && !promotions.InRange(*per.RevokedAt) {
+		d := promotions.ErrorAt(promotions.CodeInvalidGrantTimes, p.File, at.Key("revoked_at"), outOfRangeMsg, "revoked_at", ts(*per.RevokedAt))
+		return &d
+	}
+	if grantEndsAfterRange(p, per.GrantedAt) {
+		d := promotions.ErrorAt(promotions.CodeInvalidGrantTimes, p.File, at.Key("granted_at"),
+			"a grant from %s lasting %s would end after the year 9999", ts(per.GrantedAt), p.Duration.Unit.Quantity(p.Duration.Value))
+		return &d
+	}
+	return nil
+}
+
+// grantEndsAfterRange reports whether a grant made at grantedAt ends past
+// promotions.MaxTime. The end is computed only for grants close enough to
+// the end of the range for their duration to carry them past it: this
+// runs for every grant of the repo.
+func grantEndsAfterRange(p *promotions.Promotion, grantedAt time.Time) bool {
+	if p.Duration == nil {
+		return false
+	}
+	const day = 24 * 60 * 60
+	var perUnit int64
+	switch p.Duration.Unit {
+	case promotions.UnitDays:
+		perUnit = day
+	case promotions.UnitWeeks:
+		perUnit = 7 * day
+	case promotions.UnitMonths:
+		perUnit = 31 * day
+	default:
+		perUnit = 366 * day
+	}
+	span := perUnit * int64(min(p.Duration.Value, 1<<32))
+	if grantedAt.Unix() <= promotions.MaxTime.Unix()-span {
+		return false
+	}
+	return !promotions.InRange(*p.GrantEnd(grantedAt))
 }
 
 func ts(t time.Time) string { return t.UTC().Format(time.RFC3339) }

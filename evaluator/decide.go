@@ -15,6 +15,10 @@ import (
 // ErrFeatureNotFound is returned for a feature the snapshot does not define.
 var ErrFeatureNotFound = errors.New("feature not found")
 
+// ErrTimeOutOfRange is returned for a query instant outside the years
+// 0001–9999 (UTC), which no answer could echo as RFC 3339.
+var ErrTimeOutOfRange = errors.New("the query instant is outside the years 0001 to 9999 (UTC)")
+
 // UnknownPlanError is returned for a query whose plan the snapshot does not
 // define: a typo must not silently become "no baseline".
 type UnknownPlanError struct {
@@ -132,6 +136,9 @@ type Decision struct {
 // indexes: the feature (with its grants.all and its entitlement in each
 // plan), the customer, and the customer's grants for the feature.
 func Decide(s *snapshot.Snapshot, q Query) (Decision, error) {
+	if !promotions.InRange(q.At) {
+		return Decision{}, ErrTimeOutOfRange
+	}
 	r := s.Read()
 	feature := r.Feature(q.Feature)
 	if feature == nil {
@@ -159,7 +166,7 @@ func Decide(s *snapshot.Snapshot, q Query) (Decision, error) {
 		baseline = &e
 	}
 
-	t := q.At.UnixNano()
+	t := snapshot.Micros(q.At)
 	var buf [16]contribution
 	contributing := buf[:0]
 	for _, g := range entries {
@@ -195,7 +202,7 @@ func Decide(s *snapshot.Snapshot, q Query) (Decision, error) {
 		d.Sources = append(d.Sources, c.source(metered))
 	}
 	if validUntil != snapshot.Forever {
-		d.ValidUntil = time.Unix(0, validUntil).UTC()
+		d.ValidUntil = snapshot.TimeOf(validUntil)
 	}
 
 	if !metered {
@@ -283,9 +290,9 @@ func (c *contribution) beats(o *contribution) bool {
 }
 
 func (c contribution) source(metered bool) Source {
-	src := Source{Kind: SourcePromotion, ID: c.promo.ID, Grant: c.grant, GrantedAt: time.Unix(0, c.grantedAt).UTC()}
+	src := Source{Kind: SourcePromotion, ID: c.promo.ID, Grant: c.grant, GrantedAt: snapshot.TimeOf(c.grantedAt)}
 	if c.until != snapshot.Forever {
-		src.ValidUntil = time.Unix(0, c.until).UTC()
+		src.ValidUntil = snapshot.TimeOf(c.until)
 	}
 	if metered && c.promo.Metered != nil {
 		m := c.promo.Metered

@@ -417,3 +417,100 @@ func TestDecideUnknownFeature(t *testing.T) {
 	_, err = evaluator.Decide(snap, evaluator.Query{Customer: "c1", Feature: "nope", At: ts(at)})
 	assert.ErrorIs(t, err, evaluator.ErrFeatureNotFound)
 }
+
+// TestDecideAtTheEdgesOfTime: instants anywhere in the years 0001–9999
+// compare exactly — nothing wraps where Unix nanoseconds would (before
+// 1678, after 2262), so no answer flips there.
+func TestDecideAtTheEdgesOfTime(t *testing.T) {
+	tests := []struct {
+		name       string
+		promo      *promotions.Promotion
+		at         string
+		access     bool
+		validUntil *time.Time
+	}{
+		{"a 237-year grant runs past 2262", boolPromo("long", grant("c1", "2026-03-01T00:00:00Z"), lasting(237, promotions.UnitYears)),
+			"2262-06-01T00:00:00Z", true, tp("2263-03-01T00:00:00Z")},
+		{"a 237-year grant ends", boolPromo("long", grant("c1", "2026-03-01T00:00:00Z"), lasting(237, promotions.UnitYears)),
+			"2263-03-01T00:00:00Z", false, nil},
+		{"a grant in 1600 is active in 1650", boolPromo("old", grant("c1", "1600-01-01T00:00:00Z"), lasting(100, promotions.UnitYears)),
+			"1650-01-01T00:00:00Z", true, tp("1700-01-01T00:00:00Z")},
+		{"a grant in 1600 is not active in 1599", boolPromo("old", grant("c1", "1600-01-01T00:00:00Z")),
+			"1599-12-31T23:59:59Z", false, nil},
+		{"a grant without end is active in 9999", boolPromo("forever", grant("c1", "2026-03-01T00:00:00Z")),
+			"9999-12-31T23:59:59.999999999Z", true, nil},
+		{"a grant from 2300 is not active in 2280", boolPromo("late", grant("c1", "2300-01-01T00:00:00Z")),
+			"2280-01-01T00:00:00Z", false, nil},
+		{"a grant revoked in 2400 is over in 2500", boolPromo("late", revoked("c1", "2300-01-01T00:00:00Z", "2400-01-01T00:00:00Z")),
+			"2500-01-01T00:00:00Z", false, nil},
+		{"a grant from year 1 is active at once", boolPromo("first", grant("c1", "0001-01-01T00:00:00Z"), lasting(1, promotions.UnitDays)),
+			"0001-01-01T00:00:00Z", true, tp("0001-01-02T00:00:00Z")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			snap, err := snapshot.Build(fixture(tt.promo), "rev")
+			require.NoError(t, err)
+			d, err := evaluator.Decide(snap, evaluator.Query{Customer: "c1", Feature: "sso", At: ts(tt.at)})
+			require.NoError(t, err)
+			assert.Equal(t, tt.access, d.HasAccess)
+			if tt.validUntil == nil {
+				assert.True(t, d.ValidUntil.IsZero(), "valid_until %s", d.ValidUntil)
+			} else {
+				assert.Equal(t, *tt.validUntil, d.ValidUntil)
+			}
+		})
+	}
+}
+
+func TestDecideRefusesAnInstantOutOfRange(t *testing.T) {
+	snap, err := snapshot.Build(fixture(), "rev")
+	require.NoError(t, err)
+	for _, at := range []time.Time{time.Date(0, 12, 31, 0, 0, 0, 0, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		_, err := evaluator.Decide(snap, evaluator.Query{Customer: "c1", Feature: "sso", At: at})
+		assert.ErrorIs(t, err, evaluator.ErrTimeOutOfRange, at)
+	}
+}
+
+// TestDecideOffsetsDoNotChangeGrantEnds: one instant written with +02:00
+// or with Z gives one grant end, also where a month is clamped (March 31
+// in +02:00 is March 30 in UTC: one month later is April 30 in UTC, not
+// April 30 in +02:00).
+func TestDecideOffsetsDoNotChangeGrantEnds(t *testing.T) {
+	for _, spelling := range []string{"2026-03-31T00:30:00+02:00", "2026-03-30T22:30:00Z"} {
+		t.Run(spelling, func(t *testing.T) {
+			snap, err := snapshot.Build(fixture(boolPromo("month", grant("c1", spelling), lasting(1, promotions.UnitMonths))), "rev")
+			require.NoError(t, err)
+			for _, tt := range []struct {
+				at     string
+				access bool
+			}{{"2026-04-30T22:29:59Z", true}, {"2026-04-30T22:30:00Z", false}} {
+				d, err := evaluator.Decide(snap, evaluator.Query{Customer: "c1", Feature: "sso", At: ts(tt.at)})
+				require.NoError(t, err)
+				assert.Equal(t, tt.access, d.HasAccess, tt.at)
+				if tt.access {
+					assert.Equal(t, ts("2026-04-30T22:30:00Z"), d.ValidUntil)
+				}
+			}
+		})
+	}
+}
+
+// TestDecideComparesMicroseconds: instants are compared at microsecond
+// precision, rounded down (docs/rules.md, "Time").
+func TestDecideComparesMicroseconds(t *testing.T) {
+	snap, err := snapshot.Build(fixture(boolPromo("short", revoked("c1", "2026-03-01T00:00:00.000001999Z", "2026-03-01T00:00:00.000003Z"))), "rev")
+	require.NoError(t, err)
+	for _, tt := range []struct {
+		at     string
+		access bool
+	}{
+		{"2026-03-01T00:00:00.000000999Z", false},
+		{"2026-03-01T00:00:00.000001Z", true}, // the same microsecond as granted_at
+		{"2026-03-01T00:00:00.000002999Z", true},
+		{"2026-03-01T00:00:00.000003Z", false},
+	} {
+		d, err := evaluator.Decide(snap, evaluator.Query{Customer: "c1", Feature: "sso", At: ts(tt.at)})
+		require.NoError(t, err)
+		assert.Equal(t, tt.access, d.HasAccess, tt.at)
+	}
+}

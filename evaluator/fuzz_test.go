@@ -87,7 +87,21 @@ func (c *choices) next(n int) int {
 	return int(b) % n
 }
 
-func instant(c *choices) time.Time { return fuzzEpoch.Add(time.Duration(c.next(64)) * time.Hour) }
+// fuzzEras are where instants are drawn: the present, and hours around
+// the ends of what Unix nanoseconds in an int64 hold (1677 and 2262) and
+// around the end of year 9999, where comparisons must neither wrap nor
+// flip.
+var fuzzEras = []time.Time{
+	fuzzEpoch,
+	time.Date(1677, 9, 21, 0, 0, 0, 0, time.UTC),
+	time.Date(2262, 4, 11, 23, 0, 0, 0, time.UTC),
+	time.Date(9999, 12, 28, 0, 0, 0, 0, time.UTC),
+}
+
+func instant(c *choices) time.Time {
+	v := c.next(64 * len(fuzzEras))
+	return fuzzEras[v/64].Add(time.Duration(v%64) * time.Hour)
+}
 
 func randomAllowance(c *choices) promotions.Allowance {
 	switch c.next(4) {
@@ -149,6 +163,10 @@ func randomModel(c *choices) *promotions.Model {
 		}
 		if c.next(2) == 1 {
 			p.Duration = &promotions.Duration{Value: 1 + c.next(3), Unit: []promotions.DurationUnit{promotions.UnitDays, promotions.UnitWeeks, promotions.UnitMonths}[c.next(3)]}
+			if c.next(8) == 7 {
+				// Long enough to carry a grant across 2262, or past 9999.
+				p.Duration = &promotions.Duration{Value: 237, Unit: promotions.UnitYears}
+			}
 		}
 		switch c.next(3) {
 		case 1:

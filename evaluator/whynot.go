@@ -54,8 +54,8 @@ func allOf(f *snapshot.FeatureRow, p *snapshot.PromotionRow) *snapshot.AllGrantR
 
 func reasonFor(p *snapshot.PromotionRow, who *subject, entry *snapshot.GrantRow, all *snapshot.AllGrantRow, t int64) NotContributing {
 	nc := NotContributing{ID: p.ID}
-	if d := p.DeactivatedAt; d != nil && t >= d.UnixNano() {
-		nc.Reason, nc.Detail = ReasonDeactivated, "deactivated at "+stamp(d.UnixNano())
+	if d := p.DeactivatedAt; d != nil && t >= snapshot.Micros(*d) {
+		nc.Reason, nc.Detail = ReasonDeactivated, "deactivated at "+stamp(snapshot.Micros(*d))
 		return nc
 	}
 	if rule, detail := p.Eligibility.FailedRule(who.plan, who); rule != "" {
@@ -119,10 +119,10 @@ func periodState(p *snapshot.PromotionRow, from, until int64, earlier *[]snapsho
 			}
 		}
 	}
-	if end := p.GrantEnd(time.Unix(0, from).UTC()); end != nil && end.UnixNano() <= until {
+	if end := p.GrantEnd(snapshot.TimeOf(from)); end != nil && snapshot.Micros(*end) <= until {
 		return promotions.EffectiveExpired
 	}
 	return promotions.EffectiveRevoked
 }
 
-func stamp(ns int64) string { return time.Unix(0, ns).UTC().Format(time.RFC3339) }
+func stamp(us int64) string { return snapshot.TimeOf(us).Format(time.RFC3339) }

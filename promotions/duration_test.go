@@ -1,10 +1,12 @@
 package promotions_test
 
 import (
+	"math"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/promoctl/promoctl/promotions"
 )
@@ -46,4 +48,63 @@ func TestAllowance(t *testing.T) {
 	assert.False(t, u.Less(n(1<<60)))
 	assert.False(t, u.Less(u))
 	assert.Equal(t, "unlimited", u.String())
+}
+
+// TestAddDurationRunsInUTC: two spellings of one instant give grants that
+// end at one instant, whatever offset clamping would otherwise run in.
+func TestAddDurationRunsInUTC(t *testing.T) {
+	month := promotions.Duration{Value: 1, Unit: promotions.UnitMonths}
+	for _, spelling := range []string{"2026-03-31T00:30:00+01:00", "2026-03-30T23:30:00Z", "2026-03-30T18:30:00-05:00"} {
+		from, err := promotions.ParseTime(spelling)
+		require.NoError(t, err)
+		assert.Equal(t, "2026-04-30T23:30:00Z", promotions.FormatTime(promotions.AddDuration(from, month)), spelling)
+	}
+}
+
+// TestAddDurationSaturates: a duration too long for the years 0001–9999
+// ends just after them instead of overflowing into the past.
+func TestAddDurationSaturates(t *testing.T) {
+	from := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for _, d := range []promotions.Duration{
+		{Value: 1 << 40, Unit: promotions.UnitYears},
+		{Value: math.MaxInt, Unit: promotions.UnitMonths},
+		{Value: math.MaxInt, Unit: promotions.UnitWeeks},
+		{Value: math.MaxInt, Unit: promotions.UnitDays},
+		{Value: 8000, Unit: promotions.UnitYears},
+	} {
+		end := promotions.AddDuration(from, d)
+		assert.True(t, end.After(promotions.MaxTime), "%v ends at %s", d, end)
+		assert.False(t, promotions.InRange(end))
+	}
+	assert.Equal(t, "2263-03-01T00:00:00Z", promotions.FormatTime(promotions.AddDuration(from, promotions.Duration{Value: 237, Unit: promotions.UnitYears})))
+}
+
+func TestParseTime(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    string // empty: refused
+		message string
+	}{
+		{"2026-03-01T00:00:00Z", "2026-03-01T00:00:00Z", ""},
+		{"2026-03-01T01:00:00+01:00", "2026-03-01T00:00:00Z", ""},
+		{"0001-01-01T00:00:00Z", "0001-01-01T00:00:00Z", ""},
+		{"9999-12-31T23:59:59.999999999Z", "9999-12-31T23:59:59.999999999Z", ""},
+		{"0000-06-01T00:00:00Z", "", "outside the years 0001 to 9999"},
+		{"0001-01-01T00:30:00+01:00", "", "outside the years 0001 to 9999"},
+		{"9999-12-31T23:30:00-01:00", "", "outside the years 0001 to 9999"},
+		{"2026-03-01", "", "not an RFC 3339 timestamp"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := promotions.ParseTime(tt.in)
+			if tt.want == "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.message)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, promotions.FormatTime(got))
+			assert.Equal(t, time.UTC, got.Location())
+		})
+	}
 }

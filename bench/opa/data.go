@@ -31,7 +31,7 @@ var policy string
 //	promotions[id]            {plans: {plan: true}, attributes: {key: {value: true}}, mode, allowance, unlimited, reset}
 //	grants[customer][feature] {promotion: grant}
 //
-// A grant is {first, periods: [{granted_at, until}]} in Unix nanoseconds:
+// A grant is {first, periods: [{granted_at, until}]} in Unix microseconds:
 // first is when a customer's entry starts deciding, and until is the end
 // of a period's duration, its revocation or the promotion's deactivation
 // as the compiler computed it, so Rego needs no date arithmetic. A promotion open to every plan lists every
@@ -183,7 +183,7 @@ func NewEngine(ctx context.Context, data map[string]any) (*Engine, error) {
 // that asks the same question repeatedly would.
 type Input struct{ value ast.Value }
 
-// NewInput builds the input of a decision at t (Unix nanoseconds).
+// NewInput builds the input of a decision at t (Unix microseconds).
 func NewInput(customer, feature string, at int64) (Input, error) {
 	v, err := ast.InterfaceToValue(map[string]any{"customer": customer, "feature": feature, "at": at})
 	if err != nil {

@@ -69,7 +69,7 @@ type outcome struct {
 	Allowance  *int64 // nil for boolean features and unlimited allowances
 	Unlimited  bool
 	Reset      string
-	ValidUntil *int64 // Unix nanoseconds; nil when no contributing grant ends
+	ValidUntil *int64 // Unix microseconds; nil when no contributing grant ends
 	Promotions []string
 }
 
@@ -88,8 +88,8 @@ func promoctlOutcome(d evaluator.Decision) outcome {
 		}
 	}
 	if !d.ValidUntil.IsZero() {
-		ns := d.ValidUntil.UnixNano()
-		o.ValidUntil = &ns
+		us := d.ValidUntil.UnixMicro()
+		o.ValidUntil = &us
 	}
 	for _, s := range d.Sources {
 		if s.Kind == "promotion" {
@@ -126,7 +126,7 @@ func decideBoth(t testing.TB, l loaded, customer, feature string, at time.Time) 
 	t.Helper()
 	d, err := evaluator.Decide(l.snap, evaluator.Query{Customer: customer, Feature: feature, At: at})
 	require.NoError(t, err)
-	in, err := opabench.NewInput(customer, feature, at.UnixNano())
+	in, err := opabench.NewInput(customer, feature, at.UnixMicro())
 	require.NoError(t, err)
 	od, err := l.opa.Decide(context.Background(), in)
 	require.NoError(t, err)
@@ -251,7 +251,7 @@ func BenchmarkOPA(b *testing.B) {
 					b.Fatalf("%s has %d contributing promotions, want %d", hot.ID, len(ours.Promotions), hot.Contributing)
 				}
 				q := evaluator.Query{Customer: hot.ID, Feature: gen.HotFeature, At: gen.HotAt}
-				in, err := opabench.NewInput(hot.ID, gen.HotFeature, gen.HotAt.UnixNano())
+				in, err := opabench.NewInput(hot.ID, gen.HotFeature, gen.HotAt.UnixMicro())
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -1,10 +1,10 @@
 # promoctl's decision (README, "How a decision is made") in Rego, over the
 # data opabench.Data builds from a compiled snapshot. Times are Unix
-# nanoseconds; every period of a grant carries the instant it stops
+# microseconds; every period of a grant carries the instant it stops
 # contributing ("until": its natural end, revocation or the promotion's
 # deactivation), so no date arithmetic is needed.
 #
-# input: {"customer": id, "feature": key, "at": nanoseconds}
+# input: {"customer": id, "feature": key, "at": microseconds}
 package entitlements
 
 forever := 9223372036854775807

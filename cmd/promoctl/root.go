@@ -154,8 +154,18 @@ func parseTimeFlag(name, value string) (time.Time, error) {
 	}
 	if len(value) == len(time.DateOnly) {
 		if d, err := time.Parse(time.DateOnly, value); err == nil {
+			if !promotions.InRange(d) {
+				return time.Time{}, usageError("--%s: %q is outside the years 0001 to 9999 (UTC) that promoctl accepts", name, value)
+			}
 			return d, nil
 		}
+	}
+	if _, err := promotions.ParseInstant(value); err == nil {
+		t, err := promotions.ParseTime(value)
+		if err != nil {
+			return time.Time{}, usageError("--%s: %v", name, err)
+		}
+		return t, nil
 	}
 	t, err := promotions.ParseTime(value)
 	if err != nil {

@@ -13,8 +13,28 @@ import (
 	"github.com/promoctl/promoctl/promotions"
 )
 
-// Forever is the Until of a grant that never ends.
+// Forever is the Until of a grant that never ends: the largest instant.
 const Forever int64 = math.MaxInt64
+
+// Micros is t as an instant of a snapshot: microseconds since the Unix
+// epoch, rounded down (docs/rules.md, "Time"). An int64 of microseconds
+// holds ±292,000 years, so the years 0001–9999 never wrap; an instant
+// beyond what it holds saturates at its ends instead.
+func Micros(t time.Time) int64 {
+	const perSecond = int64(time.Second / time.Microsecond)
+	sec := t.Unix()
+	switch {
+	case sec > math.MaxInt64/perSecond-1:
+		return math.MaxInt64
+	case sec < math.MinInt64/perSecond+1:
+		return math.MinInt64
+	}
+	// Nanosecond is in [0, 1e9), so the sum rounds down, before 1970 too.
+	return sec*perSecond + int64(t.Nanosecond())/int64(time.Microsecond)
+}
+
+// TimeOf is the instant a snapshot holds as us, in UTC.
+func TimeOf(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
 // FeatureRow is a feature as stored in a snapshot. AllGrants are the
 // grants.all of every promotion for the feature and Baseline the feature's
@@ -121,12 +141,14 @@ type PromotionRow struct {
 	grantRows int
 }
 
-// Span is one period of a grant in Unix nanoseconds: it holds [From, Until).
+// Span is one period of a grant in Unix microseconds (Micros): it holds
+// [From, Until).
 type Span struct {
 	From, Until int64
 }
 
-// GrantRow is one grants.customers entry. Times are Unix nanoseconds.
+// GrantRow is one grants.customers entry. Times are Unix microseconds
+// (Micros).
 // GrantedAt and Until are its current period — Until is when it stops
 // contributing: the end of its duration, its revocation or the promotion's
 // deactivation, whichever is first (Forever when none). Earlier holds the
@@ -141,7 +163,7 @@ type GrantRow struct {
 	Earlier   *[]Span
 }
 
-// Holding returns the period that holds t (Unix nanoseconds).
+// Holding returns the period that holds t (Unix microseconds).
 func (g *GrantRow) Holding(t int64) (Span, bool) { return holding(g.GrantedAt, g.Until, g.Earlier, t) }
 
 // First is when the entry starts deciding for its customer: its first
@@ -175,7 +197,8 @@ type AllGrantRow struct {
 	Earlier   *[]Span
 }
 
-// Holding returns the period of grants.all that holds t (Unix nanoseconds).
+// Holding returns the period of grants.all that holds t (Unix
+// microseconds).
 func (g *AllGrantRow) Holding(t int64) (Span, bool) {
 	return holding(g.GrantedAt, g.Until, g.Earlier, t)
 }
@@ -427,7 +450,7 @@ func (b *builder) insertPromotion(p *promotions.Promotion) ([]*GrantRow, *AllGra
 	defer b.insert(TablePromotions, row) // once grantRows is known
 	var allRow *AllGrantRow
 	if all := p.Grants.All; all != nil {
-		allRow = &AllGrantRow{Promotion: row, GrantedAt: all.GrantedAt.UnixNano(),
+		allRow = &AllGrantRow{Promotion: row, GrantedAt: Micros(all.GrantedAt),
 			Until: grantUntil(p, all.GrantedAt, all.RevokedAt), Earlier: earlierSpans(p, all.Previous)}
 		b.insert(TableAllGrants, allRow)
 	}
@@ -437,7 +460,7 @@ func (b *builder) insertPromotion(p *promotions.Promotion) ([]*GrantRow, *AllGra
 			Promotion: row,
 			Customer:  g.ID,
 			State:     g.State,
-			GrantedAt: g.GrantedAt.UnixNano(),
+			GrantedAt: Micros(g.GrantedAt),
 			Until:     grantUntil(p, g.GrantedAt, g.RevokedAt),
 			Earlier:   earlierSpans(p, g.Previous),
 		})
@@ -462,15 +485,15 @@ type customerFeatureGrant struct {
 func grantUntil(p *promotions.Promotion, grantedAt time.Time, revokedAt *time.Time) int64 {
 	until := Forever
 	if end := p.GrantEnd(grantedAt); end != nil {
-		until = end.UnixNano()
+		until = Micros(*end)
 	}
-	if revokedAt != nil && revokedAt.UnixNano() < until {
-		until = revokedAt.UnixNano()
+	if revokedAt != nil {
+		until = min(until, Micros(*revokedAt))
 	}
-	if p.DeactivatedAt != nil && p.DeactivatedAt.UnixNano() < until {
-		until = p.DeactivatedAt.UnixNano()
+	if p.DeactivatedAt != nil {
+		until = min(until, Micros(*p.DeactivatedAt))
 	}
-	return max(until, grantedAt.UnixNano())
+	return max(until, Micros(grantedAt))
 }
 
 // earlierSpans resolves a grant's previous periods; nil without history.
@@ -480,7 +503,7 @@ func earlierSpans(p *promotions.Promotion, previous []promotions.Period) *[]Span
 	}
 	spans := make([]Span, len(previous))
 	for i, per := range previous {
-		spans[i] = Span{From: per.GrantedAt.UnixNano(), Until: grantUntil(p, per.GrantedAt, per.RevokedAt)}
+		spans[i] = Span{From: Micros(per.GrantedAt), Until: grantUntil(p, per.GrantedAt, per.RevokedAt)}
 	}
 	return &spans
 }

@@ -52,6 +52,9 @@ func TestHostileRequests(t *testing.T) {
 		status                     int
 		code                       string
 	}{
+		{"at after 9999 in UTC", "GET", "/v1/customers/cus_001/entitlements/sso?at=9999-12-31T23:30:00-01:00", "", 400, "INVALID_ARGUMENT"},
+		{"evaluate: at after 9999 in UTC", "POST", "/v1/evaluate", `{"queries":[{"customer":"cus_001","feature":"sso","at":"9999-12-31T23:30:00-01:00"}]}`, 400, "INVALID_ARGUMENT"},
+		{"at in year 0", "GET", "/v1/customers/cus_001/entitlements/sso?at=0000-06-01T00:00:00Z", "", 400, "INVALID_ARGUMENT"},
 		{"evaluate: not JSON", "POST", "/v1/evaluate", `{"queries":[`, 400, "INVALID_ARGUMENT"},
 		{"evaluate: wrong JSON type", "POST", "/v1/evaluate", `{"queries":"all"}`, 400, "INVALID_ARGUMENT"},
 		{"evaluate: two JSON values", "POST", "/v1/evaluate", `{"queries":[]} {"queries":[]}`, 400, "INVALID_ARGUMENT"},

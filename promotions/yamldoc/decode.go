@@ -281,7 +281,7 @@ func toInt64(v any) (int64, bool) {
 
 func timeVal(m map[string]any, key string) time.Time {
 	s, _ := m[key].(string)
-	t, _ := promotions.ParseTime(s)
+	t, _ := promotions.ParseInstant(s)
 	return t
 }
 
@@ -290,7 +290,7 @@ func timePtr(m map[string]any, key string) *time.Time {
 	if !ok {
 		return nil
 	}
-	t, err := promotions.ParseTime(s)
+	t, err := promotions.ParseInstant(s)
 	if err != nil {
 		return nil
 	}
