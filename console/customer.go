@@ -4,8 +4,10 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
+	"github.com/promoctl/promoctl/compiler/history"
 	"github.com/promoctl/promoctl/evaluator"
 )
 
@@ -17,7 +19,19 @@ type customerData struct {
 	// answer: the record, the promotions that name or cover the customer
 	// and each feature's decision with its sources and why-not list.
 	evaluator.CustomerView
+	// History is the newest changes git records for the customer (entries
+	// naming them, grants.all of promotions covering them, their directory
+	// record), at most HistoryShown of them; More links to a longer list.
+	History      []history.Commit
+	HistoryShown int
+	HistoryError string
+	More         string
 }
+
+// historyPage is how many commits with a change the customer page shows
+// at first; "older" shows as many more each time. A walk stops after the
+// commits it shows, so a page reads only the newest history.
+const historyPage = 20
 
 // customerLookup sends the header's lookup box to the customer's page.
 func (s *Server) customerLookup(w http.ResponseWriter, r *http.Request) {
@@ -34,8 +48,7 @@ func (s *Server) customerLookup(w http.ResponseWriter, r *http.Request) {
 // effective state and periods, and the decision for every feature at the
 // chosen instant with its sources and the reasons the other promotions do
 // not contribute.
-// TODO(history): the customer's history from git comes with the history
-// library.
+// The history from git (promoctl history --customer) closes the page.
 func (s *Server) customerPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	branch, v, ok := s.compiledView(w, r, q.Get("branch"))
@@ -66,5 +79,18 @@ func (s *Server) customerPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusInternalServerError, err.Error())
 		return
 	}
+	shown := historyPage
+	if n, err := strconv.Atoi(q.Get("history")); err == nil && n > shown {
+		shown = min(n, 50*historyPage)
+	}
+	commits, _, err := history.Walk(s.opts.Repo, history.Query{Customer: id, From: v.commit.String(), Limit: shown + 1, Limits: s.opts.Limits})
+	if err != nil {
+		d.HistoryError = err.Error()
+	}
+	if len(commits) > shown {
+		commits = commits[:shown]
+		d.More = link("/customers/"+url.PathEscape(id), "branch", q.Get("branch"), "at", d.AtInput, "history", strconv.Itoa(shown+historyPage))
+	}
+	d.History, d.HistoryShown = commits, shown
 	s.render(w, r, http.StatusOK, "customer", page{Title: "Customer " + id, Section: "customers", Branch: branch, Commit: v.commit.String(), Data: d})
 }

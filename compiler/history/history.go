@@ -13,6 +13,7 @@ import (
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/storer"
 
 	"github.com/promoctl/promoctl/internal/treefs"
 	"github.com/promoctl/promoctl/promotions"
@@ -63,7 +64,14 @@ type Query struct {
 	Customer  string
 	// Since, when set, is a revision whose changes (and its ancestors')
 	// are left out.
-	Since  string
+	Since string
+	// From is the revision the walk starts at (a branch, say); HEAD when
+	// empty.
+	From string
+	// Limit, when positive, stops the walk once that many commits with a
+	// change are found: a page of the newest changes reads only the
+	// newest history.
+	Limit  int
 	Limits promotions.Limits
 }
 
@@ -94,15 +102,15 @@ func Walk(dir string, q Query) ([]Commit, Stats, error) {
 	if err != nil {
 		return nil, st, err
 	}
-	head, err := repo.Head()
+	from, err := startOf(repo, q.From)
 	if err != nil {
-		return nil, st, fmt.Errorf("read HEAD of %s: %w", dir, err)
+		return nil, st, fmt.Errorf("history of %s: %w", dir, err)
 	}
 	skip, err := ancestors(repo, q.Since)
 	if err != nil {
 		return nil, st, err
 	}
-	it, err := repo.Log(&git.LogOptions{From: head.Hash(), Order: git.LogOrderCommitterTime})
+	it, err := repo.Log(&git.LogOptions{From: from, Order: git.LogOrderCommitterTime})
 	if err != nil {
 		return nil, st, fmt.Errorf("read the log of %s: %w", dir, err)
 	}
@@ -124,10 +132,29 @@ func Walk(dir string, q Query) ([]Commit, Stats, error) {
 			subject, _, _ := strings.Cut(strings.TrimSpace(c.Message), "\n")
 			out = append(out, Commit{Hash: c.Hash.String(), Author: c.Author.Name, Email: c.Author.Email,
 				Date: c.Author.When.UTC(), Subject: subject, Changes: changes})
+			if q.Limit > 0 && len(out) >= q.Limit {
+				return storer.ErrStop
+			}
 		}
 		return nil
 	})
 	return out, st, err
+}
+
+// startOf resolves the revision a walk starts at: HEAD when rev is empty.
+func startOf(repo *git.Repository, rev string) (plumbing.Hash, error) {
+	if rev == "" {
+		head, err := repo.Head()
+		if err != nil {
+			return plumbing.ZeroHash, fmt.Errorf("read HEAD: %w", err)
+		}
+		return head.Hash(), nil
+	}
+	h, err := repo.ResolveRevision(plumbing.Revision(rev))
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("resolve %s: %w", rev, err)
+	}
+	return *h, nil
 }
 
 // ancestors returns since and every commit it descends from.

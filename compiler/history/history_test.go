@@ -171,6 +171,23 @@ func TestHistorySince(t *testing.T) {
 	assert.Error(t, err)
 }
 
+// A walk can start at another revision and stop after a page of commits.
+func TestHistoryFromAndLimit(t *testing.T) {
+	s, h := buildHistory(t)
+	commits, _, err := history.Walk(s.dir, history.Query{Promotion: "trial", Limit: 1})
+	require.NoError(t, err)
+	require.Len(t, commits, 1, "the newest commit with a change only")
+	assert.Equal(t, h["deactivate"], commits[0].Hash)
+
+	commits, _, err = history.Walk(s.dir, history.Query{Promotion: "trial", From: h["renew"], Limit: 1})
+	require.NoError(t, err)
+	require.Len(t, commits, 1)
+	assert.Equal(t, h["renew"], commits[0].Hash, "the walk starts at From, not at HEAD")
+
+	_, _, err = history.Walk(s.dir, history.Query{Promotion: "trial", From: "nope"})
+	assert.ErrorContains(t, err, "resolve nope")
+}
+
 // BenchmarkHistory walks a generated history of 3,000 commits over 40
 // promotion files (one grant per commit, in a random-looking file) and
 // asks for one promotion: only commits that touch a config file are
