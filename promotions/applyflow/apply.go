@@ -164,31 +164,48 @@ func (a *Apply) Grant(ids []string) error {
 	if !a.grantable() {
 		return nil
 	}
+	err := a.eachSelected(ids, func(id string, c *promotions.Customer) {
+		switch {
+		case !a.eligible(id, c):
+		case a.allHolds():
+			a.count(alreadyGranted)
+		default:
+			a.newEntry(id)
+			a.count(promotions.OutcomeGranted)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return a.markApplied()
+}
+
+// eachSelected goes through the selected customers the directory knows
+// (or any, without one): a customer with an entry gets a new period when
+// its last one has ended and it is eligible; one without an entry is
+// handed to other.
+func (a *Apply) eachSelected(ids []string, other func(id string, c *promotions.Customer)) error {
 	for _, id := range ids {
 		c, ok := a.selectCustomer(id)
 		if !ok {
 			continue
 		}
 		if i, has := a.index[id]; has {
-			if !a.endedEntry(i) || !a.eligible(id, c) {
-				continue
+			if a.endedEntry(i) && a.eligible(id, c) {
+				if err := a.renewEntry(i); err != nil {
+					return err
+				}
 			}
-			if err := a.renewEntry(i); err != nil {
-				return err
-			}
 			continue
 		}
-		if !a.eligible(id, c) {
-			continue
-		}
-		if a.allHolds() {
-			a.count(alreadyGranted)
-			continue
-		}
-		a.newItems = append(a.newItems, []yamldoc.Field{{Key: "id", Value: id}, {Key: "state", Value: string(promotions.StateGranted)}, {Key: "granted_at", Value: a.at}})
-		a.count(promotions.OutcomeGranted)
+		other(id, c)
 	}
-	return a.markApplied()
+	return nil
+}
+
+// newEntry adds an entry granted at the plan's instant.
+func (a *Apply) newEntry(id string) {
+	a.newItems = append(a.newItems, []yamldoc.Field{{Key: "id", Value: id}, {Key: "state", Value: string(promotions.StateGranted)}, {Key: "granted_at", Value: a.at}})
 }
 
 // endedEntry reports whether entry i's last period has ended at the
@@ -297,29 +314,17 @@ func (a *Apply) Regrant(ids []string) error {
 	if !a.grantable() {
 		return nil
 	}
-	for _, id := range ids {
-		c, ok := a.selectCustomer(id)
-		if !ok {
-			continue
-		}
-		i, has := a.index[id]
+	return a.eachSelected(ids, func(id string, c *promotions.Customer) {
 		switch {
-		case has:
-			if a.endedEntry(i) && a.eligible(id, c) {
-				if err := a.renewEntry(i); err != nil {
-					return err
-				}
-			}
 		case a.allHolds():
 			a.count(alreadyGranted)
 		case a.allEnded() && (a.customers == nil || a.promo.Eligibility.Allows(c.Plan, c)):
-			a.newItems = append(a.newItems, []yamldoc.Field{{Key: "id", Value: id}, {Key: "state", Value: string(promotions.StateGranted)}, {Key: "granted_at", Value: a.at}})
+			a.newEntry(id)
 			a.count(promotions.OutcomeRegranted)
 		default:
 			a.count(notRevoked)
 		}
-	}
-	return nil
+	})
 }
 
 // RegrantAllRevoked re-grants every entry whose grant has ended (the
