@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/promoctl/promoctl/internal/sidecartest"
 	"github.com/promoctl/promoctl/promotions"
 )
 
@@ -53,7 +54,7 @@ func TestConsoleServesTheExampleRepo(t *testing.T) {
 	_, err = wt.Commit("acme", &git.CommitOptions{Author: &object.Signature{Name: "A", Email: "a@example.com", When: time.Now()}})
 	require.NoError(t, err)
 
-	logs := &syncBuffer{}
+	logs := &sidecartest.Buffer{}
 	a := &app{stdin: strings.NewReader(""), stdout: io.Discard, stderr: logs, repo: dir, limits: promotions.DefaultLimits}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -20,6 +19,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/promoctl/promoctl/internal/sidecartest"
 )
 
 // These tests build the real binary, start `promoctl serve` on a free
@@ -66,26 +67,9 @@ type sidecar struct {
 	url   string
 	token string
 	cmd   *exec.Cmd
-	logs  *syncBuffer
+	logs  *sidecartest.Buffer
 	// stopped is set once a test stopped the sidecar itself (stop).
 	stopped bool
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // startSidecar runs `promoctl serve --addr 127.0.0.1:0` (with --repo
@@ -103,23 +87,8 @@ func startSidecar(t *testing.T, bin, repo string, args ...string) *sidecar {
 	stderr, err := cmd.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
-	sc := &sidecar{cmd: cmd, logs: &syncBuffer{}}
-
-	addr := make(chan string, 1)
-	go func() {
-		scanner := bufio.NewScanner(stderr)
-		for scanner.Scan() {
-			line := scanner.Bytes()
-			_, _ = sc.logs.Write(append(append([]byte(nil), line...), '\n'))
-			var entry struct{ Msg, Addr string }
-			if json.Unmarshal(line, &entry) == nil && entry.Msg == "listening" {
-				select {
-				case addr <- entry.Addr:
-				default:
-				}
-			}
-		}
-	}()
+	sc := &sidecar{cmd: cmd, logs: &sidecartest.Buffer{}}
+	addr := sidecartest.Listening(stderr, sc.logs)
 	select {
 	case a := <-addr:
 		sc.url = "http://" + a

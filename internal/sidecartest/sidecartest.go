@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -45,7 +46,7 @@ func Build(t testing.TB) string {
 // Sidecar is a running `promoctl serve`.
 type Sidecar struct {
 	URL  string // http://127.0.0.1:<port>
-	logs *buffer
+	logs *Buffer
 }
 
 // Logs returns what the sidecar logged so far.
@@ -61,23 +62,8 @@ func Start(t testing.TB, bin, repo string, args ...string) *Sidecar {
 	stderr, err := cmd.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
-	sc := &Sidecar{logs: &buffer{}}
-
-	addr := make(chan string, 1)
-	go func() {
-		scanner := bufio.NewScanner(stderr)
-		for scanner.Scan() {
-			line := scanner.Bytes()
-			_, _ = sc.logs.Write(append(append([]byte(nil), line...), '\n'))
-			var entry struct{ Msg, Addr string }
-			if json.Unmarshal(line, &entry) == nil && entry.Msg == "listening" {
-				select {
-				case addr <- entry.Addr:
-				default:
-				}
-			}
-		}
-	}()
+	sc := &Sidecar{logs: &Buffer{}}
+	addr := Listening(stderr, sc.logs)
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		done := make(chan error, 1)
@@ -117,19 +103,43 @@ func (s *Sidecar) GetJSON(t testing.TB, path string, v any) int {
 	return resp.StatusCode
 }
 
-type buffer struct {
+// Buffer collects a process's log lines; it may be written and read at
+// once.
+type Buffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *buffer) Write(p []byte) (int, error) {
+func (b *Buffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *buffer) String() string {
+func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// Listening copies a sidecar's JSON log (its stderr) into logs, line by
+// line, and sends the address of its "listening" line on the channel it
+// returns.
+func Listening(stderr io.Reader, logs *Buffer) <-chan string {
+	addr := make(chan string, 1)
+	go func() {
+		scanner := bufio.NewScanner(stderr)
+		for scanner.Scan() {
+			line := scanner.Bytes()
+			_, _ = logs.Write(append(append([]byte(nil), line...), '\n'))
+			var entry struct{ Msg, Addr string }
+			if json.Unmarshal(line, &entry) == nil && entry.Msg == "listening" {
+				select {
+				case addr <- entry.Addr:
+				default:
+				}
+			}
+		}
+	}()
+	return addr
 }
