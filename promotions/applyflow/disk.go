@@ -32,11 +32,14 @@ type Disk struct {
 // succeeded: a command run in the wrong directory (no repo, or a
 // sub-directory of one) must leave nothing behind there.
 func OpenDisk(root string, limits promotions.Limits, lockTimeout time.Duration, dryRun bool) (*Disk, error) {
+	// The probe load and the load under the lock share a cache: the second
+	// re-reads the files but parses only those that changed in between.
+	opts := Options{Limits: limits, Cache: compiler.NewCache()}
 	var lock *fsutil.RepoLock
 	if !dryRun {
 		if _, err := os.Lstat(filepath.Join(root, fsutil.LockDir)); errors.Is(err, fs.ErrNotExist) {
 			probe := compiler.OpenDir(root)
-			_, err := Open(probe, Options{Limits: limits})
+			_, err := Open(probe, opts)
 			_ = probe.Close()
 			if err != nil {
 				return nil, err
@@ -48,7 +51,7 @@ func OpenDisk(root string, limits promotions.Limits, lockTimeout time.Duration, 
 		}
 	}
 	repo := compiler.OpenDir(root)
-	s, err := Open(repo, Options{Limits: limits})
+	s, err := Open(repo, opts)
 	if err != nil {
 		_ = repo.Close()
 		_ = lock.Unlock()
