@@ -51,8 +51,9 @@ type Recorded struct {
 type ConsumeResult struct {
 	Plan
 	Amount int64
-	// Used is each request bucket's counter after the consume (before it,
-	// for a denial or a check), aligned with ConsumeRequest.Buckets.
+	// Used is each active request bucket's counter after the consume
+	// (before it, for a denial or a check), aligned with
+	// ConsumeRequest.Buckets; suspended buckets are not read (0).
 	Used      []int64
 	Remaining int64
 	Unlimited bool
