@@ -1,4 +1,5 @@
-// Package gen writes synthetic config repos for benchmarks and load tests:
+// Package repogen writes synthetic config repos for `promoctl gen`, the
+// benchmarks and load tests:
 // features of both types, 3–5 plans, a customer directory split over many
 // files, promotions of every shape (additive, override, unlimited, boolean,
 // with and without durations, eligibility by plans and attributes,
@@ -17,4 +18,4 @@
 // all customer grants; they opted out of every grants.all promotion of that
 // feature). They are on plan HotPlan with attributes region=eu and
 // segment=midmarket.
-package gen
+package repogen
