@@ -11,7 +11,7 @@ import (
 // FormatVersion is the version of the binary layout this package writes and
 // reads. Any change to the layout increments it; a reader refuses every
 // other version rather than guess.
-const FormatVersion = 2
+const FormatVersion = 3
 
 // magic opens every bundle. The high byte and the line endings make a
 // bundle mangled by a text transfer fail at once, as in PNG.
