@@ -6,7 +6,7 @@ BIN     := bin/promoctl
 ADDR    ?= 127.0.0.1:8787
 REPO    ?= examples/acme
 
-.PHONY: all build install run test test-short fuzz bench lint fmt clean chromium
+.PHONY: all build install run test test-short fuzz bench lint lint-generated fmt clean chromium
 
 all: build
 
@@ -79,6 +79,14 @@ lint:
 	$(GO) run $(STATICCHECK) ./...
 	@# promotions/repogen writes synthetic config repos; it never reads input.
 	$(GO) run $(GOSEC) -quiet -exclude-generated -exclude-dir=examples -exclude-dir=promotions/repogen ./...
+
+## lint-generated: files generated from others are up to date — the
+## OpenAPI document the sidecar embeds (from docs/openapi.yaml)
+GENERATED := evaluator/server/openapi.json
+lint: lint-generated
+lint-generated:
+	$(GO) generate ./evaluator/server
+	@git diff --exit-code -- $(GENERATED) || { echo "stale generated files: commit what go generate wrote"; exit 1; }
 
 fmt:
 	gofmt -w .
