@@ -143,7 +143,7 @@ func TestSpool(t *testing.T) {
 	assert.Equal(t, rec, got)
 	pending, err := s.Pending(10)
 	require.NoError(t, err)
-	assert.Equal(t, []bolt.Spooled{{Scope: sc, Key: "k1", Record: rec}, {Scope: sc, Key: "k2", Record: rec}}, pending)
+	assert.Equal(t, []usage.Spooled{{Scope: sc, Key: "k1", Record: rec}, {Scope: sc, Key: "k2", Record: rec}}, pending)
 	require.NoError(t, s.Unspool(sc, "k1"))
 	assert.Equal(t, 1, s.SpoolLen())
 }
