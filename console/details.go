@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -228,10 +227,6 @@ func (s *Server) stateChange(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				return nil, "", nil, err
 			}
-			plan, err := ws.session.Apply(id, at)
-			if err != nil {
-				return nil, "", nil, err
-			}
 			selected := ids
 			if allMatching != "" {
 				// "All N matching" is recomputed on the tree being
@@ -240,60 +235,42 @@ func (s *Server) stateChange(w http.ResponseWriter, r *http.Request) {
 				// the change, as the apply flow's period rules do.
 				rows := filterAccess(ws.v.accessList(cur, at), form.Get("state"), strings.TrimSpace(form.Get("q")))
 				if want, _ := strconv.Atoi(allMatching); want != len(rows) {
-					return nil, "", nil, staleError(fmt.Sprintf("The selection was all %s matching customers; %d match now.", allMatching, len(rows)))
+					return nil, "", nil, &applyflow.StaleError{Reason: fmt.Sprintf("The selection was all %s matching customers; %d match now.", allMatching, len(rows))}
 				}
 				selected = make([]string, len(rows))
 				for i, row := range rows {
 					selected[i] = row.ID
 				}
 			}
-			var message string
-			switch {
-			case action == "deactivate":
-				err = plan.Deactivate()
-				message = fmt.Sprintf("deactivate %s\n\n%s\n", id, plan.Summary())
-			case action == "activate":
-				err = plan.Activate()
-				message = fmt.Sprintf("activate %s\n\n%s\n", id, plan.Summary())
-			case grantAll:
-				err = plan.GrantAll()
-				message = fmt.Sprintf("grant %s: all eligible customers\n\n%s\n", id, plan.Summary())
-			case action == "grant":
-				err = plan.Grant(selected)
-				message = customersMessage("grant", id, sortedCopy(selected), plan.Summary())
+			var res *applyflow.Result
+			switch action {
+			case "deactivate":
+				res, err = ws.session.Deactivate(id, applyflow.DeactivateOptions{At: at})
+			case "activate":
+				res, err = ws.session.Activate(id, applyflow.ActivateOptions{At: at})
+			case "grant":
+				res, err = ws.session.Grant(id, applyflow.CustomerOptions{At: at, Customers: applyflow.Selection{IDs: selected, All: grantAll}})
 			default:
-				err = plan.Revoke(selected)
-				message = customersMessage("revoke", id, sortedCopy(selected), plan.Summary())
+				res, err = ws.session.Revoke(id, applyflow.CustomerOptions{At: at, Customers: applyflow.Selection{IDs: selected}})
 			}
-			if err != nil {
+			if res == nil {
 				return nil, "", nil, err
 			}
-			if refused := plan.Refused(); len(refused) > 0 {
-				var msgs []string
-				for _, rf := range refused {
-					if rf.ID == "" {
-						msgs = append(msgs, rf.Reason)
-					} else {
-						msgs = append(msgs, rf.ID+": "+rf.Reason)
-					}
+			if res.Refused() {
+				msgs := make([]string, len(res.Refusals))
+				for i, rf := range res.Refusals {
+					msgs[i] = rf.String()
 				}
 				return nil, "", msgs, nil
 			}
-			if !plan.Changed() {
-				return nil, firstLine(message) + " (" + plan.Summary() + ")", nil, errNoChange
+			if err == nil && res.Change == nil {
+				return nil, res.Headline() + " (" + res.Summary + ")", nil, errNoChange
 			}
-			checked, err := ws.session.CheckApply(plan)
-			return checked, message, nil, err
+			return res.Change, res.CommitMessage(), nil, err
 		}})
 	if err != nil {
 		s.fail(w, r, http.StatusInternalServerError, err.Error())
 		return
 	}
 	s.answer(w, r, out, reload)
-}
-
-func sortedCopy(ids []string) []string {
-	out := append([]string(nil), ids...)
-	sort.Strings(out)
-	return out
 }
