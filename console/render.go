@@ -41,7 +41,7 @@ const (
 )
 
 func parseTemplates() (map[string]*template.Template, error) {
-	base, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, layoutFile, partialFiles)
+	base, err := template.New("layout").Funcs(funcs).Funcs(typedFuncs).ParseFS(templateFS, layoutFile, partialFiles)
 	if err != nil {
 		return nil, fmt.Errorf("parse layout: %w", err)
 	}
@@ -113,10 +113,6 @@ var funcs = template.FuncMap{
 		return thousands(a.Value)
 	},
 	"num": func(n int) string { return thousands(int64(n)) },
-	// count reads a count by effective state ("active", "expired", …).
-	"count": func(m map[promotions.EffectiveState]int, state string) int {
-		return m[promotions.EffectiveState(state)]
-	},
 	// holding says whether a customer row is under the Granted filter.
 	"holding": holding,
 	"short":   func(s string) string { return s[:min(len(s), 10)] },
