@@ -88,12 +88,13 @@ lint:
 	$(GO) run $(GOSEC) -quiet -exclude-generated -exclude-dir=examples -exclude-dir=promotions/repogen ./...
 
 ## lint-generated: files generated from others are up to date — the
-## OpenAPI document the sidecar embeds (from docs/openapi.yaml)
-GENERATED := evaluator/server/openapi.json
+## OpenAPI document the sidecar embeds and the Go client generated from it
+## (both from docs/openapi.yaml)
+GENERATED := evaluator/server/openapi.json examples/clients/go/apiclient/client.gen.go
 lint: lint-generated
 lint-generated:
-	$(GO) generate ./evaluator/server
-	@git diff --exit-code -- $(GENERATED) || { echo "stale generated files: commit what go generate wrote"; exit 1; }
+	$(GO) generate ./evaluator/server ./examples/clients/go/apiclient
+	@git diff --quiet -- $(GENERATED) || { git diff --stat -- $(GENERATED); echo "stale generated files: commit what go generate wrote"; exit 1; }
 
 fmt:
 	gofmt -w .
