@@ -78,13 +78,7 @@ type Options struct {
 	Retention time.Duration
 	// Clock is the local clock (time.Now).
 	Clock func() time.Time
-	// Observe, when set, sees every store call: its operation, duration
-	// and error.
-	Observe func(op string, d time.Duration, err error)
-	// Outcome, when set, sees every consume's outcome ("consumed",
-	// "denied", …, "degraded", "unavailable").
-	Outcome func(outcome string)
-	Log     *slog.Logger
+	Log   *slog.Logger
 	// ReplayEvery is how often the spool is replayed (default 250 ms).
 	ReplayEvery time.Duration
 }
@@ -106,7 +100,21 @@ type Meter struct {
 	stop      chan struct{}
 	done      sync.WaitGroup
 	closeOnce sync.Once
+	observers atomic.Pointer[Observers]
 }
+
+// Observers see what the meter does, for metrics.
+type Observers struct {
+	// Store sees every store call: its operation ("consume", "release",
+	// "read", "replay"), duration and error.
+	Store func(op string, d time.Duration, err error)
+	// Outcome sees every consume's outcome ("consumed", "consumed_over",
+	// "denied", "duplicate", "degraded", "unavailable").
+	Outcome func(outcome string)
+}
+
+// Observe installs the observers (before serving).
+func (m *Meter) Observe(o Observers) { m.observers.Store(&o) }
 
 // New builds a meter over src and store; a nil store is usage disabled.
 // With a spool, it replays the spool in the background until Close.
@@ -186,8 +194,8 @@ func (m *Meter) call(ctx context.Context, op string, f func(context.Context) err
 	defer cancel()
 	start := time.Now()
 	err := f(ctx)
-	if m.opts.Observe != nil {
-		m.opts.Observe(op, time.Since(start), err)
+	if o := m.observers.Load(); o != nil && o.Store != nil {
+		o.Store(op, time.Since(start), err)
 	}
 	if unavailable(err) {
 		m.openUntil.Store(m.opts.Clock().Add(m.opts.OpenFor).UnixNano())
@@ -310,14 +318,17 @@ func (m *Meter) Consume(ctx context.Context, req ConsumeRequest, dryRun bool) (A
 }
 
 func (m *Meter) outcome(a Answer) {
-	if m.opts.Outcome == nil {
-		return
-	}
 	if a.Degraded && a.Outcome != string(usage.OutcomeDuplicate) {
-		m.opts.Outcome("degraded")
+		m.count("degraded")
 		return
 	}
-	m.opts.Outcome(a.Outcome)
+	m.count(a.Outcome)
+}
+
+func (m *Meter) count(outcome string) {
+	if o := m.observers.Load(); o != nil && o.Outcome != nil {
+		o.Outcome(outcome)
+	}
 }
 
 func overage(p promotions.FeatureUsage) usage.Overage {
@@ -332,8 +343,8 @@ func overage(p promotions.FeatureUsage) usage.Overage {
 // spools an allowed consume for replay.
 func (m *Meter) degraded(req ConsumeRequest, sc usage.Scope, hash string, lay Layout, dryRun bool) (Answer, error) {
 	if lay.Policy.OnStoreFailure == promotions.StoreFailureDeny {
-		if !dryRun && m.opts.Outcome != nil {
-			m.opts.Outcome("unavailable")
+		if !dryRun {
+			m.count("unavailable")
 		}
 		return Answer{}, ErrStoreUnavailable
 	}
@@ -504,7 +515,7 @@ func (m *Meter) usageAnswer(q Query, at time.Time, lay Layout, used []int64) Usa
 			info = lay.Info[i]
 		}
 		bu := BucketUsage{Source: info.Source, Kind: info.Kind, Mode: info.Mode, Allowance: b.Allowance, Unlimited: b.Unlimited,
-			Reset: info.Reset, PeriodStart: b.PeriodStart, PeriodEnd: timePtr(b.PeriodEnd), Order: b.Order, State: StateActive}
+			Reset: info.Reset, PeriodStart: timePtr(b.PeriodStart), PeriodEnd: timePtr(b.PeriodEnd), Order: b.Order, State: StateActive}
 		if b.Suspended {
 			bu.State, bu.SuspendedBy = StateSuspended, b.SuspendedBy
 		}
@@ -574,3 +585,13 @@ func (m *Meter) replayOne(ctx context.Context, p usage.Spooled) error {
 		slog.String("feature", p.Scope.Feature), slog.Bool("added", added))
 	return m.opts.Spool.Unspool(p.Scope, p.Key)
 }
+
+// Client is what a caller of usage needs: a Meter in-process, or a
+// sidecar's usage routes (evaluator/usage/sidecar).
+type Client interface {
+	Consume(ctx context.Context, req ConsumeRequest, dryRun bool) (Answer, error)
+	Release(ctx context.Context, req ReleaseRequest) (ReleaseAnswer, error)
+	Usage(ctx context.Context, q Query, at time.Time) (UsageAnswer, error)
+}
+
+var _ Client = (*Meter)(nil)
