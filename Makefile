@@ -6,7 +6,7 @@ BIN     := bin/promoctl
 ADDR    ?= 127.0.0.1:8787
 REPO    ?= examples/acme
 
-.PHONY: all build install run test test-short fuzz bench lint fmt clean chromium
+.PHONY: all build install run test test-short fuzz bench lint lint-generated fmt clean chromium redis-server
 
 all: build
 
@@ -29,12 +29,13 @@ run: build
 	./$(BIN) serve --repo $(REPO) --addr $(ADDR)
 
 ## test: vet, formatting, every test with the race detector (the console's
-## run in headless Chromium), and the check that the OPA peer benchmark
+## run in headless Chromium, usage against a real redis-server each test
+## starts on a free port), and the check that the OPA peer benchmark
 ## computes the same decisions (its own module)
-test: chromium
+test: chromium redis-server
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
-	$(GO) test -race -count=1 ./...
+	PROMOCTL_REQUIRE_REDIS=1 $(GO) test -race -count=1 ./...
 	cd bench/opa && $(GO) test -mod=mod -count=1 .
 
 ## chromium: Debian's chromium for the console's browser tests, installed
@@ -42,6 +43,12 @@ test: chromium
 chromium:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
 		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+
+## redis-server: Debian's redis-server for the usage store's tests, installed
+## only when missing (tests start their own instance; none is left running)
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 || \
+		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server; }
 
 test-short:
 	$(GO) test -count=1 ./...
@@ -77,8 +84,16 @@ lint:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
 	$(GO) run $(STATICCHECK) ./...
-	@# bench/gen writes synthetic benchmark repos; it never reads input.
-	$(GO) run $(GOSEC) -quiet -exclude-generated -exclude-dir=examples -exclude-dir=bench/gen ./...
+	@# promotions/repogen writes synthetic config repos; it never reads input.
+	$(GO) run $(GOSEC) -quiet -exclude-generated -exclude-dir=examples -exclude-dir=promotions/repogen ./...
+
+## lint-generated: files generated from others are up to date — the
+## OpenAPI document the sidecar embeds (from docs/openapi.yaml)
+GENERATED := evaluator/server/openapi.json
+lint: lint-generated
+lint-generated:
+	$(GO) generate ./evaluator/server
+	@git diff --exit-code -- $(GENERATED) || { echo "stale generated files: commit what go generate wrote"; exit 1; }
 
 fmt:
 	gofmt -w .

@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/promoctl/promoctl/bench/gen"
 	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/promotions/repogen"
 )
 
 // benchRepo copies the generated repo of $PROMOCTL_BENCH_SIZE (default S)
@@ -18,7 +18,7 @@ func benchRepo(b *testing.B) string {
 	if size == "" {
 		size = "S"
 	}
-	src, err := gen.Cached("", size, 1)
+	src, err := repogen.Cached("", size, 1)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -14,8 +14,8 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 
-	"github.com/promoctl/promoctl/bench/gen"
 	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/promotions/repogen"
 )
 
 // bulkCustomers is the size of the bulk action measured: "all N matching"
@@ -30,7 +30,7 @@ func BenchmarkConsole(b *testing.B) {
 	if sizes := os.Getenv("PROMOCTL_BENCH_SIZES"); sizes != "" && !strings.Contains(","+sizes+",", ",M,") {
 		b.Skip("M is not among PROMOCTL_BENCH_SIZES")
 	}
-	src, err := gen.Cached("", "M", 1)
+	src, err := repogen.Cached("", "M", 1)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -45,9 +45,9 @@ func BenchmarkConsole(b *testing.B) {
 	m := res.Model
 	ids := m.CustomerIDs()[:bulkCustomers]
 	var bulk strings.Builder
-	bulk.WriteString("kind: PromotionalEntitlement\nid: bench-bulk\nname: Bulk\nstatus: active\nfeature: " + gen.HotFeature + "\n")
-	fmt.Fprintf(&bulk, "feature_type: %s\nis_applied: true\n", m.Features[gen.HotFeature].Type)
-	if m.Features[gen.HotFeature].Type == "metered" {
+	bulk.WriteString("kind: PromotionalEntitlement\nid: bench-bulk\nname: Bulk\nstatus: active\nfeature: " + repogen.HotFeature + "\n")
+	fmt.Fprintf(&bulk, "feature_type: %s\nis_applied: true\n", m.Features[repogen.HotFeature].Type)
+	if m.Features[repogen.HotFeature].Type == "metered" {
 		bulk.WriteString("metered:\n  mode: additive\n  allowance: 10\n  reset: monthly\n")
 	}
 	bulk.WriteString("grants:\n  customers:\n")
@@ -70,7 +70,7 @@ func BenchmarkConsole(b *testing.B) {
 			b.Fatalf("git %v: %v\n%s", args, err, out)
 		}
 	}
-	srv, err := New(Options{Repo: dir, Author: testAuthor, Now: func() time.Time { return gen.HotAt }})
+	srv, err := New(Options{Repo: dir, Author: testAuthor, Now: func() time.Time { return repogen.HotAt }})
 	if err != nil {
 		b.Fatal(err)
 	}

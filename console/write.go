@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 
+	"github.com/promoctl/promoctl/compiler"
 	"github.com/promoctl/promoctl/console/gitstore"
 	"github.com/promoctl/promoctl/promotions"
 	"github.com/promoctl/promoctl/promotions/applyflow"
@@ -125,7 +126,7 @@ func (s *Server) commitChange(r *http.Request, c change) (*outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	session, err := applyflow.Open(v.fs, applyflow.Options{Limits: s.opts.Limits, Base: baseFS, Cache: s.views.cache})
+	session, err := applyflow.Open(v.fs, applyflow.Options{Validator: &compiler.Validator{Limits: s.opts.Limits, Cache: s.views.cache}, Base: baseFS})
 	var invalid *applyflow.InvalidError
 	if errors.As(err, &invalid) {
 		out.Refusals = []string{"the branch is invalid before this change (promoctl validate shows why); fix it first"}

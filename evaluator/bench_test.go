@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/promoctl/promoctl/bench/gen"
 	"github.com/promoctl/promoctl/compiler"
 	"github.com/promoctl/promoctl/compiler/snapshot"
 	"github.com/promoctl/promoctl/evaluator"
+	"github.com/promoctl/promoctl/promotions/repogen"
 )
 
 // benchSizes are the generated data sets the benchmarks run on: S and M by
@@ -29,7 +29,7 @@ var (
 	snapshots   = map[string]*snapshot.Snapshot{}
 )
 
-// benchSnapshot generates (once, cached on disk by gen.Cached) and compiles
+// benchSnapshot generates (once, cached on disk by repogen.Cached) and compiles
 // a data set.
 func benchSnapshot(b *testing.B, size string) *snapshot.Snapshot {
 	b.Helper()
@@ -38,7 +38,7 @@ func benchSnapshot(b *testing.B, size string) *snapshot.Snapshot {
 	if s, ok := snapshots[size]; ok {
 		return s
 	}
-	dir, err := gen.Cached("", size, 1)
+	dir, err := repogen.Cached("", size, 1)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -61,10 +61,10 @@ func benchSnapshot(b *testing.B, size string) *snapshot.Snapshot {
 // 10 and 50 contributing promotions, reporting p50 and p99 besides the mean.
 func BenchmarkDecide(b *testing.B) {
 	for _, size := range benchSizes() {
-		for _, hot := range gen.HotCustomers() {
+		for _, hot := range repogen.HotCustomers() {
 			b.Run(fmt.Sprintf("%s/promotions=%d", size, hot.Contributing), func(b *testing.B) {
 				snap := benchSnapshot(b, size)
-				q := evaluator.Query{Customer: hot.ID, Feature: gen.HotFeature, At: gen.HotAt}
+				q := evaluator.Query{Customer: hot.ID, Feature: repogen.HotFeature, At: repogen.HotAt}
 				d, err := evaluator.Decide(snap, q)
 				if err != nil {
 					b.Fatal(err)

@@ -14,12 +14,12 @@ import (
 	of "github.com/open-feature/go-sdk/openfeature"
 	"github.com/open-feature/go-sdk/openfeature/isolated"
 
-	"github.com/promoctl/promoctl/bench/gen"
 	"github.com/promoctl/promoctl/compiler"
 	"github.com/promoctl/promoctl/compiler/bundle"
 	"github.com/promoctl/promoctl/evaluator"
 	"github.com/promoctl/promoctl/openfeature"
 	"github.com/promoctl/promoctl/openfeature/reposource"
+	"github.com/promoctl/promoctl/promotions/repogen"
 )
 
 // benchSizes are the generated data sets: M (where BENCHMARKS.md has the
@@ -31,15 +31,15 @@ func benchSizes() []string {
 	return []string{"M"}
 }
 
-// benchProvider loads a generated data set (gen.Cached) into a provider
-// whose clock stands at gen.HotAt, registered with a fresh API.
+// benchProvider loads a generated data set (repogen.Cached) into a provider
+// whose clock stands at repogen.HotAt, registered with a fresh API.
 func benchProvider(b *testing.B, size string) (*openfeature.Provider, *of.Client) {
 	b.Helper()
-	dir, err := gen.Cached("", size, 1)
+	dir, err := repogen.Cached("", size, 1)
 	if err != nil {
 		b.Fatal(err)
 	}
-	p := reposource.New(dir, openfeature.Options{Now: func() time.Time { return gen.HotAt }})
+	p := reposource.New(dir, openfeature.Options{Now: func() time.Time { return repogen.HotAt }})
 	api := isolated.NewAPI()
 	b.Cleanup(func() { _ = api.Shutdown(context.Background()) })
 	if err := api.SetProviderAndWait(context.Background(), p); err != nil {
@@ -57,20 +57,20 @@ func BenchmarkOpenFeature(b *testing.B) {
 	for _, size := range benchSizes() {
 		b.Run(size, func(b *testing.B) {
 			p, client := benchProvider(b, size)
-			evalCtx := of.NewEvaluationContext(gen.HotCustomer10, nil)
-			flatCtx := of.FlattenedContext{of.TargetingKey: gen.HotCustomer10}
+			evalCtx := of.NewEvaluationContext(repogen.HotCustomer10, nil)
+			flatCtx := of.FlattenedContext{of.TargetingKey: repogen.HotCustomer10}
 			ctx := context.Background()
-			if d, err := client.IntValueDetails(ctx, gen.HotFeature, 0, evalCtx); err != nil || d.Reason != of.TargetingMatchReason {
+			if d, err := client.IntValueDetails(ctx, repogen.HotFeature, 0, evalCtx); err != nil || d.Reason != of.TargetingMatchReason {
 				b.Fatalf("hot customer: %+v, %v", d, err)
 			}
 			b.Run("client", func(b *testing.B) {
-				timed(b, func() { _, _ = client.IntValueDetails(ctx, gen.HotFeature, 0, evalCtx) })
+				timed(b, func() { _, _ = client.IntValueDetails(ctx, repogen.HotFeature, 0, evalCtx) })
 			})
 			b.Run("provider", func(b *testing.B) {
-				timed(b, func() { _ = p.IntEvaluation(ctx, gen.HotFeature, 0, flatCtx) })
+				timed(b, func() { _ = p.IntEvaluation(ctx, repogen.HotFeature, 0, flatCtx) })
 			})
 			b.Run("decide", func(b *testing.B) {
-				q := evaluator.Query{Customer: gen.HotCustomer10, Feature: gen.HotFeature, At: gen.HotAt}
+				q := evaluator.Query{Customer: repogen.HotCustomer10, Feature: repogen.HotFeature, At: repogen.HotAt}
 				timed(b, func() { _, _ = p.Decide(q) })
 			})
 		})
@@ -128,18 +128,18 @@ func processMemory() (rss, peak float64, ok bool) {
 func BenchmarkProviderMemory(b *testing.B) {
 	for _, size := range benchSizes() {
 		b.Run(size+"/repo", func(b *testing.B) {
-			dir, err := gen.Cached("", size, 1)
+			dir, err := repogen.Cached("", size, 1)
 			if err != nil {
 				b.Fatal(err)
 			}
 			measureLoad(b, func() *openfeature.Provider {
-				return reposource.New(dir, openfeature.Options{Now: func() time.Time { return gen.HotAt }})
+				return reposource.New(dir, openfeature.Options{Now: func() time.Time { return repogen.HotAt }})
 			})
 		})
 		b.Run(size+"/bundle", func(b *testing.B) {
 			path := benchBundle(b, size)
 			measureLoad(b, func() *openfeature.Provider {
-				return openfeature.NewBundle(path, openfeature.BundleOptions{}, openfeature.Options{Now: func() time.Time { return gen.HotAt }})
+				return openfeature.NewBundle(path, openfeature.BundleOptions{}, openfeature.Options{Now: func() time.Time { return repogen.HotAt }})
 			})
 		})
 	}
@@ -149,7 +149,7 @@ func BenchmarkProviderMemory(b *testing.B) {
 // (once; `promoctl build` would write the same bytes).
 func benchBundle(b *testing.B, size string) string {
 	b.Helper()
-	dir, err := gen.Cached("", size, 1)
+	dir, err := repogen.Cached("", size, 1)
 	if err != nil {
 		b.Fatal(err)
 	}

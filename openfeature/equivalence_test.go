@@ -19,12 +19,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/promoctl/promoctl/bench/gen"
 	"github.com/promoctl/promoctl/evaluator"
 	"github.com/promoctl/promoctl/evaluator/ofrep"
 	"github.com/promoctl/promoctl/internal/sidecartest"
 	"github.com/promoctl/promoctl/openfeature"
 	"github.com/promoctl/promoctl/openfeature/reposource"
+	"github.com/promoctl/promoctl/promotions/repogen"
 )
 
 // TestEquivalence holds the in-process provider (from the repo and from a
@@ -37,13 +37,13 @@ func TestEquivalence(t *testing.T) {
 		t.Skip("builds promoctl and runs a sidecar")
 	}
 	repo := t.TempDir()
-	cfg := gen.Tiny
+	cfg := repogen.Tiny
 	cfg.Seed = 3
 	now := time.Now().UTC().Truncate(time.Second)
 	cfg.Now = now // grants spread up to now, so the present draws on them
-	require.NoError(t, gen.Generate(repo, cfg))
+	require.NoError(t, repogen.Generate(repo, cfg))
 	features := featureTypes(t, repo)
-	customers := []string{gen.HotCustomer1, gen.HotCustomer10, gen.HotCustomer50, "cus_unknown"}
+	customers := []string{repogen.HotCustomer1, repogen.HotCustomer10, repogen.HotCustomer50, "cus_unknown"}
 	for i := 1; i <= 30; i++ {
 		customers = append(customers, fmt.Sprintf("cus_%07d", i))
 	}
@@ -120,7 +120,7 @@ func TestEquivalence(t *testing.T) {
 
 	t.Run("explain", func(t *testing.T) {
 		for _, at := range []time.Time{instants[2], instants[4]} {
-			for _, c := range []string{gen.HotCustomer10, gen.HotCustomer50, "cus_0000001"} {
+			for _, c := range []string{repogen.HotCustomer10, repogen.HotCustomer50, "cus_0000001"} {
 				for f := range features {
 					out, err := exec.Command(bin, "explain", "--repo", repo, "--customer", c, "--feature", f,
 						"--at", at.Format(time.RFC3339Nano), "--format", "json").Output()

@@ -120,7 +120,49 @@ type Feature struct {
 	Name string
 	Type FeatureType
 	Unit string
-	File string
+	// Usage is how consumes are enforced (metered features); nil when the
+	// file has no usage block, which means the defaults.
+	Usage *FeatureUsage
+	File  string
+}
+
+// Overage is what a consume beyond the balance does.
+type Overage string
+
+// Overage policies.
+const (
+	OverageBlock Overage = "block" // denied (the default)
+	OverageSoft  Overage = "soft"  // allowed and counted as overage
+)
+
+// StoreFailure is what a consume does when the usage store fails.
+type StoreFailure string
+
+// Store failure policies.
+const (
+	StoreFailureAllow StoreFailure = "allow" // answered from the allowance alone (the default)
+	StoreFailureDeny  StoreFailure = "deny"  // refused with 503
+)
+
+// FeatureUsage is a metered feature's usage block; empty fields take the
+// defaults.
+type FeatureUsage struct {
+	Overage        Overage
+	OnStoreFailure StoreFailure
+}
+
+// UsagePolicy is the feature's enforcement with defaults filled in.
+func (f *Feature) UsagePolicy() FeatureUsage {
+	u := FeatureUsage{Overage: OverageBlock, OnStoreFailure: StoreFailureAllow}
+	if f.Usage != nil {
+		if f.Usage.Overage != "" {
+			u.Overage = f.Usage.Overage
+		}
+		if f.Usage.OnStoreFailure != "" {
+			u.OnStoreFailure = f.Usage.OnStoreFailure
+		}
+	}
+	return u
 }
 
 // Plan is a set of baseline entitlements.

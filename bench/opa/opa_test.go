@@ -15,12 +15,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/promoctl/promoctl/bench/gen"
 	opabench "github.com/promoctl/promoctl/bench/opa"
 	"github.com/promoctl/promoctl/compiler"
 	"github.com/promoctl/promoctl/compiler/snapshot"
 	"github.com/promoctl/promoctl/evaluator"
 	"github.com/promoctl/promoctl/promotions"
+	"github.com/promoctl/promoctl/promotions/repogen"
 )
 
 // loaded is a data set compiled by promoctl and loaded into OPA.
@@ -34,7 +34,7 @@ var (
 	cache    = map[string]loaded{}
 )
 
-// load generates a preset once into root (gen.Cached) and loads it; an
+// load generates a preset once into root (repogen.Cached) and loads it; an
 // empty root is the shared benchmark cache.
 func load(tb testing.TB, root, size string) loaded {
 	tb.Helper()
@@ -43,7 +43,7 @@ func load(tb testing.TB, root, size string) loaded {
 	if l, ok := cache[root+"|"+size]; ok {
 		return l
 	}
-	dir, err := gen.Cached(root, size, 1)
+	dir, err := repogen.Cached(root, size, 1)
 	require.NoError(tb, err)
 	l := loadDir(tb, dir)
 	cache[root+"|"+size] = l
@@ -167,7 +167,7 @@ func queries(m *promotions.Model, r snapshot.Reader) []query {
 				time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC),
 				time.Date(2025, 11, 30, 12, 0, 0, 0, time.UTC),
 				time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC),
-				gen.HotAt,
+				repogen.HotAt,
 				time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC),
 				time.Date(2028, 1, 1, 0, 0, 0, 0, time.UTC),
 			} {
@@ -240,18 +240,18 @@ const chunk = 256
 func BenchmarkOPA(b *testing.B) {
 	ctx := context.Background()
 	for _, size := range benchSizes() {
-		for _, hot := range gen.HotCustomers() {
+		for _, hot := range repogen.HotCustomers() {
 			b.Run(fmt.Sprintf("%s/promotions=%d", size, hot.Contributing), func(b *testing.B) {
 				l := load(b, "", size)
-				ours, theirs := decideBoth(b, l, hot.ID, gen.HotFeature, gen.HotAt)
+				ours, theirs := decideBoth(b, l, hot.ID, repogen.HotFeature, repogen.HotAt)
 				if ours.String() != theirs.String() {
 					b.Fatalf("decisions differ:\npromoctl %s\nOPA      %s", ours, theirs)
 				}
 				if len(ours.Promotions) != hot.Contributing {
 					b.Fatalf("%s has %d contributing promotions, want %d", hot.ID, len(ours.Promotions), hot.Contributing)
 				}
-				q := evaluator.Query{Customer: hot.ID, Feature: gen.HotFeature, At: gen.HotAt}
-				in, err := opabench.NewInput(hot.ID, gen.HotFeature, gen.HotAt.UnixMicro())
+				q := evaluator.Query{Customer: hot.ID, Feature: repogen.HotFeature, At: repogen.HotAt}
+				in, err := opabench.NewInput(hot.ID, repogen.HotFeature, repogen.HotAt.UnixMicro())
 				if err != nil {
 					b.Fatal(err)
 				}

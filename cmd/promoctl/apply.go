@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/promoctl/promoctl/compiler"
 	"github.com/promoctl/promoctl/compiler/report"
 	"github.com/promoctl/promoctl/internal/fsutil"
 	"github.com/promoctl/promoctl/promotions"
@@ -48,7 +49,7 @@ func (a *app) openRepoForEdit(dryRun bool) (*applyflow.Disk, error) {
 	if err := a.checkRepo(); err != nil {
 		return nil, err
 	}
-	d, err := applyflow.OpenDisk(a.repo, a.limits, a.lockTimeout, dryRun)
+	d, err := applyflow.OpenDisk(a.repo, compiler.NewValidator(a.limits), a.lockTimeout, dryRun)
 	var invalid *applyflow.InvalidError
 	switch {
 	case err == nil:

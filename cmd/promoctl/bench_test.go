@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/promoctl/promoctl/bench/gen"
+	"github.com/promoctl/promoctl/promotions/repogen"
 )
 
 // The benchmarks below run the real binary on generated data sets, the way
@@ -76,7 +76,7 @@ func BenchmarkSidecar(b *testing.B) {
 	bin := buildBinary(b)
 	for _, size := range benchSizesFromEnv("M") {
 		b.Run(size, func(b *testing.B) {
-			src, err := gen.Cached("", size, 1)
+			src, err := repogen.Cached("", size, 1)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -99,7 +99,7 @@ func BenchmarkSidecar(b *testing.B) {
 		// sets a soft limit of 90% of the cgroup's memory.max, which this
 		// machine has none of, so the run sets that value itself.
 		b.Run(size+"/container-2GiB", func(b *testing.B) {
-			src, err := gen.Cached("", size, 1)
+			src, err := repogen.Cached("", size, 1)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -202,8 +202,8 @@ func benchSidecarOnce(b *testing.B, bin, repo string, env ...string) sidecarRun 
 
 	// One-file change: raise the allowance of the hot customer's only
 	// promotion and wait for the answer to show it.
-	query := fmt.Sprintf("%s/v1/customers/%s/entitlements/%s?at=%s", base, gen.HotCustomer1, gen.HotFeature, gen.HotAtRFC3339)
-	file := filepath.Join(repo, "promotions", gen.HotPromotionID(1)+".yaml")
+	query := fmt.Sprintf("%s/v1/customers/%s/entitlements/%s?at=%s", base, repogen.HotCustomer1, repogen.HotFeature, repogen.HotAtRFC3339)
+	file := filepath.Join(repo, "promotions", repogen.HotPromotionID(1)+".yaml")
 	var delays []float64
 	for round := 0; round < 3; round++ {
 		before := allowanceOf(b, client, query)
@@ -269,7 +269,7 @@ func BenchmarkValidateBase(b *testing.B) {
 			continue // the CI target is set on M
 		}
 		b.Run(size, func(b *testing.B) {
-			src, err := gen.Cached("", size, 1)
+			src, err := repogen.Cached("", size, 1)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -283,7 +283,7 @@ func BenchmarkValidateBase(b *testing.B) {
 			git("init", "-q")
 			git("add", "-A")
 			git("commit", "-q", "-m", "base")
-			file := filepath.Join(repo, "promotions", gen.HotPromotionID(1)+".yaml")
+			file := filepath.Join(repo, "promotions", repogen.HotPromotionID(1)+".yaml")
 			src1, err := os.ReadFile(file)
 			if err != nil {
 				b.Fatal(err)

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/promoctl/promoctl/bench/gen"
 	"github.com/promoctl/promoctl/compiler"
 	"github.com/promoctl/promoctl/promotions"
+	"github.com/promoctl/promoctl/promotions/repogen"
 )
 
 // BenchmarkBundle measures bundles on generated repos (M and L; S is too
@@ -29,7 +29,7 @@ func BenchmarkBundle(b *testing.B) {
 			continue
 		}
 		b.Run(size, func(b *testing.B) {
-			repo, err := gen.Cached("", size, 1)
+			repo, err := repogen.Cached("", size, 1)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/promoctl/promoctl/bench/gen"
+	"github.com/promoctl/promoctl/promotions/repogen"
 )
 
 func init() {
@@ -30,9 +30,9 @@ func (a *app) genCommand() *cobra.Command {
   promoctl gen --size M --out /tmp/promoctl-m --seed 7`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, ok := gen.Preset(size)
+			cfg, ok := repogen.Preset(size)
 			if !ok {
-				return usageError("--size must be one of %s, not %q", strings.Join(gen.PresetNames(), ", "), size)
+				return usageError("--size must be one of %s, not %q", strings.Join(repogen.PresetNames(), ", "), size)
 			}
 			if out == "" {
 				return usageError("--out is required")
@@ -43,18 +43,18 @@ func (a *app) genCommand() *cobra.Command {
 			}
 			if !empty {
 				if !force {
-					return usageError("--out %s is not empty; use --force to replace its %s directories", out, strings.Join(gen.Dirs, ", "))
+					return usageError("--out %s is not empty; use --force to replace its %s directories", out, strings.Join(repogen.Dirs, ", "))
 				}
 				// Stale files of a larger earlier run would make the
 				// result invalid, so the generated directories go first.
-				for _, d := range gen.Dirs {
+				for _, d := range repogen.Dirs {
 					if err := os.RemoveAll(filepath.Join(out, d)); err != nil {
 						return &exitError{code: exitUsage, err: fmt.Errorf("clear %s: %w", out, err)}
 					}
 				}
 			}
 			cfg.Seed = seed
-			if err := gen.Generate(out, cfg); err != nil {
+			if err := repogen.Generate(out, cfg); err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
 			fmt.Fprintf(a.stdout, "generated size %s (seed %d) in %s: %d features, %d plans, %d customers, %d promotions, %d grants\n",

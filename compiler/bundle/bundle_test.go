@@ -47,6 +47,17 @@ func newKey(t testing.TB) (ed25519.PrivateKey, ed25519.PublicKey) {
 	return priv, pub
 }
 
+func TestRoundTripKeepsTheUsagePolicy(t *testing.T) {
+	m := loadModel(t, acme)
+	m.Features["api_calls"].Usage = &promotions.FeatureUsage{Overage: promotions.OverageSoft, OnStoreFailure: promotions.StoreFailureDeny}
+	m.Features["seats"].Usage = &promotions.FeatureUsage{OnStoreFailure: promotions.StoreFailureDeny}
+	data, err := bundle.Encode(m, testHeader(), nil)
+	require.NoError(t, err)
+	b, err := bundle.Decode(data, bundle.Options{})
+	require.NoError(t, err)
+	assert.Equal(t, m.Features, b.Model.Features)
+}
+
 func TestRoundTripKeepsTheModel(t *testing.T) {
 	m := loadModel(t, acme)
 	data, err := bundle.Encode(m, testHeader(), nil)
@@ -81,12 +92,13 @@ func TestEncodingIsDeterministic(t *testing.T) {
 func TestEveryModelFieldIsEncoded(t *testing.T) {
 	encoded := map[string][]string{
 		"Model":           {"Customers", "Features", "HasDirectory", "Plans", "Promotions"},
-		"Feature":         {"File", "Key", "Name", "Type", "Unit"},
+		"Feature":         {"File", "Key", "Name", "Type", "Unit", "Usage"},
 		"Plan":            {"Entitlements", "File", "Key", "Name"},
 		"PlanEntitlement": {"Allowance", "Feature", "Reset"},
 		"Customer":        {"Attributes", "Email", "File", "ID", "Index", "Name", "Plan"},
 		"Promotion": {"DeactivatedAt", "Description", "Duration", "Eligibility", "Feature", "FeatureType", "File", "Grants",
 			"ID", "IsApplied", "Metered", "Name", "Status", "Window"},
+		"FeatureUsage":  {"OnStoreFailure", "Overage"},
 		"Window":        {"End", "Start"},
 		"Duration":      {"Unit", "Value"},
 		"Metered":       {"Allowance", "Mode", "Reset"},
@@ -97,7 +109,7 @@ func TestEveryModelFieldIsEncoded(t *testing.T) {
 		"CustomerGrant": {"GrantedAt", "ID", "Previous", "RevokedAt", "State"},
 		"Period":        {"GrantedAt", "RevokedAt"},
 	}
-	for _, v := range []any{promotions.Model{}, promotions.Feature{}, promotions.Plan{}, promotions.PlanEntitlement{}, promotions.Customer{},
+	for _, v := range []any{promotions.Model{}, promotions.Feature{}, promotions.FeatureUsage{}, promotions.Plan{}, promotions.PlanEntitlement{}, promotions.Customer{},
 		promotions.Promotion{}, promotions.Window{}, promotions.Duration{}, promotions.Metered{}, promotions.Allowance{},
 		promotions.Eligibility{}, promotions.Grants{}, promotions.AllGrant{}, promotions.CustomerGrant{}, promotions.Period{}} {
 		typ := reflect.TypeOf(v)

@@ -16,7 +16,13 @@ func (b *Bundle) decodeContent(content []byte) error {
 
 	n := d.items(minFeature)
 	for range n {
-		f := &promotions.Feature{Key: d.str(), Name: d.str(), Type: promotions.FeatureType(d.str()), Unit: d.str(), File: d.str()}
+		f := &promotions.Feature{Key: d.str(), Name: d.str(), Type: promotions.FeatureType(d.str()), Unit: d.str()}
+		if d.bool() {
+			f.Usage = &promotions.FeatureUsage{Overage: promotions.Overage(d.str()), OnStoreFailure: promotions.StoreFailure(d.str())}
+			enum(d, "usage overage", f.Usage.Overage, "", promotions.OverageBlock, promotions.OverageSoft)
+			enum(d, "usage on_store_failure", f.Usage.OnStoreFailure, "", promotions.StoreFailureAllow, promotions.StoreFailureDeny)
+		}
+		f.File = d.str()
 		enum(d, "feature type", f.Type, promotions.FeatureBoolean, promotions.FeatureMetered)
 		if _, dup := m.Features[f.Key]; dup {
 			d.fail("feature %q twice", f.Key)

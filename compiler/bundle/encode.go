@@ -166,6 +166,11 @@ func (e *encoder) model(m *promotions.Model) {
 		e.str(f.Name)
 		e.str(string(f.Type))
 		e.str(f.Unit)
+		e.bool(f.Usage != nil)
+		if f.Usage != nil {
+			e.str(string(f.Usage.Overage))
+			e.str(string(f.Usage.OnStoreFailure))
+		}
 		e.str(f.File)
 	}
 

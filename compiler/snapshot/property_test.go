@@ -15,12 +15,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/promoctl/promoctl/bench/gen"
 	"github.com/promoctl/promoctl/compiler"
 	"github.com/promoctl/promoctl/compiler/snapshot"
 	"github.com/promoctl/promoctl/evaluator"
 	"github.com/promoctl/promoctl/promotions"
 	"github.com/promoctl/promoctl/promotions/applyflow"
+	"github.com/promoctl/promoctl/promotions/repogen"
 	"github.com/promoctl/promoctl/promotions/yamldoc"
 )
 
@@ -40,7 +40,7 @@ func TestIncrementalEqualsFresh(t *testing.T) {
 	for _, seed := range []uint64{1, 2} {
 		t.Run(fmt.Sprintf("seed %d", seed), func(t *testing.T) {
 			dir := t.TempDir()
-			require.NoError(t, gen.Generate(dir, gen.Tiny))
+			require.NoError(t, repogen.Generate(dir, repogen.Tiny))
 			r := &repoEditor{t: t, dir: dir, rng: rand.New(rand.NewPCG(seed, seed*7919))}
 
 			cache := compiler.NewCache()
@@ -104,7 +104,7 @@ func decisions(t *testing.T, s *snapshot.Snapshot, m *promotions.Model) map[stri
 		sample = append(sample, customers[i])
 	}
 	out := map[string]string{}
-	for _, at := range []time.Time{gen.HotAt.AddDate(0, -2, 0), gen.HotAt, gen.HotAt.AddDate(0, 3, 0)} {
+	for _, at := range []time.Time{repogen.HotAt.AddDate(0, -2, 0), repogen.HotAt, repogen.HotAt.AddDate(0, 3, 0)} {
 		for _, c := range sample {
 			for _, f := range promotions.SortedKeys(m.Features) {
 				d, err := evaluator.Decide(s, evaluator.Query{Customer: c, Feature: f, At: at})
@@ -242,7 +242,7 @@ func (r *repoEditor) stateChange(change func(a *applyflow.Apply, p *promotions.P
 		return false
 	}
 	p := m.Promotions[r.pick(m.PromotionIDs())]
-	at := gen.HotAt.Add(time.Duration(r.rng.IntN(72)) * time.Hour)
+	at := repogen.HotAt.Add(time.Duration(r.rng.IntN(72)) * time.Hour)
 	if p.Window.Start != nil && at.Before(*p.Window.Start) {
 		at = *p.Window.Start
 	}

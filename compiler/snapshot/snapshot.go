@@ -41,10 +41,12 @@ func TimeOf(us int64) time.Time { return time.UnixMicro(us).UTC() }
 // entitlement in each plan that lists it (by plan key), so that a decision
 // finds both with the feature's own lookup.
 type FeatureRow struct {
-	Key       string
-	Name      string
-	Type      promotions.FeatureType
-	Unit      string
+	Key  string
+	Name string
+	Type promotions.FeatureType
+	Unit string
+	// Usage is how consumes are enforced, defaults filled in.
+	Usage     promotions.FeatureUsage
 	AllGrants []*AllGrantRow
 	Baseline  map[string]PlanEntitlementRow
 }
@@ -276,7 +278,7 @@ func BuildOrdered(m *promotions.Model, revision string, o Ordered) (*Snapshot, e
 	base := baselines(b, m.Plans)
 	for _, key := range promotions.SortedKeys(m.Features) {
 		f := m.Features[key]
-		features[f.Key] = &FeatureRow{Key: b.intern(f.Key), Name: f.Name, Type: f.Type, Unit: f.Unit, Baseline: base[f.Key]}
+		features[f.Key] = &FeatureRow{Key: b.intern(f.Key), Name: f.Name, Type: f.Type, Unit: f.Unit, Usage: f.UsagePolicy(), Baseline: base[f.Key]}
 	}
 	for _, key := range promotions.SortedKeys(m.Plans) {
 		row := planRow(b, m.Plans[key])

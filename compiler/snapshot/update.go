@@ -229,7 +229,7 @@ func (u *updater) features(old, m *promotions.Model, s *Snapshot, allChanged map
 		if base == nil {
 			base = baselines(&u.builder, m.Plans)
 		}
-		row := &FeatureRow{Key: u.intern(f.Key), Name: f.Name, Type: f.Type, Unit: f.Unit, Baseline: base[key]}
+		row := &FeatureRow{Key: u.intern(f.Key), Name: f.Name, Type: f.Type, Unit: f.Unit, Usage: f.UsagePolicy(), Baseline: base[key]}
 		for _, id := range m.PromotionIDs() {
 			p := m.Promotions[id]
 			if p.Feature != key || p.Grants.All == nil {

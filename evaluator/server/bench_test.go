@@ -20,11 +20,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/promoctl/promoctl/bench/gen"
 	"github.com/promoctl/promoctl/compiler"
 	"github.com/promoctl/promoctl/compiler/snapshot"
 	"github.com/promoctl/promoctl/evaluator/server"
 	"github.com/promoctl/promoctl/evaluator/store"
+	"github.com/promoctl/promoctl/promotions/repogen"
 )
 
 // The HTTP benchmark (BENCHMARKS.md) compares the single-decision route with a
@@ -69,10 +69,10 @@ func (s staticSource) Status() store.Status {
 	return store.Status{Ready: true, Revision: s.snap.Revision, ContentHash: s.snap.Revision, LoadedAt: s.snap.BuiltAt, Counts: s.snap.Counts}
 }
 
-// compiled generates a preset once into root (gen.Cached) and compiles it.
+// compiled generates a preset once into root (repogen.Cached) and compiles it.
 func compiled(tb testing.TB, root, size string) *snapshot.Snapshot {
 	tb.Helper()
-	dir, err := gen.Cached(root, size, 1)
+	dir, err := repogen.Cached(root, size, 1)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -91,9 +91,9 @@ func compiled(tb testing.TB, root, size string) *snapshot.Snapshot {
 }
 
 // hotPath asks for the decision of the customer with 10 contributing
-// promotions; the server's clock stands at gen.HotAt, so the URL needs no
+// promotions; the server's clock stands at repogen.HotAt, so the URL needs no
 // query string.
-var hotPath = "/v1/customers/" + gen.HotCustomer10 + "/entitlements/" + gen.HotFeature
+var hotPath = "/v1/customers/" + repogen.HotCustomer10 + "/entitlements/" + repogen.HotFeature
 
 // side is one server under load.
 type side struct {
@@ -137,7 +137,7 @@ func TestHTTPBenchServer(t *testing.T) {
 		t.Skip("the HTTP benchmark's server process; started by the benchmark")
 	}
 	snap := compiled(t, os.Getenv(serverRootEnv), size)
-	promoctl := listen(t, "promoctl", server.New(server.Config{Source: staticSource{snap}, Now: func() time.Time { return gen.HotAt }}))
+	promoctl := listen(t, "promoctl", server.New(server.Config{Source: staticSource{snap}, Now: func() time.Time { return repogen.HotAt }}))
 	tr := newTransport()
 	sample, err := fetch(tr, promoctl.url)
 	tr.CloseIdleConnections()
@@ -509,7 +509,7 @@ func TestHTTPDecisionPinning(t *testing.T) {
 // Content-Length rather than chunked: the hot customer's answer is one.
 func TestLargeDecisionIsNotChunked(t *testing.T) {
 	snap := compiled(t, t.TempDir(), "S")
-	s := listen(t, "promoctl", server.New(server.Config{Source: staticSource{snap}, Now: func() time.Time { return gen.HotAt }}))
+	s := listen(t, "promoctl", server.New(server.Config{Source: staticSource{snap}, Now: func() time.Time { return repogen.HotAt }}))
 	resp, err := http.Get(s.url)
 	require.NoError(t, err)
 	defer resp.Body.Close()
@@ -561,7 +561,7 @@ func (w *discardWriter) Write(p []byte) (int, error) {
 // network: routing, decision, encoding, headers and metrics.
 func BenchmarkDecisionHandler(b *testing.B) {
 	snap := compiled(b, "", "S")
-	h := server.New(server.Config{Source: staticSource{snap}, Now: func() time.Time { return gen.HotAt }})
+	h := server.New(server.Config{Source: staticSource{snap}, Now: func() time.Time { return repogen.HotAt }})
 	req, err := http.NewRequest(http.MethodGet, "http://promoctl"+hotPath, nil)
 	if err != nil {
 		b.Fatal(err)

@@ -60,6 +60,9 @@ type Server struct {
 	metrics   *metrics
 	etags     atomic.Pointer[etagOf]
 	version   string
+	// registered lists the "METHOD /pattern" of every route, in the order
+	// they were handed to the mux.
+	registered []string
 }
 
 // New builds the handler with its routes and its own metrics registry.
@@ -195,6 +198,7 @@ func (s *Server) routes() {
 		{"GET", "/healthz", s.healthz, true},
 		{"GET", "/readyz", s.readyz, true},
 		{"GET", "/metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}).ServeHTTP, true},
+		{"GET", "/openapi.json", s.openAPI, true},
 	}
 	allowed := map[string][]string{}
 	for _, rt := range table {
@@ -203,6 +207,7 @@ func (s *Server) routes() {
 			h = s.authenticated(h)
 		}
 		s.mux.HandleFunc(rt.method+" "+rt.pattern, h)
+		s.registered = append(s.registered, rt.method+" "+rt.pattern)
 		s.metrics.addRoute(rt.method + " " + rt.pattern)
 		allowed[rt.pattern] = append(allowed[rt.pattern], rt.method)
 	}
@@ -223,6 +228,11 @@ func (s *Server) routes() {
 		writeError(w, http.StatusNotFound, CodeNotFound, "no route for "+r.URL.Path)
 	})
 }
+
+// Routes lists the routes the server serves, as "METHOD /pattern" in
+// ServeMux's syntax, as they were registered (the fallbacks that answer 404
+// and 405 aside). The OpenAPI document names each of them.
+func (s *Server) Routes() []string { return append([]string(nil), s.registered...) }
 
 func methodsAllowed(methods []string) string {
 	out := append([]string(nil), methods...)

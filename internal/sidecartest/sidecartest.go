@@ -57,6 +57,22 @@ func (s *Sidecar) Logs() string { return s.logs.String() }
 // for /readyz. Cleanup stops it with SIGTERM.
 func Start(t testing.TB, bin, repo string, args ...string) *Sidecar {
 	t.Helper()
+	sc := StartUnready(t, bin, repo, args...)
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(sc.URL + "/readyz")
+		if err != nil {
+			return false
+		}
+		_ = resp.Body.Close() // the status is all that is read
+		return resp.StatusCode == http.StatusOK
+	}, deadline, 20*time.Millisecond, "sidecar not ready; logs:\n%s", sc.logs)
+	return sc
+}
+
+// StartUnready is Start without waiting for /readyz: for a repo that
+// cannot load, whose sidecar listens but never becomes ready.
+func StartUnready(t testing.TB, bin, repo string, args ...string) *Sidecar {
+	t.Helper()
 	args = append([]string{"serve", "--repo", repo, "--addr", "127.0.0.1:0", "--log-format", "json"}, args...)
 	cmd := exec.Command(bin, args...) // #nosec G204 -- the binary Build made, the test's own arguments
 	stderr, err := cmd.StderrPipe()
@@ -82,14 +98,6 @@ func Start(t testing.TB, bin, repo string, args ...string) *Sidecar {
 	case <-time.After(deadline):
 		t.Fatalf("sidecar did not start; logs:\n%s", sc.logs)
 	}
-	require.Eventually(t, func() bool {
-		resp, err := http.Get(sc.URL + "/readyz")
-		if err != nil {
-			return false
-		}
-		_ = resp.Body.Close() // the status is all that is read
-		return resp.StatusCode == http.StatusOK
-	}, deadline, 20*time.Millisecond, "sidecar not ready; logs:\n%s", sc.logs)
 	return sc
 }
 

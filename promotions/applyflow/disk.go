@@ -8,9 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/promoctl/promoctl/compiler"
 	"github.com/promoctl/promoctl/internal/fsutil"
-	"github.com/promoctl/promoctl/promotions"
 )
 
 // Disk is a repo directory opened for an edit. Unless it is a dry run, it
@@ -19,28 +17,31 @@ import (
 // editing commands queue instead of overwriting each other.
 type Disk struct {
 	*Session
-	root string
-	lock *fsutil.RepoLock // nil on a dry run
-	repo *compiler.DirFS
+	root  string
+	lock  *fsutil.RepoLock // nil on a dry run
+	close func() error     // releases the repo directory
 }
 
-// OpenDisk locks (unless dryRun) and opens the repo at root. A repo locked
-// by someone else for longer than lockTimeout is fsutil.ErrRepoLocked.
+// OpenDisk locks (unless dryRun) and opens the repo at root, validated by
+// v. A repo locked by someone else for longer than lockTimeout is
+// fsutil.ErrRepoLocked.
 //
 // The lock lives in root's .promoctl/ directory. When there is none yet,
 // the repo is loaded first and the directory is created only once the load
 // succeeded: a command run in the wrong directory (no repo, or a
 // sub-directory of one) must leave nothing behind there.
-func OpenDisk(root string, limits promotions.Limits, lockTimeout time.Duration, dryRun bool) (*Disk, error) {
-	// The probe load and the load under the lock share a cache: the second
-	// re-reads the files but parses only those that changed in between.
-	opts := Options{Limits: limits, Cache: compiler.NewCache()}
+//
+// The probe load and the load under the lock go through the same v: with
+// a cache (compiler.NewValidator), the second re-reads the files but
+// parses only those that changed in between.
+func OpenDisk(root string, v Validator, lockTimeout time.Duration, dryRun bool) (*Disk, error) {
+	opts := Options{Validator: v}
 	var lock *fsutil.RepoLock
 	if !dryRun {
 		if _, err := os.Lstat(filepath.Join(root, fsutil.LockDir)); errors.Is(err, fs.ErrNotExist) {
-			probe := compiler.OpenDir(root)
+			probe, closeProbe := v.OpenDir(root)
 			_, err := Open(probe, opts)
-			_ = probe.Close()
+			_ = closeProbe()
 			if err != nil {
 				return nil, err
 			}
@@ -50,14 +51,14 @@ func OpenDisk(root string, limits promotions.Limits, lockTimeout time.Duration, 
 			return nil, err
 		}
 	}
-	repo := compiler.OpenDir(root)
+	repo, closeRepo := v.OpenDir(root)
 	s, err := Open(repo, opts)
 	if err != nil {
-		_ = repo.Close()
+		_ = closeRepo()
 		_ = lock.Unlock()
 		return nil, err
 	}
-	return &Disk{Session: s, root: root, lock: lock, repo: repo}, nil
+	return &Disk{Session: s, root: root, lock: lock, close: closeRepo}, nil
 }
 
 // Root is the repo directory.
@@ -65,7 +66,7 @@ func (d *Disk) Root() string { return d.root }
 
 // Close releases the lock and the repo directory.
 func (d *Disk) Close() {
-	_ = d.repo.Close()
+	_ = d.close()
 	_ = d.lock.Unlock()
 }
 

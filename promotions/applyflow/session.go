@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"time"
 
-	"github.com/promoctl/promoctl/compiler"
 	"github.com/promoctl/promoctl/internal/treefs"
 	"github.com/promoctl/promoctl/promotions"
 	"github.com/promoctl/promoctl/promotions/yamldoc"
@@ -26,18 +25,32 @@ type Session struct {
 	model *promotions.Model
 }
 
+// Validator is what the apply flow needs of the compiler: it opens a repo
+// directory and validates a tree as validate does. compiler.Validator
+// satisfies it; cmd/promoctl and the console hand one in, so that the
+// apply flow, below the compiler, never imports it.
+type Validator interface {
+	// Validate loads the repo in fsys and runs every check; with a base
+	// tree (not nil), also the is_applied rule and grant history against
+	// it. The model is nil when the repo could not be built; an error is
+	// an I/O failure, not a content problem.
+	Validate(fsys, base fs.FS) (*promotions.Model, promotions.Diagnostics, error)
+	// OpenDir opens a repo directory as a file system that never leaves
+	// it; close releases it.
+	OpenDir(root string) (fsys fs.FS, close func() error)
+}
+
 // Options tune a session.
 type Options struct {
-	// Limits bound what the loader accepts (zero: the defaults).
-	Limits promotions.Limits
+	// Validator validates the repo before and after the change (required).
+	// A long-running caller hands in the same one every time, so that its
+	// cache parses each file content once.
+	Validator Validator
 	// Base, when set, is the tree the change is compared with: the
 	// is_applied lock and grant history are checked against it, as
 	// validate --base does (the console passes the merge-base of the
 	// branch it writes to).
 	Base fs.FS
-	// Cache reuses the results of files loaded before (a long-running
-	// caller keeps one); nil starts empty.
-	Cache *compiler.Cache
 }
 
 // InvalidError is a repo that fails validation: before any change (Before)
@@ -85,28 +98,19 @@ var ErrNoDirectory = errors.New("--search needs a customer directory (a Customer
 // Open loads the repo in fsys for an edit. An invalid repo is an
 // *InvalidError; an unreadable one a plain error.
 func Open(fsys fs.FS, opts Options) (*Session, error) {
-	if opts.Cache == nil {
-		opts.Cache = compiler.NewCache()
+	if opts.Validator == nil {
+		return nil, errors.New("applyflow: Options.Validator is required")
 	}
 	s := &Session{fsys: fsys, opts: opts}
-	res, err := s.load(fsys)
+	model, diags, err := s.opts.Validator.Validate(fsys, s.opts.Base)
 	if err != nil {
 		return nil, err
 	}
-	if !res.OK() {
-		return nil, &InvalidError{Diagnostics: res.Diagnostics.Errors(), Source: fsys, Before: true}
+	if model == nil || diags.HasErrors() {
+		return nil, &InvalidError{Diagnostics: diags.Errors(), Source: fsys, Before: true}
 	}
-	s.model = res.Model
+	s.model = model
 	return s, nil
-}
-
-// load validates fsys, against the base when there is one.
-func (s *Session) load(fsys fs.FS) (*compiler.Result, error) {
-	opts := compiler.Options{Limits: s.opts.Limits, Cache: s.opts.Cache}
-	if s.opts.Base != nil {
-		return compiler.LoadWithBase(fsys, s.opts.Base, opts)
-	}
-	return compiler.Load(fsys, opts)
 }
 
 // Model is the repo as opened. It is shared: callers must not change it.
@@ -179,12 +183,12 @@ type Change struct {
 // change; a change that leaves the repo invalid is an *InvalidError.
 func (s *Session) Check(file string, old, content []byte, edits []yamldoc.Edit, created bool) (*Change, error) {
 	overlay := treefs.Overlay(s.fsys, map[string][]byte{file: content})
-	res, err := s.load(overlay)
+	model, diags, err := s.opts.Validator.Validate(overlay, s.opts.Base)
 	if err != nil {
 		return nil, fmt.Errorf("validate the change: %w", err)
 	}
-	if !res.OK() {
-		return nil, &InvalidError{Diagnostics: res.Diagnostics.Errors(), Source: overlay}
+	if model == nil || diags.HasErrors() {
+		return nil, &InvalidError{Diagnostics: diags.Errors(), Source: overlay}
 	}
 	return &Change{File: file, Old: old, New: content, Edits: edits, Created: created}, nil
 }

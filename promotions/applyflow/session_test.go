@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/promoctl/promoctl/compiler"
 	"github.com/promoctl/promoctl/internal/fsutil"
 	"github.com/promoctl/promoctl/promotions"
 	"github.com/promoctl/promoctl/promotions/applyflow"
@@ -28,7 +29,7 @@ func copyAcme(t *testing.T) string {
 
 func TestOpenRefusesAnInvalidRepo(t *testing.T) {
 	fsys := fstest.MapFS{"features/f.yaml": {Data: []byte("kind: Feature\nkey: f\nname: F\ntype: purple\n")}}
-	_, err := applyflow.Open(fsys, applyflow.Options{})
+	_, err := applyflow.Open(fsys, applyflow.Options{Validator: compiler.NewValidator(promotions.Limits{})})
 	var invalid *applyflow.InvalidError
 	require.ErrorAs(t, err, &invalid)
 	assert.True(t, invalid.Before)
@@ -39,7 +40,7 @@ func TestOpenRefusesAnInvalidRepo(t *testing.T) {
 }
 
 func TestCheckRefusesAChangeThatBreaksTheRepo(t *testing.T) {
-	s, err := applyflow.Open(os.DirFS(acme), applyflow.Options{})
+	s, err := applyflow.Open(os.DirFS(acme), applyflow.Options{Validator: compiler.NewValidator(promotions.Limits{})})
 	require.NoError(t, err)
 	_, src, err := s.Promotion("spring-api-boost")
 	require.NoError(t, err)
@@ -51,7 +52,7 @@ func TestCheckRefusesAChangeThatBreaksTheRepo(t *testing.T) {
 }
 
 func TestSessionErrors(t *testing.T) {
-	s, err := applyflow.Open(os.DirFS(acme), applyflow.Options{})
+	s, err := applyflow.Open(os.DirFS(acme), applyflow.Options{Validator: compiler.NewValidator(promotions.Limits{})})
 	require.NoError(t, err)
 	tests := []struct {
 		name  string
@@ -86,7 +87,7 @@ func TestSessionErrors(t *testing.T) {
 }
 
 func TestCreateChecksTheNewFile(t *testing.T) {
-	s, err := applyflow.Open(os.DirFS(acme), applyflow.Options{})
+	s, err := applyflow.Open(os.DirFS(acme), applyflow.Options{Validator: compiler.NewValidator(promotions.Limits{})})
 	require.NoError(t, err)
 	c, err := s.Create(promotions.Promotion{ID: "sso-trial", Name: "SSO trial", Feature: "sso", Status: promotions.StatusActive})
 	require.NoError(t, err)
@@ -97,11 +98,11 @@ func TestCreateChecksTheNewFile(t *testing.T) {
 
 func TestDiskWritesUnderTheLockOnlyWhatWasRead(t *testing.T) {
 	dir := copyAcme(t)
-	d, err := applyflow.OpenDisk(dir, promotions.Limits{}, time.Second, false)
+	d, err := applyflow.OpenDisk(dir, compiler.NewValidator(promotions.Limits{}), time.Second, false)
 	require.NoError(t, err)
 	defer d.Close()
 
-	_, err = applyflow.OpenDisk(dir, promotions.Limits{}, 10*time.Millisecond, false)
+	_, err = applyflow.OpenDisk(dir, compiler.NewValidator(promotions.Limits{}), 10*time.Millisecond, false)
 	require.ErrorIs(t, err, fsutil.ErrRepoLocked, "a second editor waits for the lock")
 
 	apply, err := d.Apply("spring-api-boost", time.Date(2026, 4, 2, 0, 0, 0, 0, time.UTC))
@@ -139,7 +140,7 @@ func TestOpenDiskCreatesNoLockDirWhereTheLoadFails(t *testing.T) {
 			for name, content := range tt.files {
 				require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
 			}
-			_, err := applyflow.OpenDisk(dir, promotions.Limits{}, time.Second, false)
+			_, err := applyflow.OpenDisk(dir, compiler.NewValidator(promotions.Limits{}), time.Second, false)
 			var invalid *applyflow.InvalidError
 			require.ErrorAs(t, err, &invalid)
 			assert.NoDirExists(t, filepath.Join(dir, fsutil.LockDir))
@@ -148,7 +149,7 @@ func TestOpenDiskCreatesNoLockDirWhereTheLoadFails(t *testing.T) {
 	// A valid repo without one gets it, with the lock.
 	dir := copyAcme(t)
 	require.NoError(t, os.RemoveAll(filepath.Join(dir, fsutil.LockDir)))
-	d, err := applyflow.OpenDisk(dir, promotions.Limits{}, time.Second, false)
+	d, err := applyflow.OpenDisk(dir, compiler.NewValidator(promotions.Limits{}), time.Second, false)
 	require.NoError(t, err)
 	d.Close()
 	assert.FileExists(t, filepath.Join(dir, fsutil.LockDir, "lock"))

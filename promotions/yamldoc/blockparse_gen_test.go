@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/promoctl/promoctl/bench/gen"
+	"github.com/promoctl/promoctl/promotions/repogen"
 	"github.com/promoctl/promoctl/promotions/yamldoc"
 )
 
@@ -16,10 +16,10 @@ import (
 // of their files must take it and give what goccy's parser gives.
 func TestParseBlockMatchesParserOnGeneratedRepo(t *testing.T) {
 	dir := t.TempDir()
-	require.NoError(t, gen.Generate(dir, gen.Tiny))
+	require.NoError(t, repogen.Generate(dir, repogen.Tiny))
 	files, err := filepath.Glob(filepath.Join(dir, "*", "*.yaml"))
 	require.NoError(t, err)
-	for _, sub := range gen.Dirs {
+	for _, sub := range repogen.Dirs {
 		kind, err := filepath.Glob(filepath.Join(dir, sub, "*.yaml"))
 		require.NoError(t, err)
 		require.NotEmpty(t, kind, sub)
@@ -35,9 +35,9 @@ func TestParseBlockMatchesParserOnGeneratedRepo(t *testing.T) {
 // same 10,000-customer file in the same loop and reports the speed-up.
 func BenchmarkBlockParse(b *testing.B) {
 	dir := b.TempDir()
-	cfg := gen.Tiny
+	cfg := repogen.Tiny
 	cfg.Customers, cfg.CustomersPerFile = 10_000, 10_000
-	require.NoError(b, gen.Generate(dir, cfg))
+	require.NoError(b, repogen.Generate(dir, cfg))
 	src, err := os.ReadFile(filepath.Join(dir, "customers", "part-0001.yaml"))
 	require.NoError(b, err)
 	b.SetBytes(int64(len(src)))

@@ -16,13 +16,20 @@ import (
 // DecodeFeature reads a Feature document.
 func DecodeFeature(doc *Document) promotions.Feature {
 	m := doc.Value
-	return promotions.Feature{
+	f := promotions.Feature{
 		Key:  str(m, "key"),
 		Name: str(m, "name"),
 		Type: promotions.FeatureType(str(m, "type")),
 		Unit: str(m, "unit"),
 		File: doc.File,
 	}
+	if u, ok := m["usage"].(map[string]any); ok {
+		f.Usage = &promotions.FeatureUsage{
+			Overage:        promotions.Overage(str(u, "overage")),
+			OnStoreFailure: promotions.StoreFailure(str(u, "on_store_failure")),
+		}
+	}
+	return f
 }
 
 // DecodePlan reads a Plan document.

@@ -86,3 +86,30 @@ grants:
 	assert.Equal(t, "cus_22", p.Grants.Customers[1].ID)
 	assert.Equal(t, promotions.StateRevoked, p.Grants.Customers[1].State)
 }
+
+func TestDecodeFeatureUsage(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		src   string
+		usage *promotions.FeatureUsage
+		want  promotions.FeatureUsage
+	}{
+		{"no usage block: the defaults", "", nil,
+			promotions.FeatureUsage{Overage: promotions.OverageBlock, OnStoreFailure: promotions.StoreFailureAllow}},
+		{"both set", "usage:\n  overage: soft\n  on_store_failure: deny\n",
+			&promotions.FeatureUsage{Overage: promotions.OverageSoft, OnStoreFailure: promotions.StoreFailureDeny},
+			promotions.FeatureUsage{Overage: promotions.OverageSoft, OnStoreFailure: promotions.StoreFailureDeny}},
+		{"one set, flow style", "usage: {on_store_failure: deny}\n",
+			&promotions.FeatureUsage{OnStoreFailure: promotions.StoreFailureDeny},
+			promotions.FeatureUsage{Overage: promotions.OverageBlock, OnStoreFailure: promotions.StoreFailureDeny}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := "kind: Feature\nkey: api_calls\nname: API calls\ntype: metered\n" + tc.src
+			doc, diags := yamldoc.ParseDocument("api_calls.yaml", []byte(src), promotions.DefaultLimits)
+			require.NotNil(t, doc, "%v", diags)
+			f := yamldoc.DecodeFeature(doc)
+			assert.Equal(t, tc.usage, f.Usage)
+			assert.Equal(t, tc.want, f.UsagePolicy())
+		})
+	}
+}

@@ -14,7 +14,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/promoctl/promoctl/bench/gen"
 	"github.com/promoctl/promoctl/compiler"
 	format "github.com/promoctl/promoctl/compiler/bundle"
 	"github.com/promoctl/promoctl/compiler/snapshot"
@@ -22,6 +21,7 @@ import (
 	"github.com/promoctl/promoctl/evaluator/source/bundle"
 	"github.com/promoctl/promoctl/evaluator/store"
 	"github.com/promoctl/promoctl/promotions"
+	"github.com/promoctl/promoctl/promotions/repogen"
 )
 
 // TestBundleAnswersEqualRepoAnswers serves a generated repo twice — from
@@ -34,7 +34,7 @@ func TestBundleAnswersEqualRepoAnswers(t *testing.T) {
 			if size == "M" && testing.Short() {
 				t.Skip("loads the 100,000-customer repo")
 			}
-			dir, err := gen.Cached("", size, 1)
+			dir, err := repogen.Cached("", size, 1)
 			require.NoError(t, err)
 			// The repo is loaded once, as the repo source loads it; its
 			// model is both served and encoded (snapshots never write to
@@ -70,7 +70,7 @@ func (f loaderFunc) Load(context.Context) (*store.Loaded, error) { return f() }
 func (f loaderFunc) Describe() string                            { return "test" }
 
 func compareAnswers(t *testing.T, a, b *store.Store, m *promotions.Model) {
-	now := func() time.Time { return gen.HotAt }
+	now := func() time.Time { return repogen.HotAt }
 	sa := server.New(server.Config{Source: a, Now: now})
 	sb := server.New(server.Config{Source: b, Now: now})
 	ask := func(method, path, body string) {
@@ -83,7 +83,7 @@ func compareAnswers(t *testing.T, a, b *store.Store, m *promotions.Model) {
 		require.Equal(t, ra.Header().Get("ETag"), rb.Header().Get("ETag"), "%s %s", method, path)
 	}
 
-	customers := []string{gen.HotCustomer1, gen.HotCustomer10, gen.HotCustomer50, "not_in_the_directory"}
+	customers := []string{repogen.HotCustomer1, repogen.HotCustomer10, repogen.HotCustomer50, "not_in_the_directory"}
 	ids := m.CustomerIDs()
 	step := max(len(ids)/300, 1)
 	for i := 0; i < len(ids); i += step {
@@ -96,7 +96,7 @@ func compareAnswers(t *testing.T, a, b *store.Store, m *promotions.Model) {
 		}
 	}
 	features := append(promotions.SortedKeys(m.Features), "no_such_feature")
-	times := []string{"2026-01-01T00:00:00Z", gen.HotAtRFC3339, "2026-09-30T23:59:59Z", "2031-01-01T00:00:00Z"}
+	times := []string{"2026-01-01T00:00:00Z", repogen.HotAtRFC3339, "2026-09-30T23:59:59Z", "2031-01-01T00:00:00Z"}
 	asked := 0
 	for i, c := range customers {
 		for _, f := range features {
@@ -108,8 +108,8 @@ func compareAnswers(t *testing.T, a, b *store.Store, m *promotions.Model) {
 		ctx, _ := json.Marshal(map[string]any{"context": map[string]any{"targetingKey": c}})
 		ask("POST", "/ofrep/v1/evaluate/flags", string(ctx))
 		ask("POST", "/ofrep/v1/evaluate/flags/"+features[i%len(features)], string(ctx))
-		ctxPlan, _ := json.Marshal(map[string]any{"context": map[string]any{"targetingKey": c, "plan": gen.HotPlan, "region": "eu"}})
-		ask("POST", "/ofrep/v1/evaluate/flags/"+gen.HotFeature, string(ctxPlan))
+		ctxPlan, _ := json.Marshal(map[string]any{"context": map[string]any{"targetingKey": c, "plan": repogen.HotPlan, "region": "eu"}})
+		ask("POST", "/ofrep/v1/evaluate/flags/"+repogen.HotFeature, string(ctxPlan))
 	}
 	assert.Positive(t, asked)
 
@@ -123,7 +123,7 @@ func compareAnswers(t *testing.T, a, b *store.Store, m *promotions.Model) {
 	}
 	ask("GET", "/v1/promotions/no-such-promotion", "")
 	body, _ := json.Marshal(map[string]any{"queries": []map[string]any{
-		{"customer": gen.HotCustomer10, "feature": gen.HotFeature, "at": gen.HotAtRFC3339},
+		{"customer": repogen.HotCustomer10, "feature": repogen.HotFeature, "at": repogen.HotAtRFC3339},
 		{"customer": ids[len(ids)/2], "feature": features[0]},
 	}})
 	ask("POST", "/v1/evaluate", string(body))

@@ -18,13 +18,13 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/promoctl/promoctl/bench/gen"
 	"github.com/promoctl/promoctl/compiler"
 	"github.com/promoctl/promoctl/compiler/bundle"
 	"github.com/promoctl/promoctl/evaluator"
 	"github.com/promoctl/promoctl/evaluator/ofrep"
 	"github.com/promoctl/promoctl/examples/clients/go/gate"
 	"github.com/promoctl/promoctl/internal/sidecartest"
+	"github.com/promoctl/promoctl/promotions/repogen"
 )
 
 // Run is an example's run function.
@@ -112,10 +112,10 @@ func Bundle(t *testing.T, repo string) []byte {
 func Generated(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	cfg := gen.Tiny
+	cfg := repogen.Tiny
 	cfg.Seed = 7
 	cfg.Now = time.Now()
-	require.NoError(t, gen.Generate(dir, cfg))
+	require.NoError(t, repogen.Generate(dir, cfg))
 	return dir
 }
 
@@ -140,7 +140,7 @@ func MeteredFeatures(t *testing.T, repo string) []string {
 // first n of the directory.
 func Customers(n int) []string {
 	var out []string
-	for _, h := range gen.HotCustomers() {
+	for _, h := range repogen.HotCustomers() {
 		out = append(out, h.ID)
 	}
 	for i := 1; i <= n; i++ {

@@ -1,4 +1,4 @@
-package gen_test
+package repogen_test
 
 import (
 	"os"
@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/promoctl/promoctl/bench/gen"
+	"github.com/promoctl/promoctl/promotions/repogen"
 )
 
 func TestCached(t *testing.T) {
@@ -29,7 +29,7 @@ func TestCached(t *testing.T) {
 			name: "reuses a complete repo",
 			prepare: func(t *testing.T, dir string) {
 				require.NoError(t, os.MkdirAll(dir, 0o755))
-				require.NoError(t, os.WriteFile(filepath.Join(dir, gen.CompleteMarker), nil, 0o644))
+				require.NoError(t, os.WriteFile(filepath.Join(dir, repogen.CompleteMarker), nil, 0o644))
 				require.NoError(t, os.WriteFile(filepath.Join(dir, sentinel), nil, 0o644))
 			},
 			wantReuse: true,
@@ -48,10 +48,10 @@ func TestCached(t *testing.T) {
 			want := filepath.Join(root, "tiny-seed7")
 			tt.prepare(t, want)
 
-			dir, err := gen.Cached(root, "Tiny", 7)
+			dir, err := repogen.Cached(root, "Tiny", 7)
 			require.NoError(t, err)
 			assert.Equal(t, want, dir)
-			assert.FileExists(t, filepath.Join(dir, gen.CompleteMarker))
+			assert.FileExists(t, filepath.Join(dir, repogen.CompleteMarker))
 			_, err = os.Stat(filepath.Join(dir, sentinel))
 			assert.Equal(t, tt.wantReuse, err == nil, "sentinel kept")
 			if !tt.wantReuse {
@@ -66,15 +66,15 @@ func TestCached(t *testing.T) {
 
 func TestCachedSameSeedSameRepo(t *testing.T) {
 	root := t.TempDir()
-	cached, err := gen.Cached(root, "tiny", 3)
+	cached, err := repogen.Cached(root, "tiny", 3)
 	require.NoError(t, err)
 	fresh := t.TempDir()
-	cfg, _ := gen.Preset("tiny")
+	cfg, _ := repogen.Preset("tiny")
 	cfg.Seed = 3
-	require.NoError(t, gen.Generate(fresh, cfg))
+	require.NoError(t, repogen.Generate(fresh, cfg))
 	got := readTree(t, cached)
-	assert.Contains(t, got, gen.CompleteMarker)
-	delete(got, gen.CompleteMarker)
+	assert.Contains(t, got, repogen.CompleteMarker)
+	delete(got, repogen.CompleteMarker)
 	assert.Equal(t, readTree(t, fresh), got)
 }
 
@@ -84,7 +84,7 @@ func TestCachedConcurrentCallersShareOneRepo(t *testing.T) {
 	dirs := make([]string, 3)
 	errs := make([]error, 3)
 	for i := range dirs {
-		wg.Go(func() { dirs[i], errs[i] = gen.Cached(root, "tiny", 1) })
+		wg.Go(func() { dirs[i], errs[i] = repogen.Cached(root, "tiny", 1) })
 	}
 	wg.Wait()
 	for i := range dirs {
@@ -97,13 +97,13 @@ func TestCachedConcurrentCallersShareOneRepo(t *testing.T) {
 }
 
 func TestCachedRejectsUnknownSize(t *testing.T) {
-	_, err := gen.Cached(t.TempDir(), "XXL", 1)
+	_, err := repogen.Cached(t.TempDir(), "XXL", 1)
 	assert.ErrorContains(t, err, `unknown size "XXL"`)
 }
 
 func TestDefaultCacheRootFollowsTheEnvironment(t *testing.T) {
-	t.Setenv(gen.CacheDirEnv, "/somewhere/else")
-	assert.Equal(t, "/somewhere/else", gen.DefaultCacheRoot())
-	t.Setenv(gen.CacheDirEnv, "")
-	assert.Equal(t, filepath.Join(os.TempDir(), "promoctl-bench"), gen.DefaultCacheRoot())
+	t.Setenv(repogen.CacheDirEnv, "/somewhere/else")
+	assert.Equal(t, "/somewhere/else", repogen.DefaultCacheRoot())
+	t.Setenv(repogen.CacheDirEnv, "")
+	assert.Equal(t, filepath.Join(os.TempDir(), "promoctl-bench"), repogen.DefaultCacheRoot())
 }

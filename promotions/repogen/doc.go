@@ -1,10 +1,10 @@
-// Package gen writes synthetic config repos for benchmarks and load tests:
-// features of both types, 3–5 plans, a customer directory split over many
-// files, promotions of every shape (additive, override, unlimited, boolean,
-// with and without durations, eligibility by plans and attributes,
-// grants.all with revoked exceptions, deactivated ones, drafts) and grants
-// spread the way real repos spread them: most customers hold 0–3
-// promotions, a few hold 10 or more.
+// Package repogen writes synthetic config repos for `promoctl gen`, the
+// benchmarks and load tests: features of both types, 3–5 plans, a customer
+// directory split over many files, promotions of every shape (additive,
+// override, unlimited, boolean, with and without durations, eligibility by
+// plans and attributes, grants.all with revoked exceptions, deactivated
+// ones, drafts) and grants spread the way real repos spread them: most
+// customers hold 0–3 promotions, a few hold 10 or more.
 //
 // Output is a pure function of the Config: the same seed gives byte-identical
 // files on the same platform, whatever the number of CPUs. Every generated
@@ -17,4 +17,4 @@
 // all customer grants; they opted out of every grants.all promotion of that
 // feature). They are on plan HotPlan with attributes region=eu and
 // segment=midmarket.
-package gen
+package repogen

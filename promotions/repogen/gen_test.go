@@ -1,4 +1,4 @@
-package gen_test
+package repogen_test
 
 import (
 	"io/fs"
@@ -10,21 +10,21 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/promoctl/promoctl/bench/gen"
 	"github.com/promoctl/promoctl/compiler"
 	"github.com/promoctl/promoctl/compiler/snapshot"
 	"github.com/promoctl/promoctl/evaluator"
 	"github.com/promoctl/promoctl/promotions"
+	"github.com/promoctl/promoctl/promotions/repogen"
 	"github.com/promoctl/promoctl/promotions/yamldoc"
 )
 
 // load generates cfg into a temporary directory and loads it the way
 // `promoctl validate` does, failing with every diagnostic when the repo is
 // not valid.
-func load(t *testing.T, cfg gen.Config) (string, *promotions.Model) {
+func load(t *testing.T, cfg repogen.Config) (string, *promotions.Model) {
 	t.Helper()
 	dir := t.TempDir()
-	require.NoError(t, gen.Generate(dir, cfg))
+	require.NoError(t, repogen.Generate(dir, cfg))
 	res, err := compiler.Load(os.DirFS(dir), compiler.Options{})
 	require.NoError(t, err)
 	var report strings.Builder
@@ -47,10 +47,10 @@ func grantEntries(m *promotions.Model) int {
 func TestPresetsAreValidAndSized(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		cfg  gen.Config
+		cfg  repogen.Config
 	}{
-		{"tiny", gen.Tiny},
-		{"S", gen.S},
+		{"tiny", repogen.Tiny},
+		{"S", repogen.S},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := tc.cfg
@@ -66,13 +66,13 @@ func TestPresetsAreValidAndSized(t *testing.T) {
 }
 
 func TestSameSeedSameBytes(t *testing.T) {
-	cfg := gen.Tiny
+	cfg := repogen.Tiny
 	cfg.Seed = 7
 	first, second, other := t.TempDir(), t.TempDir(), t.TempDir()
-	require.NoError(t, gen.Generate(first, cfg))
-	require.NoError(t, gen.Generate(second, cfg))
+	require.NoError(t, repogen.Generate(first, cfg))
+	require.NoError(t, repogen.Generate(second, cfg))
 	cfg.Seed = 8
-	require.NoError(t, gen.Generate(other, cfg))
+	require.NoError(t, repogen.Generate(other, cfg))
 
 	a, b, c := readTree(t, first), readTree(t, second), readTree(t, other)
 	require.Equal(t, len(a), len(b))
@@ -103,10 +103,10 @@ func readTree(t *testing.T, dir string) map[string][]byte {
 func TestHotCustomersHaveKnownContributions(t *testing.T) {
 	for _, preset := range []struct {
 		name string
-		cfg  gen.Config
+		cfg  repogen.Config
 	}{
-		{"tiny", gen.Tiny},
-		{"S", gen.S},
+		{"tiny", repogen.Tiny},
+		{"S", repogen.S},
 	} {
 		cfg := preset.cfg
 		cfg.Seed = 3
@@ -117,12 +117,12 @@ func TestHotCustomersHaveKnownContributions(t *testing.T) {
 			customer string
 			want     int
 		}{
-			{gen.HotCustomer1, 1},
-			{gen.HotCustomer10, 10},
-			{gen.HotCustomer50, 50},
+			{repogen.HotCustomer1, 1},
+			{repogen.HotCustomer10, 10},
+			{repogen.HotCustomer50, 50},
 		} {
 			t.Run(preset.name+"/"+tc.customer, func(t *testing.T) {
-				d, err := evaluator.Decide(snap, evaluator.Query{Customer: tc.customer, Feature: gen.HotFeature, At: gen.HotAt})
+				d, err := evaluator.Decide(snap, evaluator.Query{Customer: tc.customer, Feature: repogen.HotFeature, At: repogen.HotAt})
 				require.NoError(t, err)
 				var got []string
 				for _, s := range d.Sources {
@@ -132,7 +132,7 @@ func TestHotCustomersHaveKnownContributions(t *testing.T) {
 				}
 				want := make([]string, tc.want)
 				for k := range want {
-					want[k] = gen.HotPromotionID(k + 1)
+					want[k] = repogen.HotPromotionID(k + 1)
 				}
 				assert.Equal(t, want, got)
 				assert.Equal(t, promotions.FeatureMetered, d.FeatureType)
@@ -143,13 +143,13 @@ func TestHotCustomersHaveKnownContributions(t *testing.T) {
 }
 
 func TestHotAtMatchesItsRFC3339Form(t *testing.T) {
-	assert.Equal(t, gen.HotAtRFC3339, gen.HotAt.Format("2006-01-02T15:04:05Z07:00"))
+	assert.Equal(t, repogen.HotAtRFC3339, repogen.HotAt.Format("2006-01-02T15:04:05Z07:00"))
 }
 
 // TestEveryShapeOccurs checks that even the smallest repo exercises every
 // kind of promotion the loader and the evaluator must handle.
 func TestEveryShapeOccurs(t *testing.T) {
-	cfg := gen.Tiny
+	cfg := repogen.Tiny
 	cfg.Seed = 1
 	_, m := load(t, cfg)
 	metered := func(mode promotions.Mode) func(p *promotions.Promotion) bool {
@@ -215,9 +215,9 @@ func hasState(p *promotions.Promotion, state promotions.GrantState) bool {
 // hold 10 or more. Only the promotion files are read: validity is what the
 // other tests check, and the directory is too big to load cheaply here.
 func TestGrantsSpreadRealistically(t *testing.T) {
-	cfg := gen.Config{Features: 10, Plans: 4, Customers: 5_000, CustomersPerFile: 1_000, Promotions: 200, Grants: 5_000, Seed: 5}
+	cfg := repogen.Config{Features: 10, Plans: 4, Customers: 5_000, CustomersPerFile: 1_000, Promotions: 200, Grants: 5_000, Seed: 5}
 	dir := t.TempDir()
-	require.NoError(t, gen.Generate(dir, cfg))
+	require.NoError(t, repogen.Generate(dir, cfg))
 	files, err := filepath.Glob(filepath.Join(dir, "promotions", "*.yaml"))
 	require.NoError(t, err)
 	require.Len(t, files, cfg.Promotions)
@@ -247,9 +247,9 @@ func TestGrantsSpreadRealistically(t *testing.T) {
 }
 
 func TestCustomersAreSplitOverFiles(t *testing.T) {
-	cfg := gen.Tiny
+	cfg := repogen.Tiny
 	dir := t.TempDir()
-	require.NoError(t, gen.Generate(dir, cfg))
+	require.NoError(t, repogen.Generate(dir, cfg))
 	entries, err := os.ReadDir(filepath.Join(dir, "customers"))
 	require.NoError(t, err)
 	assert.Len(t, entries, (cfg.Customers+cfg.CustomersPerFile-1)/cfg.CustomersPerFile)
@@ -258,21 +258,21 @@ func TestCustomersAreSplitOverFiles(t *testing.T) {
 func TestInvalidConfigIsRefused(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		change func(*gen.Config)
+		change func(*repogen.Config)
 		want   string
 	}{
-		{"one feature", func(c *gen.Config) { c.Features = 1 }, "features"},
-		{"two plans", func(c *gen.Config) { c.Plans = 2 }, "plans"},
-		{"six plans", func(c *gen.Config) { c.Plans = 6 }, "plans"},
-		{"fewer customers than the hot ones", func(c *gen.Config) { c.Customers = 2 }, "customers"},
-		{"fewer promotions than the hot ones", func(c *gen.Config) { c.Promotions = gen.HotPromotions - 1 }, "promotions"},
-		{"negative grants", func(c *gen.Config) { c.Grants = -1 }, "grants"},
+		{"one feature", func(c *repogen.Config) { c.Features = 1 }, "features"},
+		{"two plans", func(c *repogen.Config) { c.Plans = 2 }, "plans"},
+		{"six plans", func(c *repogen.Config) { c.Plans = 6 }, "plans"},
+		{"fewer customers than the hot ones", func(c *repogen.Config) { c.Customers = 2 }, "customers"},
+		{"fewer promotions than the hot ones", func(c *repogen.Config) { c.Promotions = repogen.HotPromotions - 1 }, "promotions"},
+		{"negative grants", func(c *repogen.Config) { c.Grants = -1 }, "grants"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := gen.Tiny
+			cfg := repogen.Tiny
 			tc.change(&cfg)
 			dir := t.TempDir()
-			err := gen.Generate(dir, cfg)
+			err := repogen.Generate(dir, cfg)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 			entries, _ := os.ReadDir(dir)
@@ -284,17 +284,17 @@ func TestInvalidConfigIsRefused(t *testing.T) {
 func TestPresetNames(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		want gen.Config
+		want repogen.Config
 		ok   bool
 	}{
-		{"tiny", gen.Tiny, true},
-		{"S", gen.S, true},
-		{"m", gen.M, true},
-		{"L", gen.L, true},
-		{"XL", gen.Config{}, false},
+		{"tiny", repogen.Tiny, true},
+		{"S", repogen.S, true},
+		{"m", repogen.M, true},
+		{"L", repogen.L, true},
+		{"XL", repogen.Config{}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, ok := gen.Preset(tc.name)
+			got, ok := repogen.Preset(tc.name)
 			assert.Equal(t, tc.ok, ok)
 			assert.Equal(t, tc.want, got)
 		})
