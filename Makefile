@@ -6,7 +6,7 @@ BIN     := bin/promoctl
 ADDR    ?= 127.0.0.1:8787
 REPO    ?= examples/acme
 
-.PHONY: all build install run test test-short fuzz bench lint lint-generated fmt clean chromium redis-server
+.PHONY: all build install run test test-short fuzz bench lint lint-generated lint-docs fmt clean chromium redis-server
 
 all: build
 
@@ -88,12 +88,21 @@ lint:
 	$(GO) run $(GOSEC) -quiet -exclude-generated -exclude-dir=examples -exclude-dir=promotions/repogen ./...
 
 ## lint-generated: files generated from others are up to date — the
-## OpenAPI document the sidecar embeds (from docs/openapi.yaml)
-GENERATED := evaluator/server/openapi.json
+## OpenAPI document the sidecar embeds and the Go client generated from it
+## (both from docs/openapi.yaml)
+GENERATED := evaluator/server/openapi.json examples/clients/go/apiclient/client.gen.go
 lint: lint-generated
 lint-generated:
-	$(GO) generate ./evaluator/server
-	@git diff --exit-code -- $(GENERATED) || { echo "stale generated files: commit what go generate wrote"; exit 1; }
+	$(GO) generate ./evaluator/server ./examples/clients/go/apiclient
+	@git diff --quiet -- $(GENERATED) || { git diff --stat -- $(GENERATED); echo "stale generated files: commit what go generate wrote"; exit 1; }
+
+## lint-docs: the documents that list what the code defines are current —
+## docs/rules.md's table of codes, and docs/openapi.yaml's routes and error
+## codes against the server's
+lint: lint-docs
+lint-docs:
+	$(GO) test -count=1 -run '^TestCodesDocumented$$' ./promotions
+	$(GO) test -count=1 -run '^TestOpenAPI(EmbeddedDocumentIsTheYAML|DocumentIsValid|DocumentsEveryRoute|ErrorCodesAreTheServers)$$' ./evaluator/server
 
 fmt:
 	gofmt -w .

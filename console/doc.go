@@ -6,6 +6,8 @@
 // change runs the apply flow against the tree of the branch it writes to,
 // is validated (the is_applied lock included) and becomes exactly one
 // commit on a branch of the console's own (console/gitstore), never on the
-// base branch and never in the checkout. Templates, styles and the small
-// script are embedded; the pages work without JavaScript.
+// base branch and never in the checkout. Templates (templates/pages, one
+// per page, and templates/partials, with typed helpers in helpers.go),
+// styles and the small script are embedded; the pages work without
+// JavaScript.
 package console

@@ -31,23 +31,26 @@ type page struct {
 
 func (p page) OnBase() bool { return p.Branch == "" || p.Branch == p.Base }
 
-// layoutFiles are parsed into every page.
-var layoutFiles = []string{"templates/layout.html", "templates/parts.html"}
+// The templates: the layout and every partial (badges, forms, tables, a
+// pager: each a {{define}} block) are parsed into every page; a page
+// (templates/pages/NAME.html) defines "content" and is rendered by NAME.
+const (
+	layoutFile   = "templates/layout.html"
+	partialFiles = "templates/partials/*.html"
+	pageFiles    = "templates/pages/*.html"
+)
 
 func parseTemplates() (map[string]*template.Template, error) {
-	base, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, layoutFiles...)
+	base, err := template.New("layout").Funcs(funcs).Funcs(typedFuncs).ParseFS(templateFS, layoutFile, partialFiles)
 	if err != nil {
 		return nil, fmt.Errorf("parse layout: %w", err)
 	}
-	names, err := fs.Glob(templateFS, "templates/*.html")
+	names, err := fs.Glob(templateFS, pageFiles)
 	if err != nil {
 		return nil, err
 	}
 	pages := map[string]*template.Template{}
 	for _, name := range names {
-		if name == layoutFiles[0] || name == layoutFiles[1] {
-			continue
-		}
 		t, err := template.Must(base.Clone()).ParseFS(templateFS, name)
 		if err != nil {
 			return nil, fmt.Errorf("parse %s: %w", name, err)
@@ -110,10 +113,6 @@ var funcs = template.FuncMap{
 		return thousands(a.Value)
 	},
 	"num": func(n int) string { return thousands(int64(n)) },
-	// count reads a count by effective state ("active", "expired", …).
-	"count": func(m map[promotions.EffectiveState]int, state string) int {
-		return m[promotions.EffectiveState(state)]
-	},
 	// holding says whether a customer row is under the Granted filter.
 	"holding": holding,
 	"short":   func(s string) string { return s[:min(len(s), 10)] },

@@ -17,7 +17,7 @@ import (
 	"github.com/promoctl/promoctl/promotions"
 )
 
-//go:embed templates/*.html
+//go:embed templates/layout.html templates/pages/*.html templates/partials/*.html
 var templateFS embed.FS
 
 //go:embed assets

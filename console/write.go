@@ -61,11 +61,6 @@ func (o *outcome) refused() bool {
 	return len(o.Refusals) > 0 || len(o.Diagnostics) > 0 || o.Stale != ""
 }
 
-// staleError says that what a form selected is no longer what it saw.
-type staleError string
-
-func (e staleError) Error() string { return string(e) }
-
 // errNoChange says that the action changes nothing.
 var errNoChange = errors.New("nothing to change")
 
@@ -137,10 +132,10 @@ func (s *Server) commitChange(r *http.Request, c change) (*outcome, error) {
 		return nil, err
 	}
 	checked, message, refusals, err := c.edit(&workspace{v: v, parent: parent, session: session})
-	var stale staleError
+	var stale *applyflow.StaleError
 	switch {
 	case errors.As(err, &stale):
-		out.Stale = string(stale)
+		out.Stale = stale.Reason
 		return out, nil
 	case errors.Is(err, errNoChange):
 		out.Refusals = []string{message + ": nothing to change"}
@@ -225,21 +220,4 @@ func isConsoleBranch(name string) bool { return strings.HasPrefix(name, gitstore
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
-}
-
-// customersMessage is "grant p: 3 customers (a, b, c)", naming at most ten.
-func customersMessage(verb, id string, ids []string, summary string) string {
-	names := ids
-	if len(names) > 10 {
-		names = names[:10]
-	}
-	list := strings.Join(names, ", ")
-	if len(ids) > len(names) {
-		list += fmt.Sprintf(", … %d more", len(ids)-len(names))
-	}
-	noun := "customers"
-	if len(ids) == 1 {
-		noun = "customer"
-	}
-	return fmt.Sprintf("%s %s: %d %s (%s)\n\n%s\n", verb, id, len(ids), noun, list, summary)
 }

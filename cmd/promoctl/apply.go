@@ -85,7 +85,7 @@ func (a *app) promotion(s *applyflow.Disk, id string) (*promotions.Promotion, []
 	return p, src, nil
 }
 
-// write checks a change and writes it, or prints its diff on a dry run.
+// write writes a checked change, or prints its diff on a dry run.
 func (a *app) write(s *applyflow.Disk, c *applyflow.Change, dryRun bool) error {
 	if dryRun {
 		oldName := "a/" + c.File
@@ -96,24 +96,25 @@ func (a *app) write(s *applyflow.Disk, c *applyflow.Change, dryRun bool) error {
 		return err
 	}
 	if err := s.Write(c); err != nil {
-		if errors.Is(err, applyflow.ErrChangedOnDisk) {
-			return &exitError{code: exitValidation, err: fmt.Errorf("refused, nothing written: %s changed on disk while this command was editing it (by an editor or a tool that does not take the repo lock); run it again", c.File)}
+		var stale *applyflow.StaleError
+		if errors.As(err, &stale) {
+			return &exitError{code: exitValidation, err: fmt.Errorf("refused, nothing written: %s", stale.Reason)}
 		}
 		return &exitError{code: exitUsage, err: err}
 	}
 	return nil
 }
 
-// checked maps the error of Session.Check to an exit code.
-func (a *app) checked(c *applyflow.Change, err error) (*applyflow.Change, error) {
+// checked maps the error of a check to an exit code.
+func (a *app) checked(err error) error {
 	var invalid *applyflow.InvalidError
 	switch {
 	case errors.As(err, &invalid):
-		return nil, a.refuseInvalid(invalid)
+		return a.refuseInvalid(invalid)
 	case err != nil:
-		return nil, &exitError{code: exitUsage, err: err}
+		return &exitError{code: exitUsage, err: err}
 	}
-	return c, nil
+	return nil
 }
 
 // selection is how a command names its customers.
@@ -202,15 +203,10 @@ func atFlag(value string) (time.Time, error) {
 
 // stateChange runs one of grant, revoke and regrant.
 type stateChange struct {
-	verb   string
 	sel    selection
 	at     string
 	dryRun bool
-	// searchDirectory: --search looks through the customer directory
-	// (grant) instead of the promotion's access list (revoke, regrant).
-	searchDirectory bool
-	byIDs           func(*applyflow.Apply, []string) error
-	all             func(*applyflow.Apply) error
+	run    func(*applyflow.Session, string, applyflow.CustomerOptions) (*applyflow.Result, error)
 }
 
 func (a *app) runStateChange(sc *stateChange, id string) error {
@@ -221,9 +217,9 @@ func (a *app) runStateChange(sc *stateChange, id string) error {
 	if err != nil {
 		return err
 	}
-	var ids []string
+	opts := applyflow.CustomerOptions{At: at, Customers: applyflow.Selection{Search: sc.sel.search, All: sc.sel.all}}
 	if !sc.sel.all && sc.sel.search == "" {
-		if ids, err = a.selectedIDs(&sc.sel); err != nil {
+		if opts.Customers.IDs, err = a.selectedIDs(&sc.sel); err != nil {
 			return err
 		}
 	}
@@ -232,72 +228,53 @@ func (a *app) runStateChange(sc *stateChange, id string) error {
 		return err
 	}
 	defer s.Close()
-	p, src, err := a.promotion(s, id)
-	if err != nil {
-		return err
-	}
-	if sc.sel.search != "" {
-		if ids, err = a.search(s, p, sc.sel.search, sc.searchDirectory); err != nil {
-			return err
-		}
-	}
-	change, err := applyflow.NewApply(p, src, s.Directory(), at)
-	if err != nil {
-		return &exitError{code: exitUsage, err: err}
-	}
-	if sc.sel.all {
-		err = sc.all(change)
-	} else {
-		err = sc.byIDs(change, ids)
-	}
-	if err != nil {
-		return &exitError{code: exitUsage, err: err}
-	}
-	return a.finish(s, sc.verb, id, change, sc.dryRun)
+	res, err := sc.run(s.Session, id, opts)
+	return a.finish(s, res, err, sc.dryRun)
 }
 
-// search resolves --search: over the customer directory, or over the
-// promotion's access list (which includes customers covered by
-// grants.all).
-func (a *app) search(s *applyflow.Disk, p *promotions.Promotion, query string, directory bool) ([]string, error) {
-	ids, err := s.Search(p, query, directory)
-	if err != nil {
-		return nil, usageError("%w", err)
+// finish renders what a verb did: its refusals (nothing written), its
+// validation errors, or its diff (dry run) or write, then the one-line
+// summary.
+func (a *app) finish(s *applyflow.Disk, res *applyflow.Result, err error, dryRun bool) error {
+	var (
+		unknown *applyflow.UnknownPromotionError
+		noMatch *applyflow.NoMatchError
+	)
+	switch {
+	case errors.As(err, &unknown):
+		return usageError("no promotion %q in %s%s", unknown.ID, a.repoName(), didYouMean(unknown.ID, unknown.Known))
+	case errors.Is(err, applyflow.ErrNoDirectory):
+		return usageError("--search needs a customer directory (a Customers file); this repo has none: use --customers")
+	case errors.As(err, &noMatch):
+		return &exitError{code: exitValidation, err: fmt.Errorf("--search %q matches no customer", noMatch.Query)}
+	case res == nil:
+		return a.checked(err)
 	}
-	if len(ids) == 0 {
-		return nil, &exitError{code: exitValidation, err: fmt.Errorf("--search %q matches no customer", query)}
-	}
-	return ids, nil
-}
-
-// finish refuses, or validates and writes the plan's result, and prints
-// the one-line summary.
-func (a *app) finish(s *applyflow.Disk, verb, id string, plan *applyflow.Apply, dryRun bool) error {
-	if refused := plan.Refused(); len(refused) > 0 {
-		for _, r := range refused {
+	id := res.Promotion.ID
+	if res.Refused() {
+		for _, r := range res.Refusals {
 			if r.ID == "" {
 				fmt.Fprintf(a.stderr, "refused: %s\n", r.Reason)
 			} else {
-				fmt.Fprintf(a.stderr, "refused %s: %s\n", r.ID, r.Reason)
+				fmt.Fprintf(a.stderr, "refused %s\n", r)
 			}
 		}
-		if n := plan.RefusedCustomers(); n > 0 && n == len(refused) {
-			return &exitError{code: exitValidation, err: fmt.Errorf("%s %s: refused %d, nothing written (without them: %s)", verb, id, n, plan.Summary())}
+		if res.OnlyCustomersRefused() {
+			return &exitError{code: exitValidation, err: fmt.Errorf("%s %s: refused %d, nothing written (without them: %s)", res.Verb, id, res.RefusedCustomers(), res.Summary)}
 		}
-		return &exitError{code: exitValidation, err: fmt.Errorf("%s %s refused, nothing written", verb, id)}
+		return &exitError{code: exitValidation, err: fmt.Errorf("%s %s refused, nothing written", res.Verb, id)}
 	}
-	summary := fmt.Sprintf("%s %s: %s", verb, id, plan.Summary())
-	if !plan.Changed() {
-		fmt.Fprintf(a.stdout, "%s (no change)\n", summary)
+	if err := a.checked(err); err != nil {
+		return err
+	}
+	if res.Change == nil {
+		fmt.Fprintf(a.stdout, "%s (no change)\n", res.Line())
 		return nil
 	}
-	change, err := a.checked(s.CheckApply(plan))
-	if err != nil {
+	if err := a.write(s, res.Change, dryRun); err != nil {
 		return err
 	}
-	if err := a.write(s, change, dryRun); err != nil {
-		return err
-	}
+	summary := res.Line()
 	if dryRun {
 		summary += " (dry run: nothing written)"
 	}
@@ -306,8 +283,7 @@ func (a *app) finish(s *applyflow.Disk, verb, id string, plan *applyflow.Apply, 
 }
 
 func (a *app) grantCommand() *cobra.Command {
-	return a.stateChangeCommand(&stateChange{verb: "grant", searchDirectory: true,
-		byIDs: (*applyflow.Apply).Grant, all: (*applyflow.Apply).GrantAll}, &cobra.Command{
+	return a.stateChangeCommand(&stateChange{run: (*applyflow.Session).Grant}, &cobra.Command{
 		Use:   "grant ID (--customers a,b | --customers-file F | --search Q | --all)",
 		Short: "Grant a promotion to customers (new ones, and a new period for ended ones)",
 		Long: `Grant a promotion. New customers get an entry in state granted; a customer
@@ -327,8 +303,7 @@ promotion is deactivated; every refused customer is listed.`,
 }
 
 func (a *app) revokeCommand() *cobra.Command {
-	return a.stateChangeCommand(&stateChange{verb: "revoke",
-		byIDs: (*applyflow.Apply).Revoke, all: (*applyflow.Apply).RevokeAllGranted}, &cobra.Command{
+	return a.stateChangeCommand(&stateChange{run: (*applyflow.Session).Revoke}, &cobra.Command{
 		Use:   "revoke ID (--customers a,b | --customers-file F | --search Q | --all-granted)",
 		Short: "Revoke a promotion from customers (entries stay, as the audit trail)",
 		Long: `Revoke a promotion: an active period ends at --at (revoked_at), a scheduled
@@ -343,8 +318,7 @@ through the promotion's customers (see promoctl customers).`,
 }
 
 func (a *app) regrantCommand() *cobra.Command {
-	return a.stateChangeCommand(&stateChange{verb: "regrant",
-		byIDs: (*applyflow.Apply).Regrant, all: (*applyflow.Apply).RegrantAllRevoked}, &cobra.Command{
+	return a.stateChangeCommand(&stateChange{run: (*applyflow.Session).Regrant}, &cobra.Command{
 		Use:   "regrant ID (--customers a,b | --customers-file F | --search Q | --all-revoked)",
 		Short: "Re-grant a promotion to revoked customers",
 		Long: `Re-grant a promotion: a revoked entry gets a new period from --at, the
@@ -371,8 +345,8 @@ func stateChangeFlags(cmd *cobra.Command, sc *stateChange) {
 	cmd.Flags().BoolVar(&sc.dryRun, "dry-run", false, "print the diff instead of writing")
 }
 
-// statusChange runs deactivate or activate.
-func (a *app) statusCommand(verb, short, long, example string, change func(*applyflow.Apply) error) *cobra.Command {
+// statusCommand builds deactivate or activate.
+func (a *app) statusCommand(verb, short, long, example string) *cobra.Command {
 	var at string
 	var dryRun, restore bool
 	cmd := &cobra.Command{
@@ -391,26 +365,17 @@ func (a *app) statusCommand(verb, short, long, example string, change func(*appl
 				return err
 			}
 			defer s.Close()
-			p, src, err := a.promotion(s, args[0])
-			if err != nil {
-				return err
+			var res *applyflow.Result
+			if verb == "deactivate" {
+				res, err = s.Deactivate(args[0], applyflow.DeactivateOptions{At: when})
+			} else {
+				res, err = s.Activate(args[0], applyflow.ActivateOptions{At: when, Restore: restore})
 			}
-			plan, err := applyflow.NewApply(p, src, s.Directory(), when)
-			if err != nil {
-				return &exitError{code: exitUsage, err: err}
-			}
-			do := change
-			if restore {
-				do = (*applyflow.Apply).ActivateRestore
-			}
-			if err := do(plan); err != nil {
-				return &exitError{code: exitUsage, err: err}
-			}
-			if err := a.finish(s, verb, p.ID, plan, dryRun); err != nil {
+			if err := a.finish(s, res, err, dryRun); err != nil {
 				return err
 			}
 			if verb == "activate" && !restore {
-				a.restoreHint(p, dryRun)
+				a.restoreHint(res.Promotion, dryRun)
 			}
 			return nil
 		},
@@ -433,8 +398,7 @@ func (a *app) deactivateCommand() *cobra.Command {
 customer moves to revoked with revoked_at, and grants.all gets revoked_at. A
 deactivated promotion contributes nothing and cannot be granted.`,
 		`  promoctl deactivate webinar-sso --at 2026-06-01 --dry-run
-  promoctl deactivate webinar-sso --at 2026-06-01T00:00:00Z`,
-		(*applyflow.Apply).Deactivate)
+  promoctl deactivate webinar-sso --at 2026-06-01T00:00:00Z`)
 }
 
 func (a *app) activateCommand() *cobra.Command {
@@ -447,8 +411,7 @@ grants.all whose revoked_at equals the deactivated_at being cleared;
 customers revoked before the deactivation stay revoked.`,
 		`  promoctl activate webinar-sso --restore --at 2026-06-03 --dry-run
   promoctl activate webinar-sso --restore
-  promoctl activate webinar-sso`,
-		(*applyflow.Apply).Activate)
+  promoctl activate webinar-sso`)
 }
 
 // restoreHint follows a plain activate: it names exactly what the

@@ -116,7 +116,7 @@ func (a *app) create(id string, fl *createFlags) error {
 	if errors.As(err, &exists) {
 		return &exitError{code: exitValidation, err: fmt.Errorf("refused: %w", err)}
 	}
-	if change, err = a.checked(change, err); err != nil {
+	if err := a.checked(err); err != nil {
 		return err
 	}
 	if err := a.write(s, change, fl.dryRun); err != nil {

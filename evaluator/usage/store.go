@@ -122,3 +122,26 @@ const (
 	// DefaultNamespace prefixes every key.
 	DefaultNamespace = "promoctl"
 )
+
+// Spooled is a consume answered while the shared store was unreachable,
+// waiting to be replayed.
+type Spooled struct {
+	Scope  Scope
+	Key    string
+	Record Recorded
+}
+
+// Spool keeps consumes answered while the shared store was unreachable, on
+// the sidecar's disk, until they are replayed.
+type Spool interface {
+	// Spool keeps rec durably; a key spooled twice keeps its first record.
+	Spool(sc Scope, key string, rec Recorded) error
+	// Spooled is the record spooled under sc and key, if any.
+	Spooled(sc Scope, key string) (Recorded, bool, error)
+	// Pending lists up to limit spooled consumes.
+	Pending(limit int) ([]Spooled, error)
+	// Unspool forgets a replayed consume.
+	Unspool(sc Scope, key string) error
+	// SpoolLen is how many consumes wait.
+	SpoolLen() int
+}

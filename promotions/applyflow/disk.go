@@ -70,12 +70,24 @@ func (d *Disk) Close() {
 	_ = d.lock.Unlock()
 }
 
-// ErrChangedOnDisk refuses a write whose file changed since it was read,
-// by an editor or a tool that does not take the repo lock.
-var ErrChangedOnDisk = fsutil.ErrChangedOnDisk
+// StaleError refuses a change whose ground moved after it was planned:
+// its file changed on disk or on the branch, the branch moved, or a
+// selection no longer matches what the operator saw. Nothing was written;
+// planning again on the current state may succeed.
+type StaleError struct {
+	// Reason says what moved, as a sentence an operator reads.
+	Reason string
+	// Err is the cause, when a lower layer reported it
+	// (fsutil.ErrChangedOnDisk, say).
+	Err error
+}
+
+func (e *StaleError) Error() string { return e.Reason }
+
+func (e *StaleError) Unwrap() error { return e.Err }
 
 // Write writes a checked change atomically, only if the file still holds
-// what the change was planned on.
+// what the change was planned on (else a *StaleError).
 func (d *Disk) Write(c *Change) error {
 	path := filepath.Join(d.root, filepath.FromSlash(c.File))
 	if c.Created {
@@ -85,7 +97,7 @@ func (d *Disk) Write(c *Change) error {
 	}
 	if err := fsutil.ReplaceFileAtomic(path, c.Old, c.New, 0o644); err != nil {
 		if errors.Is(err, fsutil.ErrChangedOnDisk) {
-			return fmt.Errorf("%s changed on disk while this command was editing it (by an editor or a tool that does not take the repo lock); run it again: %w", c.File, err)
+			return &StaleError{Reason: fmt.Sprintf("%s changed on disk while this command was editing it (by an editor or a tool that does not take the repo lock); run it again", c.File), Err: err}
 		}
 		return err
 	}

@@ -91,10 +91,6 @@ func (e *ExistsError) Error() string {
 	return fmt.Sprintf("%s already exists; create never overwrites", e.What)
 }
 
-// ErrNoDirectory is a search over customers in a repo without a Customers
-// file.
-var ErrNoDirectory = errors.New("--search needs a customer directory (a Customers file); this repo has none: use --customers")
-
 // Open loads the repo in fsys for an edit. An invalid repo is an
 // *InvalidError; an unreadable one a plain error.
 func Open(fsys fs.FS, opts Options) (*Session, error) {

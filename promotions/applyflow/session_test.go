@@ -114,7 +114,10 @@ func TestDiskWritesUnderTheLockOnlyWhatWasRead(t *testing.T) {
 	path := filepath.Join(dir, change.File)
 	require.NoError(t, os.WriteFile(path, append(append([]byte{}, change.Old...), "# edited meanwhile\n"...), 0o644))
 	err = d.Write(change)
-	require.True(t, errors.Is(err, applyflow.ErrChangedOnDisk), "got %v", err)
+	var stale *applyflow.StaleError
+	require.ErrorAs(t, err, &stale)
+	require.True(t, errors.Is(err, fsutil.ErrChangedOnDisk), "got %v", err)
+	assert.Contains(t, stale.Reason, change.File+" changed on disk")
 
 	require.NoError(t, os.WriteFile(path, change.Old, 0o644))
 	require.NoError(t, d.Write(change))

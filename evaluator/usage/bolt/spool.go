@@ -9,14 +9,6 @@ import (
 	"github.com/promoctl/promoctl/evaluator/usage"
 )
 
-// Spooled is a consume answered while the shared store was unreachable,
-// waiting to be replayed.
-type Spooled struct {
-	Scope  usage.Scope
-	Key    string
-	Record usage.Recorded
-}
-
 // spoolKey is namespace|customer|feature \x00 key: ids contain neither
 // separator.
 func spoolKey(sc usage.Scope, key string) []byte {
@@ -61,8 +53,8 @@ func (s *Store) Spooled(sc usage.Scope, key string) (usage.Recorded, bool, error
 }
 
 // Pending lists up to limit spooled consumes, oldest key order first.
-func (s *Store) Pending(limit int) ([]Spooled, error) {
-	var out []Spooled
+func (s *Store) Pending(limit int) ([]usage.Spooled, error) {
+	var out []usage.Spooled
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(spool).Cursor()
 		for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
@@ -75,7 +67,7 @@ func (s *Store) Pending(limit int) ([]Spooled, error) {
 			if err != nil {
 				continue
 			}
-			out = append(out, Spooled{Scope: usage.Scope{Namespace: parts[0], Customer: parts[1], Feature: parts[2]}, Key: key, Record: rec})
+			out = append(out, usage.Spooled{Scope: usage.Scope{Namespace: parts[0], Customer: parts[1], Feature: parts[2]}, Key: key, Record: rec})
 		}
 		return nil
 	})

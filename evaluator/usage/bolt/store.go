@@ -11,6 +11,7 @@ import (
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
+	bberrors "go.etcd.io/bbolt/errors"
 
 	"github.com/promoctl/promoctl/evaluator/usage"
 )
@@ -44,14 +45,22 @@ type Store struct {
 	done sync.WaitGroup
 }
 
-// Open opens (creating it and the directory) the store file in dir.
+// Open opens (creating it and the directory) the store file in dir. It
+// waits up to 2 s for another process holding the file to let go.
 func Open(dir string, opts Options) (*Store, error) {
+	return open(dir, opts, 2*time.Second)
+}
+
+func open(dir string, opts Options, lockWait time.Duration) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("usage data directory %s: %w", dir, err)
 	}
 	path := filepath.Join(dir, FileName)
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: 2 * time.Second})
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: lockWait})
 	if err != nil {
+		if errors.Is(err, bberrors.ErrTimeout) {
+			err = errors.New("another process holds the file (each sidecar needs its own --data-dir)")
+		}
 		return nil, fmt.Errorf("open usage store %s: %w", path, err)
 	}
 	// Many sidecar goroutines consume at once: let a commit carry every

@@ -143,7 +143,7 @@ func TestSpool(t *testing.T) {
 	assert.Equal(t, rec, got)
 	pending, err := s.Pending(10)
 	require.NoError(t, err)
-	assert.Equal(t, []bolt.Spooled{{Scope: sc, Key: "k1", Record: rec}, {Scope: sc, Key: "k2", Record: rec}}, pending)
+	assert.Equal(t, []usage.Spooled{{Scope: sc, Key: "k1", Record: rec}, {Scope: sc, Key: "k2", Record: rec}}, pending)
 	require.NoError(t, s.Unspool(sc, "k1"))
 	assert.Equal(t, 1, s.SpoolLen())
 }
@@ -249,4 +249,32 @@ func TestChildConsumer(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+func TestLazyOpensOnFirstUseAndRetries(t *testing.T) {
+	dir := t.TempDir()
+	first := bolt.NewLazy(dir, bolt.Options{SweepEvery: -1})
+	_, err := os.Stat(dir + "/" + bolt.FileName)
+	require.True(t, os.IsNotExist(err), "nothing is opened before the first use")
+	now, _ := first.Now(ctx)
+	b := usagetest.DayBuckets(now)
+	_, err = first.Consume(ctx, usagetest.Consume("k", 1, b))
+	require.NoError(t, err)
+
+	second := bolt.NewLazy(dir, bolt.Options{SweepEvery: -1})
+	_, err = second.Consume(ctx, usagetest.Consume("k2", 1, b))
+	require.ErrorIs(t, err, usage.ErrUnavailable)
+	assert.Contains(t, err.Error(), "another process holds the file")
+
+	require.NoError(t, first.Close())
+	_, err = second.Consume(ctx, usagetest.Consume("k2", 1, b))
+	require.ErrorIs(t, err, usage.ErrUnavailable, "the open is not tried again within a second")
+	require.Eventually(t, func() bool {
+		_, err := second.Consume(ctx, usagetest.Consume("k2", 1, b))
+		return err == nil
+	}, 5*time.Second, 100*time.Millisecond)
+	used, err := second.Used(ctx, usagetest.Scope, b)
+	require.NoError(t, err)
+	assert.Equal(t, []int64{2, 0, 0}, used)
+	require.NoError(t, second.Close())
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valkey-io/valkey-go"
@@ -35,14 +37,19 @@ type Options struct {
 
 // Store is the shared usage store.
 type Store struct {
-	client                   valkey.Client
+	conn                     atomic.Pointer[valkey.Client]
 	consume, release, replay *valkey.Lua
 	opts                     Options
 	addr                     string
+	stop                     chan struct{}
+	closeOnce                sync.Once
+	lastErr                  atomic.Pointer[error]
 }
 
 // Open connects to the Redis or Valkey server a redis:// or rediss:// URL
-// names.
+// names. A server that cannot be reached yet is not an error: the store
+// answers as unavailable (each feature's on_store_failure applies) and
+// keeps connecting in the background; only a URL that is not one fails.
 func Open(rawURL string, opts Options) (*Store, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
@@ -60,15 +67,64 @@ func Open(rawURL string, opts Options) (*Store, error) {
 	// counters that change on every consume.
 	copt.DisableCache = true
 	copt.ConnWriteTimeout = 2 * time.Second
+	s := newStore(opts, u.Host)
 	client, err := valkey.NewClient(copt)
-	if err != nil {
-		return nil, fmt.Errorf("usage store %s: %w", redact(rawURL), err)
+	if err == nil {
+		s.conn.Store(&client)
+		return s, nil
 	}
-	return New(client, opts, u.Host), nil
+	s.fail(err)
+	go s.connect(copt)
+	return s, nil
+}
+
+// connect retries until the server answers or the store is closed.
+func (s *Store) connect(copt valkey.ClientOption) {
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+		client, err := valkey.NewClient(copt)
+		if err != nil {
+			s.fail(err)
+			continue
+		}
+		select {
+		case <-s.stop:
+			client.Close()
+		default:
+			s.conn.Store(&client)
+		}
+		return
+	}
+}
+
+func (s *Store) fail(err error) { s.lastErr.Store(&err) }
+
+// client is the connected client, or an error while there is none.
+func (s *Store) client() (valkey.Client, error) {
+	if c := s.conn.Load(); c != nil {
+		return *c, nil
+	}
+	err := errors.New("not connected yet")
+	if last := s.lastErr.Load(); last != nil {
+		err = *last
+	}
+	return nil, fmt.Errorf("%w: %s: %w", usage.ErrUnavailable, s.addr, err)
 }
 
 // New wraps a connected client.
 func New(client valkey.Client, opts Options, addr string) *Store {
+	s := newStore(opts, addr)
+	s.conn.Store(&client)
+	return s
+}
+
+func newStore(opts Options, addr string) *Store {
 	if opts.Namespace == "" {
 		opts.Namespace = usage.DefaultNamespace
 	}
@@ -79,12 +135,12 @@ func New(client valkey.Client, opts Options, addr string) *Store {
 		opts.IdempotencyTTL = usage.DefaultIdempotencyTTL
 	}
 	return &Store{
-		client:  client,
 		consume: valkey.NewLuaScript(consumeScript),
 		release: valkey.NewLuaScript(releaseScript),
 		replay:  valkey.NewLuaScript(replayScript),
 		opts:    opts,
 		addr:    addr,
+		stop:    make(chan struct{}),
 	}
 }
 
@@ -105,7 +161,10 @@ func (s *Store) Addr() string { return s.addr }
 
 // Close closes the connections.
 func (s *Store) Close() error {
-	s.client.Close()
+	s.closeOnce.Do(func() { close(s.stop) })
+	if c := s.conn.Load(); c != nil {
+		(*c).Close()
+	}
 	return nil
 }
 
@@ -157,7 +216,11 @@ func (s *Store) Consume(ctx context.Context, req usage.ConsumeRequest) (usage.Co
 	if req.DryRun {
 		keys[0] = s.Tag(req.Scope) + ":k:" // unused by a check; keeps the slot
 	}
-	reply, err := s.consume.Exec(ctx, s.client, keys, args).ToArray()
+	client, err := s.client()
+	if err != nil {
+		return usage.ConsumeResult{}, err
+	}
+	reply, err := s.consume.Exec(ctx, client, keys, args).ToArray()
 	if err != nil {
 		return usage.ConsumeResult{}, unavailable("consume", err)
 	}
@@ -223,8 +286,12 @@ func duplicate(rec usage.Recorded) usage.ConsumeResult {
 // Release gives a recorded consume back.
 func (s *Store) Release(ctx context.Context, req usage.ReleaseRequest) (usage.ReleaseResult, error) {
 	idem := s.idemKey(req.Scope, req.Key)
+	client, err := s.client()
+	if err != nil {
+		return usage.ReleaseResult{}, err
+	}
 	for range 3 {
-		line, err := s.client.Do(ctx, s.client.B().Get().Key(idem).Build()).ToString()
+		line, err := client.Do(ctx, client.B().Get().Key(idem).Build()).ToString()
 		if valkey.IsValkeyNil(err) {
 			return usage.ReleaseResult{Outcome: usage.ReleaseNotFound}, nil
 		}
@@ -246,7 +313,7 @@ func (s *Store) Release(ctx context.Context, req usage.ReleaseRequest) (usage.Re
 			keys = append(keys, s.counterKey(req.Scope, t.Counter()))
 			args = append(args, strconv.FormatInt(t.Amount, 10), strconv.FormatInt(usage.Millis(t.PeriodEnd), 10))
 		}
-		reply, err := s.release.Exec(ctx, s.client, keys, args).ToArray()
+		reply, err := s.release.Exec(ctx, client, keys, args).ToArray()
 		if err != nil {
 			return usage.ReleaseResult{}, unavailable("release", err)
 		}
@@ -291,7 +358,11 @@ func (s *Store) Used(ctx context.Context, sc usage.Scope, buckets []usage.Bucket
 	for i, b := range buckets {
 		keys[i] = s.counterKey(sc, b.Counter())
 	}
-	vals, err := s.client.Do(ctx, s.client.B().Mget().Key(keys...).Build()).ToArray()
+	client, err := s.client()
+	if err != nil {
+		return nil, err
+	}
+	vals, err := client.Do(ctx, client.B().Mget().Key(keys...).Build()).ToArray()
 	if err != nil {
 		return nil, unavailable("read usage", err)
 	}
@@ -312,7 +383,11 @@ func (s *Store) Replay(ctx context.Context, sc usage.Scope, key string, rec usag
 		keys = append(keys, s.counterKey(sc, t.Counter()))
 		args = append(args, strconv.FormatInt(t.Amount, 10), strconv.FormatInt(usage.Millis(t.PeriodEnd), 10))
 	}
-	reply, err := s.replay.Exec(ctx, s.client, keys, args).ToArray()
+	client, err := s.client()
+	if err != nil {
+		return false, err
+	}
+	reply, err := s.replay.Exec(ctx, client, keys, args).ToArray()
 	if err != nil {
 		return false, unavailable("replay", err)
 	}
@@ -322,7 +397,11 @@ func (s *Store) Replay(ctx context.Context, sc usage.Scope, key string, rec usag
 
 // Now is the server's TIME.
 func (s *Store) Now(ctx context.Context) (time.Time, error) {
-	vals, err := s.client.Do(ctx, s.client.B().Time().Build()).AsStrSlice()
+	client, err := s.client()
+	if err != nil {
+		return time.Time{}, err
+	}
+	vals, err := client.Do(ctx, client.B().Time().Build()).AsStrSlice()
 	if err != nil || len(vals) != 2 {
 		return time.Time{}, unavailable("time", err)
 	}

@@ -130,3 +130,24 @@ func TestOpenRefusesOtherSchemes(t *testing.T) {
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "secret")
 }
+
+// A sidecar starts while its Redis is down: the store answers as
+// unavailable, and connects once the server is there.
+func TestOpenBeforeTheServerIsUp(t *testing.T) {
+	srv := redistest.Start(t)
+	srv.Kill()
+	s := open(t, srv.URL(), redis.Options{})
+	ctx := context.Background()
+	b := usagetest.DayBuckets(time.Now().UTC())
+	_, err := s.Consume(ctx, usagetest.Consume("k", 1, b))
+	require.ErrorIs(t, err, usage.ErrUnavailable)
+
+	srv.Restart()
+	require.Eventually(t, func() bool {
+		_, err := s.Now(ctx)
+		return err == nil
+	}, 10*time.Second, 50*time.Millisecond)
+	res, err := s.Consume(ctx, usagetest.Consume("k", 1, b))
+	require.NoError(t, err)
+	assert.Equal(t, usage.OutcomeConsumed, res.Outcome)
+}
