@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -408,19 +409,19 @@ func TestOFREPSingle(t *testing.T) {
 			map[string]any{"key": "audit_log", "value": true, "reason": "DEFAULT", "variant": "plan:growth", "metadata": map[string]any{}}},
 		{"metered override plus additive", "api_calls", `{"targetingKey":"cus_001"}`, 200,
 			map[string]any{"key": "api_calls", "value": 70000.0, "reason": "TARGETING_MATCH", "variant": "promotion:migration-burst",
-				"metadata": map[string]any{"has_access": true, "unlimited": false, "reset": "daily"}}},
+				"metadata": map[string]any{"has_access": true, "unlimited": false, "reset": "mixed", "next_reset": "2026-05-02T00:00:00Z"}}},
 		{"metered additive", "api_calls", `{"targetingKey":"cus_014"}`, 200,
 			map[string]any{"key": "api_calls", "value": 60000.0, "reason": "TARGETING_MATCH", "variant": "promotion:spring-api-boost",
-				"metadata": map[string]any{"has_access": true, "unlimited": false, "reset": "monthly"}}},
+				"metadata": map[string]any{"has_access": true, "unlimited": false, "reset": "monthly", "next_reset": "2026-05-05T14:00:00Z"}}},
 		{"metered unlimited plan", "api_calls", `{"targetingKey":"cus_003"}`, 200,
 			map[string]any{"key": "api_calls", "value": 9007199254740991.0, "reason": "DEFAULT", "variant": "plan:enterprise",
-				"metadata": map[string]any{"has_access": true, "unlimited": true, "reset": "monthly"}}},
+				"metadata": map[string]any{"has_access": true, "unlimited": true, "reset": "monthly", "next_reset": "2026-06-01T00:00:00Z"}}},
 		{"metered override wins the variant", "storage_gb", `{"targetingKey":"cus_012"}`, 200,
 			map[string]any{"key": "storage_gb", "value": 9007199254740991.0, "reason": "TARGETING_MATCH", "variant": "promotion:storage-unlimited-pilot",
-				"metadata": map[string]any{"has_access": true, "unlimited": true, "reset": "never"}}},
+				"metadata": map[string]any{"has_access": true, "unlimited": true, "reset": "never", "next_reset": "2026-05-27T08:00:00Z"}}},
 		{"context plan and attributes", "api_calls", `{"targetingKey":"someone","plan":"starter","region":"eu","seats":3}`, 200,
 			map[string]any{"key": "api_calls", "value": 10000.0, "reason": "DEFAULT", "variant": "plan:starter",
-				"metadata": map[string]any{"has_access": true, "unlimited": false, "reset": "monthly"}}},
+				"metadata": map[string]any{"has_access": true, "unlimited": false, "reset": "monthly", "next_reset": "2026-06-01T00:00:00Z"}}},
 		{"unknown flag", "nope", `{"targetingKey":"cus_001"}`, 404, map[string]any{"key": "nope", "errorCode": "FLAG_NOT_FOUND"}},
 		{"missing targeting key", "sso", `{"plan":"growth"}`, 400, map[string]any{"key": "sso", "errorCode": "TARGETING_KEY_MISSING"}},
 		{"empty targeting key", "sso", `{"targetingKey":""}`, 400, map[string]any{"key": "sso", "errorCode": "TARGETING_KEY_MISSING"}},
@@ -598,4 +599,23 @@ func TestJSONKeepsHTMLCharacters(t *testing.T) {
 	r = f.do(t, "POST", "/ofrep/v1/evaluate/flags/a%3Cb%3E", `{"context":{"targetingKey":"cus_001"}}`)
 	assert.Equal(t, http.StatusNotFound, r.code)
 	assert.Contains(t, string(r.body), `a<b>`, "OFREP errors too")
+}
+
+type failingLoader struct{}
+
+func (failingLoader) Load(context.Context) (*store.Loaded, error) {
+	return nil, errors.New("GET http://bundles.invalid/acme.bundle: no such host")
+}
+func (failingLoader) Describe() string { return "failing" }
+
+// TestStatusErrorCountMatchesErrors: a reload that failed without
+// validation errors lists none and counts none; its error says why.
+func TestStatusErrorCountMatchesErrors(t *testing.T) {
+	st := store.New(failingLoader{}, nil)
+	require.Equal(t, store.Failed, st.Reload(context.Background()))
+	f := &fixture{srv: New(Config{Source: st}), store: st}
+	last := f.do(t, "GET", "/v1/status", "").json(t)["last_reload"].(map[string]any)
+	assert.Equal(t, "GET http://bundles.invalid/acme.bundle: no such host", last["error"])
+	assert.Equal(t, []any{}, last["errors"])
+	assert.EqualValues(t, 0, last["error_count"])
 }
