@@ -73,7 +73,7 @@ func TestEditEligibilityOfAPromotionNotApplied(t *testing.T) {
 	_, page := f.get(t, "/promotions/summer-storage-bonus")
 	assert.Contains(t, page, `value="growth" checked> growth`, "the current plans are checked")
 	form := url.Values{"blob": {f.blob(t, "promotions/summer-storage-bonus.yaml")}, "name": {"Summer storage bonus"},
-		"description": {"+100 GB storage for 3 months for self-serve accounts"},
+		"description":      {"+100 GB storage for 3 months for self-serve accounts"},
 		"eligibility_form": {"1"}, "plan": {"growth"}, "attr_key_0": {"region"}, "attr_values_0": {"eu"}}
 	resp, body := f.post(t, "/promotions/summer-storage-bonus", form)
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode, body)
