@@ -6,7 +6,7 @@ BIN     := bin/promoctl
 ADDR    ?= 127.0.0.1:8787
 REPO    ?= examples/acme
 
-.PHONY: all build install run test test-short fuzz bench lint lint-generated fmt clean chromium redis-server
+.PHONY: all build install run test test-short fuzz bench lint lint-generated lint-docs fmt clean chromium redis-server
 
 all: build
 
@@ -95,6 +95,14 @@ lint: lint-generated
 lint-generated:
 	$(GO) generate ./evaluator/server ./examples/clients/go/apiclient
 	@git diff --quiet -- $(GENERATED) || { git diff --stat -- $(GENERATED); echo "stale generated files: commit what go generate wrote"; exit 1; }
+
+## lint-docs: the documents that list what the code defines are current —
+## docs/rules.md's table of codes, and docs/openapi.yaml's routes and error
+## codes against the server's
+lint: lint-docs
+lint-docs:
+	$(GO) test -count=1 -run '^TestCodesDocumented$$' ./promotions
+	$(GO) test -count=1 -run '^TestOpenAPI(EmbeddedDocumentIsTheYAML|DocumentIsValid|DocumentsEveryRoute|ErrorCodesAreTheServers)$$' ./evaluator/server
 
 fmt:
 	gofmt -w .

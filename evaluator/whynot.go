@@ -25,6 +25,18 @@ func whyNot(r snapshot.Reader, feature *snapshot.FeatureRow, who *subject, entri
 	return out
 }
 
+// Why is the why-not of a promotion as every printer words it: the
+// reason, the rule that failed in parentheses, and the detail —
+// "not_eligible (plans): plan starter is not one of growth". `explain`
+// and `customer show` print it after the promotion's id.
+func (nc NotContributing) Why() string {
+	reason := string(nc.Reason)
+	if nc.Rule != "" {
+		reason += " (" + nc.Rule + ")"
+	}
+	return reason + ": " + nc.Detail
+}
+
 func contributes(contributing []contribution, p *snapshot.PromotionRow) bool {
 	for _, c := range contributing {
 		if c.promo == p {

@@ -119,3 +119,24 @@ func TestCustomerKnownAndUnknownPlan(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotContains(t, string(d.AppendJSON(nil)), "customer_known", "without a directory every customer is the caller's")
 }
+
+// Why words a why-not the same way for every printer.
+func TestWhyWording(t *testing.T) {
+	tests := []struct {
+		name string
+		nc   evaluator.NotContributing
+		want string
+	}{
+		{"a failed rule", evaluator.NotContributing{ID: "p", Reason: evaluator.ReasonNotEligible, Rule: "plans", Detail: "plan starter is not one of growth"},
+			"not_eligible (plans): plan starter is not one of growth"},
+		{"an attribute rule", evaluator.NotContributing{ID: "p", Reason: evaluator.ReasonNotEligible, Rule: "attributes.region", Detail: "region us is not one of apac"},
+			"not_eligible (attributes.region): region us is not one of apac"},
+		{"no rule", evaluator.NotContributing{ID: "p", Reason: evaluator.ReasonScheduled, Detail: "the customer's entry starts at 2026-05-11T09:00:00Z"},
+			"scheduled: the customer's entry starts at 2026-05-11T09:00:00Z"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, tt.nc.Why())
+		})
+	}
+}

@@ -10,7 +10,8 @@ import (
 // Code identifies a class of problem (docs/rules.md).
 type Code string
 
-// Error codes (docs/rules.md; the README lists them all).
+// The codes, errors and warnings. docs/rules.md lists every one (a test
+// holds its table equal to these constants).
 const (
 	CodeYAMLSyntax            Code = "YAML_SYNTAX"
 	CodeDuplicateKey          Code = "DUPLICATE_KEY"

@@ -138,7 +138,7 @@ func writeCustomerView(a *app, v evaluator.CustomerView) {
 		}
 		fmt.Fprintf(w, "  %-18s %s\n", d.Feature, line)
 		for _, nc := range d.NotContributing {
-			fmt.Fprintf(w, "  %-18s   not %s: %s: %s\n", "", nc.ID, nc.Reason, nc.Detail)
+			fmt.Fprintf(w, "  %-18s   not %s: %s\n", "", nc.ID, nc.Why())
 		}
 	}
 }

@@ -181,11 +181,7 @@ func writeExplanation(w interface{ Write([]byte) (int, error) }, d evaluator.Dec
 		b.WriteString("not contributing:\n")
 	}
 	for _, nc := range d.NotContributing {
-		reason := string(nc.Reason)
-		if nc.Rule != "" {
-			reason += " (" + nc.Rule + ")"
-		}
-		fmt.Fprintf(&b, "  %s: %s: %s\n", nc.ID, reason, nc.Detail)
+		fmt.Fprintf(&b, "  %s: %s\n", nc.ID, nc.Why())
 	}
 	if d.Directory && !d.CustomerKnown {
 		b.WriteString("customer not in the directory\n")

@@ -198,6 +198,9 @@ var ruleDescriptions = map[promotions.Code]string{
 	promotions.CodeAppliedUnlocked:       "An applied promotion went back to is_applied: false.",
 	promotions.CodeAppliedDeleted:        "An applied promotion was deleted or its id renamed; deactivate it instead.",
 	promotions.CodeGrantRemoved:          "A customer entry of the base was removed; revoke it instead.",
+	promotions.CodeGrantHistoryChanged:   "A period of the base's grant history was changed or removed; periods are only ever added.",
+	promotions.CodeUnsafePath:            "A path the loader does not read: a link out of the repo, a pipe, socket or device.",
+	promotions.CodeNoFeatures:            "The repo holds config files but no Feature: there would be nothing to serve.",
 	promotions.CodeFileName:              "A promotion's file is not named after its id.",
 	promotions.CodeLimit:                 "A limit was reached.",
 }

@@ -515,7 +515,7 @@ func (m *Meter) usageAnswer(q Query, at time.Time, lay Layout, used []int64) Usa
 			info = lay.Info[i]
 		}
 		bu := BucketUsage{Source: info.Source, Kind: info.Kind, Mode: info.Mode, Allowance: b.Allowance, Unlimited: b.Unlimited,
-			Reset: info.Reset, PeriodStart: b.PeriodStart, PeriodEnd: timePtr(b.PeriodEnd), Order: b.Order, State: StateActive}
+			Reset: info.Reset, PeriodStart: timePtr(b.PeriodStart), PeriodEnd: timePtr(b.PeriodEnd), Order: b.Order, State: StateActive}
 		if b.Suspended {
 			bu.State, bu.SuspendedBy = StateSuspended, b.SuspendedBy
 		}

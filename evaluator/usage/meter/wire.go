@@ -70,7 +70,7 @@ type BucketUsage struct {
 	Allowance   int64      `json:"allowance"`
 	Unlimited   bool       `json:"unlimited"`
 	Reset       string     `json:"reset"`
-	PeriodStart time.Time  `json:"period_start"`
+	PeriodStart *time.Time `json:"period_start"`
 	PeriodEnd   *time.Time `json:"period_end"`
 	Order       int        `json:"order"`
 	// Used, Remaining and Overage are nil when the period's counter is no
