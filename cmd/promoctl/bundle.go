@@ -17,12 +17,6 @@ import (
 	"github.com/promoctl/promoctl/internal/fsutil"
 )
 
-func init() {
-	register((*app).buildCommand)
-	register((*app).keygenCommand)
-	register((*app).inspectCommand)
-}
-
 func (a *app) buildCommand() *cobra.Command {
 	var out, signKey string
 	cmd := &cobra.Command{

@@ -14,11 +14,6 @@ import (
 	"github.com/promoctl/promoctl/promotions"
 )
 
-func init() {
-	register((*app).customerCommand)
-	register((*app).promotionsCommand)
-}
-
 // customerCommand is the support view: "what does customer C have?"
 func (a *app) customerCommand() *cobra.Command {
 	cmd := &cobra.Command{

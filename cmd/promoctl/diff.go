@@ -12,10 +12,6 @@ import (
 	"github.com/promoctl/promoctl/compiler/report"
 )
 
-func init() {
-	register((*app).diffCommand)
-}
-
 // baseFlags are --base and --base-dir, shared by validate and diff.
 type baseFlags struct {
 	rev, dir string

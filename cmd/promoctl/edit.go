@@ -23,14 +23,6 @@ import (
 // after them (in memory), and only then writes — atomically — or, with
 // --dry-run, prints the diff instead.
 
-func init() {
-	register((*app).grantCommand)
-	register((*app).revokeCommand)
-	register((*app).regrantCommand)
-	register((*app).deactivateCommand)
-	register((*app).activateCommand)
-}
-
 // defaultLockTimeout is how long an editing command waits for another one
 // working on the same repo (a bulk grant of 100k customers takes seconds).
 const defaultLockTimeout = 30 * time.Second
@@ -190,15 +182,6 @@ func (a *app) selectedIDs(sel *selection) ([]string, error) {
 		return nil, usageError("--customers-file %s: %w", sel.file, err)
 	}
 	return ids, nil
-}
-
-// atFlag is --at, truncated to whole seconds when it defaults to now so
-// that the file gets readable timestamps.
-func atFlag(value string) (time.Time, error) {
-	if value == "" || value == "now" {
-		return time.Now().UTC().Truncate(time.Second), nil
-	}
-	return parseTimeFlag("at", value)
 }
 
 // stateChange runs one of grant, revoke and regrant.

@@ -37,7 +37,7 @@ func (a *app) explainCommand() *cobra.Command {
 				return usageError("--format must be text or json, not %q", format)
 			}
 			var err error
-			if q.At, err = parseTimeFlag("at", at); err != nil {
+			if q.At, err = parseTimeFlag("at", at, nowExact); err != nil {
 				return err
 			}
 			if q.Attributes, err = parseAttrs(attrs); err != nil {

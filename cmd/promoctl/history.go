@@ -11,8 +11,6 @@ import (
 	"github.com/promoctl/promoctl/promotions"
 )
 
-func init() { register((*app).historyCommand) }
-
 // historyCommand prints the audit trail of a promotion or a customer from
 // the repo's git history.
 func (a *app) historyCommand() *cobra.Command {

@@ -103,25 +103,9 @@ func (a *app) rootCommand() *cobra.Command {
 	root.SetVersionTemplate(currentBuild().String())
 	root.SetUsageFunc(usage)
 	root.SetFlagErrorFunc(flagError)
-	for _, newCommand := range commands {
-		root.AddCommand(newCommand(a))
-	}
+	root.AddCommand(a.commands()...)
 	a.addCompletions(root)
 	return root
-}
-
-// commands holds every subcommand's constructor. Each command's file adds
-// its own in an init function, so commands stay independent of each other.
-var commands []func(*app) *cobra.Command
-
-func register(newCommand func(*app) *cobra.Command) {
-	commands = append(commands, newCommand)
-}
-
-func init() {
-	register((*app).validateCommand)
-	register((*app).explainCommand)
-	register((*app).initCommand)
 }
 
 // options are the load options every command starts from.

@@ -27,10 +27,6 @@ import (
 	"github.com/promoctl/promoctl/internal/fsutil"
 )
 
-func init() {
-	register((*app).serveCommand)
-}
-
 // shutdownGrace bounds how long the sidecar takes to stop after SIGTERM:
 // in-flight requests may finish until then. Kubernetes' default grace
 // period is 30 s.

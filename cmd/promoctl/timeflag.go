@@ -6,11 +6,27 @@ import (
 	"github.com/promoctl/promoctl/promotions"
 )
 
-// parseTimeFlag parses a time flag: an RFC 3339 instant, or a date
-// (2026-04-25, its 00:00 UTC); "now" or empty means now.
-func parseTimeFlag(name, value string) (time.Time, error) {
+// nowReading is how a time flag reads "now".
+type nowReading int
+
+const (
+	// nowExact is the current instant as the clock gives it: a query.
+	nowExact nowReading = iota
+	// nowWholeSeconds drops the fraction of a second: an instant that an
+	// editing command writes into a file, or a listing, reads cleanly.
+	nowWholeSeconds
+)
+
+// parseTimeFlag is every time flag's parser: --name's value is an RFC 3339
+// instant, a date (2026-04-25, its 00:00 UTC), or "now" (also when empty),
+// read as now says. Errors name the flag.
+func parseTimeFlag(name, value string, now nowReading) (time.Time, error) {
 	if value == "" || value == "now" {
-		return time.Now().UTC(), nil
+		t := time.Now().UTC()
+		if now == nowWholeSeconds {
+			t = t.Truncate(time.Second)
+		}
+		return t, nil
 	}
 	if len(value) == len(time.DateOnly) {
 		if d, err := time.Parse(time.DateOnly, value); err == nil {
@@ -32,4 +48,10 @@ func parseTimeFlag(name, value string) (time.Time, error) {
 		return time.Time{}, usageError("--%s: %q is neither an RFC 3339 instant (2026-04-25T12:00:00Z) nor a date (2026-04-25)", name, value)
 	}
 	return t, nil
+}
+
+// atFlag is --at of a command that edits or lists: now is read to the
+// second, so that the file gets readable timestamps.
+func atFlag(value string) (time.Time, error) {
+	return parseTimeFlag("at", value, nowWholeSeconds)
 }

@@ -25,7 +25,7 @@ func (a *app) validateCommand() *cobra.Command {
   promoctl validate --repo examples/acme --format json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, err := parseTimeFlag("now", now); err != nil {
+			if _, err := parseTimeFlag("now", now, nowExact); err != nil {
 				return err
 			}
 			switch format {
