@@ -209,6 +209,7 @@ func TestGrantWaitsForTheLockThenGivesUp(t *testing.T) {
 	assert.Equal(t, exitValidation, exit.ExitCode())
 	assert.Contains(t, stderr.String(), "refused, nothing written: another promoctl command is editing this repo")
 	assert.Contains(t, stderr.String(), fmt.Sprintf("held by process %d", os.Getpid()))
+	assert.Contains(t, stderr.String(), "try again when it is done, or raise --lock-timeout")
 	got, err := os.ReadFile(filepath.Join(repo, "promotions", "bulk.yaml"))
 	require.NoError(t, err)
 	assert.Equal(t, bulkPromotion, string(got))

@@ -47,7 +47,7 @@ func (a *app) openRepoForEdit(dryRun bool) (*applyflow.Disk, error) {
 	case err == nil:
 		return d, nil
 	case errors.Is(err, fsutil.ErrRepoLocked):
-		return nil, &exitError{code: exitValidation, err: fmt.Errorf("refused, nothing written: %w", err)}
+		return nil, &exitError{code: exitValidation, err: fmt.Errorf("refused, nothing written: %w, or raise --lock-timeout", err)}
 	case errors.As(err, &invalid):
 		return nil, a.refuseInvalid(invalid)
 	default:

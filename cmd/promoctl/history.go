@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -38,6 +39,10 @@ are not diffed: each change appears once, in the commit that made it.
 			}
 			q.Limits = a.limits
 			commits, _, err := history.Walk(a.repo, q)
+			var since *history.SinceError
+			if errors.As(err, &since) {
+				return usageError("--since %s: %w", since.Rev, since.Err)
+			}
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}

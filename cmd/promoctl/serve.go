@@ -205,6 +205,10 @@ func (a *app) serveLoader(o serveOptions, log *slog.Logger) (store.Loader, error
 		l := repo.NewLoader(a.repo, a.limits, log)
 		if o.cacheDir != "" {
 			if _, err := l.WithSnapshotCache(o.cacheDir, currentBuild().cacheKey()); err != nil {
+				var dir *repo.CacheDirError
+				if errors.As(err, &dir) {
+					return nil, usageError("--cache-dir: %v", dir.Err)
+				}
 				return nil, usageError("%v", err)
 			}
 		}
