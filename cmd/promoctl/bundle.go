@@ -52,10 +52,10 @@ validation error nothing is written and the exit code is 1.`,
 			if err != nil {
 				return &exitError{code: exitUsage, err: fmt.Errorf("read %s: %w", a.repo, err)}
 			}
-			rev := repo.ResolveRevision(a.repo, res.Revision, nil)
+			rev := repo.ResolveRevision(a.repo, res.ContentHash, nil)
 			h := bundle.Header{
 				Promoctl: currentBuild().Version, Revision: rev.Revision, Commit: rev.Commit, Dirty: rev.Dirty,
-				ContentHash: res.Revision, CommitTime: rev.CommitTime, SourceBytes: sourceBytes,
+				ContentHash: res.ContentHash, CommitTime: rev.CommitTime, SourceBytes: sourceBytes,
 			}
 			data, err := bundle.Encode(res.Model, h, key)
 			if err != nil {

@@ -84,7 +84,7 @@ func (a *app) decisionSnapshot() (*snapshot.Snapshot, error) {
 		_ = report.Report{Diagnostics: res.Diagnostics.Errors()}.WriteText(a.stderr)
 		return nil, &exitError{code: exitValidation, err: fmt.Errorf("the repo is invalid: run promoctl validate")}
 	}
-	snap, err := snapshot.Build(res.Model, res.Revision)
+	snap, err := snapshot.Build(res.Model, res.ContentHash)
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: err}
 	}

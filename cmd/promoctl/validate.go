@@ -86,7 +86,7 @@ func (a *app) report(res *compiler.Result, format string) error {
 			m := res.Model
 			fmt.Fprintf(a.stdout, "ok: %s, %s, %s, %s, %s, %s (revision %s)\n",
 				count(res.Files, "file"), count(len(m.Features), "feature"), count(len(m.Plans), "plan"),
-				count(len(m.Customers), "customer"), count(len(m.Promotions), "promotion"), count(warns, "warning"), res.Revision)
+				count(len(m.Customers), "customer"), count(len(m.Promotions), "promotion"), count(warns, "warning"), res.ContentHash)
 		}
 	}
 	if errs > 0 || !res.OK() {
