@@ -59,6 +59,10 @@ func checkCatalog(m *promotions.Model, gaps loadGaps) promotions.Diagnostics {
 			add(promotions.ErrorAt(promotions.CodeUnknownPlan, c.File, promotions.P("customers", c.Index, "plan"),
 				"customer %s is on plan %q, which is not defined", c.ID, c.Plan))
 		}
+		if a := c.BillingAnchor; a != nil && !promotions.InRange(*a) {
+			path := promotions.P("customers", c.Index, "billing_anchor")
+			add(promotions.ErrorAt(promotions.CodeSchema, c.File, path, outOfRangeMsg, path, ts(*a)))
+		}
 	}
 	return diags
 }

@@ -26,6 +26,7 @@ type acmeCase struct {
 	Allowance              *int64     `json:"allowance"`
 	Unlimited              *bool      `json:"unlimited"`
 	Reset                  *string    `json:"reset"`
+	NextReset              *time.Time `json:"next_reset"` // checked when the case gives it
 	ValidUntil             *time.Time `json:"valid_until"`
 	ContributingPromotions []string   `json:"contributing_promotions"`
 }
@@ -57,6 +58,7 @@ func TestAcmeDecisions(t *testing.T) {
 				Allowance  *int64     `json:"allowance"`
 				Unlimited  *bool      `json:"unlimited"`
 				Reset      *string    `json:"reset"`
+				NextReset  *time.Time `json:"next_reset"`
 				ValidUntil *time.Time `json:"valid_until"`
 				Sources    []struct {
 					Kind string `json:"kind"`
@@ -69,6 +71,9 @@ func TestAcmeDecisions(t *testing.T) {
 			assert.Equal(t, c.Unlimited, got.Unlimited, "unlimited")
 			assert.Equal(t, c.Reset, got.Reset, "reset")
 			assert.Equal(t, c.ValidUntil, got.ValidUntil, "valid_until")
+			if c.NextReset != nil {
+				assert.Equal(t, c.NextReset, got.NextReset, "next_reset")
+			}
 			promos := []string{}
 			for _, s := range got.Sources {
 				if s.Kind == "promotion" {

@@ -70,13 +70,16 @@ type Source struct {
 	ValidUntil time.Time
 }
 
-// ReplacedBy names the override promotion that replaces source s of d (a
-// plan baseline), so that the listed sources add up to the answer; "" when
-// none does. It is derived from Decision.Override rather than stored in
-// every Source, which is on the hot path.
-func (d Decision) ReplacedBy(s Source) string {
-	if s.Kind == SourcePlan {
-		return d.Override
+// ReplacedBy names the override promotion that replaces source s of d
+// (the plan baseline, or an override that ranks lower), so that the
+// sources that count add up to the answer; "" when none does. It is
+// derived from Decision.Override rather than stored in every Source, which
+// is on the hot path.
+func (d Decision) ReplacedBy(s Source) string { return replacedBy(d.Override, &s) }
+
+func replacedBy(override string, s *Source) string {
+	if override != "" && (s.Kind == SourcePlan || (s.Mode == promotions.ModeOverride && s.ID != override)) {
+		return override
 	}
 	return ""
 }
@@ -112,8 +115,21 @@ type Decision struct {
 	Feature     string
 	FeatureType promotions.FeatureType
 	HasAccess   bool
-	Allowance   promotions.Allowance // metered features
-	Reset       promotions.Reset     // metered features
+	// Allowance is the sum of the buckets that count: this instant's
+	// ceiling, not a quota per period (metered features).
+	Allowance promotions.Allowance
+	// Reset is the buckets' common reset, or ResetMixed (metered features).
+	Reset promotions.Reset
+	// NextReset is the earliest end of a current period among the buckets
+	// that count; zero when none ends (metered features).
+	NextReset time.Time
+	// Buckets are the allowances that count at the decision's instant, in
+	// consumption order (metered features).
+	Buckets []Bucket
+	// Replaced are the buckets the winning override replaces — the plan's
+	// and those of lower-ranking overrides — with their current periods;
+	// usage keeps their counters suspended meanwhile.
+	Replaced []Bucket
 	// ValidUntil is the earliest end among contributing grants; zero when
 	// none ends or none contributes.
 	ValidUntil time.Time
@@ -209,11 +225,11 @@ func Decide(s *snapshot.Snapshot, q Query) (Decision, error) {
 		d.HasAccess = baseline != nil || len(contributing) > 0
 		return d, nil
 	}
-	var override *contribution
-	d.Allowance, d.Reset, override = meter(baseline, contributing)
-	if override != nil {
-		d.Override = override.promo.ID
+	var anchor *time.Time
+	if who.customer != nil {
+		anchor = who.customer.BillingAnchor
 	}
+	d.meter(baseline, planKey, anchor, contributing, t)
 	d.HasAccess = d.Allowance.Unlimited || d.Allowance.Value > 0
 	return d, nil
 }
@@ -238,55 +254,11 @@ func closestPlans(r snapshot.Reader, plan string) []string {
 	return suggest.Closest(plan, keys)
 }
 
-// meter combines a metered baseline with contributing promotions: the best
-// override replaces the baseline, every additive adds on top, unlimited
-// absorbs everything.
-func meter(baseline *snapshot.PlanEntitlementRow, contributing []contribution) (promotions.Allowance, promotions.Reset, *contribution) {
-	var total promotions.Allowance
-	var reset promotions.Reset
-	if baseline != nil {
-		total, reset = baseline.Allowance, baseline.Reset
-	}
-	var best *contribution
-	for i := range contributing {
-		c := &contributing[i]
-		if c.promo.Metered.Mode == promotions.ModeOverride && (best == nil || c.beats(best)) {
-			best = c
-		}
-	}
-	if best != nil {
-		total, reset = best.promo.Metered.Allowance, best.promo.Metered.Reset
-	}
-	for _, c := range contributing {
-		if c.promo.Metered.Mode != promotions.ModeAdditive {
-			continue
-		}
-		total = total.Add(c.promo.Metered.Allowance)
-		if reset == "" {
-			reset = c.promo.Metered.Reset // no baseline, no override: the first additive's
-		}
-	}
-	return total, reset, best
-}
-
 type contribution struct {
 	promo     *snapshot.PromotionRow
 	grant     string
 	grantedAt int64
 	until     int64
-}
-
-// beats orders overrides: highest allowance, then earliest granted_at,
-// then smallest id.
-func (c *contribution) beats(o *contribution) bool {
-	a, b := c.promo.Metered.Allowance, o.promo.Metered.Allowance
-	if a != b {
-		return b.Less(a)
-	}
-	if c.grantedAt != o.grantedAt {
-		return c.grantedAt < o.grantedAt
-	}
-	return c.promo.ID < o.promo.ID
 }
 
 func (c contribution) source(metered bool) Source {

@@ -127,6 +127,7 @@ type want struct {
 	reset      promotions.Reset
 	validUntil *time.Time
 	promotions []string // contributing promotions, in source order
+	override   string   // the winning override, when the case is about it
 }
 
 func TestDecide(t *testing.T) {
@@ -186,20 +187,20 @@ func TestDecide(t *testing.T) {
 		{
 			name: "equal overrides: earliest granted_at wins",
 			model: fixture(
-				promo("a-late", promotions.ModeOverride, n(5000), grant("c1", "2026-03-10T00:00:00Z"), reset(promotions.ResetDaily)),
+				promo("a-late", promotions.ModeOverride, n(5000), grant("c1", "2026-03-10T00:00:00Z"), reset(promotions.ResetYearly)),
 				promo("b-early", promotions.ModeOverride, n(5000), grant("c1", "2026-03-02T00:00:00Z"), reset(promotions.ResetYearly)),
 			),
 			query: evaluator.Query{Customer: "c1", Feature: "api", At: ts(at)},
-			want:  want{access: true, allowance: n(5000), reset: promotions.ResetYearly, promotions: []string{"a-late", "b-early"}},
+			want:  want{access: true, allowance: n(5000), reset: promotions.ResetYearly, promotions: []string{"a-late", "b-early"}, override: "b-early"},
 		},
 		{
 			name: "equal overrides granted together: smallest id wins",
 			model: fixture(
 				promo("b", promotions.ModeOverride, n(5000), grant("c1", granted), reset(promotions.ResetDaily)),
-				promo("a", promotions.ModeOverride, n(5000), grant("c1", granted), reset(promotions.ResetYearly)),
+				promo("a", promotions.ModeOverride, n(5000), grant("c1", granted), reset(promotions.ResetDaily)),
 			),
 			query: evaluator.Query{Customer: "c1", Feature: "api", At: ts(at)},
-			want:  want{access: true, allowance: n(5000), reset: promotions.ResetYearly, promotions: []string{"a", "b"}},
+			want:  want{access: true, allowance: n(5000), reset: promotions.ResetDaily, promotions: []string{"a", "b"}, override: "a"},
 		},
 		{
 			name: "override plus additive",
@@ -407,6 +408,9 @@ func TestDecide(t *testing.T) {
 			assert.Equal(t, tt.want.promotions, got, "contributing promotions")
 			assert.Equal(t, len(got) > 0, d.Promoted)
 			assert.Equal(t, "rev-test", d.Revision)
+			if tt.want.override != "" {
+				assert.Equal(t, tt.want.override, d.Override, "override")
+			}
 		})
 	}
 }

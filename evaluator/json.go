@@ -40,21 +40,30 @@ func (d Decision) AppendJSON(buf []byte) []byte {
 		buf = strconv.AppendBool(buf, d.Allowance.Unlimited)
 		buf = append(buf, `,"reset":`...)
 		buf = appendString(buf, string(d.Reset))
+		buf = append(buf, `,"next_reset":`...)
+		buf = appendTimeOrNull(buf, d.NextReset)
 	}
 	buf = append(buf, `,"valid_until":`...)
 	buf = appendTimeOrNull(buf, d.ValidUntil)
 	buf = append(buf, `,"sources":[`...)
-	for i, s := range d.Sources {
+	for i := range d.Sources {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		replacedBy := ""
-		if s.Kind == SourcePlan {
-			replacedBy = d.Override // as Decision.ReplacedBy, without copying d
-		}
-		buf = s.appendJSON(buf, replacedBy)
+		buf = d.Sources[i].appendJSON(buf, replacedBy(d.Override, &d.Sources[i]))
 	}
-	buf = append(buf, `],"at":`...)
+	buf = append(buf, ']')
+	if d.FeatureType == "metered" {
+		buf = append(buf, `,"buckets":[`...)
+		for i := range d.Buckets {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = d.Buckets[i].appendJSON(buf)
+		}
+		buf = append(buf, ']')
+	}
+	buf = append(buf, `,"at":`...)
 	buf = appendTime(buf, d.At)
 	buf = append(buf, `,"revision":`...)
 	buf = appendString(buf, d.Revision)
@@ -117,6 +126,41 @@ func (s Source) appendJSON(buf []byte, replacedBy string) []byte {
 		buf = appendTime(buf, s.GrantedAt)
 		buf = append(buf, `,"valid_until":`...)
 		buf = appendTimeOrNull(buf, s.ValidUntil)
+	}
+	return append(buf, '}')
+}
+
+// appendJSON writes a bucket as the README shows it; a replaced bucket
+// (Decision.Replaced) carries replaced_by.
+func (b *Bucket) appendJSON(buf []byte) []byte {
+	buf = append(buf, `{"source":"`...)
+	buf = b.AppendSourceID(buf) // ids and instants need no escaping
+	buf = append(buf, `","kind":`...)
+	buf = appendString(buf, string(b.Kind))
+	if b.Mode != "" {
+		buf = append(buf, `,"mode":`...)
+		buf = appendString(buf, string(b.Mode))
+	}
+	buf = append(buf, `,"allowance":`...)
+	if b.Allowance.Unlimited {
+		buf = append(buf, "null"...)
+	} else {
+		buf = strconv.AppendInt(buf, b.Allowance.Value, 10)
+	}
+	buf = append(buf, `,"unlimited":`...)
+	buf = strconv.AppendBool(buf, b.Allowance.Unlimited)
+	buf = append(buf, `,"reset":`...)
+	buf = appendString(buf, string(b.Schedule.Reset))
+	buf = append(buf, `,"period_start":`...)
+	buf = appendTimeOrNull(buf, b.Period.StartTime())
+	buf = append(buf, `,"period_end":`...)
+	buf = appendTimeOrNull(buf, b.Period.EndTime())
+	if b.ReplacedBy != "" {
+		buf = append(buf, `,"replaced_by":`...)
+		buf = appendString(buf, b.ReplacedBy)
+	} else {
+		buf = append(buf, `,"order":`...)
+		buf = strconv.AppendInt(buf, int64(b.Order), 10)
 	}
 	return append(buf, '}')
 }

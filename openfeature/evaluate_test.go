@@ -31,8 +31,8 @@ func acmeClient(t *testing.T) (*openfeature.Provider, *of.Client) {
 func TestEvaluations(t *testing.T) {
 	_, client := acmeClient(t)
 	ctx := context.Background()
-	metered := func(has, unlimited bool, reset string) of.FlagMetadata {
-		return of.FlagMetadata{"has_access": has, "unlimited": unlimited, "reset": reset}
+	metered := func(has, unlimited bool, reset, nextReset string) of.FlagMetadata {
+		return of.FlagMetadata{"has_access": has, "unlimited": unlimited, "reset": reset, "next_reset": nextReset}
 	}
 	type want struct {
 		value    any
@@ -55,18 +55,18 @@ func TestEvaluations(t *testing.T) {
 		{"boolean from the plan", "bool", "audit_log", of.NewEvaluationContext("cus_002", nil),
 			want{true, of.DefaultReason, "plan:growth", of.FlagMetadata{}, ""}},
 		{"metered as int: override plus additive", "int", "api_calls", of.NewEvaluationContext("cus_001", nil),
-			want{int64(70000), of.TargetingMatchReason, "promotion:migration-burst", metered(true, false, "daily"), ""}},
+			want{int64(70000), of.TargetingMatchReason, "promotion:migration-burst", metered(true, false, "mixed", "2026-04-26T00:00:00Z"), ""}},
 		{"metered as float", "float", "api_calls", of.NewEvaluationContext("cus_001", nil),
-			want{70000.0, of.TargetingMatchReason, "promotion:migration-burst", metered(true, false, "daily"), ""}},
+			want{70000.0, of.TargetingMatchReason, "promotion:migration-burst", metered(true, false, "mixed", "2026-04-26T00:00:00Z"), ""}},
 		{"metered as object is a float64", "object", "api_calls", of.NewEvaluationContext("cus_001", nil),
-			want{70000.0, of.TargetingMatchReason, "promotion:migration-burst", metered(true, false, "daily"), ""}},
+			want{70000.0, of.TargetingMatchReason, "promotion:migration-burst", metered(true, false, "mixed", "2026-04-26T00:00:00Z"), ""}},
 		{"boolean as object is a bool", "object", "sso", of.NewEvaluationContext("cus_005", nil),
 			want{true, of.TargetingMatchReason, "promotion:sso-for-growth", of.FlagMetadata{}, ""}},
 		{"unlimited is the largest safe integer", "int", "api_calls", of.NewEvaluationContext("cus_003", nil),
-			want{int64(9007199254740991), of.DefaultReason, "plan:enterprise", metered(true, true, "monthly"), ""}},
+			want{int64(9007199254740991), of.DefaultReason, "plan:enterprise", metered(true, true, "monthly", "2026-05-01T00:00:00Z"), ""}},
 		{"plan and attributes from the context", "int", "api_calls",
 			of.NewEvaluationContext("someone", map[string]any{"plan": "starter", "region": "eu", "seats": 3}),
-			want{int64(10000), of.DefaultReason, "plan:starter", metered(true, false, "monthly"), ""}},
+			want{int64(10000), of.DefaultReason, "plan:starter", metered(true, false, "monthly", "2026-05-01T00:00:00Z"), ""}},
 		{"unknown feature", "bool", "no_such_feature", of.NewEvaluationContext("cus_001", nil),
 			want{false, of.ErrorReason, "", of.FlagMetadata{}, of.FlagNotFoundCode}},
 		{"no targeting key", "bool", "sso", of.NewTargetlessEvaluationContext(map[string]any{"plan": "growth"}),

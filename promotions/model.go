@@ -191,8 +191,12 @@ type Customer struct {
 	// Attributes is read-only: customers of one file with the same
 	// attributes share the map.
 	Attributes map[string]string
-	File       string
-	Index      int // position in the file's customers list, for diagnostics
+	// BillingAnchor, when set, anchors the periods of the plan's metered
+	// allowances (a monthly plan resets on its day of the month) instead
+	// of the UTC calendar.
+	BillingAnchor *time.Time
+	File          string
+	Index         int // position in the file's customers list, for diagnostics
 }
 
 // CustomersFile is one Customers document.

@@ -71,19 +71,102 @@ contributing contains id if {
 	not attribute_refused(p.attributes)
 }
 
-# Overrides sort best first: highest allowance (unlimited highest), then
-# earliest granted_at, then smallest id.
-rank(p) := forever if p.unlimited
+# The override in force is the one with the highest rate, allowance per
+# day (unlimited highest; a never override whose grant does not end below
+# every other, and among such by allowance); ties: earliest granted_at,
+# then smallest id. Rates are compared by cross-multiplying, exactly.
+reset_length := {
+	"daily": 86400000000,
+	"weekly": 604800000000,
+	"monthly": 2629800000000,
+	"yearly": 31557600000000,
+}
 
-rank(p) := p.allowance if not p.unlimited
-
-overrides := [[0 - rank(p), period[id].granted_at, id] |
+override_info[id] := {"unlimited": p.unlimited, "bounded": bounded, "allowance": p.allowance, "length": length, "at": per.granted_at, "id": id} if {
 	some id in contributing
 	p := data.promoctl.promotions[id]
 	p.mode == "override"
-]
+	per := period[id]
+	length := object.get(reset_length, p.reset, per.until - per.granted_at)
+	bounded := is_bounded(p.reset, per.until)
+}
 
-best := data.promoctl.promotions[sort(overrides)[0][2]]
+# A never override is given over its grant's period, which has no rate
+# when the grant does not end.
+is_bounded(reset, until) := true if {
+	reset != "never"
+} else := true if {
+	until < forever
+} else := false
+
+better(a, b) if {
+	a.unlimited
+	not b.unlimited
+}
+
+better(a, b) if {
+	not a.unlimited
+	not b.unlimited
+	a.bounded
+	not b.bounded
+}
+
+better(a, b) if {
+	not a.unlimited
+	not b.unlimited
+	a.bounded
+	b.bounded
+	a.allowance * b.length > b.allowance * a.length
+}
+
+better(a, b) if {
+	not a.unlimited
+	not b.unlimited
+	not a.bounded
+	not b.bounded
+	a.allowance > b.allowance
+}
+
+same_rate(a, b) if {
+	a.unlimited
+	b.unlimited
+}
+
+same_rate(a, b) if {
+	not a.unlimited
+	not b.unlimited
+	a.bounded
+	b.bounded
+	a.allowance * b.length == b.allowance * a.length
+}
+
+same_rate(a, b) if {
+	not a.unlimited
+	not b.unlimited
+	not a.bounded
+	not b.bounded
+	a.allowance == b.allowance
+}
+
+beats(a, b) if better(a, b)
+
+beats(a, b) if {
+	same_rate(a, b)
+	[a.at, a.id] < [b.at, b.id]
+}
+
+beaten(id) if {
+	some other, b in override_info
+	other != id
+	beats(b, override_info[id])
+}
+
+best_id := id if {
+	some id, _ in override_info
+	not beaten(id)
+}
+
+best := data.promoctl.promotions[best_id]
 
 default start := {"allowance": 0, "unlimited": false, "reset": ""}
 
@@ -112,11 +195,22 @@ default amount := null
 
 amount := allowance
 
+# Each bucket that counts keeps its reset: the answer's is theirs when
+# they share one, else "mixed".
+counting_resets contains baseline.reset if not best
+
+counting_resets contains best.reset
+
+counting_resets contains data.promoctl.promotions[id].reset if some id in additive_ids
+
 default reset := ""
 
-reset := start.reset if start.reset != ""
+reset := r if {
+	count(counting_resets) == 1
+	some r in counting_resets
+}
 
-reset := data.promoctl.promotions[additive_ids[0]].reset if start.reset == ""
+reset := "mixed" if count(counting_resets) > 1
 
 default has_access := false
 

@@ -145,6 +145,9 @@ func writeExplanation(w interface{ Write([]byte) (int, error) }, d evaluator.Dec
 		}
 	}
 	b.WriteString("\n")
+	if !d.NextReset.IsZero() {
+		fmt.Fprintf(&b, "next reset %s\n", d.NextReset.Format(time.RFC3339))
+	}
 	if !d.ValidUntil.IsZero() {
 		fmt.Fprintf(&b, "valid until %s\n", d.ValidUntil.Format(time.RFC3339))
 	}
@@ -177,6 +180,7 @@ func writeExplanation(w interface{ Write([]byte) (int, error) }, d evaluator.Dec
 		}
 		b.WriteString("\n")
 	}
+	writeBuckets(&b, d)
 	if len(d.NotContributing) > 0 {
 		b.WriteString("not contributing:\n")
 	}
@@ -188,4 +192,30 @@ func writeExplanation(w interface{ Write([]byte) (int, error) }, d evaluator.Dec
 	}
 	fmt.Fprintf(&b, "revision %s\n", d.Revision)
 	_, _ = w.Write([]byte(b.String()))
+}
+
+// writeBuckets lists a metered decision's buckets in consumption order,
+// each with its current period, then those an override replaces.
+func writeBuckets(b *strings.Builder, d evaluator.Decision) {
+	if len(d.Buckets)+len(d.Replaced) == 0 {
+		return
+	}
+	b.WriteString("buckets, in consumption order (the allowance is their sum at this instant, not a quota per period):\n")
+	for i := range d.Buckets {
+		fmt.Fprintf(b, "  %d. %s\n", d.Buckets[i].Order, bucketLine(&d.Buckets[i]))
+	}
+	for i := range d.Replaced {
+		fmt.Fprintf(b, "  -  %s, replaced by %s\n", bucketLine(&d.Replaced[i]), d.Replaced[i].ReplacedBy)
+	}
+}
+
+func bucketLine(bk *evaluator.Bucket) string {
+	start, end := "-∞", "+∞"
+	if t := bk.Period.StartTime(); !t.IsZero() {
+		start = t.Format(time.RFC3339)
+	}
+	if t := bk.Period.EndTime(); !t.IsZero() {
+		end = t.Format(time.RFC3339)
+	}
+	return fmt.Sprintf("%s %s %s %s, period [%s, %s)", bk.Kind, bk.ID, bk.Allowance, bk.Reset(), start, end)
 }

@@ -285,19 +285,23 @@ func testAnswers(t *testing.T, bin string) {
 			map[string]any{"key": "sso", "value": false, "reason": "DEFAULT", "variant": "default", "metadata": map[string]any{}}},
 		{"unlimited plan allowance", "api_calls", `{"targetingKey":"cus_003"}`, 200,
 			map[string]any{"key": "api_calls", "value": 9007199254740991.0, "reason": "DEFAULT", "variant": "plan:enterprise",
-				"metadata": map[string]any{"has_access": true, "unlimited": true, "reset": "monthly"}}},
+				"metadata": map[string]any{"has_access": true, "unlimited": true, "reset": "monthly", "next_reset": nextMonthStart}}},
 		{"plan and attributes from context", "api_calls", `{"targetingKey":"new_user","plan":"starter","region":"eu"}`, 200,
 			map[string]any{"key": "api_calls", "value": 10000.0, "reason": "DEFAULT", "variant": "plan:starter",
-				"metadata": map[string]any{"has_access": true, "unlimited": false, "reset": "monthly"}}},
+				"metadata": map[string]any{"has_access": true, "unlimited": false, "reset": "monthly", "next_reset": nextMonthStart}}},
 		{"unknown flag", "nope", `{"targetingKey":"cus_001"}`, 404, map[string]any{"key": "nope", "errorCode": "FLAG_NOT_FOUND"}},
 		{"no targeting key", "sso", `{}`, 400, map[string]any{"key": "sso", "errorCode": "TARGETING_KEY_MISSING"}},
 	}
 	for _, c := range ofrep {
+		before := time.Now()
 		r := sc.do(t, "POST", "/ofrep/v1/evaluate/flags/"+c.key, `{"context":`+c.context+`}`)
 		require.Equal(t, c.code, r.code, "%s: %s", c.name, r.body)
 		assert.Equal(t, "application/json", r.header.Get("Content-Type"), c.name)
 		got := r.json(t)
 		delete(got, "errorDetails")
+		if md, ok := got["metadata"].(map[string]any); ok {
+			takeNextMonthStart(t, md, before, c.name)
+		}
 		assert.Equal(t, c.want, got, c.name)
 	}
 
@@ -543,6 +547,7 @@ func testNodeOFREP(t *testing.T, bin string) {
 	]`
 	casesFile := filepath.Join(t.TempDir(), "cases.json")
 	require.NoError(t, os.WriteFile(casesFile, []byte(cases), 0o644))
+	before := time.Now()
 	check := exec.Command(node, "check.mjs", "--base-url", sc.url, "--token", "node-token", "--cases", casesFile)
 	check.Dir = dir
 	var stderr bytes.Buffer
@@ -574,7 +579,8 @@ func testNodeOFREP(t *testing.T, bin string) {
 	assert.Nil(t, got[1].ErrorCode)
 
 	assert.Equal(t, 9007199254740991.0, got[2].Value)
-	assert.Equal(t, map[string]any{"has_access": true, "unlimited": true, "reset": "monthly"}, got[2].FlagMetadata)
+	takeNextMonthStart(t, got[2].FlagMetadata, before, "cus_003 api_calls")
+	assert.Equal(t, map[string]any{"has_access": true, "unlimited": true, "reset": "monthly", "next_reset": nextMonthStart}, got[2].FlagMetadata)
 
 	assert.Equal(t, 10000.0, got[3].Value)
 	assert.Nil(t, got[3].ErrorCode)
@@ -582,4 +588,25 @@ func testNodeOFREP(t *testing.T, bin string) {
 	require.NotNil(t, got[4].ErrorCode)
 	assert.Equal(t, "FLAG_NOT_FOUND", *got[4].ErrorCode)
 	assert.Equal(t, false, got[4].Value)
+}
+
+// nextMonthStart stands in an expected answer for the next_reset of a plan
+// that resets monthly on the calendar, which depends on when it is asked.
+const nextMonthStart = "<the start of the next UTC month>"
+
+// takeNextMonthStart checks that md's next_reset is the start of the UTC
+// month after an instant between before and now (a month may turn in
+// between), and replaces it with nextMonthStart.
+func takeNextMonthStart(t *testing.T, md map[string]any, before time.Time, name string) {
+	t.Helper()
+	got, ok := md["next_reset"]
+	if !ok {
+		return
+	}
+	next := func(at time.Time) string {
+		y, m, _ := at.UTC().Date()
+		return time.Date(y, m+1, 1, 0, 0, 0, 0, time.UTC).Format(time.RFC3339)
+	}
+	assert.Contains(t, []string{next(before), next(time.Now())}, got, "%s: next_reset", name)
+	md["next_reset"] = nextMonthStart
 }

@@ -94,7 +94,7 @@ func TestEveryModelFieldIsEncoded(t *testing.T) {
 		"Feature":         {"File", "Key", "Name", "Type", "Unit", "Usage"},
 		"Plan":            {"Entitlements", "File", "Key", "Name"},
 		"PlanEntitlement": {"Allowance", "Feature", "Reset"},
-		"Customer":        {"Attributes", "Email", "File", "ID", "Index", "Name", "Plan"},
+		"Customer":        {"Attributes", "BillingAnchor", "Email", "File", "ID", "Index", "Name", "Plan"},
 		"Promotion": {"DeactivatedAt", "Description", "Duration", "Eligibility", "Feature", "FeatureType", "File", "Grants",
 			"ID", "IsApplied", "Metered", "Name", "Status", "Window"},
 		"FeatureUsage":  {"OnStoreFailure", "Overage"},
@@ -179,7 +179,12 @@ func TestRefusals(t *testing.T) {
 			b := clone(unsigned)
 			binary.LittleEndian.PutUint16(b[8:], bundle.FormatVersion+1)
 			return b
-		}(), bundle.Options{}, bundle.OtherFormat, fmt.Sprintf("format version %d; this promoctl reads version %d", bundle.FormatVersion+1, bundle.FormatVersion)},
+		}(), bundle.Options{}, bundle.OtherFormat, fmt.Sprintf("format version %d; this promoctl reads version %d (a newer promoctl built it", bundle.FormatVersion+1, bundle.FormatVersion)},
+		{"older format version", func() []byte {
+			b := clone(unsigned)
+			binary.LittleEndian.PutUint16(b[8:], bundle.FormatVersion-1)
+			return b
+		}(), bundle.Options{}, bundle.OtherFormat, fmt.Sprintf("format version %d; this promoctl reads version %d: rebuild the bundle", bundle.FormatVersion-1, bundle.FormatVersion)},
 		{"unsigned when a key is required", unsigned, bundle.Options{Key: pub}, bundle.Unsigned, "requires a signature"},
 		{"signed by another key", signed, bundle.Options{Key: otherPub}, bundle.WrongKey, "not by the verify key " + bundle.KeyID(otherPub)},
 		{"signature altered", func() []byte { b := clone(signed); b[len(b)-1] ^= 1; return b }(), bundle.Options{Key: pub}, bundle.BadSignature, "does not verify"},

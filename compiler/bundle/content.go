@@ -83,6 +83,7 @@ func (b *Bundle) decodeContent(content []byte) error {
 		}
 		c.File = d.str()
 		c.Index = int(min(d.uint(), 1<<31))
+		c.BillingAnchor = d.optTime()
 		if i > 0 && d.err == nil && customers[i-1].ID >= c.ID {
 			d.fail("customers out of order at %q", c.ID)
 		}

@@ -78,8 +78,10 @@ func verify(data []byte, opts Options) (*Bundle, []byte, error) {
 	if len(data) < prefixSize {
 		return nil, nil, refuse(Truncated, "%d bytes, shorter than the fixed header", len(data))
 	}
-	if v := binary.LittleEndian.Uint16(data[8:]); v != FormatVersion {
-		return nil, nil, refuse(OtherFormat, "format version %d; this promoctl reads version %d (build the bundle with a matching promoctl)", v, FormatVersion)
+	if v := binary.LittleEndian.Uint16(data[8:]); v < FormatVersion {
+		return nil, nil, refuse(OtherFormat, "format version %d; this promoctl reads version %d: rebuild the bundle from its repo with this promoctl (promoctl build)", v, FormatVersion)
+	} else if v > FormatVersion {
+		return nil, nil, refuse(OtherFormat, "format version %d; this promoctl reads version %d (a newer promoctl built it: serve it with that promoctl, or rebuild the bundle with this one)", v, FormatVersion)
 	}
 	if flags := binary.LittleEndian.Uint16(data[10:]); flags != 0 {
 		return nil, nil, refuse(OtherFormat, "unknown flags %#x in a version %d bundle", flags, FormatVersion)

@@ -235,6 +235,7 @@ func (e *encoder) model(m *promotions.Model) {
 		e.uint(refs[i])
 		e.str(c.File)
 		e.uint(uint64(max(c.Index, 0)))
+		e.optTime(c.BillingAnchor)
 	}
 
 	promos := m.PromotionIDs()

@@ -10,8 +10,9 @@ import (
 
 // FormatVersion is the version of the binary layout this package writes and
 // reads. Any change to the layout increments it; a reader refuses every
-// other version rather than guess.
-const FormatVersion = 3
+// other version rather than guess. Version 3 added features' usage policy,
+// version 4 customers' billing_anchor.
+const FormatVersion = 4
 
 // magic opens every bundle. The high byte and the line endings make a
 // bundle mangled by a text transfer fail at once, as in PNG.

@@ -124,10 +124,15 @@ type Flag struct {
 	Number  int64
 	Reason  Reason
 	Variant string
-	// HasAccess, IsUnlimited and Reset are a metered feature's metadata.
+	// HasAccess, IsUnlimited, Reset and NextReset are a metered feature's
+	// metadata. Reset is "mixed" when the buckets that count reset at
+	// different paces; NextReset is the earliest end of their current
+	// periods in RFC 3339, "" when none ends (then left out: OpenFeature
+	// metadata has no null).
 	HasAccess   bool
 	IsUnlimited bool
 	Reset       string
+	NextReset   string
 }
 
 // FromDecision maps a decision to a flag.
@@ -147,6 +152,9 @@ func FromDecision(d evaluator.Decision) Flag {
 		f.Number = min(d.Allowance.Value, Unlimited)
 	}
 	f.HasAccess, f.IsUnlimited, f.Reset = d.HasAccess, d.Allowance.Unlimited, string(d.Reset)
+	if !d.NextReset.IsZero() {
+		f.NextReset = promotions.FormatTime(d.NextReset)
+	}
 	return f
 }
 
@@ -159,13 +167,18 @@ func (f Flag) Value() any {
 	return f.Enabled
 }
 
-// Metadata is the flag's metadata: has_access, unlimited and reset for a
-// metered feature; nil for a boolean one, which has none.
+// Metadata is the flag's metadata: has_access, unlimited, reset and (when
+// a period ends) next_reset for a metered feature; nil for a boolean one,
+// which has none.
 func (f Flag) Metadata() map[string]any {
 	if !f.Metered {
 		return nil
 	}
-	return map[string]any{"has_access": f.HasAccess, "unlimited": f.IsUnlimited, "reset": f.Reset}
+	md := map[string]any{"has_access": f.HasAccess, "unlimited": f.IsUnlimited, "reset": f.Reset}
+	if f.NextReset != "" {
+		md["next_reset"] = f.NextReset
+	}
+	return md
 }
 
 // variant names the winning source: for a metered feature the override in

@@ -84,13 +84,13 @@ func TestDecideMapsDecisions(t *testing.T) {
 			ofrep.Evaluation{Key: "audit_log", Value: true, Reason: "DEFAULT", Variant: "plan:growth", Metadata: map[string]any{}}},
 		{"metered override plus additive", "cus_001", "api_calls", "",
 			ofrep.Evaluation{Key: "api_calls", Value: int64(70000), Reason: "TARGETING_MATCH", Variant: "promotion:migration-burst",
-				Metadata: map[string]any{"has_access": true, "unlimited": false, "reset": "daily"}}},
+				Metadata: map[string]any{"has_access": true, "unlimited": false, "reset": "mixed", "next_reset": "2026-04-26T00:00:00Z"}}},
 		{"metered unlimited plan", "cus_003", "api_calls", "",
 			ofrep.Evaluation{Key: "api_calls", Value: ofrep.Unlimited, Reason: "DEFAULT", Variant: "plan:enterprise",
-				Metadata: map[string]any{"has_access": true, "unlimited": true, "reset": "monthly"}}},
+				Metadata: map[string]any{"has_access": true, "unlimited": true, "reset": "monthly", "next_reset": "2026-05-01T00:00:00Z"}}},
 		{"metered, plan from the context", "someone", "api_calls", "starter",
 			ofrep.Evaluation{Key: "api_calls", Value: int64(10000), Reason: "DEFAULT", Variant: "plan:starter",
-				Metadata: map[string]any{"has_access": true, "unlimited": false, "reset": "monthly"}}},
+				Metadata: map[string]any{"has_access": true, "unlimited": false, "reset": "monthly", "next_reset": "2026-05-01T00:00:00Z"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -75,12 +75,13 @@ func DecodeCustomers(doc *Document) promotions.CustomersFile {
 	text = packStrings(text)
 	for i, c := range list {
 		cust := promotions.Customer{
-			ID:    text[3*i],
-			Name:  text[3*i+1],
-			Email: text[3*i+2],
-			Plan:  intern(str(c, "plan")),
-			File:  doc.File,
-			Index: i,
+			ID:            text[3*i],
+			Name:          text[3*i+1],
+			Email:         text[3*i+2],
+			Plan:          intern(str(c, "plan")),
+			BillingAnchor: timePtr(c, "billing_anchor"),
+			File:          doc.File,
+			Index:         i,
 		}
 		if attrs, ok := c["attributes"].(map[string]any); ok && len(attrs) > 0 {
 			key = attributeSetKey(key[:0], attrs, &names)

@@ -32,6 +32,57 @@ func (e Allowance1) Valid() bool {
 	}
 }
 
+// Defines values for BucketKind.
+const (
+	BucketKindPlan      BucketKind = "plan"
+	BucketKindPromotion BucketKind = "promotion"
+)
+
+// Valid indicates whether the value is a known member of the BucketKind enum.
+func (e BucketKind) Valid() bool {
+	switch e {
+	case BucketKindPlan:
+		return true
+	case BucketKindPromotion:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DecisionReset.
+const (
+	DecisionResetDaily   DecisionReset = "daily"
+	DecisionResetEmpty   DecisionReset = ""
+	DecisionResetMixed   DecisionReset = "mixed"
+	DecisionResetMonthly DecisionReset = "monthly"
+	DecisionResetNever   DecisionReset = "never"
+	DecisionResetWeekly  DecisionReset = "weekly"
+	DecisionResetYearly  DecisionReset = "yearly"
+)
+
+// Valid indicates whether the value is a known member of the DecisionReset enum.
+func (e DecisionReset) Valid() bool {
+	switch e {
+	case DecisionResetDaily:
+		return true
+	case DecisionResetEmpty:
+		return true
+	case DecisionResetMixed:
+		return true
+	case DecisionResetMonthly:
+		return true
+	case DecisionResetNever:
+		return true
+	case DecisionResetWeekly:
+		return true
+	case DecisionResetYearly:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DurationUnit.
 const (
 	Days   DurationUnit = "days"
@@ -262,25 +313,25 @@ func (e ReadyStatus) Valid() bool {
 
 // Defines values for Reset.
 const (
-	Daily   Reset = "daily"
-	Monthly Reset = "monthly"
-	Never   Reset = "never"
-	Weekly  Reset = "weekly"
-	Yearly  Reset = "yearly"
+	ResetDaily   Reset = "daily"
+	ResetMonthly Reset = "monthly"
+	ResetNever   Reset = "never"
+	ResetWeekly  Reset = "weekly"
+	ResetYearly  Reset = "yearly"
 )
 
 // Valid indicates whether the value is a known member of the Reset enum.
 func (e Reset) Valid() bool {
 	switch e {
-	case Daily:
+	case ResetDaily:
 		return true
-	case Monthly:
+	case ResetMonthly:
 		return true
-	case Never:
+	case ResetNever:
 		return true
-	case Weekly:
+	case ResetWeekly:
 		return true
-	case Yearly:
+	case ResetYearly:
 		return true
 	default:
 		return false
@@ -432,6 +483,32 @@ type Allowance0 = int64
 // Allowance1 defines model for Allowance.1.
 type Allowance1 string
 
+// Bucket One allowance of a metered decision: the plan's, or one grant
+// period's of a contributing promotion, with its own reset and its
+// current period.
+type Bucket struct {
+	Allowance *int64     `json:"allowance"`
+	Kind      BucketKind `json:"kind"`
+	Mode      *Mode      `json:"mode,omitempty"`
+
+	// Order the place in consumption order
+	Order int `json:"order"`
+
+	// PeriodEnd the current period's end; null when it never ends
+	PeriodEnd *NullableInstant `json:"period_end"`
+
+	// PeriodStart the current period's start; null for a plan's never bucket
+	PeriodStart *NullableInstant `json:"period_start"`
+	Reset       Reset            `json:"reset"`
+
+	// Source `plan`, or `promotion:<id>:<granted_at of the grant period>`
+	Source    string `json:"source"`
+	Unlimited bool   `json:"unlimited"`
+}
+
+// BucketKind defines model for Bucket.Kind.
+type BucketKind string
+
 // CustomerGrant defines model for CustomerGrant.
 type CustomerGrant struct {
 	// GrantedAt an RFC 3339 instant in UTC
@@ -480,23 +557,33 @@ type CustomerView struct {
 	Promotions    []CustomerPromotion `json:"promotions"`
 }
 
-// Decision A decision. `allowance`, `unlimited` and `reset` are present for
-// metered features only; an unlimited allowance is `null` with
-// `unlimited: true`. `customer_known` is present when the repo has a
-// customer directory; `not_contributing` when the query asked for
-// `explain`.
+// Decision A decision. `allowance`, `unlimited`, `reset`, `next_reset` and
+// `buckets` are present for metered features only; an unlimited
+// allowance is `null` with `unlimited: true`. A metered allowance is
+// the sum of the buckets that count: this instant's ceiling, not a
+// quota per period (docs/rules.md, "Allowance buckets").
+// `customer_known` is present when the repo has a customer directory;
+// `not_contributing` when the query asked for `explain`.
 type Decision struct {
 	Allowance *int64 `json:"allowance,omitempty"`
 
 	// At an RFC 3339 instant in UTC
-	At              Instant            `json:"at"`
-	Customer        string             `json:"customer"`
-	CustomerKnown   *bool              `json:"customer_known,omitempty"`
-	Feature         string             `json:"feature"`
-	FeatureType     FeatureType        `json:"feature_type"`
-	HasAccess       bool               `json:"has_access"`
+	At Instant `json:"at"`
+
+	// Buckets the buckets that count at the instant, in consumption order
+	Buckets       *[]Bucket   `json:"buckets,omitempty"`
+	Customer      string      `json:"customer"`
+	CustomerKnown *bool       `json:"customer_known,omitempty"`
+	Feature       string      `json:"feature"`
+	FeatureType   FeatureType `json:"feature_type"`
+	HasAccess     bool        `json:"has_access"`
+
+	// NextReset the earliest end of a current period among the buckets that count; null when none ends
+	NextReset       *NullableInstant   `json:"next_reset,omitempty"`
 	NotContributing *[]NotContributing `json:"not_contributing,omitempty"`
-	Reset           *Reset             `json:"reset,omitempty"`
+
+	// Reset the reset the buckets that count share, `mixed` when they differ, empty when there is none
+	Reset *DecisionReset `json:"reset,omitempty"`
 
 	// Revision the snapshot revision (a git commit or a content hash)
 	Revision  string   `json:"revision"`
@@ -506,6 +593,9 @@ type Decision struct {
 	// ValidUntil the earliest end among contributing grants; null when none ends or none contributes
 	ValidUntil *NullableInstant `json:"valid_until"`
 }
+
+// DecisionReset the reset the buckets that count share, `mixed` when they differ, empty when there is none
+type DecisionReset string
 
 // Diagnostic a validation error, as `promoctl validate --format json` prints it
 type Diagnostic struct {
@@ -802,9 +892,9 @@ type Reload struct {
 type Reset string
 
 // Source What a decision is made of: the plan's baseline or a contributing
-// promotion. A source that does not count (the baseline under an
-// override) carries `replaced_by`, so the sources that count add up to
-// the answer.
+// promotion. A source that does not count (the baseline and losing
+// overrides under the winning override) carries `replaced_by`, so the
+// sources that count add up to the answer.
 type Source struct {
 	// Allowance an allowance as written in YAML, a count or `"unlimited"`
 	Allowance *Allowance `json:"allowance,omitempty"`

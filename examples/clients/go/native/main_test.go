@@ -33,7 +33,7 @@ func TestNativeClientOnAcme(t *testing.T) {
 		err  string
 	}{
 		{name: "one metered decision", args: []string{"-customer", "cus_001", "-feature", "api_calls", "-at", "2026-04-25T12:00:00Z"},
-			want: "cus_001 api_calls at 2026-04-25T12:00:00Z: access, allowance 70000 daily\n" +
+			want: "cus_001 api_calls at 2026-04-25T12:00:00Z: access, allowance 70000 mixed\n" +
 				"  plan starter 10000 monthly, replaced by migration-burst\n" +
 				"  promotion migration-burst 20000 daily\n" +
 				"  promotion spring-api-boost 50000 monthly\n"},
