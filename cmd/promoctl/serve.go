@@ -39,6 +39,8 @@ type serveOptions struct {
 	// bundle serves a bundle file or URL instead of the repo.
 	bundle, verifyKey, cacheDir string
 	maxBundleSize               byteSize
+	allowRollback               bool
+	firstFetchTimeout           time.Duration
 	repoSet                     bool
 }
 
@@ -77,6 +79,8 @@ that fails validation is not applied). Routes: /v1/... (native API),
 	f.StringVar(&o.cacheDir, "cache-dir", "", "directory (only its owner may write it) for the downloaded bundle of --bundle URL, or for the snapshot cache of --repo")
 	o.maxBundleSize = byteSize(bundle.DefaultMaxSize)
 	f.Var(&o.maxBundleSize, "max-bundle-size", "largest bundle accepted (KiB, MiB, GiB)")
+	f.BoolVar(&o.allowRollback, "allow-rollback", false, "serve a bundle older than the serving one (a deliberate revert); refused otherwise")
+	f.DurationVar(&o.firstFetchTimeout, "first-fetch-timeout", bundlesource.DefaultFirstFetchTimeout, "with --bundle URL and a cached bundle: serve the cache when the first download takes longer")
 	return a.readsRepo(cmd)
 }
 
@@ -90,6 +94,9 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	}
 	if o.poll < 0 {
 		return usageError("--poll must not be negative")
+	}
+	if o.firstFetchTimeout <= 0 {
+		return usageError("--first-fetch-timeout must be positive, not %s", o.firstFetchTimeout)
 	}
 	token, err := readToken(o.tokenFile)
 	if err != nil {
@@ -116,6 +123,10 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	handler := server.New(server.Config{Source: st, Token: token, Log: log, Version: build.Version})
 	srv := server.HTTPServer(o.addr, handler, log)
 
+	poll := o.poll
+	if poll == 0 && o.bundle != "" && bundlesource.IsURL(o.bundle) {
+		poll = defaultBundlePoll
+	}
 	watchCtx, stopWatch := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -132,10 +143,6 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 		var err error
 		switch {
 		case o.bundle != "" && bundlesource.IsURL(o.bundle):
-			poll := o.poll
-			if poll == 0 {
-				poll = defaultBundlePoll
-			}
 			pollURL(watchCtx, reload, poll)
 		case o.bundle != "":
 			// A file is watched through its directory: it may be replaced
@@ -157,8 +164,8 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 		slog.String("addr", ln.Addr().String()),
 		slog.String("source", loader.Describe()),
 		slog.Bool("auth", token != ""),
-		slog.Duration("debounce", o.debounce),
-		slog.Duration("poll", o.poll),
+		slog.String("debounce", o.debounce.String()),
+		slog.String("poll", poll.String()),
 		slog.Int64("memory_limit", debug.SetMemoryLimit(-1)))
 
 	select {
@@ -221,7 +228,8 @@ func (a *app) serveLoader(o serveOptions, log *slog.Logger) (store.Loader, error
 	if err != nil {
 		return nil, err
 	}
-	opts := bundlesource.Options{Key: key, MaxSize: int64(o.maxBundleSize), Log: log}
+	opts := bundlesource.Options{Key: key, MaxSize: int64(o.maxBundleSize), Log: log,
+		AllowRollback: o.allowRollback, FirstFetchTimeout: o.firstFetchTimeout}
 	if o.cacheDir != "" {
 		if !bundlesource.IsURL(o.bundle) {
 			return nil, usageError("--cache-dir with --bundle needs a URL: a bundle file is its own cache")

@@ -345,9 +345,6 @@ func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
 			Files: lr.Files, Parsed: lr.Parsed, Error: lr.Err, ErrorCount: lr.ErrorCount,
 			Errors: lr.Errors.JSON(),
 		}
-		if lr.Err != "" && rb.ErrorCount == 0 {
-			rb.ErrorCount = 1
-		}
 		out.LastReload = rb
 	}
 	writeJSON(w, http.StatusOK, out)
