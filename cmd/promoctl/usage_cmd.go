@@ -22,10 +22,6 @@ import (
 	"github.com/promoctl/promoctl/promotions"
 )
 
-func init() {
-	register((*app).usageCommand)
-}
-
 // defaultUsageStore is where the usage commands read by default: the
 // sidecar of `make run` / `promoctl serve`.
 const defaultUsageStore = "http://127.0.0.1:8787"
@@ -111,7 +107,7 @@ func (a *app) usageShowCommand() *cobra.Command {
 			var err error
 			var when time.Time
 			if at != "" {
-				if when, err = parseTimeFlag("at", at); err != nil {
+				if when, err = parseTimeFlag("at", at, nowExact); err != nil {
 					return err
 				}
 			}
