@@ -49,10 +49,10 @@ type outcome struct {
 	// after it links back there.
 	Promotion string
 	Commit    plumbing.Hash
-	Message  string
-	Pushed   bool
-	PullURL  string
-	Refusals []string
+	Message   string
+	Pushed    bool
+	PullURL   string
+	Refusals  []string
 	// Diagnostics are the validation errors that refused the change.
 	Diagnostics promotions.Diagnostics
 	// Stale is set when the file or the branch moved since the form was
