@@ -2,10 +2,12 @@ package console
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/promoctl/promoctl/compiler/history"
 	"github.com/promoctl/promoctl/evaluator"
@@ -21,17 +23,24 @@ type customerData struct {
 	evaluator.CustomerView
 	// History is the newest changes git records for the customer (entries
 	// naming them, grants.all of promotions covering them, their directory
-	// record), at most HistoryShown of them; More links to a longer list.
-	History      []history.Commit
-	HistoryShown int
-	HistoryError string
-	More         string
+	// record), at most historyPage of them; HistoryStopped says where the
+	// walk stopped when it did before the first commit, and More links to
+	// the older changes from there.
+	History        []history.Commit
+	HistoryStopped string
+	HistoryError   string
+	More           string
 }
 
-// historyPage is how many commits with a change the customer page shows
-// at first; "older" shows as many more each time. A walk stops after the
-// commits it shows, so a page reads only the newest history.
+// historyPage is how many commits with a change the customer page shows;
+// "older changes" continues where the walk stopped. A walk stops after the
+// commits it shows, after history.DefaultMaxCommits commits or after
+// historyDeadline, and when the request is cancelled, so a page reads only
+// a bounded part of the history.
 const historyPage = 20
+
+// historyDeadline bounds the time a customer page spends in git history.
+const historyDeadline = 5 * time.Second
 
 // customerLookup sends the header's lookup box to the customer's page.
 func (s *Server) customerLookup(w http.ResponseWriter, r *http.Request) {
@@ -79,18 +88,24 @@ func (s *Server) customerPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusInternalServerError, err.Error())
 		return
 	}
-	shown := historyPage
-	if n, err := strconv.Atoi(q.Get("history")); err == nil && n > shown {
-		shown = min(n, 50*historyPage)
+	skip, _ := strconv.Atoi(q.Get("history_skip"))
+	commits, st, err := history.WalkContext(r.Context(), s.opts.Repo, history.Query{Customer: id, From: v.commit.String(),
+		Limit: historyPage, Skip: max(skip, 0), Deadline: time.Now().Add(historyDeadline), Limits: s.opts.Limits})
+	if r.Context().Err() != nil {
+		return // the client went away: nobody reads the page
 	}
-	commits, _, err := history.Walk(s.opts.Repo, history.Query{Customer: id, From: v.commit.String(), Limit: shown + 1, Limits: s.opts.Limits})
 	if err != nil {
 		d.HistoryError = err.Error()
 	}
-	if len(commits) > shown {
-		commits = commits[:shown]
-		d.More = link("/customers/"+url.PathEscape(id), "branch", q.Get("branch"), "at", d.AtInput, "history", strconv.Itoa(shown+historyPage))
+	if st.Stopped != history.Complete && err == nil {
+		switch st.Stopped {
+		case history.CommitBound:
+			d.HistoryStopped = fmt.Sprintf("Read %d commits, down to %s of %s.", st.Commits, st.Last[:12], st.LastDate.Format("2006-01-02"))
+		case history.DeadlineReach:
+			d.HistoryStopped = fmt.Sprintf("Stopped after %s and %d commits, at %s of %s.", historyDeadline, st.Commits, st.Last[:12], st.LastDate.Format("2006-01-02"))
+		}
+		d.More = link("/customers/"+url.PathEscape(id), "branch", q.Get("branch"), "at", d.AtInput, "history_skip", strconv.Itoa(st.Next))
 	}
-	d.History, d.HistoryShown = commits, shown
+	d.History = commits
 	s.render(w, r, http.StatusOK, "customer", page{Title: "Customer " + id, Section: "customers", Branch: branch, Commit: v.commit.String(), Data: d})
 }

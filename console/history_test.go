@@ -1,8 +1,12 @@
 package console
 
 import (
+	"fmt"
+	"html"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -33,4 +37,37 @@ func TestCustomerPageShowsHistoryOfTheBranch(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, page)
 	assert.NotContains(t, page[strings.Index(page, `id="history-h"`):], commit.Hash.String()[:12], "the base branch has no such commit")
 	f.untouched(t)
+}
+
+// A customer page shows a page of history; "Older changes" continues where
+// the walk stopped, and the two pages together hold every change.
+func TestCustomerHistoryContinuesWhereItStopped(t *testing.T) {
+	f := newFixture(t)
+	eu, err := os.ReadFile(filepath.Join(f.dir, "customers", "eu.yaml"))
+	require.NoError(t, err)
+	parent := f.mainTip
+	for i := 1; i <= historyPage+2; i++ {
+		content := strings.Replace(string(eu), "name: Fjordline Logistics", fmt.Sprintf("name: Fjordline Logistics %d", i), 1)
+		c := gitstoreCommit(f, "promoctl/renames", "customers/eu.yaml", content)
+		c.Parent, c.Message = parent, fmt.Sprintf("rename %d", i)
+		parent, err = f.srv.git.Commit(c)
+		require.NoError(t, err)
+	}
+	code, page := f.get(t, "/customers/cus_002?branch=promoctl/renames")
+	require.Equal(t, http.StatusOK, code, page)
+	history := page[strings.Index(page, `id="history-h"`):]
+	assert.Equal(t, historyPage, strings.Count(history, "directory record changed"))
+	assert.NotContains(t, history, "config repo")
+	i := strings.Index(history, `href="`)
+	require.Positive(t, i, "an Older changes link")
+	older := html.UnescapeString(history[i+len(`href="`):])
+	older = older[:strings.Index(older, `"`)]
+	assert.Contains(t, older, "history_skip=")
+
+	code, page = f.get(t, older)
+	require.Equal(t, http.StatusOK, code, page)
+	history = page[strings.Index(page, `id="history-h"`):]
+	assert.Equal(t, 2, strings.Count(history, "directory record changed"), "the two oldest renames")
+	assert.Contains(t, history, "config repo")
+	assert.NotContains(t, history, "Older changes")
 }

@@ -21,13 +21,18 @@ import (
 )
 
 // bundleOf compiles a repo directory into bundle bytes, as `promoctl
-// build` does.
+// build` does (built now).
 func bundleOf(t *testing.T, repo string) []byte {
+	t.Helper()
+	return bundleBuiltAt(t, repo, time.Now())
+}
+
+func bundleBuiltAt(t *testing.T, repo string, built time.Time) []byte {
 	t.Helper()
 	res, err := compiler.Load(os.DirFS(repo), compiler.Options{})
 	require.NoError(t, err)
 	require.True(t, res.OK(), "%v", res.Diagnostics)
-	data, err := bundle.Encode(res.Model, bundle.Header{Revision: res.Revision, ContentHash: res.Revision}, nil)
+	data, err := bundle.Encode(res.Model, bundle.Header{Revision: res.Revision, ContentHash: res.Revision, BuildTime: built}, nil)
 	require.NoError(t, err)
 	return data
 }
@@ -122,4 +127,35 @@ func TestBundleUnsignedRefused(t *testing.T) {
 	require.Error(t, err)
 	assert.ErrorContains(t, err, "unsigned")
 	assert.Equal(t, of.ErrorState, client.State())
+}
+
+// An older bundle published over a newer one is a rollback: refused (the
+// provider is STALE and the newer bundle answers) unless AllowRollback.
+func TestBundleRollbackRefused(t *testing.T) {
+	repo := acmeDir(t)
+	older := bundleBuiltAt(t, repo, time.Now().Add(-time.Hour))
+	require.NoError(t, os.Remove(filepath.Join(repo, "promotions", "sso-for-growth.yaml")))
+	newer := bundleOf(t, repo)
+	cus005 := of.NewEvaluationContext("cus_005", nil)
+
+	for _, allow := range []bool{false, true} {
+		path := filepath.Join(t.TempDir(), "acme.bundle")
+		writeAtomic(t, path, newer)
+		p := openfeature.NewBundle(path, openfeature.BundleOptions{AllowRollback: allow}, openfeature.Options{Now: fixedClock, Debounce: 20 * time.Millisecond})
+		client, ev, err := register(t, p)
+		require.NoError(t, err)
+		writeAtomic(t, path, older)
+		if allow {
+			ev.await(t, of.ProviderConfigChange, 1)
+			ok, err := client.BooleanValue(context.Background(), "sso", false, cus005)
+			require.NoError(t, err)
+			assert.True(t, ok, "with AllowRollback the older bundle answers")
+			continue
+		}
+		ev.await(t, of.ProviderStale, 1)
+		ok, err := client.BooleanValue(context.Background(), "sso", true, cus005)
+		require.NoError(t, err)
+		assert.False(t, ok, "the newer bundle keeps answering")
+		assert.Contains(t, p.Status().LastReload.Err, "ROLLBACK_REFUSED")
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -30,8 +31,10 @@ func (a *app) buildCommand() *cobra.Command {
 		Short: "Validate the repo and write its compiled state as a bundle that sidecars start from",
 		Long: `Validate the repo exactly as validate does and write a bundle: the compiled
 state in a versioned binary file with a SHA-256, optionally signed with an
-ed25519 key (promoctl keygen). The same repo gives the same bytes. On any
-validation error nothing is written and the exit code is 1.`,
+ed25519 key (promoctl keygen). The bundle records when it was built: the
+current time, or SOURCE_DATE_EPOCH when set, so that the same repo built
+with the same SOURCE_DATE_EPOCH gives the same bytes. On any validation
+error nothing is written and the exit code is 1.`,
 		Example: `  promoctl build --repo examples/acme --out acme.bundle
   promoctl build --out config.bundle --sign-key release.key`,
 		Args: noArgs,
@@ -62,6 +65,9 @@ validation error nothing is written and the exit code is 1.`,
 			h := bundle.Header{
 				Promoctl: currentBuild().Version, Revision: rev.Revision, Commit: rev.Commit, Dirty: rev.Dirty,
 				ContentHash: res.Revision, CommitTime: rev.CommitTime, SourceBytes: sourceBytes,
+			}
+			if h.BuildTime, err = buildTime(); err != nil {
+				return err
 			}
 			data, err := bundle.Encode(res.Model, h, key)
 			if err != nil {
@@ -193,6 +199,11 @@ func printHeader(a *app, file string, size int, b *bundle.Bundle) {
 		commitTime = h.CommitTime.UTC().Format(time.RFC3339)
 	}
 	fmt.Fprintf(w, "commit time: %s\n", commitTime)
+	buildTime := "none"
+	if !h.BuildTime.IsZero() {
+		buildTime = h.BuildTime.UTC().Format(time.RFC3339Nano)
+	}
+	fmt.Fprintf(w, "build time:  %s\n", buildTime)
 	fmt.Fprintf(w, "content:     %s\n", h.ContentHash)
 	c := h.Counts
 	fmt.Fprintf(w, "counts:      %d features, %d plans, %d customers, %d promotions, %d grants\n", c.Features, c.Plans, c.Customers, c.Promotions, c.Grants)
@@ -206,4 +217,18 @@ func printHeader(a *app, file string, size int, b *bundle.Bundle) {
 	default:
 		fmt.Fprintf(w, "signature:   %s, not verified (no --verify-key)\n", b.SignedBy)
 	}
+}
+
+// buildTime is when a bundle is built: SOURCE_DATE_EPOCH (seconds since
+// 1970, the reproducible-builds convention) when set, else now.
+func buildTime() (time.Time, error) {
+	v, ok := os.LookupEnv("SOURCE_DATE_EPOCH")
+	if !ok || v == "" {
+		return time.Now().UTC(), nil
+	}
+	sec, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || sec < 0 || sec > 253402300799 {
+		return time.Time{}, usageError("SOURCE_DATE_EPOCH must be seconds since 1970 up to the year 9999, not %q", v)
+	}
+	return time.Unix(sec, 0).UTC(), nil
 }

@@ -98,6 +98,8 @@ func testBundleURL(t *testing.T, bin string) {
 	published := filepath.Join(dir, "published.bundle")
 	keygen(t, bin, filepath.Join(dir, "ci"))
 	buildBundle(t, bin, repo, published, "--sign-key", filepath.Join(dir, "ci.key"))
+	older, err := os.ReadFile(published)
+	require.NoError(t, err)
 	bs := &bundleServer{path: published}
 	ts := httptest.NewServer(bs)
 	t.Cleanup(ts.Close)
@@ -123,6 +125,26 @@ func testBundleURL(t *testing.T, bin string) {
 		metrics := sc.do(t, "GET", "/metrics", "")
 		assert.Contains(t, string(metrics.body), `promoctl_bundle_last_fetch_ok 1`)
 		assert.Contains(t, string(metrics.body), `promoctl_source_info{kind="bundle url"`)
+		assert.Contains(t, sc.logs.String(), `"poll":"100ms"`)
+		assert.Contains(t, sc.logs.String(), `"debounce":"200ms"`)
+
+		// The older bundle, signed with the same key, published again: a
+		// rollback, refused; the newer one keeps serving, verified.
+		rollback := filepath.Join(dir, "rollback.bundle")
+		require.NoError(t, os.WriteFile(rollback, older, 0o644))
+		require.NoError(t, os.Rename(rollback, published))
+		require.Eventually(t, func() bool {
+			lr, _ := sc.status(t)["last_reload"].(map[string]any)
+			msg, _ := lr["error"].(string)
+			return strings.Contains(msg, "ROLLBACK_REFUSED")
+		}, deadline, pollEvery, "the rollback shows in /v1/status")
+		assert.Equal(t, int64(10007), sc.allowance(boostQuery), "the newer bundle keeps serving")
+		assert.Equal(t, true, sc.status(t)["bundle"].(map[string]any)["verified"])
+		assert.Contains(t, sc.logs.String(), "ROLLBACK_REFUSED")
+	})
+	t.Run("serves an older bundle with --allow-rollback", func(t *testing.T) {
+		sc := startSidecar(t, bin, "", append(args, "--allow-rollback")...)
+		sc.waitAllowance(t, boostQuery, 60000, "the older bundle serves")
 	})
 	t.Run("starts from the cache when the URL is down", func(t *testing.T) {
 		bs.mu.Lock()
@@ -130,7 +152,7 @@ func testBundleURL(t *testing.T, bin string) {
 		bs.mu.Unlock()
 		sc := startSidecar(t, bin, "", args...)
 		sc.waitReady(t)
-		assert.Equal(t, int64(10007), sc.allowance(boostQuery))
+		assert.Equal(t, int64(60000), sc.allowance(boostQuery), "the cache holds what served last")
 		fetch := sc.status(t)["source"].(map[string]any)["last_fetch"].(map[string]any)
 		assert.Equal(t, false, fetch["ok"])
 		assert.Contains(t, fetch["error"], "503 Service Unavailable")

@@ -23,6 +23,7 @@ import (
 	bundlesource "github.com/promoctl/promoctl/evaluator/source/bundle"
 	"github.com/promoctl/promoctl/evaluator/source/repo"
 	"github.com/promoctl/promoctl/evaluator/store"
+	"github.com/promoctl/promoctl/evaluator/usage/meter"
 	"github.com/promoctl/promoctl/evaluator/watch"
 	"github.com/promoctl/promoctl/internal/fsutil"
 )
@@ -43,7 +44,10 @@ type serveOptions struct {
 	// bundle serves a bundle file or URL instead of the repo.
 	bundle, verifyKey, cacheDir string
 	maxBundleSize               byteSize
+	allowRollback               bool
+	firstFetchTimeout           time.Duration
 	repoSet                     bool
+	usage                       usageOptions
 }
 
 // defaultBundlePoll is how often a bundle URL is polled without --poll.
@@ -61,6 +65,7 @@ that fails validation is not applied). Routes: /v1/... (native API),
 		Example: `  promoctl serve --repo examples/acme
   promoctl serve --repo /git/config --addr 0.0.0.0:8787 --token-file /etc/promoctl/token
   promoctl serve --bundle https://bundles.example.com/acme.bundle --verify-key ci.pub --cache-dir /var/cache/promoctl
+  promoctl serve --repo /git/config --usage-store redis://redis.internal:6379 --token-file /etc/promoctl/token
   curl -s 'http://127.0.0.1:8787/v1/customers/cus_001/entitlements/api_calls?at=2026-04-25T12:00:00Z'`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -81,6 +86,9 @@ that fails validation is not applied). Routes: /v1/... (native API),
 	f.StringVar(&o.cacheDir, "cache-dir", "", "directory (only its owner may write it) for the downloaded bundle of --bundle URL, or for the snapshot cache of --repo")
 	o.maxBundleSize = byteSize(bundle.DefaultMaxSize)
 	f.Var(&o.maxBundleSize, "max-bundle-size", "largest bundle accepted (KiB, MiB, GiB)")
+	f.BoolVar(&o.allowRollback, "allow-rollback", false, "serve a bundle older than the serving one (a deliberate revert); refused otherwise")
+	f.DurationVar(&o.firstFetchTimeout, "first-fetch-timeout", bundlesource.DefaultFirstFetchTimeout, "with --bundle URL and a cached bundle: serve the cache when the first download takes longer")
+	addUsageFlags(f, &o.usage)
 	return a.readsRepo(cmd)
 }
 
@@ -94,6 +102,9 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	}
 	if o.poll < 0 {
 		return usageError("--poll must not be negative")
+	}
+	if o.firstFetchTimeout <= 0 {
+		return usageError("--first-fetch-timeout must be positive, not %s", o.firstFetchTimeout)
 	}
 	token, err := readToken(o.tokenFile)
 	if err != nil {
@@ -116,10 +127,25 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	defer stop()
 
 	st := store.New(loader, log)
+	repoDir := a.repo
+	if o.bundle != "" {
+		repoDir = ""
+	}
+	metered, closeUsage, err := openUsage(o.usage, repoDir, meter.SnapshotSource(st.Snapshot), log)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	defer closeUsage()
 	build := currentBuild()
-	handler := server.New(server.Config{Source: st, Token: token, Log: log, Version: build.Version})
+	handler := server.New(server.Config{Source: st, Token: token, Log: log, Version: build.Version,
+		Usage: metered, UsageNeedsToken: token == "" && !isLoopback(o.addr)})
 	srv := server.HTTPServer(o.addr, handler, log)
 
+	poll := o.poll
+	if poll == 0 && o.bundle != "" && bundlesource.IsURL(o.bundle) {
+		poll = defaultBundlePoll
+	}
 	watchCtx, stopWatch := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -136,10 +162,6 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 		var err error
 		switch {
 		case o.bundle != "" && bundlesource.IsURL(o.bundle):
-			poll := o.poll
-			if poll == 0 {
-				poll = defaultBundlePoll
-			}
 			pollURL(watchCtx, reload, poll)
 		case o.bundle != "":
 			// A file is watched through its directory: it may be replaced
@@ -161,8 +183,8 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 		slog.String("addr", ln.Addr().String()),
 		slog.String("source", loader.Describe()),
 		slog.Bool("auth", token != ""),
-		slog.Duration("debounce", o.debounce),
-		slog.Duration("poll", o.poll),
+		slog.String("debounce", o.debounce.String()),
+		slog.String("poll", poll.String()),
 		slog.Int64("memory_limit", debug.SetMemoryLimit(-1)))
 
 	select {
@@ -221,7 +243,8 @@ func (a *app) serveLoader(o serveOptions, log *slog.Logger) (store.Loader, error
 	if err != nil {
 		return nil, err
 	}
-	opts := bundlesource.Options{Key: key, MaxSize: int64(o.maxBundleSize), Log: log}
+	opts := bundlesource.Options{Key: key, MaxSize: int64(o.maxBundleSize), Log: log,
+		AllowRollback: o.allowRollback, FirstFetchTimeout: o.firstFetchTimeout}
 	if o.cacheDir != "" {
 		if !bundlesource.IsURL(o.bundle) {
 			return nil, usageError("--cache-dir with --bundle needs a URL: a bundle file is its own cache")

@@ -31,7 +31,8 @@ func loadModel(t testing.TB, dir string) *promotions.Model {
 func testHeader() bundle.Header {
 	return bundle.Header{
 		Promoctl: "v1.2.3", Revision: "0123456789abcdef0123456789abcdef01234567", Commit: "0123456789abcdef0123456789abcdef01234567",
-		ContentHash: "sha256:1ab26bcc0a80fa51", CommitTime: time.Date(2026, 4, 1, 10, 0, 0, 0, time.UTC), SourceBytes: 12345,
+		ContentHash: "sha256:1ab26bcc0a80fa51", CommitTime: time.Date(2026, 4, 1, 10, 0, 0, 0, time.UTC),
+		BuildTime: time.Date(2026, 4, 1, 10, 5, 0, 0, time.UTC), SourceBytes: 12345,
 	}
 }
 

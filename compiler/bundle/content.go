@@ -14,7 +14,7 @@ func (b *Bundle) decodeContent(content []byte) error {
 	d.stringTable()
 	m := promotions.NewModel()
 
-	n := d.items()
+	n := d.items(minFeature)
 	for range n {
 		f := &promotions.Feature{Key: d.str(), Name: d.str(), Type: promotions.FeatureType(d.str()), Unit: d.str()}
 		if d.bool() {
@@ -30,10 +30,10 @@ func (b *Bundle) decodeContent(content []byte) error {
 		m.Features[f.Key] = f
 	}
 
-	n = d.items()
+	n = d.items(minPlan)
 	for range n {
 		p := &promotions.Plan{Key: d.str(), Name: d.str(), File: d.str()}
-		if k := d.items(); k > 0 {
+		if k := d.items(minEntitlement); k > 0 {
 			p.Entitlements = make([]promotions.PlanEntitlement, k)
 			for i := range p.Entitlements {
 				e := &p.Entitlements[i]
@@ -57,17 +57,18 @@ func (b *Bundle) decodeContent(content []byte) error {
 	}
 
 	m.HasDirectory = d.bool()
-	sets := make([]map[string]string, d.items())
+	// An attribute set becomes a map only when a customer refers to it:
+	// a map costs hundreds of bytes however few entries it holds, so
+	// unreferenced sets would let a few bytes each allocate far more.
+	sets := make([]attributeSet, d.items(minSet))
 	for i := range sets {
-		k := d.items()
-		set := make(map[string]string, k)
-		for range k {
-			key := d.str()
-			set[key] = d.str()
+		k := d.items(minSetEntry)
+		sets[i].pairs = make([]string, 2*k)
+		for j := range sets[i].pairs {
+			sets[i].pairs[j] = d.str()
 		}
-		sets[i] = set
 	}
-	n = d.items()
+	n = d.items(minCustomer)
 	customers := make([]promotions.Customer, n)
 	b.customers = make([]*promotions.Customer, n)
 	m.Customers = make(map[string]*promotions.Customer, n)
@@ -78,7 +79,7 @@ func (b *Bundle) decodeContent(content []byte) error {
 			if ref > uint64(len(sets)) {
 				d.fail("customer %q: attribute set %d of %d", c.ID, ref, len(sets))
 			} else {
-				c.Attributes = sets[ref-1]
+				c.Attributes = sets[ref-1].attributes()
 			}
 		}
 		c.File = d.str()
@@ -91,7 +92,7 @@ func (b *Bundle) decodeContent(content []byte) error {
 		b.customers[i] = c
 	}
 
-	n = d.items()
+	n = d.items(minPromotion)
 	promos := make([]promotions.Promotion, n)
 	b.promotions = make([]*promotions.Promotion, n)
 	for i := range promos {
@@ -116,6 +117,23 @@ func (b *Bundle) decodeContent(content []byte) error {
 	}
 	b.Model = m
 	return nil
+}
+
+// attributeSet is a customer attribute set as stored: key, value pairs,
+// made a map on first use and shared by every customer that refers to it.
+type attributeSet struct {
+	pairs []string
+	m     map[string]string
+}
+
+func (s *attributeSet) attributes() map[string]string {
+	if s.m == nil {
+		s.m = make(map[string]string, len(s.pairs)/2)
+		for i := 0; i+1 < len(s.pairs); i += 2 {
+			s.m[s.pairs[i]] = s.pairs[i+1]
+		}
+	}
+	return s.m
 }
 
 func (d *decoder) promotion(p *promotions.Promotion, m *promotions.Model) {
@@ -158,7 +176,7 @@ func (d *decoder) promotion(p *promotions.Promotion, m *promotions.Model) {
 			el.Plans = []string{}
 		}
 		hasAttrs := d.bool()
-		if k := d.items(); k > 0 || hasAttrs {
+		if k := d.items(minAttrRule); k > 0 || hasAttrs {
 			el.Attributes = make(map[string][]string, k)
 			for range k {
 				key := d.str()
@@ -180,7 +198,7 @@ func (d *decoder) promotion(p *promotions.Promotion, m *promotions.Model) {
 		p.Grants.All = all
 	}
 	hasList := d.bool()
-	if k := d.items(); k > 0 || hasList {
+	if k := d.items(minGrant); k > 0 || hasList {
 		p.Grants.Customers = make([]promotions.CustomerGrant, k)
 		for i := range p.Grants.Customers {
 			g := &p.Grants.Customers[i]
@@ -198,7 +216,7 @@ func (d *decoder) promotion(p *promotions.Promotion, m *promotions.Model) {
 // periods reads a grant's earlier periods; nil when there are none, as
 // the decoder of a YAML file gives.
 func (d *decoder) periods() []promotions.Period {
-	n := d.items()
+	n := d.items(minPeriod)
 	if n == 0 {
 		return nil
 	}

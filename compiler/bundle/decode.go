@@ -147,6 +147,9 @@ func decodeHeader(raw []byte) (Header, error) {
 	if t := d.optTime(); t != nil {
 		h.CommitTime = *t
 	}
+	if t := d.optTime(); t != nil {
+		h.BuildTime = *t
+	}
 	h.Counts.Features = d.count()
 	h.Counts.Plans = d.count()
 	h.Counts.Customers = d.count()
@@ -209,11 +212,14 @@ func (d *decoder) count() int {
 	return int(v) // #nosec G115 -- at most 1<<40, checked above
 }
 
-// items reads the length of a list whose elements take at least one byte.
-func (d *decoder) items() int {
+// items reads the length of a list whose elements are encoded in at least
+// minBytes bytes each. A length the remaining bytes cannot hold is refused
+// before anything is allocated for it, so a forged count cannot make the
+// decoder allocate more than a small multiple of the bundle's size.
+func (d *decoder) items(minBytes int) int {
 	v := d.uint()
-	if v > uint64(len(d.buf)) {
-		d.fail("a list of %d items in %d bytes", v, len(d.buf))
+	if v > uint64(len(d.buf))/uint64(max(minBytes, 1)) { // #nosec G115 -- minBytes is a small positive constant
+		d.fail("a list of %d items of at least %d bytes each in %d bytes", v, minBytes, len(d.buf))
 		return 0
 	}
 	return int(v) // #nosec G115 -- at most len(d.buf), checked above
@@ -254,7 +260,7 @@ func (d *decoder) str() string {
 }
 
 func (d *decoder) strs() []string {
-	n := d.items()
+	n := d.items(minString)
 	if n == 0 {
 		return nil
 	}
@@ -264,6 +270,23 @@ func (d *decoder) strs() []string {
 	}
 	return out
 }
+
+// Smallest encodings of the list elements, in bytes: every string is a
+// table index, every varint and boolean at least one byte, a time three.
+const (
+	minString      = 1
+	minTableEntry  = 1 // its length; the bytes follow in one block
+	minFeature     = 6
+	minPlan        = 4
+	minEntitlement = 3
+	minSet         = 1
+	minSetEntry    = 2
+	minCustomer    = 8
+	minPromotion   = 17
+	minAttrRule    = 3
+	minGrant       = 7
+	minPeriod      = 4
+)
 
 // maxOffset bounds a UTC offset (time.FixedZone accepts any; real ones are
 // within ±18 h).
@@ -332,7 +355,7 @@ func (d *decoder) allowance() *promotions.Allowance {
 // string that every entry slices, so a million customers' ids, names and
 // emails cost one allocation.
 func (d *decoder) stringTable() {
-	n := d.items()
+	n := d.items(minTableEntry)
 	lens := make([]uint64, n)
 	var total uint64
 	for i := range lens {

@@ -71,6 +71,7 @@ func encodeHeader(h Header) []byte {
 	e.bool(h.Dirty)
 	e.str(h.ContentHash)
 	e.optTime(timePtr(h.CommitTime))
+	e.optTime(timePtr(h.BuildTime))
 	for _, n := range []int{h.Counts.Features, h.Counts.Plans, h.Counts.Customers, h.Counts.Promotions, h.Counts.Grants} {
 		e.uint(uint64(n)) // #nosec G115 -- a count, never negative
 	}

@@ -11,8 +11,8 @@ import (
 // FormatVersion is the version of the binary layout this package writes and
 // reads. Any change to the layout increments it; a reader refuses every
 // other version rather than guess. Version 3 added features' usage policy,
-// version 4 customers' billing_anchor.
-const FormatVersion = 4
+// version 4 customers' billing_anchor, version 5 the build time.
+const FormatVersion = 5
 
 // magic opens every bundle. The high byte and the line endings make a
 // bundle mangled by a text transfer fail at once, as in PNG.
@@ -43,10 +43,14 @@ type Header struct {
 	Commit      string
 	Dirty       bool
 	ContentHash string
-	// CommitTime is the commit's time (zero without a commit). A bundle
-	// carries no build time, so the same repo always gives the same bytes.
+	// CommitTime is the commit's time (zero without a commit).
 	CommitTime time.Time
-	Counts     snapshot.Counts
+	// BuildTime is when the bundle was built (zero when unknown). With
+	// CommitTime it orders bundles, so that a sidecar can refuse to roll
+	// back; a reproducible build fixes it (promoctl build reads
+	// SOURCE_DATE_EPOCH) to get the same bytes from the same repo.
+	BuildTime time.Time
+	Counts    snapshot.Counts
 	// SourceBytes is the size of the YAML files the bundle was built from.
 	SourceBytes int64
 }

@@ -9,9 +9,12 @@ import (
 // FuzzDecode feeds the decoder arbitrary bytes twice: as a whole file, and
 // as the content of a correctly framed and hashed bundle, which is how the
 // fuzzer gets past the SHA-256 into the content decoder. Decoding must
-// never panic, and whatever it accepts must build a snapshot.
+// never panic, whatever it accepts must build a snapshot, and decoding N
+// bytes must never allocate more than a small multiple of N.
 func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
+		assertBoundedDecode(t, data)
+		assertBoundedDecode(t, frame(data))
 		if b, err := Decode(data, Options{}); err == nil {
 			if _, err := b.Snapshot(b.Header.Revision); err != nil {
 				t.Fatalf("a decoded bundle does not build: %v", err)

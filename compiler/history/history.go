@@ -2,6 +2,7 @@ package history
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
 
@@ -48,13 +50,17 @@ type Change struct {
 	Field     string `json:"field,omitempty"`
 }
 
-// Commit is one commit of the ledger, with what it changed.
+// Commit is one commit of the ledger, with what it changed. Merge is set
+// for a merge commit: its changes are those made in the merge itself (a
+// file whose merged version equals none of its parents' versions), such
+// as a grant added while resolving a conflict.
 type Commit struct {
 	Hash    string    `json:"commit"`
 	Author  string    `json:"author"`
 	Email   string    `json:"email"`
 	Date    time.Time `json:"date"`
 	Subject string    `json:"subject"`
+	Merge   bool      `json:"merge,omitempty"`
 	Changes []Change  `json:"changes"`
 }
 
@@ -71,22 +77,62 @@ type Query struct {
 	// Limit, when positive, stops the walk once that many commits with a
 	// change are found: a page of the newest changes reads only the
 	// newest history.
-	Limit  int
+	Limit int
+	// MaxCommits bounds the commits walked (0: DefaultMaxCommits; a
+	// negative value walks the whole history).
+	MaxCommits int
+	// Deadline, when set, stops the walk at that instant.
+	Deadline time.Time
+	// Skip passes over that many commits first, without reading them: a
+	// walk that stopped continues with Skip set to its Stats.Next.
+	Skip   int
 	Limits promotions.Limits
 }
 
-// Stats says how much of the history a walk read.
+// DefaultMaxCommits bounds a walk when Query.MaxCommits is not set: a
+// history query on a long-lived repo answers in bounded time and says
+// where it stopped.
+const DefaultMaxCommits = 2000
+
+// Stop says why a walk ended before the first commit of the history.
+type Stop string
+
+const (
+	Complete      Stop = ""            // the whole history was read
+	PageFull      Stop = "page full"   // Limit commits with a change were found
+	CommitBound   Stop = "max commits" // MaxCommits commits were walked
+	DeadlineReach Stop = "deadline"    // the deadline passed
+	Cancelled     Stop = "cancelled"   // the context was cancelled
+)
+
+// Stats says how much of the history a walk read and where it stopped.
 type Stats struct {
-	Commits int // commits walked
+	Commits int // commits walked (not counting those skipped)
 	Diffed  int // commits whose tree differed in a config file
 	Parsed  int // file versions parsed
+	// Stopped is why the walk ended early (Complete when it did not);
+	// Next is the Skip that continues from there, and Last the last commit
+	// walked (its hash and date).
+	Stopped  Stop
+	Next     int
+	Last     string
+	LastDate time.Time
 }
 
-// Walk reads the history of the git repository holding dir (a config
-// repo, possibly a sub-directory of the work tree) from HEAD, newest
-// first. Merge commits are not diffed: each change is reported once, in
-// the commit that introduced it.
+// Walk is WalkContext without cancellation.
 func Walk(dir string, q Query) ([]Commit, Stats, error) {
+	return WalkContext(context.Background(), dir, q)
+}
+
+// WalkContext reads the history of the git repository holding dir (a
+// config repo, possibly a sub-directory of the work tree) from HEAD (or
+// q.From), newest first, until the whole history is read or the walk is
+// bounded: a page of changes (q.Limit), q.MaxCommits commits, q.Deadline,
+// or ctx cancelled (a console request whose client went away). Stats say
+// which, and where to continue. A merge commit reports what was changed
+// in the merge itself; a change brought in from a parent is reported
+// once, in the commit that made it.
+func WalkContext(ctx context.Context, dir string, q Query) ([]Commit, Stats, error) {
 	var st Stats
 	if (q.Promotion == "") == (q.Customer == "") {
 		return nil, st, errors.New("history needs a promotion or a customer")
@@ -114,16 +160,38 @@ func Walk(dir string, q Query) ([]Commit, Stats, error) {
 	if err != nil {
 		return nil, st, fmt.Errorf("read the log of %s: %w", dir, err)
 	}
-	w := &walker{q: q, prefix: prefix, st: &st}
+	maxCommits := q.MaxCommits
+	if maxCommits == 0 {
+		maxCommits = DefaultMaxCommits
+	}
+	w := newWalker(repo, q, prefix, &st)
 	var out []Commit
+	passed := 0
+	st.Next = q.Skip
 	err = it.ForEach(func(c *object.Commit) error {
 		if skip[c.Hash] {
 			return nil
 		}
-		st.Commits++
-		if c.NumParents() > 1 {
+		if passed < q.Skip {
+			passed++
 			return nil
 		}
+		switch {
+		case ctx.Err() != nil:
+			st.Stopped = Cancelled
+		case !q.Deadline.IsZero() && !time.Now().Before(q.Deadline):
+			st.Stopped = DeadlineReach
+		case maxCommits > 0 && st.Commits >= maxCommits:
+			st.Stopped = CommitBound
+		case q.Limit > 0 && len(out) >= q.Limit:
+			st.Stopped = PageFull
+		}
+		if st.Stopped != Complete {
+			return storer.ErrStop
+		}
+		st.Commits++
+		st.Next++
+		st.Last, st.LastDate = c.Hash.String(), c.Author.When.UTC()
 		changes, err := w.commit(c)
 		if err != nil {
 			return fmt.Errorf("commit %s: %w", c.Hash.String()[:12], err)
@@ -131,10 +199,7 @@ func Walk(dir string, q Query) ([]Commit, Stats, error) {
 		if len(changes) > 0 {
 			subject, _, _ := strings.Cut(strings.TrimSpace(c.Message), "\n")
 			out = append(out, Commit{Hash: c.Hash.String(), Author: c.Author.Name, Email: c.Author.Email,
-				Date: c.Author.When.UTC(), Subject: subject, Changes: changes})
-			if q.Limit > 0 && len(out) >= q.Limit {
-				return storer.ErrStop
-			}
+				Date: c.Author.When.UTC(), Subject: subject, Merge: c.NumParents() > 1, Changes: changes})
 		}
 		return nil
 	})
@@ -176,67 +241,207 @@ func ancestors(repo *git.Repository, since string) (map[plumbing.Hash]bool, erro
 }
 
 type walker struct {
+	repo   *git.Repository
 	q      Query
 	prefix string
 	st     *Stats
+	// parsed and excerpts remember file versions by blob hash: the
+	// version after one commit is the version before the next one walked.
+	parsed   map[plumbing.Hash]*side
+	excerpts map[plumbing.Hash][]byte
 }
 
-// commit diffs c against its parent (the empty tree for the first commit)
-// and returns the changes of the files it touched.
-func (w *walker) commit(c *object.Commit) ([]Change, error) {
+func newWalker(repo *git.Repository, q Query, prefix string, st *Stats) *walker {
+	return &walker{repo: repo, q: q, prefix: prefix, st: st, parsed: map[plumbing.Hash]*side{}, excerpts: map[plumbing.Hash][]byte{}}
+}
+
+// maxRemembered bounds the file versions a walker remembers.
+const maxRemembered = 64
+
+// configTree returns the tree of the config repo in commit c (nil when
+// the commit has no such directory).
+func (w *walker) configTree(c *object.Commit) (*object.Tree, error) {
 	tree, err := c.Tree()
 	if err != nil {
 		return nil, err
 	}
-	var parent *object.Tree
-	if c.NumParents() == 1 {
-		p, err := c.Parent(0)
-		if err != nil {
-			return nil, err
-		}
-		if parent, err = p.Tree(); err != nil {
-			return nil, err
-		}
+	if w.prefix == "" {
+		return tree, nil
 	}
-	// Comparing the sub-trees of the config repo first skips, by hash, the
-	// commits that touch nothing in it.
-	if w.prefix != "" {
-		tree, err = subTree(tree, w.prefix)
-		if err != nil {
-			return nil, err
-		}
-		if parent != nil {
-			if parent, err = subTree(parent, w.prefix); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if tree != nil && parent != nil && tree.Hash == parent.Hash {
-		return nil, nil
-	}
-	diff, err := object.DiffTree(parent, tree)
+	return subTree(tree, w.prefix)
+}
+
+// version is one file version: its path and blob (a zero hash when the
+// file is absent or not a regular file).
+type version struct {
+	name string
+	hash plumbing.Hash
+}
+
+// commit returns the changes c made: against its parent (the empty tree
+// for the first commit), or for a merge, the changes made in the merge.
+func (w *walker) commit(c *object.Commit) ([]Change, error) {
+	tree, err := w.configTree(c)
 	if err != nil {
 		return nil, err
 	}
-	before, after := &side{}, &side{}
-	touched := false
-	for _, ch := range diff {
-		from, to := ch.From.Name, ch.To.Name
-		if !isConfig(from) && !isConfig(to) {
-			continue
-		}
-		touched = true
-		if err := w.read(before, parent, ch.From); err != nil {
+	parents := make([]*object.Tree, c.NumParents())
+	for i := range parents {
+		p, err := c.Parent(i)
+		if err != nil {
 			return nil, err
 		}
-		if err := w.read(after, tree, ch.To); err != nil {
+		if parents[i], err = w.configTree(p); err != nil {
 			return nil, err
 		}
 	}
-	if !touched {
+	if len(parents) > 1 {
+		return w.merge(tree, parents)
+	}
+	var parent *object.Tree
+	if len(parents) == 1 {
+		parent = parents[0]
+	}
+	// Comparing the sub-trees of the config repo first skips, by hash, the
+	// commits that touch nothing in it.
+	if tree != nil && parent != nil && tree.Hash == parent.Hash {
+		return nil, nil
+	}
+	pairs, err := configPairs(parent, tree)
+	if err != nil || len(pairs) == 0 {
+		return nil, err
+	}
+	w.st.Diffed++
+	return w.changes(parent, tree, pairs)
+}
+
+// configPairs lists the config files that differ between two trees, as
+// (before, after) versions.
+func configPairs(from, to *object.Tree) ([][2]version, error) {
+	if from == nil && to == nil {
+		return nil, nil
+	}
+	diff, err := object.DiffTree(from, to)
+	if err != nil {
+		return nil, err
+	}
+	var out [][2]version
+	for _, ch := range diff {
+		if !isConfig(ch.From.Name) && !isConfig(ch.To.Name) {
+			continue
+		}
+		out = append(out, [2]version{versionOf(ch.From), versionOf(ch.To)})
+	}
+	return out, nil
+}
+
+// versionOf names a diff entry's blob; a submodule (gitlink) or another
+// entry that is no regular file has none and is skipped.
+func versionOf(e object.ChangeEntry) version {
+	v := version{name: e.Name}
+	if e.Name != "" && isConfig(e.Name) && isRegular(e.TreeEntry.Mode) {
+		v.hash = e.TreeEntry.Hash
+	}
+	return v
+}
+
+func isRegular(m filemode.FileMode) bool {
+	return m == filemode.Regular || m == filemode.Executable || m == filemode.Deprecated
+}
+
+// entryAt returns the version of name in tree (a zero hash when absent).
+func entryAt(tree *object.Tree, name string) version {
+	v := version{name: name}
+	if tree == nil {
+		return v
+	}
+	if e, err := tree.FindEntry(name); err == nil && isRegular(e.Mode) {
+		v.hash = e.Hash
+	}
+	return v
+}
+
+// merge returns the changes made in a merge commit: each config file whose
+// version in the merge equals none of its parents' is compared with every
+// parent, and a change counts when it shows against each of them — what
+// the merge added itself, not what it brought in from one side.
+func (w *walker) merge(tree *object.Tree, parents []*object.Tree) ([]Change, error) {
+	candidates, err := configPairs(parents[0], tree)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, pair := range candidates {
+		name := pair[1].name
+		if name == "" {
+			name = pair[0].name
+		}
+		merged := entryAt(tree, name)
+		own := true
+		for _, p := range parents {
+			if entryAt(p, name).hash == merged.hash {
+				own = false
+				break
+			}
+		}
+		if own {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
 		return nil, nil
 	}
 	w.st.Diffed++
+	var common []Change
+	for i, p := range parents {
+		pairs := make([][2]version, len(names))
+		for j, name := range names {
+			pairs[j] = [2]version{entryAt(p, name), entryAt(tree, name)}
+		}
+		changes, err := w.changes(p, tree, pairs)
+		if err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			common = changes
+			continue
+		}
+		kept := common[:0]
+		for _, ch := range common {
+			for _, other := range changes {
+				if ch == other {
+					kept = append(kept, ch)
+					break
+				}
+			}
+		}
+		common = kept
+	}
+	return common, nil
+}
+
+// changes compares the versions of changed files. For a customer query a
+// pair whose excerpts (the customer's items, grants.all, the top-level
+// lines) read the same cannot change the customer and is not parsed.
+func (w *walker) changes(parent, tree *object.Tree, pairs [][2]version) ([]Change, error) {
+	before, after := &side{}, &side{}
+	for _, pair := range pairs {
+		if w.q.Customer != "" {
+			same, err := w.sameExcerpt(pair[0].hash, pair[1].hash)
+			if err != nil {
+				return nil, err
+			}
+			if same {
+				continue
+			}
+		}
+		if err := w.read(before, pair[0]); err != nil {
+			return nil, err
+		}
+		if err := w.read(after, pair[1]); err != nil {
+			return nil, err
+		}
+	}
 	return w.compare(before, after), nil
 }
 
@@ -259,51 +464,84 @@ type side struct {
 	customers  map[string]promotions.Customer
 }
 
+// add puts what one file holds into the side.
+func (s *side) add(o *side) {
+	for id, p := range o.promotions {
+		if s.promotions == nil {
+			s.promotions = map[string]*promotions.Promotion{}
+		}
+		s.promotions[id] = p
+	}
+	for id, c := range o.customers {
+		if s.customers == nil {
+			s.customers = map[string]promotions.Customer{}
+		}
+		s.customers[id] = c
+	}
+}
+
+// blob reads a file version (nil for none, or one over the size limit).
+func (w *walker) blob(v version) ([]byte, error) {
+	if v.hash.IsZero() {
+		return nil, nil
+	}
+	b, err := w.repo.BlobObject(v.hash)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", v.name, err)
+	}
+	if w.q.Limits.MaxFileBytes > 0 && b.Size > w.q.Limits.MaxFileBytes {
+		return nil, nil
+	}
+	r, err := b.Reader()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return io.ReadAll(r)
+}
+
 // read parses one changed file version when it can concern the query: a
 // file that does not mention the promotion id (or customer id, or
 // grants.all) cannot.
-func (w *walker) read(s *side, tree *object.Tree, entry object.ChangeEntry) error {
-	if entry.Name == "" || tree == nil || !isConfig(entry.Name) {
+func (w *walker) read(s *side, v version) error {
+	if v.hash.IsZero() {
 		return nil
 	}
-	f, err := tree.TreeEntryFile(&entry.TreeEntry)
-	if err != nil {
-		return err
+	parsed, ok := w.parsed[v.hash]
+	if !ok {
+		src, err := w.blob(v)
+		if err != nil {
+			return err
+		}
+		parsed = w.parse(v.name, src)
+		remember(w.parsed, v.hash, parsed)
 	}
-	if f.Size > w.q.Limits.MaxFileBytes && w.q.Limits.MaxFileBytes > 0 {
-		return nil
-	}
-	r, err := f.Reader()
-	if err != nil {
-		return err
-	}
-	src, err := io.ReadAll(r)
-	_ = r.Close()
-	if err != nil {
-		return err
-	}
+	s.add(parsed)
+	return nil
+}
+
+// parse decodes what one file version holds for the query.
+func (w *walker) parse(name string, src []byte) *side {
+	s := &side{}
 	needle := w.q.Promotion
 	if needle == "" {
 		needle = w.q.Customer
 	}
-	if !bytes.Contains(src, []byte(needle)) && (w.q.Customer == "" || !bytes.Contains(src, []byte("all:"))) {
-		return nil
+	if src == nil || !bytes.Contains(src, []byte(needle)) && (w.q.Customer == "" || !bytes.Contains(src, []byte("all:"))) {
+		return s
 	}
-	doc, _ := yamldoc.ParseDocument(entry.Name, src, w.q.Limits)
+	doc, _ := yamldoc.ParseDocument(name, src, w.q.Limits)
 	if doc == nil {
-		return nil
+		return s
 	}
 	w.st.Parsed++
 	switch doc.Kind {
 	case promotions.KindPromotion:
 		p := yamldoc.DecodePromotion(doc)
-		if s.promotions == nil {
-			s.promotions = map[string]*promotions.Promotion{}
-		}
-		s.promotions[p.ID] = &p
+		s.promotions = map[string]*promotions.Promotion{p.ID: &p}
 	case promotions.KindCustomers:
 		if w.q.Customer == "" {
-			return nil
+			return s
 		}
 		for _, c := range yamldoc.DecodeCustomers(doc).Customers {
 			if c.ID == w.q.Customer {
@@ -314,7 +552,49 @@ func (w *walker) read(s *side, tree *object.Tree, entry object.ChangeEntry) erro
 			}
 		}
 	}
-	return nil
+	return s
+}
+
+// sameExcerpt reports whether two versions of a file read the same for
+// the customer asked for (see excerpt).
+func (w *walker) sameExcerpt(a, b plumbing.Hash) (bool, error) {
+	ea, okA, err := w.excerptOf(a)
+	if err != nil || !okA {
+		return false, err
+	}
+	eb, okB, err := w.excerptOf(b)
+	if err != nil || !okB {
+		return false, err
+	}
+	return bytes.Equal(ea, eb), nil
+}
+
+func (w *walker) excerptOf(h plumbing.Hash) ([]byte, bool, error) {
+	if h.IsZero() {
+		return nil, false, nil
+	}
+	if e, ok := w.excerpts[h]; ok {
+		return e, e != nil, nil
+	}
+	src, err := w.blob(version{name: h.String(), hash: h})
+	if err != nil {
+		return nil, false, err
+	}
+	var e []byte
+	if src != nil {
+		e, _ = excerpt(src, w.q.Customer)
+	}
+	remember(w.excerpts, h, e)
+	return e, e != nil, nil
+}
+
+// remember stores a value by blob hash, forgetting everything once the
+// map holds maxRemembered values.
+func remember[V any](m map[plumbing.Hash]V, h plumbing.Hash, v V) {
+	if len(m) >= maxRemembered {
+		clear(m)
+	}
+	m[h] = v
 }
 
 // compare lists the changes between the two sides, promotions by id (so

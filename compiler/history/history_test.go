@@ -204,7 +204,7 @@ func BenchmarkHistory(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		out, st, err := history.Walk(s.dir, history.Query{Promotion: "p07"})
+		out, st, err := history.Walk(s.dir, history.Query{Promotion: "p07", MaxCommits: -1})
 		require.NoError(b, err)
 		require.Len(b, out, commits/files)
 		b.ReportMetric(float64(st.Commits), "commits")

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -598,4 +599,23 @@ func TestJSONKeepsHTMLCharacters(t *testing.T) {
 	r = f.do(t, "POST", "/ofrep/v1/evaluate/flags/a%3Cb%3E", `{"context":{"targetingKey":"cus_001"}}`)
 	assert.Equal(t, http.StatusNotFound, r.code)
 	assert.Contains(t, string(r.body), `a<b>`, "OFREP errors too")
+}
+
+type failingLoader struct{}
+
+func (failingLoader) Load(context.Context) (*store.Loaded, error) {
+	return nil, errors.New("GET http://bundles.invalid/acme.bundle: no such host")
+}
+func (failingLoader) Describe() string { return "failing" }
+
+// TestStatusErrorCountMatchesErrors: a reload that failed without
+// validation errors lists none and counts none; its error says why.
+func TestStatusErrorCountMatchesErrors(t *testing.T) {
+	st := store.New(failingLoader{}, nil)
+	require.Equal(t, store.Failed, st.Reload(context.Background()))
+	f := &fixture{srv: New(Config{Source: st}), store: st}
+	last := f.do(t, "GET", "/v1/status", "").json(t)["last_reload"].(map[string]any)
+	assert.Equal(t, "GET http://bundles.invalid/acme.bundle: no such host", last["error"])
+	assert.Equal(t, []any{}, last["errors"])
+	assert.EqualValues(t, 0, last["error_count"])
 }

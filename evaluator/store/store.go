@@ -274,7 +274,7 @@ func (s *Store) Reload(ctx context.Context) Outcome {
 		slog.Int("parsed", rev.Parsed),
 		slog.Int("promotions", snap.Counts.Promotions),
 		slog.Int("customers", snap.Counts.Customers),
-		slog.Duration("duration", attempt.Duration))
+		slog.String("duration", attempt.Duration.String()))
 	return Swapped
 }
 
@@ -312,7 +312,11 @@ func (s *Store) fail(start time.Time, attempt *Reload) Outcome {
 		}
 		attrs = append(attrs, slog.String(fmt.Sprintf("error_%d", i), fmt.Sprintf("%s:%d:%d: %s", d.File, d.Line, d.Column, d.Code)))
 	}
-	s.log.Warn("reload failed; keeping the last good snapshot", attrs...)
+	if st.Ready {
+		s.log.Warn("reload failed; keeping the last good snapshot", attrs...)
+	} else {
+		s.log.Warn("reload failed; no snapshot serves yet", attrs...)
+	}
 	return Failed
 }
 

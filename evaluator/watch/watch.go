@@ -72,7 +72,7 @@ func Run(ctx context.Context, root string, reload func(context.Context), opts Op
 			opts.Poll = fallbackPoll
 			w.opts.Poll = fallbackPoll
 		}
-		w.log.Warn("file events unavailable; polling instead", slog.String("error", err.Error()), slog.Duration("poll", opts.Poll))
+		w.log.Warn("file events unavailable; polling instead", slog.String("error", err.Error()), slog.String("poll", opts.Poll.String()))
 	} else {
 		w.fsw = fsw
 		defer fsw.Close()

@@ -3,10 +3,12 @@ package bundle
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +18,7 @@ import (
 	format "github.com/promoctl/promoctl/compiler/bundle"
 	"github.com/promoctl/promoctl/compiler/snapshot"
 	"github.com/promoctl/promoctl/evaluator/store"
+	"github.com/promoctl/promoctl/internal/fsutil"
 )
 
 // Source kinds, as status and metrics name them.
@@ -42,6 +45,59 @@ type Options struct {
 	// Client downloads URLs (default: a client with a 10-minute timeout).
 	Client *http.Client
 	Log    *slog.Logger
+	// AllowRollback lets a bundle older than the serving one replace it
+	// (a deliberate revert); without it such a bundle is refused with
+	// RollbackRefused.
+	AllowRollback bool
+	// FirstFetchTimeout bounds the first download of a URL when a
+	// verified cached bundle exists: after it the cache serves and
+	// polling goes on (0: DefaultFirstFetchTimeout).
+	FirstFetchTimeout time.Duration
+}
+
+// DefaultFirstFetchTimeout is how long a URL source with a verified cached
+// bundle waits for its first download before serving the cache.
+const DefaultFirstFetchTimeout = 5 * time.Second
+
+// RollbackRefused is the code of a bundle refused because it is older
+// than the one serving.
+const RollbackRefused = "ROLLBACK_REFUSED"
+
+// RollbackError is a bundle refused because it is older than the one
+// serving: an older commit, or the same commit time with another revision
+// and no newer build time. Replaying an old signed bundle would otherwise
+// bring back what a later one removed.
+type RollbackError struct {
+	Offered, Serving format.Header
+}
+
+func (e *RollbackError) Error() string {
+	return fmt.Sprintf("%s: bundle %s (%s) is older than the serving bundle %s (%s); the serving bundle stays (--allow-rollback serves an older bundle)",
+		RollbackRefused, e.Offered.Revision, describeTimes(e.Offered), e.Serving.Revision, describeTimes(e.Serving))
+}
+
+func describeTimes(h format.Header) string {
+	t := func(v time.Time) string {
+		if v.IsZero() {
+			return "none"
+		}
+		return v.UTC().Format(time.RFC3339)
+	}
+	return "commit time " + t(h.CommitTime) + ", built " + t(h.BuildTime)
+}
+
+// checkOrder refuses offered when it is older than serving: its commit
+// time is earlier, or equal with another revision and a build time that is
+// not later.
+func checkOrder(offered, serving format.Header) error {
+	switch {
+	case offered.CommitTime.Before(serving.CommitTime):
+	case offered.CommitTime.After(serving.CommitTime), offered.Revision == serving.Revision:
+		return nil
+	case offered.BuildTime.After(serving.BuildTime):
+		return nil
+	}
+	return &RollbackError{Offered: offered, Serving: serving}
 }
 
 // Loader serves a bundle file or URL to a store.Store.
@@ -84,6 +140,9 @@ func New(location string, opts Options) *Loader {
 	}
 	if opts.Client == nil {
 		opts.Client = &http.Client{Timeout: 10 * time.Minute}
+	}
+	if opts.FirstFetchTimeout <= 0 {
+		opts.FirstFetchTimeout = DefaultFirstFetchTimeout
 	}
 	return &Loader{location: location, isURL: IsURL(location), opts: opts}
 }
@@ -136,6 +195,11 @@ func (l *Loader) loadFile() (*store.Loaded, error) {
 		return nil, l.refused // the same refused file: not read again
 	}
 	b, err := readBundle(l.location, l.opts)
+	if err == nil && l.current != nil && !l.opts.AllowRollback {
+		if err = checkOrder(b.Header, l.current.Header); err != nil {
+			err = fmt.Errorf("bundle %s: %w", l.location, err)
+		}
+	}
 	if err != nil {
 		l.refused, l.refusedSize, l.refusedMod = err, info.Size(), info.ModTime()
 		return nil, err
@@ -147,18 +211,23 @@ func (l *Loader) loadFile() (*store.Loaded, error) {
 	return loaded(b), nil
 }
 
-// readBundle reads and decodes a bundle file whole.
+// readBundle reads and decodes a bundle file whole. Like the repo loader,
+// it reads only a regular file (a link to a device, a named pipe or a
+// socket is refused without blocking) and never more than the size limit.
 func readBundle(path string, opts Options) (*format.Bundle, error) {
-	info, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("bundle %s: %w", path, err)
-	}
-	if info.Size() > opts.MaxSize {
+	data, _, err := fsutil.ReadRegular(path, opts.MaxSize)
+	var notRegular *fsutil.NotRegularError
+	var tooLarge *fsutil.TooLargeError
+	switch {
+	case errors.As(err, &notRegular):
+		return nil, fmt.Errorf("bundle %s: %s, not a regular file: refused", path, fsutil.DescribeMode(notRegular.Mode))
+	case errors.As(err, &tooLarge) && tooLarge.Grew:
 		return nil, fmt.Errorf("bundle %s: %w", path, &format.Refusal{Problem: format.Oversized,
-			Detail: fmt.Sprintf("%d bytes, more than the limit of %d", info.Size(), opts.MaxSize)})
-	}
-	data, err := os.ReadFile(path) // #nosec G304 -- the operator's own --bundle or cache file
-	if err != nil {
+			Detail: fmt.Sprintf("more than the limit of %d bytes (it grew while it was read)", opts.MaxSize)})
+	case errors.As(err, &tooLarge):
+		return nil, fmt.Errorf("bundle %s: %w", path, &format.Refusal{Problem: format.Oversized,
+			Detail: fmt.Sprintf("%d bytes, more than the limit of %d", tooLarge.Size, opts.MaxSize)})
+	case err != nil:
 		return nil, fmt.Errorf("bundle %s: %w", path, err)
 	}
 	b, err := format.Decode(data, format.Options{Key: opts.Key, MaxSize: opts.MaxSize})
@@ -187,8 +256,19 @@ func (l *Loader) loadURL(ctx context.Context) (*store.Loaded, error) {
 		l.started = true
 		l.readCache()
 	}
+	fetchCtx := ctx
+	if !l.served && l.current != nil {
+		// A verified cached bundle is ready: a server that accepts the
+		// connection and then stalls must not keep the sidecar unready.
+		var cancel context.CancelFunc
+		fetchCtx, cancel = context.WithTimeout(ctx, l.opts.FirstFetchTimeout)
+		defer cancel()
+	}
 	start := time.Now()
-	b, notModified, err := l.fetch(ctx)
+	b, notModified, err := l.fetch(fetchCtx)
+	if err != nil && ctx.Err() == nil && errors.Is(fetchCtx.Err(), context.DeadlineExceeded) {
+		err = fmt.Errorf("GET %s: no bundle within the first-fetch timeout of %s", l.location, l.opts.FirstFetchTimeout)
+	}
 	fetch := &store.Fetch{At: time.Now(), OK: err == nil, Duration: time.Since(start), NotModified: notModified}
 	if err != nil {
 		fetch.Error = err.Error()
@@ -257,6 +337,11 @@ func (l *Loader) fetch(ctx context.Context) (b *format.Bundle, notModified bool,
 	}
 	resp, err := l.opts.Client.Do(req)
 	if err != nil {
+		// The client's error repeats the method and URL: keep what it adds.
+		var urlErr *url.Error
+		if errors.As(err, &urlErr) {
+			err = urlErr.Err
+		}
 		return nil, false, fmt.Errorf("GET %s: %w", l.location, err)
 	}
 	defer resp.Body.Close()
@@ -276,7 +361,7 @@ func (l *Loader) fetch(ctx context.Context) (b *format.Bundle, notModified bool,
 	}
 	etag := resp.Header.Get("ETag")
 	if l.opts.CacheDir == "" {
-		data, err := readLimited(resp.Body, l.opts.MaxSize)
+		data, err := readLimited(resp.Body, l.opts.MaxSize, resp.ContentLength)
 		if err != nil {
 			return nil, false, fmt.Errorf("GET %s: %w", l.location, err)
 		}
@@ -313,17 +398,54 @@ func (l *Loader) decodeNew(data []byte) (b *format.Bundle, same bool, err error)
 	if l.current != nil && v.Hash == l.current.Hash {
 		return nil, true, nil
 	}
+	if l.current != nil && !l.opts.AllowRollback {
+		if err := checkOrder(v.Header, l.current.Header); err != nil {
+			return nil, false, err
+		}
+	}
 	b, err = format.Decode(data, opts)
 	return b, false, err
 }
 
-func readLimited(r io.Reader, maxSize int64) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("read body: %w", err)
+// readLimited reads a body of at most maxSize bytes (after any
+// Content-Encoding is undone). It reads in chunks and copies them once at
+// the end: io.ReadAll doubles its buffer, so a small compressed body
+// expanding to the limit would cost about three times the limit before it
+// was refused. A Content-Length within the limit sizes one buffer.
+func readLimited(r io.Reader, maxSize, contentLength int64) ([]byte, error) {
+	oversized := &format.Refusal{Problem: format.Oversized, Detail: fmt.Sprintf("more than the limit of %d bytes", maxSize)}
+	if contentLength >= 0 && contentLength <= maxSize {
+		data := make([]byte, contentLength)
+		if _, err := io.ReadFull(r, data); err != nil {
+			return nil, fmt.Errorf("read body: %w", err)
+		}
+		if n, _ := io.ReadFull(r, make([]byte, 1)); n > 0 {
+			return nil, oversized
+		}
+		return data, nil
 	}
-	if int64(len(data)) > maxSize {
-		return nil, &format.Refusal{Problem: format.Oversized, Detail: fmt.Sprintf("more than the limit of %d bytes", maxSize)}
+	var chunks [][]byte
+	var total int64
+	size := int64(64 << 10)
+	for {
+		chunk := make([]byte, min(size, maxSize+1-total))
+		n, err := io.ReadFull(r, chunk)
+		chunks = append(chunks, chunk[:n])
+		total += int64(n)
+		if total > maxSize {
+			return nil, oversized
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read body: %w", err)
+		}
+		size = min(2*size, 4<<20)
+	}
+	data := make([]byte, 0, total)
+	for _, c := range chunks {
+		data = append(data, c...)
 	}
 	return data, nil
 }

@@ -46,15 +46,23 @@ func newKey(t *testing.T) keyPair {
 
 // build returns the bundle of the example repo with spring-api-boost's
 // allowance set to boost (cus_001's api_calls on 2026-04-01 is then
-// 10,000 + boost), signed with key when it is set.
+// 10,000 + boost), signed with key when it is set. A larger boost is a
+// later commit: its commit time is boost minutes after a fixed instant.
 func build(t *testing.T, boost int, key ed25519.PrivateKey) []byte {
+	t.Helper()
+	commit := time.Date(2026, 4, 1, 10, 0, 0, 0, time.UTC).Add(time.Duration(boost) * time.Minute)
+	return buildAt(t, boost, commit, commit.Add(time.Minute), key)
+}
+
+// buildAt is build with the commit and build times given.
+func buildAt(t *testing.T, boost int, commit, built time.Time, key ed25519.PrivateKey) []byte {
 	t.Helper()
 	res, err := compiler.Load(os.DirFS(acme), compiler.Options{})
 	require.NoError(t, err)
 	require.True(t, res.OK())
 	res.Model.Promotions["spring-api-boost"].Metered.Allowance.Value = int64(boost)
 	rev := "boost-" + strconv.Itoa(boost)
-	data, err := format.Encode(res.Model, format.Header{Revision: rev, ContentHash: rev}, key)
+	data, err := format.Encode(res.Model, format.Header{Revision: rev, ContentHash: rev, CommitTime: commit, BuildTime: built}, key)
 	require.NoError(t, err)
 	return data
 }

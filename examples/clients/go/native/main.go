@@ -1,6 +1,7 @@
 // Command native asks a promoctl sidecar for decisions over its native
 // JSON API, through the Go client generated from the API's OpenAPI
-// document (package apiclient), and prints each with its sources.
+// document (package apiclient), and prints each with its sources and, for
+// a metered feature, its allowance buckets.
 //
 //	PROMOCTL_URL=http://127.0.0.1:8787 go run ./examples/clients/go/native -customer cus_001 -feature api_calls -at 2026-04-25T12:00:00Z
 //
@@ -142,7 +143,30 @@ func describe(d apiclient.Decision) string {
 		}
 		b.WriteString("\n")
 	}
+	if d.Buckets != nil {
+		for _, k := range *d.Buckets {
+			fmt.Fprintf(&b, "  bucket %s: ", k.Source)
+			if k.Unlimited {
+				b.WriteString("unlimited")
+			} else if k.Allowance != nil {
+				fmt.Fprintf(&b, "%d", *k.Allowance)
+			}
+			fmt.Fprintf(&b, " %s%s\n", k.Reset, period(k.PeriodStart, k.PeriodEnd))
+		}
+	}
 	return b.String()
+}
+
+// period renders a bucket's current period; a bound that is null is open.
+func period(start, end *time.Time) string {
+	out := ""
+	if start != nil {
+		out += ", from " + start.UTC().Format(time.RFC3339)
+	}
+	if end != nil {
+		out += " until " + end.UTC().Format(time.RFC3339)
+	}
+	return out
 }
 
 // allowance is a count, or "unlimited".

@@ -36,16 +36,19 @@ func TestNativeClientOnAcme(t *testing.T) {
 			want: "cus_001 api_calls at 2026-04-25T12:00:00Z: access, allowance 70000 mixed\n" +
 				"  plan starter 10000 monthly, replaced by migration-burst\n" +
 				"  promotion migration-burst 20000 daily\n" +
-				"  promotion spring-api-boost 50000 monthly\n"},
+				"  promotion spring-api-boost 50000 monthly\n" +
+				"  bucket promotion:migration-burst:2026-04-20T00:00:00Z: 20000 daily, from 2026-04-25T00:00:00Z until 2026-04-26T00:00:00Z\n" +
+				"  bucket promotion:spring-api-boost:2026-03-02T09:00:00Z: 50000 monthly, from 2026-04-02T09:00:00Z until 2026-05-02T09:00:00Z\n"},
 		{name: "a boolean decision", args: []string{"-customer", "cus_005", "-feature", "sso", "-at", "2026-04-01T00:00:00Z"},
 			want: "cus_005 sso at 2026-04-01T00:00:00Z: access\n  promotion sso-for-growth\n"},
 		{name: "every feature", args: []string{"-customer", "cus_003", "-at", "2026-04-25T12:00:00Z"},
 			want: "cus_003 api_calls at 2026-04-25T12:00:00Z: access, unlimited monthly\n  plan enterprise unlimited monthly\n" +
+				"  bucket plan: unlimited monthly, from 2026-04-01T00:00:00Z until 2026-05-01T00:00:00Z\n" +
 				"cus_003 audit_log at 2026-04-25T12:00:00Z: access\n  plan enterprise\n" +
 				"cus_003 priority_support at 2026-04-25T12:00:00Z: access\n  plan enterprise\n" +
-				"cus_003 seats at 2026-04-25T12:00:00Z: access, allowance 500 never\n  plan enterprise 500 never\n" +
+				"cus_003 seats at 2026-04-25T12:00:00Z: access, allowance 500 never\n  plan enterprise 500 never\n  bucket plan: 500 never\n" +
 				"cus_003 sso at 2026-04-25T12:00:00Z: access\n  plan enterprise\n" +
-				"cus_003 storage_gb at 2026-04-25T12:00:00Z: access, allowance 2000 never\n  plan enterprise 2000 never\n"},
+				"cus_003 storage_gb at 2026-04-25T12:00:00Z: access, allowance 2000 never\n  plan enterprise 2000 never\n  bucket plan: 2000 never\n"},
 		{name: "an unknown feature", args: []string{"-customer", "cus_001", "-feature", "nope"},
 			err: `FEATURE_NOT_FOUND: feature "nope" is not defined at revision `},
 		{name: "a bad instant", args: []string{"-customer", "cus_001", "-at", "soon"},
