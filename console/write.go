@@ -159,6 +159,10 @@ func (s *Server) commitChange(r *http.Request, c change) (*outcome, error) {
 		out.Stale = err.Error()
 		return out, nil
 	}
+	if errors.Is(err, gitstore.ErrCheckedOut) {
+		out.Refusals = []string{err.Error()}
+		return out, nil
+	}
 	if err != nil {
 		return nil, err
 	}
