@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/rogpeppe/go-internal/txtar"
 	"github.com/stretchr/testify/assert"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/promoctl/promoctl/compiler"
 	"github.com/promoctl/promoctl/compiler/report"
+	"github.com/promoctl/promoctl/promotions"
 )
 
 // baseRepo reads testdata/base, a small valid repo, into memory.
@@ -38,8 +40,13 @@ func TestBaseRepoIsValid(t *testing.T) {
 // TestErrorCodes runs each testdata/codes/*.txtar: files laid over the base
 // repo, written to disk and loaded as the CLI loads a repo, and the exact
 // set of errors expected ("want CODE file:line:col" lines in the archive's
-// comment). Other comment lines shape the tree on disk:
+// comment; "warn CODE file:line:col" for warnings, compared exactly when
+// the archive has a base). Other comment lines shape the tree on disk:
 //
+//	now TS                 loads the tree against a base (testdata/base,
+//	                       with the archive's files under base/ laid over
+//	                       it) with the check's clock at TS, as
+//	                       validate --base --now TS does
 //	remove NAME            removes a file or directory of the base repo
 //	symlink NAME TARGET    makes NAME a link to TARGET; $OUTSIDE is a
 //	                       directory outside the repo holding secret.yaml
@@ -65,16 +72,28 @@ func TestErrorCodes(t *testing.T) {
 					require.NoError(t, os.RemoveAll(filepath.Join(dir, fields[1])))
 				}
 			}
+			baseDir := filepath.Join(filepath.Dir(dir), "base")
+			writeFiles(t, baseDir, readTestdata(t, "base"))
 			for _, f := range ar.Files {
+				if name, ok := strings.CutPrefix(f.Name, "base/"); ok {
+					writeFiles(t, baseDir, map[string]string{name: string(f.Data)})
+					continue
+				}
 				writeFiles(t, dir, map[string]string{f.Name: string(f.Data)})
 			}
-			var want []string
+			var want, warn []string
+			var now time.Time
 			for _, line := range lines {
 				fields := strings.Fields(line)
 				switch {
 				case len(fields) == 0:
 				case fields[0] == "want":
 					want = append(want, strings.TrimPrefix(line, "want "))
+				case fields[0] == "warn":
+					warn = append(warn, strings.TrimPrefix(line, "warn "))
+				case fields[0] == "now" && len(fields) == 2:
+					now, err = time.Parse(time.RFC3339, fields[1])
+					require.NoError(t, err)
 				case fields[0] == "symlink" && len(fields) == 3:
 					target := strings.ReplaceAll(fields[2], "$OUTSIDE", outside)
 					require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, fields[1])), 0o755))
@@ -83,22 +102,36 @@ func TestErrorCodes(t *testing.T) {
 					require.NoError(t, syscall.Mkfifo(filepath.Join(dir, fields[1]), 0o644))
 				}
 			}
-			require.NotEmpty(t, want, "archive names no expected error")
+			require.NotEmpty(t, append(want, warn...), "archive names no expected error or warning")
 
 			repo := compiler.OpenDir(dir)
 			defer repo.Close()
-			res, err := compiler.Load(repo, compiler.Options{})
+			var res *compiler.Result
+			if now.IsZero() {
+				res, err = compiler.Load(repo, compiler.Options{})
+			} else {
+				base := compiler.OpenDir(baseDir)
+				defer base.Close()
+				res, err = compiler.LoadWithBase(repo, base, compiler.Options{Now: now})
+			}
 			require.NoError(t, err)
-			var got []string
-			for _, d := range res.Diagnostics.Errors() {
-				got = append(got, fmt.Sprintf("%s %s:%d:%d", d.Code, d.File, d.Line, d.Column))
-				assert.NotEmpty(t, d.Message)
-				assert.NotContains(t, d.Message, "leaked")
+			list := func(ds promotions.Diagnostics) []string {
+				var out []string
+				for _, d := range ds {
+					out = append(out, fmt.Sprintf("%s %s:%d:%d", d.Code, d.File, d.Line, d.Column))
+					assert.NotEmpty(t, d.Message)
+					assert.NotContains(t, d.Message, "leaked")
+				}
+				sort.Strings(out)
+				return out
 			}
 			sort.Strings(want)
-			sort.Strings(got)
-			assert.Equal(t, want, got, "diagnostics: %v", res.Diagnostics)
-			assert.False(t, res.OK())
+			assert.Equal(t, want, list(res.Diagnostics.Errors()), "diagnostics: %v", res.Diagnostics)
+			assert.Equal(t, len(want) == 0, res.OK())
+			if !now.IsZero() {
+				sort.Strings(warn)
+				assert.Equal(t, warn, list(res.Diagnostics.Warnings()), "diagnostics: %v", res.Diagnostics)
+			}
 
 			var text strings.Builder
 			require.NoError(t, report.Report{Diagnostics: res.Diagnostics, Source: repo}.WriteText(&text))

@@ -28,6 +28,9 @@ type ChangeSet struct {
 	Valid      bool                        `json:"valid"`
 	Errors     int                         `json:"errors"`
 	Violations []promotions.JSONDiagnostic `json:"violations"`
+	// Warnings are those on what the change adds (GRANT_BACKDATED,
+	// WINDOW_CLOSED): valid, but worth a reviewer's second look.
+	Warnings []promotions.JSONDiagnostic `json:"warnings"`
 	// Incomplete is set when a tree could not be fully loaded, so that
 	// customers, plans and features could not be compared.
 	Incomplete bool              `json:"incomplete"`
@@ -60,7 +63,16 @@ type PromotionChange struct {
 	Status  promotions.Outcome `json:"status,omitempty"`
 	Applied bool               `json:"applied"`
 	Fields  []FieldChange      `json:"fields"`
-	Grants  GrantChanges       `json:"grants"`
+	// Terms are an added promotion's fields as the head writes them
+	// (grants aside), so a reviewer sees what is being offered.
+	Terms  []Term       `json:"terms,omitempty"`
+	Grants GrantChanges `json:"grants"`
+}
+
+// Term is one field of a promotion and its value as written.
+type Term struct {
+	Field string `json:"field"`
+	Value string `json:"value"`
 }
 
 // FieldChange is one field's old and new value as written in the files;
@@ -71,16 +83,18 @@ type FieldChange struct {
 	New   string `json:"new"`
 }
 
-// GrantChanges counts how customer entries changed.
+// GrantChanges is the net effect of the change on each customer, one verb
+// per customer however many edits led there: Granted (a new entry that
+// ends granted), Renewed or Regranted (a new period after the base's last
+// one expired, or was revoked), Revoked (granted in the base, or newly
+// listed, and revoked in the head).
 type GrantChanges struct {
-	Added     IDSample `json:"added"`
+	Granted   IDSample `json:"granted"`
 	Revoked   IDSample `json:"revoked"`
 	Regranted IDSample `json:"regranted"`
-	// Renewed counts entries given a new period after their last one
-	// expired (Regranted: after it was revoked).
-	Renewed  IDSample `json:"renewed"`
-	Modified IDSample `json:"modified"`
-	Removed  IDSample `json:"removed"`
+	Renewed   IDSample `json:"renewed"`
+	Modified  IDSample `json:"modified"`
+	Removed   IDSample `json:"removed"`
 	// All describes a change of grants.all: granted, revoked, re-granted,
 	// renewed or removed.
 	All promotions.Outcome `json:"all,omitempty"`
@@ -88,7 +102,7 @@ type GrantChanges struct {
 
 // Empty reports whether no grant changed.
 func (g GrantChanges) Empty() bool {
-	return g.Added.Count+g.Revoked.Count+g.Regranted.Count+g.Renewed.Count+g.Modified.Count+g.Removed.Count == 0 && g.All == ""
+	return g.Granted.Count+g.Revoked.Count+g.Regranted.Count+g.Renewed.Count+g.Modified.Count+g.Removed.Count == 0 && g.All == ""
 }
 
 // IDSample is a count and the first few ids.
@@ -154,6 +168,10 @@ func Diff(head, base fs.FS, opts Options, baseLabel, headLabel string) (*ChangeS
 	}
 	p := &ChangeSet{Base: baseLabel, Head: headLabel, Valid: c.head.OK(), Violations: []promotions.JSONDiagnostic{}, Promotions: []PromotionChange{}}
 	p.Errors = len(c.head.Diagnostics.Errors())
+	p.Warnings = []promotions.JSONDiagnostic{}
+	for _, d := range c.added {
+		p.Warnings = append(p.Warnings, d.JSON())
+	}
 	for _, d := range c.lock {
 		p.Violations = append(p.Violations, d.JSON())
 	}
@@ -222,6 +240,7 @@ func (c *comparison) promotionChange(id string, lim promotions.Limits) (Promotio
 		ch := PromotionChange{ID: id, File: h.File, Change: ChangeAdded, Applied: h.Applied, Fields: []FieldChange{}}
 		if doc := readDoc(c.headFS, h.File, lim); doc != nil {
 			ch.Grants = grantChanges(&yamldoc.Document{Value: map[string]any{}}, doc)
+			ch.Terms = terms(doc.Value)
 		}
 		return ch, true
 	case !inHead:
@@ -248,6 +267,18 @@ func (c *comparison) promotionChange(id string, lim promotions.Limits) (Promotio
 	}
 	ch.Grants = grantChanges(pair.old, pair.new)
 	return ch, true
+}
+
+// terms lists a promotion's fields in the order of the file format, but
+// kind, id, is_applied and grants (said elsewhere).
+func terms(v map[string]any) []Term {
+	out := []Term{}
+	for _, f := range []string{"name", "description", "status", "deactivated_at", "feature", "feature_type", "window", "duration", "metered", "eligibility"} {
+		if val, ok := v[f]; ok {
+			out = append(out, Term{Field: f, Value: schema.RenderValue(val)})
+		}
+	}
+	return out
 }
 
 func readDoc(fsys fs.FS, file string, lim promotions.Limits) *yamldoc.Document {
@@ -362,8 +393,15 @@ func grantChanges(oldDoc, newDoc *yamldoc.Document) GrantChanges {
 		seen[e.ID] = true
 		prev, ok := before[e.ID]
 		switch {
+		case !ok && e.State == promotions.StateRevoked:
+			g.Revoked.add(e.ID)
 		case !ok:
-			g.Added.add(e.ID)
+			g.Granted.add(e.ID)
+		case len(e.Previous) > len(prev.Previous) && e.State == promotions.StateRevoked:
+			if prev.State == promotions.StateRevoked {
+				continue // re-granted and revoked again: revoked before and after
+			}
+			g.Revoked.add(e.ID)
 		case len(e.Previous) > len(prev.Previous):
 			if newPeriod(&cur, prev.Periods(), e.Periods()) == promotions.OutcomeRenewed {
 				g.Renewed.add(e.ID)

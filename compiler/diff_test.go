@@ -3,8 +3,10 @@ package compiler_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -38,7 +40,7 @@ func TestDiffRenderers(t *testing.T) {
 	dir := commitCase(t, planCase)
 	base, err := compiler.OpenRevision(dir, "HEAD~1")
 	require.NoError(t, err)
-	plan, err := compiler.Diff(os.DirFS(dir), base.FS, compiler.Options{}, "HEAD~1", "working tree")
+	plan, err := compiler.Diff(os.DirFS(dir), base.FS, compiler.Options{Now: planNow}, "HEAD~1", "working tree")
 	require.NoError(t, err)
 
 	var text, md, js bytes.Buffer
@@ -62,10 +64,18 @@ func TestDiffFacts(t *testing.T) {
 	dir := commitCase(t, planCase)
 	base, err := compiler.OpenRevision(dir, "HEAD~1")
 	require.NoError(t, err)
-	plan, err := compiler.Diff(os.DirFS(dir), base.FS, compiler.Options{}, "b", "h")
+	plan, err := compiler.Diff(os.DirFS(dir), base.FS, compiler.Options{Now: planNow}, "b", "h")
 	require.NoError(t, err)
 
 	assert.False(t, plan.Valid)
+	var warned []string
+	for _, w := range plan.Warnings {
+		warned = append(warned, fmt.Sprintf("%s %s:%d:%d %s", w.Code, w.File, w.Line, w.Column, w.Path))
+	}
+	assert.Equal(t, []string{
+		"GRANT_BACKDATED promotions/welcome.yaml:9:17 grants.all.granted_at",
+		"GRANT_BACKDATED promotions/welcome.yaml:13:19 grants.customers[0].granted_at",
+	}, warned, "cus_2 and cus_3 start within the hour before the clock; cus_1's revoke adds no period")
 	require.Len(t, plan.Violations, 1)
 	assert.Equal(t, "LOCKED_FIELD", plan.Violations[0].Code)
 
@@ -80,7 +90,7 @@ func TestDiffFacts(t *testing.T) {
 		{Field: "metered.allowance", Old: "5000", New: "8000"},
 		{Field: "name", Old: "Boost", New: "Spring boost"},
 	}, boost.Fields)
-	assert.Equal(t, compiler.IDSample{Count: 1, IDs: []string{"cus_3"}}, boost.Grants.Added)
+	assert.Equal(t, compiler.IDSample{Count: 1, IDs: []string{"cus_3"}}, boost.Grants.Granted)
 	assert.Equal(t, compiler.IDSample{Count: 1, IDs: []string{"cus_1"}}, boost.Grants.Revoked)
 	assert.Equal(t, compiler.IDSample{Count: 1, IDs: []string{"cus_2"}}, boost.Grants.Regranted)
 
@@ -88,11 +98,69 @@ func TestDiffFacts(t *testing.T) {
 	assert.Equal(t, promotions.OutcomeDeactivated, draft.Status)
 	assert.Equal(t, compiler.ChangeAdded, byID["welcome"].Change)
 	assert.Equal(t, promotions.OutcomeGranted, byID["welcome"].Grants.All)
+	assert.Equal(t, []compiler.Term{{Field: "name", Value: "Welcome"}, {Field: "feature", Value: "sso"}, {Field: "feature_type", Value: "boolean"}},
+		byID["welcome"].Terms, "an added promotion shows its terms")
 
 	assert.Equal(t, compiler.IDSample{Count: 1, IDs: []string{"cus_5"}}, plan.Customers.Added)
 	assert.Equal(t, compiler.IDSample{Count: 1, IDs: []string{"cus_3"}}, plan.Customers.Changed)
 	assert.Equal(t, compiler.IDSample{Count: 1, IDs: []string{"growth"}}, plan.Plans.Changed)
 	assert.True(t, plan.Features.Empty())
+}
+
+// planNow is the clock of the plan cases: half an hour after the last
+// grants the change makes.
+var planNow = time.Date(2026, 4, 2, 0, 30, 0, 0, time.UTC)
+
+// TestDiffNetGrantEffect: each customer gets the one verb that says where
+// the change leaves them against the base, however many edits led there.
+func TestDiffNetGrantEffect(t *testing.T) {
+	tests := []struct {
+		name string
+		head func(*testing.T, map[string]string)
+		want compiler.GrantChanges
+	}{
+		{
+			name: "granted then revoked on the branch is revoked",
+			head: func(t *testing.T, files map[string]string) {
+				files[boostFile] += "    - id: cus_3\n      state: revoked\n      granted_at: 2026-04-02T00:00:00Z\n      revoked_at: 2026-04-02T00:10:00Z\n"
+			},
+			want: compiler.GrantChanges{Revoked: compiler.IDSample{Count: 1, IDs: []string{"cus_3"}}},
+		},
+		{
+			name: "re-granted then revoked again is no change",
+			head: editBoost("    - id: cus_2\n      state: revoked\n      granted_at: 2026-03-02T09:00:00Z\n      revoked_at: 2026-03-10T00:00:00Z",
+				"    - id: cus_2\n      state: revoked\n      granted_at: 2026-04-02T00:00:00Z\n      revoked_at: 2026-04-02T00:10:00Z\n      previous:\n        - {granted_at: 2026-03-02T09:00:00Z, revoked_at: 2026-03-10T00:00:00Z}"),
+			want: compiler.GrantChanges{},
+		},
+		{
+			name: "granted customer revoked",
+			head: editBoost("    - id: cus_1\n      state: granted", "    - id: cus_1\n      state: revoked\n      revoked_at: 2026-04-01T00:00:00Z"),
+			want: compiler.GrantChanges{Revoked: compiler.IDSample{Count: 1, IDs: []string{"cus_1"}}},
+		},
+		{
+			name: "new customer granted",
+			head: func(t *testing.T, files map[string]string) {
+				files[boostFile] += "    - id: cus_3\n      state: granted\n      granted_at: 2026-04-02T00:00:00Z\n"
+			},
+			want: compiler.GrantChanges{Granted: compiler.IDSample{Count: 1, IDs: []string{"cus_3"}}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := commitCase(t, lockCase{head: tt.head})
+			base, err := compiler.OpenRevision(dir, "HEAD~1")
+			require.NoError(t, err)
+			plan, err := compiler.Diff(os.DirFS(dir), base.FS, compiler.Options{Now: planNow}, "b", "h")
+			require.NoError(t, err)
+			var got compiler.GrantChanges
+			for _, ch := range plan.Promotions {
+				if ch.ID == "boost" {
+					got = ch.Grants
+				}
+			}
+			assert.Equal(t, tt.want, got)
+		})
+	}
 }
 
 func TestDiffStatusAndMoves(t *testing.T) {

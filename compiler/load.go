@@ -27,6 +27,10 @@ type Options struct {
 	// Base is the model of the base revision, when there is one. It decides
 	// which grants count as new for the eligibility rule.
 	Base *promotions.Model
+	// Now is the check's clock for the warnings that compare what a change
+	// adds with the present (GRANT_BACKDATED, WINDOW_CLOSED); zero means
+	// the current time.
+	Now time.Time
 	// Cache carries per-file results from one load to the next, keyed by
 	// path and content hash, so a reload only re-parses changed files.
 	Cache *Cache

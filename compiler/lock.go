@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
+	"time"
 
 	"github.com/promoctl/promoctl/internal/treefs"
 	"github.com/promoctl/promoctl/promotions"
@@ -14,7 +15,8 @@ import (
 // LoadWithBase loads head like Load, with base's model deciding which
 // grants are new, and adds the diagnostics of the is_applied lock (docs/rules.md):
 // LOCKED_FIELD, APPLIED_UNLOCKED, APPLIED_DELETED, GRANT_REMOVED and
-// GRANT_HISTORY_CHANGED.
+// GRANT_HISTORY_CHANGED; and the warnings on what the change adds,
+// GRANT_BACKDATED and WINDOW_CLOSED, against opts.Now.
 // Promotions are paired by id, so moving a file is not a change. The base
 // is not validated: its problems are not the change's.
 func LoadWithBase(head, base fs.FS, opts Options) (*Result, error) {
@@ -35,6 +37,9 @@ type comparison struct {
 	// files differ; only applied ones unless every pair was asked for.
 	pairs map[string]promotionPair
 	lock  promotions.Diagnostics
+	// added are the warnings on what the change adds (GRANT_BACKDATED,
+	// WINDOW_CLOSED), positioned.
+	added promotions.Diagnostics
 }
 
 type promotionFile struct {
@@ -108,6 +113,15 @@ func compare(head, base fs.FS, opts Options, allPairs bool) (*comparison, error)
 		}
 	}
 	headRes.Diagnostics = append(headRes.Diagnostics, c.lock...)
+	if baseRes.Model != nil && headRes.Model != nil {
+		now := opts.Now
+		if now.IsZero() {
+			now = time.Now()
+		}
+		c.added = position(head, addedWarnings(baseRes.Model, headRes.Model, now), opts.Limits)
+		c.added.Sort()
+		headRes.Diagnostics = append(headRes.Diagnostics, c.added...)
+	}
 	headRes.Diagnostics.Sort()
 	return c, nil
 }

@@ -65,20 +65,25 @@ type branchData struct {
 	Committed string
 	PullURL   string
 	// Comment is the diff as the pull request comment shows it.
-	Comment     template.HTML
-	Valid       bool
-	Errors      []promotions.Diagnostic
-	Violations  int
+	Comment    template.HTML
+	Valid      bool
+	Errors     []promotions.Diagnostic
+	Violations int
+	// Warnings are those on what the branch adds (a grant starting in the
+	// past, a new promotion whose window closed): valid, but a reviewer
+	// should read them.
+	Warnings    []promotions.JSONDiagnostic
 	LastMessage string
 }
 
 type reviewKey struct{ tip, base plumbing.Hash }
 
 type review struct {
-	comment template.HTML
-	valid   bool
-	errors  []promotions.Diagnostic
-	lock    int
+	comment  template.HTML
+	valid    bool
+	errors   []promotions.Diagnostic
+	warnings []promotions.JSONDiagnostic
+	lock     int
 }
 
 func (s *Server) branchPage(w http.ResponseWriter, r *http.Request) {
@@ -112,7 +117,7 @@ func (s *Server) branchPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusInternalServerError, err.Error())
 		return
 	}
-	d.Comment, d.Valid, d.Errors, d.Violations = rv.comment, rv.valid, rv.errors, rv.lock
+	d.Comment, d.Valid, d.Errors, d.Violations, d.Warnings = rv.comment, rv.valid, rv.errors, rv.lock, rv.warnings
 	s.render(w, r, http.StatusOK, "branch", page{Title: name, Section: "changes", Branch: name, Commit: tip.String(), Data: d})
 }
 
@@ -132,7 +137,7 @@ func (s *Server) review(tip, mb plumbing.Hash) (*review, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := compiler.Options{Limits: s.opts.Limits, Cache: s.views.cache}
+	opts := compiler.Options{Limits: s.opts.Limits, Cache: s.views.cache, Now: s.now()}
 	cs, err := compiler.Diff(head, base, opts, s.base+" ("+mb.String()[:12]+")", tip.String()[:12])
 	if err != nil {
 		return nil, fmt.Errorf("diff: %w", err)
@@ -145,7 +150,7 @@ func (s *Server) review(tip, mb plumbing.Hash) (*review, error) {
 	if err := goldmark.New(goldmark.WithExtensions(extension.Table)).Convert(md.Bytes(), &html); err != nil {
 		return nil, fmt.Errorf("render the comment: %w", err)
 	}
-	rv := &review{comment: template.HTML(html.String()), valid: cs.Valid, lock: len(cs.Violations)} // #nosec G203 -- goldmark escapes raw HTML unless WithUnsafe
+	rv := &review{comment: template.HTML(html.String()), valid: cs.Valid, lock: len(cs.Violations), warnings: cs.Warnings} // #nosec G203 -- goldmark escapes raw HTML unless WithUnsafe
 	if !cs.Valid {
 		res, err := compiler.LoadWithBase(head, base, opts)
 		if err != nil {

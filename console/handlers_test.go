@@ -105,7 +105,7 @@ func TestGrantCommitsOnANewBranch(t *testing.T) {
 	assert.Contains(t, page, "Valid against main")
 	assert.Contains(t, page, "spring-api-boost")
 	assert.Contains(t, page, "<h4>Promotions</h4>", "the PR comment's markdown is rendered")
-	assert.Contains(t, page, "grants: added 1 (cus_002)")
+	assert.Contains(t, page, "grants: granted 1 (cus_002)")
 	code, page = f.get(t, "/changes")
 	require.Equal(t, http.StatusOK, code)
 	assert.Contains(t, page, branch.Name)

@@ -43,6 +43,10 @@ const (
 	// Warnings.
 	CodeFileName Code = "FILE_NAME"
 	CodeLimit    Code = "LIMIT"
+	// With a base, on what the change adds: a grant period that starts
+	// before the check's clock, and a new promotion whose window is over.
+	CodeGrantBackdated Code = "GRANT_BACKDATED"
+	CodeWindowClosed   Code = "WINDOW_CLOSED"
 )
 
 // Severity of a diagnostic. Warnings never change an exit code.

@@ -84,8 +84,8 @@ func (a *app) checkRepo() error {
 
 func (a *app) diffCommand() *cobra.Command {
 	var (
-		base   baseFlags
-		format string
+		base        baseFlags
+		format, now string
 	)
 	cmd := &cobra.Command{
 		Use:   "diff --base REV|--base-dir DIR",
@@ -115,7 +115,11 @@ func (a *app) diffCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			changes, err := compiler.Diff(compiler.OpenDir(a.repo), baseFS, a.options(), label, "working tree")
+			opts := a.options()
+			if opts.Now, err = parseTimeFlag("now", now); err != nil {
+				return err
+			}
+			changes, err := compiler.Diff(compiler.OpenDir(a.repo), baseFS, opts, label, "working tree")
 			if err != nil {
 				return &exitError{code: exitUsage, err: fmt.Errorf("diff %s: %w", a.repo, err)}
 			}
@@ -135,5 +139,6 @@ func (a *app) diffCommand() *cobra.Command {
 	}
 	base.add(cmd)
 	enumFlag(cmd, &format, "format", "output format", "text", "markdown", "json")
+	cmd.Flags().StringVar(&now, "now", "", "the clock of the warnings on what the change adds (GRANT_BACKDATED, WINDOW_CLOSED): an RFC 3339 instant (default now)")
 	return a.readsRepo(cmd)
 }

@@ -25,7 +25,9 @@ func (a *app) validateCommand() *cobra.Command {
   promoctl validate --repo examples/acme --format json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, err := parseTimeFlag("now", now); err != nil {
+			opts := a.options()
+			var err error
+			if opts.Now, err = parseTimeFlag("now", now); err != nil {
 				return err
 			}
 			switch format {
@@ -33,7 +35,7 @@ func (a *app) validateCommand() *cobra.Command {
 			default:
 				return usageError("--format must be text, json or github, or sarif for code scanning, not %q", format)
 			}
-			res, err := a.loadWithBase(&base, a.options())
+			res, err := a.loadWithBase(&base, opts)
 			if err != nil {
 				return err
 			}
@@ -53,7 +55,7 @@ func (a *app) validateCommand() *cobra.Command {
 	}
 	enumFlag(cmd, &format, "format", "output format (github: workflow annotations; sarif: code scanning)", "text", "json", "github", "sarif")
 	base.add(cmd)
-	cmd.Flags().StringVar(&now, "now", "", "evaluate time-dependent checks at this RFC 3339 instant (default now)")
+	cmd.Flags().StringVar(&now, "now", "", "the clock of the checks that compare a change with the present (GRANT_BACKDATED, WINDOW_CLOSED): an RFC 3339 instant (default now)")
 	return a.readsRepo(cmd)
 }
 

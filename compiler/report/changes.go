@@ -98,6 +98,20 @@ func writeBody(b *strings.Builder, s style, p *compiler.ChangeSet) {
 			}
 		}
 	}
+	if len(p.Warnings) > 0 {
+		s.heading(b, "Warnings")
+		if s.markdown {
+			b.WriteString("| where | code | message |\n|---|---|---|\n")
+		}
+		for _, v := range p.Warnings {
+			where := fmt.Sprintf("%s:%d:%d", v.File, v.Line, v.Column)
+			if s.markdown {
+				fmt.Fprintf(b, "| %s | %s | %s |\n", s.code(where), v.Code, escapeCell(v.Message))
+			} else {
+				fmt.Fprintf(b, "  %s: %s: %s\n", where, v.Code, v.Message)
+			}
+		}
+	}
 	if p.Empty() {
 		b.WriteString("\nNo changes to promotions, grants, customers, plans or features.\n")
 	}
@@ -152,6 +166,9 @@ func writePromotion(b *strings.Builder, s style, ch compiler.PromotionChange) {
 	for _, f := range ch.Fields {
 		fmt.Fprintf(b, "%s%s: %s → %s\n", bullet(s, 1), s.code(f.Field), s.code(f.Old), s.code(f.New))
 	}
+	for _, t := range ch.Terms {
+		fmt.Fprintf(b, "%s%s: %s\n", bullet(s, 1), s.code(t.Field), s.code(t.Value))
+	}
 	g := ch.Grants
 	if g.Empty() {
 		return
@@ -160,7 +177,7 @@ func writePromotion(b *strings.Builder, s style, ch compiler.PromotionChange) {
 	for _, part := range []struct {
 		label string
 		ids   compiler.IDSample
-	}{{"added", g.Added}, {"revoked", g.Revoked}, {"re-granted", g.Regranted}, {"renewed", g.Renewed}, {"modified", g.Modified}, {"removed", g.Removed}} {
+	}{{"granted", g.Granted}, {"revoked", g.Revoked}, {"re-granted", g.Regranted}, {"renewed", g.Renewed}, {"modified", g.Modified}, {"removed", g.Removed}} {
 		if part.ids.Count > 0 {
 			parts = append(parts, part.label+" "+part.ids.String())
 		}

@@ -204,6 +204,13 @@ var ruleDescriptions = map[promotions.Code]string{
 	promotions.CodeNoFeatures:            "The repo holds config files but no Feature: there would be nothing to serve.",
 	promotions.CodeFileName:              "A promotion's file is not named after its id.",
 	promotions.CodeLimit:                 "A limit was reached.",
+	promotions.CodeGrantBackdated:        "A grant period the change adds starts more than an hour before the check: answers already given would change when it merges.",
+	promotions.CodeWindowClosed:          "A promotion the change adds has a window that is already over: nobody can be granted it.",
+}
+
+// warningCodes are the codes that are only ever warnings.
+var warningCodes = map[promotions.Code]bool{
+	promotions.CodeFileName: true, promotions.CodeLimit: true, promotions.CodeGrantBackdated: true, promotions.CodeWindowClosed: true,
 }
 
 type sarifLog struct {
@@ -285,7 +292,7 @@ func (r Report) WriteSARIF(w io.Writer, opts SARIFOptions) error {
 			rule.ShortDescription.Text = c
 		}
 		rule.DefaultConfiguration.Level = "error"
-		if code == promotions.CodeFileName {
+		if warningCodes[code] {
 			rule.DefaultConfiguration.Level = "warning"
 		}
 		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, rule)
