@@ -70,7 +70,7 @@ fuzz:
 
 ## bench: the performance targets on generated S, M and L repos, written to
 ## BENCHMARKS.md (BENCH_SIZES=S,M for a shorter run without L)
-bench:
+bench: redis-server
 	bash bench/run.sh
 
 ## lint: go.mod tidy, vet, formatting, staticcheck and gosec. The analysers run at a

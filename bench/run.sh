@@ -43,6 +43,8 @@ run "sidecar: cold start, memory, change to answer ($sizes)" \
 	env PROMOCTL_BENCH_SIZES="$sizes" go test ./cmd/promoctl -run '^$' -bench '^BenchmarkSidecar$' -benchtime 1x -timeout 30m
 run "bundles: size, build time, start from a bundle vs from YAML ($sizes)" \
 	env PROMOCTL_BENCH_SIZES="$sizes" go test ./cmd/promoctl -run '^$' -bench '^BenchmarkBundle$' -benchtime 1x -timeout 60m
+run "usage: consumes on the embedded store and on a shared redis-server, 64 clients" \
+	go test ./cmd/promoctl -run '^$' -bench '^BenchmarkUsage$' -benchtime 1x -timeout 30m
 if has M; then
 	run "validate --base (M)" \
 		env PROMOCTL_BENCH_SIZES=M go test ./cmd/promoctl -run '^$' -bench '^BenchmarkValidateBase$' -benchtime 1x -timeout 30m

@@ -25,7 +25,7 @@ func (s *Server) createPage(w http.ResponseWriter, r *http.Request) {
 	}
 	f := promoForm{FeatureType: string(promotions.FeatureBoolean), StartMode: "now", ExpiryMode: "forever",
 		DurationUnit: string(promotions.UnitMonths), Mode: string(promotions.ModeAdditive), Reset: string(promotions.ResetMonthly)}
-	f.Features = sortedFeatures(v.model, "")
+	f.Features, f.AllPlans = sortedFeatures(v.model, ""), sortedPlans(v.model)
 	s.render(w, r, http.StatusOK, "create", page{Title: "Create promotional entitlement", Section: "promotions", Commit: v.commit.String(), Data: createData{Form: f}})
 }
 
@@ -43,7 +43,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 	}
 	var f promoForm
 	f.read(r.PostForm)
-	f.Features = sortedFeatures(v.model, "")
+	f.Features, f.AllPlans = sortedFeatures(v.model, ""), sortedPlans(v.model)
 	again := func(status int) {
 		s.render(w, r, status, "create", page{Title: "Create promotional entitlement", Section: "promotions", Commit: v.commit.String(), Data: createData{Form: f}})
 	}

@@ -60,7 +60,7 @@ func (s *Server) details(r *http.Request, v *view, p *promotions.Promotion, blob
 	now := s.now()
 	d := detailsData{P: p, Feature: v.model.Features[p.Feature], Counts: p.Summarize(now), Blob: blob,
 		Form: formOf(p), HasDirectory: v.model.HasDirectory, Targets: s.targets(branch)}
-	d.Form.Features = sortedFeatures(v.model, "")
+	d.Form.Features, d.Form.AllPlans = sortedFeatures(v.model, ""), sortedPlans(v.model)
 	d.Form.Locked = p.IsApplied
 	d.Customers = s.accessData(r, v, p, r.URL.Query().Get("state"), now)
 	d.Customers.Blob, d.Customers.Targets = blob, d.Targets

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,7 +28,7 @@ func (s *Server) edit(w http.ResponseWriter, r *http.Request) {
 	}
 	f := formOf(p)
 	f.read(r.PostForm)
-	f.Features = sortedFeatures(v.model, "")
+	f.Features, f.AllPlans = sortedFeatures(v.model, ""), sortedPlans(v.model)
 	f.Locked = p.IsApplied
 	want := f.promotion(*p, v.model)
 	again := func(status int) {
@@ -165,6 +166,28 @@ func editFields(ed *yamldoc.Editor, cur, want *promotions.Promotion) ([]string, 
 			}
 			return nil
 		},
+		func() error {
+			if sameEligibility(cur.Eligibility, want.Eligibility) {
+				return nil
+			}
+			changed = append(changed, "eligibility")
+			e := want.Eligibility
+			if e == nil {
+				return ed.Remove(promotions.P("eligibility"))
+			}
+			var fields []yamldoc.Field
+			if len(e.Plans) > 0 {
+				fields = append(fields, yamldoc.Field{Key: "plans", Value: yamldoc.FlowList(e.Plans)})
+			}
+			if len(e.Attributes) > 0 {
+				var attrs []yamldoc.Field
+				for _, k := range promotions.SortedKeys(e.Attributes) {
+					attrs = append(attrs, yamldoc.Field{Key: k, Value: yamldoc.FlowList(e.Attributes[k])})
+				}
+				fields = append(fields, yamldoc.Field{Key: "attributes", Value: attrs})
+			}
+			return ed.Replace(promotions.P("eligibility"), fields)
+		},
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
@@ -172,6 +195,32 @@ func editFields(ed *yamldoc.Editor, cur, want *promotions.Promotion) ([]string, 
 		}
 	}
 	return changed, nil
+}
+
+// sameEligibility compares two eligibility rules by meaning: no rule and an
+// empty one both allow everyone; plan order does not matter.
+func sameEligibility(a, b *promotions.Eligibility) bool {
+	empty := func(e *promotions.Eligibility) bool { return e == nil || (len(e.Plans) == 0 && len(e.Attributes) == 0) }
+	if empty(a) || empty(b) {
+		return empty(a) == empty(b)
+	}
+	if !sameSet(a.Plans, b.Plans) || len(a.Attributes) != len(b.Attributes) {
+		return false
+	}
+	for k, v := range a.Attributes {
+		w, ok := b.Attributes[k]
+		if !ok || !sameSet(v, w) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(slices.Compact(a), slices.Compact(b))
 }
 
 func sameTime(a, b *time.Time) bool {

@@ -3,6 +3,7 @@ package console
 import (
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,10 +21,16 @@ type promoForm struct {
 	DurationOn                  bool
 	DurationValue, DurationUnit string
 	Mode, Allowance, Reset      string
-	Errors                      map[string]string
+	// Plans are the eligible plans checked; Conditions the attribute
+	// conditions (a key and its allowed values, comma-separated).
+	Plans      []string
+	Conditions []condition
+	Errors     map[string]string
 	// General holds messages that belong to no field.
 	General  []string
 	Features []*promotions.Feature
+	// AllPlans are the repo's plan keys, one checkbox each.
+	AllPlans []string
 	// Locked disables the strategic fields: the promotion is applied.
 	Locked bool
 }
@@ -40,7 +47,29 @@ const (
 	fieldMode        = "mode"
 	fieldAllowance   = "allowance"
 	fieldReset       = "reset"
+	fieldEligibility = "eligibility"
 )
+
+// condition is one attribute condition of the form: a key and the values
+// allowed for it, as typed ("eu, us").
+type condition struct {
+	Key, Values string
+}
+
+// blankConditions is how many empty condition rows the form offers.
+const blankConditions = 2
+
+// ConditionRows are the conditions and empty rows to fill in.
+func (f promoForm) ConditionRows() []condition {
+	rows := append([]condition(nil), f.Conditions...)
+	for range blankConditions {
+		rows = append(rows, condition{})
+	}
+	return rows
+}
+
+// Checked reports whether plan is among the eligible plans.
+func (f promoForm) Checked(plan string) bool { return slices.Contains(f.Plans, plan) }
 
 func (f *promoForm) fail(field, msg string) {
 	if f.Errors == nil {
@@ -71,6 +100,12 @@ func formOf(p *promotions.Promotion) promoForm {
 		f.Allowance = strconv.FormatInt(m.Allowance.Value, 10)
 		if m.Allowance.Unlimited {
 			f.Allowance = "unlimited"
+		}
+	}
+	if e := p.Eligibility; e != nil {
+		f.Plans = append([]string(nil), e.Plans...)
+		for _, k := range promotions.SortedKeys(e.Attributes) {
+			f.Conditions = append(f.Conditions, condition{Key: k, Values: strings.Join(e.Attributes[k], ", ")})
 		}
 	}
 	return f
@@ -110,6 +145,67 @@ func (f *promoForm) read(post url.Values) {
 	set(fieldMode, &f.Mode)
 	set(fieldAllowance, &f.Allowance)
 	set(fieldReset, &f.Reset)
+	// The eligibility inputs are posted only when the fieldset is enabled
+	// (not locked); unchecked boxes post nothing, so a marker says that the
+	// plans were part of the post.
+	if post.Get("eligibility_form") != "" {
+		f.Plans = nil
+		for _, plan := range post["plan"] {
+			if plan = strings.TrimSpace(plan); plan != "" && !slices.Contains(f.Plans, plan) {
+				f.Plans = append(f.Plans, plan)
+			}
+		}
+		f.Conditions = nil
+		for i := 0; ; i++ {
+			keys, ok := post["attr_key_"+strconv.Itoa(i)]
+			if !ok || i > 50 {
+				break
+			}
+			c := condition{Key: strings.TrimSpace(keys[0]), Values: strings.TrimSpace(post.Get("attr_values_" + strconv.Itoa(i)))}
+			if c.Key != "" || c.Values != "" {
+				f.Conditions = append(f.Conditions, c)
+			}
+		}
+	}
+}
+
+// eligibility is the eligibility the form describes (nil: everyone),
+// recording a message when a condition is half filled in.
+func (f *promoForm) eligibility(m *promotions.Model) *promotions.Eligibility {
+	e := &promotions.Eligibility{}
+	for _, plan := range f.Plans {
+		if _, ok := m.Plans[plan]; !ok {
+			f.fail(fieldEligibility, "There is no plan "+plan+" in this repo.")
+		}
+		e.Plans = append(e.Plans, plan)
+	}
+	for _, c := range f.Conditions {
+		var values []string
+		for _, v := range strings.Split(c.Values, ",") {
+			if v = strings.TrimSpace(v); v != "" && !slices.Contains(values, v) {
+				values = append(values, v)
+			}
+		}
+		switch {
+		case c.Key == "":
+			f.fail(fieldEligibility, "Enter the attribute that must have the values "+c.Values+".")
+			continue
+		case len(values) == 0:
+			f.fail(fieldEligibility, "Enter the values allowed for attribute "+c.Key+", separated by commas.")
+			continue
+		}
+		if e.Attributes == nil {
+			e.Attributes = map[string][]string{}
+		}
+		if _, dup := e.Attributes[c.Key]; dup {
+			f.fail(fieldEligibility, "Attribute "+c.Key+" has two conditions: put all its allowed values in one.")
+		}
+		e.Attributes[c.Key] = values
+	}
+	if len(e.Plans) == 0 && len(e.Attributes) == 0 {
+		return nil
+	}
+	return e
 }
 
 // promotion builds the promotion the form describes on top of p (a copy of
@@ -179,6 +275,7 @@ func (f *promoForm) promotion(p promotions.Promotion, m *promotions.Model) promo
 		}
 		p.Metered = mt
 	}
+	p.Eligibility = f.eligibility(m)
 	return p
 }
 
@@ -213,6 +310,8 @@ func fieldOfPath(path string) string {
 		return fieldAllowance
 	case strings.HasPrefix(path, "metered"):
 		return fieldReset
+	case strings.HasPrefix(path, "eligibility"):
+		return fieldEligibility
 	}
 	return ""
 }

@@ -149,3 +149,9 @@ func sortedFeatures(m *promotions.Model, typ promotions.FeatureType) []*promotio
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out
 }
+
+// sortedPlans are the repo's plan keys in order: the Eligible plans
+// checkboxes.
+func sortedPlans(m *promotions.Model) []string {
+	return promotions.SortedKeys(m.Plans)
+}

@@ -10,6 +10,7 @@ import (
 
 	of "github.com/open-feature/go-sdk/openfeature"
 
+	"github.com/promoctl/promoctl/compiler/snapshot"
 	"github.com/promoctl/promoctl/evaluator"
 	"github.com/promoctl/promoctl/evaluator/store"
 	"github.com/promoctl/promoctl/evaluator/watch"
@@ -311,3 +312,8 @@ func (p *Provider) Decide(q evaluator.Query) (evaluator.Decision, error) {
 	q.At = q.At.UTC()
 	return evaluator.Decide(snap, q)
 }
+
+// Snapshot is the snapshot the provider decides from, nil before the first
+// good load: what the usage client (openfeature/usage) computes buckets
+// from.
+func (p *Provider) Snapshot() *snapshot.Snapshot { return p.store.Snapshot() }

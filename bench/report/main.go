@@ -265,6 +265,37 @@ func main() {
 				v, ok := metric(r, "BenchmarkConsole/M/bulk-revoke-10000", "commit-s")
 				return fmt.Sprintf("%.1f s", v), ok, v < 15
 			}},
+		row{"consume, embedded store, over HTTP, 64 concurrent clients, vs bbolt batch writes of the same records without HTTP (same run)", "p99 < 10 ms; ≥ 0.5 of bbolt",
+			func(r map[string]metrics) (string, bool, bool) {
+				const name = "BenchmarkUsage/embedded"
+				ratio, ok := metric(r, name, "ratio")
+				ours, _ := metric(r, name, "http-consumes/s")
+				base, _ := metric(r, name, "bbolt-consumes/s")
+				p99, _ := metric(r, name, "http-p99-ms")
+				return fmt.Sprintf("%.0f vs %.0f consumes/s = %.2f (p99 %.1f ms)", ours, base, ratio, p99), ok, ratio >= 0.5 && p99 < 10
+			}},
+		row{"consume, shared redis-server, 4 sidecars over HTTP, vs the same Lua script called directly, 64 clients each (same run)", "≥ 0.5 of the direct call; p99 < 5 ms",
+			func(r map[string]metrics) (string, bool, bool) {
+				const name = "BenchmarkUsage/redis-4-sidecars"
+				ratio, ok := metric(r, name, "ratio")
+				ours, _ := metric(r, name, "http-consumes/s")
+				base, _ := metric(r, name, "script-consumes/s")
+				p99, _ := metric(r, name, "http-p99-ms")
+				return fmt.Sprintf("%.0f vs %.0f consumes/s = %.2f (p99 %.1f ms)", ours, base, ratio, p99), ok, ratio >= 0.5 && p99 < 5
+			}},
+		row{"consume through the Go usage client (in-process, against redis-server) vs the direct script call, 64 clients each (same run)", "≥ 0.8 of the direct call",
+			func(r map[string]metrics) (string, bool, bool) {
+				const name = "BenchmarkUsage/go-client"
+				ratio, ok := metric(r, name, "ratio")
+				ours, _ := metric(r, name, "client-consumes/s")
+				base, _ := metric(r, name, "script-consumes/s")
+				p99, _ := metric(r, name, "client-p99-ms")
+				return fmt.Sprintf("%.0f vs %.0f consumes/s = %.2f (p99 %.1f ms)", ours, base, ratio, p99), ok, ratio >= 0.8
+			}},
+		row{"zero overspend", "0 units over any allowance, 0 lost, 0 doubled",
+			func(r map[string]metrics) (string, bool, bool) {
+				return "tested, not timed: TestUsageE2E (64 clients, 4 sidecars, one redis-server, porcupine), TestStoreFailure, TestClocksApartAtMidnight (make test)", true, true
+			}},
 		row{"reload under load", "0 failed requests",
 			func(r map[string]metrics) (string, bool, bool) {
 				return "tested, not timed: TestServeE2E/burst_under_load (make test)", true, true

@@ -288,7 +288,7 @@ func (r *docRun) ownSidecar(ts *testscript.TestScript, neg bool, args []string) 
 	ts.Check(err)
 	addr := ln.Addr().String()
 	ts.Check(ln.Close())
-	cmd := exec.Command(r.bin, "serve", "--repo", args[1], "--addr", addr)
+	cmd := exec.Command(r.bin, "serve", "--repo", args[1], "--addr", addr, "--data-dir", ts.MkAbs("../usage-data"))
 	cmd.Dir = ts.MkAbs(".")
 	ts.Check(cmd.Start())
 	ts.Defer(func() {

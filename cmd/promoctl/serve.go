@@ -23,6 +23,7 @@ import (
 	bundlesource "github.com/promoctl/promoctl/evaluator/source/bundle"
 	"github.com/promoctl/promoctl/evaluator/source/repo"
 	"github.com/promoctl/promoctl/evaluator/store"
+	"github.com/promoctl/promoctl/evaluator/usage/meter"
 	"github.com/promoctl/promoctl/evaluator/watch"
 	"github.com/promoctl/promoctl/internal/fsutil"
 )
@@ -46,6 +47,7 @@ type serveOptions struct {
 	allowRollback               bool
 	firstFetchTimeout           time.Duration
 	repoSet                     bool
+	usage                       usageOptions
 }
 
 // defaultBundlePoll is how often a bundle URL is polled without --poll.
@@ -63,6 +65,7 @@ that fails validation is not applied). Routes: /v1/... (native API),
 		Example: `  promoctl serve --repo examples/acme
   promoctl serve --repo /git/config --addr 0.0.0.0:8787 --token-file /etc/promoctl/token
   promoctl serve --bundle https://bundles.example.com/acme.bundle --verify-key ci.pub --cache-dir /var/cache/promoctl
+  promoctl serve --repo /git/config --usage-store redis://redis.internal:6379 --token-file /etc/promoctl/token
   curl -s 'http://127.0.0.1:8787/v1/customers/cus_001/entitlements/api_calls?at=2026-04-25T12:00:00Z'`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -85,6 +88,7 @@ that fails validation is not applied). Routes: /v1/... (native API),
 	f.Var(&o.maxBundleSize, "max-bundle-size", "largest bundle accepted (KiB, MiB, GiB)")
 	f.BoolVar(&o.allowRollback, "allow-rollback", false, "serve a bundle older than the serving one (a deliberate revert); refused otherwise")
 	f.DurationVar(&o.firstFetchTimeout, "first-fetch-timeout", bundlesource.DefaultFirstFetchTimeout, "with --bundle URL and a cached bundle: serve the cache when the first download takes longer")
+	addUsageFlags(f, &o.usage)
 	return a.readsRepo(cmd)
 }
 
@@ -123,8 +127,19 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	defer stop()
 
 	st := store.New(loader, log)
+	repoDir := a.repo
+	if o.bundle != "" {
+		repoDir = ""
+	}
+	metered, closeUsage, err := openUsage(o.usage, repoDir, meter.SnapshotSource(st.Snapshot), log)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	defer closeUsage()
 	build := currentBuild()
-	handler := server.New(server.Config{Source: st, Token: token, Log: log, Version: build.Version})
+	handler := server.New(server.Config{Source: st, Token: token, Log: log, Version: build.Version,
+		Usage: metered, UsageNeedsToken: token == "" && !isLoopback(o.addr)})
 	srv := server.HTTPServer(o.addr, handler, log)
 
 	poll := o.poll

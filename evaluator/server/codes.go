@@ -18,4 +18,8 @@ const (
 	CodeInternal          ErrorCode = "INTERNAL"
 	CodeUnknownPlan       ErrorCode = "UNKNOWN_PLAN"
 	CodeCustomerNotFound  ErrorCode = "CUSTOMER_NOT_FOUND"
+
+	CodeIdempotencyKeyReused  ErrorCode = "IDEMPOTENCY_KEY_REUSED"
+	CodeUsageStoreUnavailable ErrorCode = "USAGE_STORE_UNAVAILABLE"
+	CodeUsageDisabled         ErrorCode = "USAGE_DISABLED"
 )

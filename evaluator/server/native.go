@@ -268,6 +268,7 @@ type statusBody struct {
 	Reloads     reloadCountsBody `json:"reloads"`
 	Source      sourceBody       `json:"source"`
 	Bundle      *bundleBody      `json:"bundle,omitempty"`
+	Usage       *usageStatusBody `json:"usage"`
 }
 
 type sourceBody struct {
@@ -317,6 +318,7 @@ func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
 		Version: s.version,
 		Ready:   st.Ready, Revision: st.Revision, Commit: st.Commit, ContentHash: st.ContentHash,
 		Counts: st.Counts, Reloads: reloadCountsBody{OK: st.ReloadsOK, Failed: st.ReloadsFailed},
+		Usage: s.usageStatus(),
 	}
 	if st.Commit != "" {
 		out.Dirty = &st.Dirty

@@ -9,6 +9,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -371,6 +372,35 @@ func acmeCalls() []call {
 		{name: "metrics", method: "GET", target: "/metrics", status: 200},
 		{name: "document", method: "GET", target: "/openapi.json", status: 200},
 
+		{name: "consume", method: "POST", target: "/v1/usage/consume", body: `{"customer":"cus_001","feature":"api_calls","amount":5,"idempotency_key":"contract-1"}`, status: 200},
+		{name: "consume again: a duplicate", method: "POST", target: "/v1/usage/consume", body: `{"customer":"cus_001","feature":"api_calls","amount":5,"idempotency_key":"contract-1"}`, status: 200},
+		{name: "consume with plan and attributes", method: "POST", target: "/v1/usage/consume", body: `{"customer":"new_user","feature":"api_calls","amount":1,"idempotency_key":"contract-2","plan":"growth","attributes":{"region":"eu"}}`, status: 200},
+		{name: "consume beyond the balance: denied", method: "POST", target: "/v1/usage/consume", body: `{"customer":"cus_001","feature":"api_calls","amount":9007199254740991,"idempotency_key":"contract-3"}`, status: 200},
+		{name: "consume reusing a key", method: "POST", target: "/v1/usage/consume", body: `{"customer":"cus_001","feature":"api_calls","amount":6,"idempotency_key":"contract-1"}`, status: 409, code: "IDEMPOTENCY_KEY_REUSED"},
+		{name: "consume at an instant", method: "POST", target: "/v1/usage/consume", body: `{"customer":"cus_001","feature":"api_calls","amount":1,"idempotency_key":"k","at":"2026-04-25T12:00:00Z"}`, status: 400, code: "INVALID_ARGUMENT", invalid: true},
+		{name: "consume nothing", method: "POST", target: "/v1/usage/consume", body: `{"customer":"cus_001","feature":"api_calls","amount":0,"idempotency_key":"k"}`, status: 400, code: "INVALID_ARGUMENT", invalid: true},
+		{name: "consume a boolean feature", method: "POST", target: "/v1/usage/consume", body: `{"customer":"cus_001","feature":"sso","amount":1,"idempotency_key":"k"}`, status: 400, code: "INVALID_ARGUMENT"},
+		{name: "consume, unknown plan", method: "POST", target: "/v1/usage/consume", body: `{"customer":"cus_001","feature":"api_calls","amount":1,"idempotency_key":"k","plan":"growht"}`, status: 400, code: "UNKNOWN_PLAN"},
+		{name: "consume an unknown feature", method: "POST", target: "/v1/usage/consume", body: `{"customer":"cus_001","feature":"nope","amount":1,"idempotency_key":"k"}`, status: 404, code: "FEATURE_NOT_FOUND"},
+		{name: "consume too much", method: "POST", target: "/v1/usage/consume", body: hugeEvaluate(), status: 413, code: "PAYLOAD_TOO_LARGE", invalid: true},
+		{name: "check", method: "POST", target: "/v1/usage/check", body: `{"customer":"cus_001","feature":"api_calls","amount":5}`, status: 200},
+		{name: "check a boolean feature", method: "POST", target: "/v1/usage/check", body: `{"customer":"cus_001","feature":"sso","amount":1}`, status: 400, code: "INVALID_ARGUMENT"},
+		{name: "check an unknown feature", method: "POST", target: "/v1/usage/check", body: `{"customer":"cus_001","feature":"nope","amount":1}`, status: 404, code: "FEATURE_NOT_FOUND"},
+		{name: "check too much", method: "POST", target: "/v1/usage/check", body: hugeEvaluate(), status: 413, code: "PAYLOAD_TOO_LARGE", invalid: true},
+		{name: "release", method: "POST", target: "/v1/usage/release", body: `{"customer":"cus_001","feature":"api_calls","idempotency_key":"contract-1"}`, status: 200},
+		{name: "release an unknown key", method: "POST", target: "/v1/usage/release", body: `{"customer":"cus_001","feature":"api_calls","idempotency_key":"nope"}`, status: 200},
+		{name: "release without a key", method: "POST", target: "/v1/usage/release", body: `{"customer":"cus_001","feature":"api_calls","idempotency_key":""}`, status: 400, code: "INVALID_ARGUMENT", invalid: true},
+		{name: "release too much", method: "POST", target: "/v1/usage/release", body: hugeEvaluate(), status: 413, code: "PAYLOAD_TOO_LARGE", invalid: true},
+		{name: "batch", method: "POST", target: "/v1/usage/batch", status: 200,
+			body: `{"ops":[{"op":"consume","customer":"cus_002","feature":"api_calls","amount":2,"idempotency_key":"b-1"},{"op":"check","customer":"cus_002","feature":"api_calls","amount":1},{"op":"release","customer":"cus_002","feature":"api_calls","idempotency_key":"b-1"},{"op":"consume","customer":"cus_002","feature":"nope","amount":1,"idempotency_key":"b-2"}]}`},
+		{name: "batch of nothing", method: "POST", target: "/v1/usage/batch", body: `{"ops":[]}`, status: 400, code: "INVALID_ARGUMENT", invalid: true},
+		{name: "batch too much", method: "POST", target: "/v1/usage/batch", body: hugeEvaluate(), status: 413, code: "PAYLOAD_TOO_LARGE", invalid: true},
+		{name: "usage", method: "GET", target: "/v1/customers/cus_001/usage/api_calls", status: 200},
+		{name: "usage in the past", method: "GET", target: "/v1/customers/cus_001/usage/api_calls?" + at, status: 200},
+		{name: "usage, bad at", method: "GET", target: "/v1/customers/cus_001/usage/api_calls?at=soon", status: 400, code: "INVALID_ARGUMENT"},
+		{name: "usage, unknown plan", method: "GET", target: "/v1/customers/cus_001/usage/api_calls?plan=nope", status: 400, code: "UNKNOWN_PLAN"},
+		{name: "usage of an unknown feature", method: "GET", target: "/v1/customers/cus_001/usage/nope", status: 404, code: "FEATURE_NOT_FOUND"},
+
 		{name: "OFREP boolean", method: "POST", target: "/ofrep/v1/evaluate/flags/sso", body: ofrep(`{"targetingKey":"cus_005"}`), status: 200},
 		{name: "OFREP metered", method: "POST", target: "/ofrep/v1/evaluate/flags/api_calls", body: ofrep(`{"targetingKey":"cus_003","plan":"enterprise"}`), status: 200},
 		{name: "OFREP without a targeting key", method: "POST", target: "/ofrep/v1/evaluate/flags/sso", body: ofrep(`{}`), status: 400, code: "TARGETING_KEY_MISSING"},
@@ -514,6 +544,36 @@ func TestOpenAPIContract(t *testing.T) {
 				assert.False(t, st.Ready)
 				assert.Equal(t, 1, st.LastReload.ErrorCount)
 			}
+		}
+	})
+
+	t.Run("usage off", func(t *testing.T) {
+		sc := sidecartest.Start(t, bin, acme, "--usage-store", "off")
+		for _, op := range []string{"usageConsume", "usageCheck", "usageRelease", "usageBatch", "getUsage"} {
+			c := first[op]
+			c.name, c.status, c.code = op+" with usage off", http.StatusNotImplemented, "USAGE_DISABLED"
+			ct.do(t, sc.URL, "", c)
+		}
+	})
+
+	t.Run("usage store down, on_store_failure deny", func(t *testing.T) {
+		strict := t.TempDir()
+		require.NoError(t, os.CopyFS(strict, os.DirFS("../../examples/acme")))
+		f := filepath.Join(strict, "features", "api_calls.yaml")
+		raw, err := os.ReadFile(f)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(f, append(raw, []byte("usage:\n  on_store_failure: deny\n")...), 0o600))
+		// Nothing listens on the port of a listener just closed.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		dead := ln.Addr().String()
+		require.NoError(t, ln.Close())
+		sc := sidecartest.Start(t, bin, strict, "--usage-store", "redis://"+dead)
+		for _, op := range []string{"usageConsume", "usageCheck", "usageRelease", "getUsage"} {
+			c := first[op]
+			c.name, c.status, c.code = op+" while the store is down", http.StatusServiceUnavailable, "USAGE_STORE_UNAVAILABLE"
+			ans := ct.do(t, sc.URL, "", c)
+			assert.Equal(t, "1", ans.header.Get("Retry-After"))
 		}
 	})
 

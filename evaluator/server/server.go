@@ -17,6 +17,7 @@ import (
 	"github.com/promoctl/promoctl/compiler/snapshot"
 	"github.com/promoctl/promoctl/evaluator/ofrep"
 	"github.com/promoctl/promoctl/evaluator/store"
+	"github.com/promoctl/promoctl/evaluator/usage/meter"
 )
 
 // Source is what the server reads: the serving snapshot (nil until the
@@ -47,6 +48,11 @@ type Config struct {
 	MaxBodyBytes int64
 	// Version of the binary, shown in /v1/status.
 	Version string
+	// Usage answers the usage routes; nil is usage disabled (501).
+	Usage *meter.Meter
+	// UsageNeedsToken refuses the usage routes: the sidecar listens off
+	// loopback without a token.
+	UsageNeedsToken bool
 }
 
 // Server is the sidecar's HTTP handler.
@@ -60,6 +66,9 @@ type Server struct {
 	metrics   *metrics
 	etags     atomic.Pointer[etagOf]
 	version   string
+	usage     *meter.Meter
+	// usageNeedsToken: see Config.UsageNeedsToken.
+	usageNeedsToken bool
 	// registered lists the "METHOD /pattern" of every route, in the order
 	// they were handed to the mux.
 	registered []string
@@ -82,6 +91,12 @@ func New(cfg Config) *Server {
 		s.tokenHash = &h
 	}
 	s.metrics = newMetrics(cfg.Source)
+	s.usage, s.usageNeedsToken = cfg.Usage, cfg.UsageNeedsToken
+	if s.usage == nil {
+		s.usage = meter.New(nil, nil, meter.Options{})
+	} else {
+		s.metrics.addUsage(s.usage)
+	}
 	s.routes()
 	return s
 }
@@ -193,6 +208,11 @@ func (s *Server) routes() {
 		{"GET", "/v1/promotions/{id}", s.promotion, false},
 		{"GET", "/v1/promotions/{id}/customers", s.promotionCustomers, false},
 		{"GET", "/v1/status", s.status, false},
+		{"POST", "/v1/usage/consume", s.usageConsume, false},
+		{"POST", "/v1/usage/check", s.usageCheck, false},
+		{"POST", "/v1/usage/release", s.usageRelease, false},
+		{"POST", "/v1/usage/batch", s.usageBatch, false},
+		{"GET", "/v1/customers/{id}/usage/{feature}", s.usageRead, false},
 		{"POST", "/ofrep/v1/evaluate/flags/{key}", s.ofrepSingle, false},
 		{"POST", "/ofrep/v1/evaluate/flags", s.ofrepBulk, false},
 		{"GET", "/healthz", s.healthz, true},

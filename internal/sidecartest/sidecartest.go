@@ -70,9 +70,14 @@ func Start(t testing.TB, bin, repo string, args ...string) *Sidecar {
 }
 
 // StartUnready is Start without waiting for /readyz: for a repo that
-// cannot load, whose sidecar listens but never becomes ready.
+// cannot load, whose sidecar listens but never becomes ready. Unless args
+// name one, the sidecar's usage data directory is the test's own, never
+// the user's state directory.
 func StartUnready(t testing.TB, bin, repo string, args ...string) *Sidecar {
 	t.Helper()
+	if !hasFlag(args, "--data-dir") {
+		args = append(args, "--data-dir", t.TempDir())
+	}
 	args = append([]string{"serve", "--repo", repo, "--addr", "127.0.0.1:0", "--log-format", "json"}, args...)
 	cmd := exec.Command(bin, args...) // #nosec G204 -- the binary Build made, the test's own arguments
 	stderr, err := cmd.StderrPipe()
@@ -99,6 +104,15 @@ func StartUnready(t testing.TB, bin, repo string, args ...string) *Sidecar {
 		t.Fatalf("sidecar did not start; logs:\n%s", sc.logs)
 	}
 	return sc
+}
+
+func hasFlag(args []string, name string) bool {
+	for _, a := range args {
+		if a == name || strings.HasPrefix(a, name+"=") {
+			return true
+		}
+	}
+	return false
 }
 
 // GetJSON fetches path from the sidecar and decodes the JSON answer.

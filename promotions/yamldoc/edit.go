@@ -506,6 +506,8 @@ func (e *Editor) writeField(b *strings.Builder, key string, value any, indent in
 			}
 		}
 		return nil
+	case FlowList:
+		return writeFlowList(b, pad, k, v)
 	case FlowItems:
 		b.WriteString(pad + k + ":\n")
 		for _, item := range v {

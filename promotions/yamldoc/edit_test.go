@@ -76,6 +76,25 @@ func TestEditorGolden(t *testing.T) {
 			touched: []int{9},
 		},
 		{
+			name:  "replace-eligibility",
+			input: "spring.yaml",
+			edit: func(e *yamldoc.Editor) error {
+				return e.Replace(promotions.P("eligibility"), []yamldoc.Field{
+					{Key: "plans", Value: yamldoc.FlowList{"starter"}},
+					{Key: "attributes", Value: []yamldoc.Field{{Key: "region", Value: yamldoc.FlowList{"eu", "non-eu"}}}},
+				})
+			},
+			touched: []int{22, 23, 24},
+		},
+		{
+			name:  "replace-eligibility-keeps-indentation",
+			input: "draft.yaml",
+			edit: func(e *yamldoc.Editor) error {
+				return e.Replace(promotions.P("eligibility"), []yamldoc.Field{{Key: "plans", Value: yamldoc.FlowList{"growth", "starter"}}})
+			},
+			touched: []int{9, 10},
+		},
+		{
 			name:  "create-grants-and-is-applied",
 			input: "draft.yaml",
 			edit: func(e *yamldoc.Editor) error {

@@ -71,3 +71,47 @@ func writeFlowItem(b *strings.Builder, item []Field, dash int) error {
 	b.WriteString("}\n")
 	return nil
 }
+
+// FlowList is a sequence of scalars written on one line ([starter,
+// growth]), as eligibility lists are.
+type FlowList []string
+
+func writeFlowList(b *strings.Builder, pad, key string, items FlowList) error {
+	parts := make([]string, len(items))
+	for i, item := range items {
+		s, err := formatScalar(item, 0)
+		if err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		parts[i] = s
+	}
+	b.WriteString(pad + key + ": [" + strings.Join(parts, ", ") + "]\n")
+	return nil
+}
+
+// Replace writes value in place of the key at path and everything under it
+// (a missing key is inserted, as Set does). It is how a nested value such
+// as eligibility is rewritten as a whole: the entry's lines are replaced,
+// comments elsewhere stay.
+func (e *Editor) Replace(path promotions.Path, value any) error {
+	node, mv, depth, flow := e.walk(path)
+	if depth < len(path) {
+		return e.insertMissing(path, depth, node, mv, value)
+	}
+	if mv == nil {
+		return fmt.Errorf("edit %s: %s is not a mapping key", e.file, path)
+	}
+	if flow {
+		return e.flowError(path)
+	}
+	line, col := e.keyPos(mv)
+	indent := col - 1
+	if strings.TrimSpace(string(e.line(line)[:indent])) != "" {
+		return fmt.Errorf("edit %s: cannot replace %s: it shares its line with other content", e.file, path)
+	}
+	text, err := e.render(path[len(path)-1].Key, value, indent, 0)
+	if err != nil {
+		return err
+	}
+	return e.add(Edit{Start: e.lineStarts[line-1], End: e.entryEnd(line, indent, e.isBlockSeq(mv.Value)), Text: text})
+}

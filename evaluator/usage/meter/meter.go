@@ -101,6 +101,9 @@ type Meter struct {
 	done      sync.WaitGroup
 	closeOnce sync.Once
 	observers atomic.Pointer[Observers]
+	// spooled counts the consumes in the spool, so that a consume looks
+	// a key up in the spool only while it holds something.
+	spooled atomic.Int64
 }
 
 // Observers see what the meter does, for metrics.
@@ -141,6 +144,9 @@ func New(src Source, store usage.Store, opts Options) *Meter {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
 	m := &Meter{src: src, store: store, opts: opts, stop: make(chan struct{})}
+	if opts.Spool != nil {
+		m.spooled.Store(int64(opts.Spool.SpoolLen()))
+	}
 	if store != nil && opts.Spool != nil {
 		m.done.Add(1)
 		go m.replayLoop()
@@ -259,7 +265,7 @@ func (m *Meter) Consume(ctx context.Context, req ConsumeRequest, dryRun bool) (A
 	hash := ""
 	if !dryRun {
 		hash = BodyHash(req)
-		if m.opts.Spool != nil {
+		if m.opts.Spool != nil && m.spooled.Load() > 0 {
 			if rec, ok, err := m.opts.Spool.Spooled(sc, req.IdempotencyKey); err == nil && ok {
 				if rec.BodyHash != hash {
 					return Answer{}, usage.ErrKeyReused
@@ -367,7 +373,9 @@ func (m *Meter) degraded(req ConsumeRequest, sc usage.Scope, hash string, lay La
 	if plan.Allowed && m.opts.Spool != nil {
 		rec := usage.Recorded{BodyHash: hash, Outcome: plan.Outcome, Amount: req.Amount, Takes: plan.Takes,
 			Overage: plan.Overage, Remaining: res.Remaining, Unlimited: res.Unlimited, At: res.Now}
+		m.spooled.Add(1) // before it is there: a retry must look it up
 		if err := m.opts.Spool.Spool(sc, req.IdempotencyKey, rec); err != nil {
+			m.spooled.Add(-1)
 			m.opts.Log.Error("spooling a consume failed; refusing it", slog.Any("error", err))
 			return Answer{}, ErrStoreUnavailable
 		}
@@ -448,7 +456,7 @@ func (m *Meter) Release(ctx context.Context, req ReleaseRequest) (ReleaseAnswer,
 		return ReleaseAnswer{}, ErrStoreUnavailable
 	}
 	sc := m.scope(req.Customer, req.Feature)
-	if m.opts.Spool != nil {
+	if m.opts.Spool != nil && m.spooled.Load() > 0 {
 		// A consume still in the spool is replayed first, so that the
 		// release finds it in the store.
 		if rec, ok, err := m.opts.Spool.Spooled(sc, req.IdempotencyKey); err == nil && ok {
@@ -583,7 +591,11 @@ func (m *Meter) replayOne(ctx context.Context, p usage.Spooled) error {
 	}
 	m.opts.Log.Info("replayed a spooled consume", slog.String("customer", p.Scope.Customer),
 		slog.String("feature", p.Scope.Feature), slog.Bool("added", added))
-	return m.opts.Spool.Unspool(p.Scope, p.Key)
+	if err := m.opts.Spool.Unspool(p.Scope, p.Key); err != nil {
+		return err
+	}
+	m.spooled.Add(-1)
+	return nil
 }
 
 // Client is what a caller of usage needs: a Meter in-process, or a
