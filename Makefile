@@ -6,7 +6,7 @@ BIN     := bin/promoctl
 ADDR    ?= 127.0.0.1:8787
 REPO    ?= examples/acme
 
-.PHONY: all build install run test test-short fuzz bench lint lint-generated lint-docs fmt clean chromium redis-server
+.PHONY: all build install run test test-short fuzz fuzz-targets bench lint lint-generated lint-docs fmt clean chromium redis-server
 
 all: build
 
@@ -50,23 +50,34 @@ redis-server:
 	@command -v redis-server >/dev/null 2>&1 || \
 		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server; }
 
+## test-short: the quick loop: every test in -short mode (no race
+## detector; end-to-end tests that build the binary, run a sidecar or a
+## browser are skipped)
 test-short:
-	$(GO) test -count=1 ./...
+	$(GO) test -short -count=1 ./...
 
 ## fuzz: run every fuzz target for FUZZTIME each, one after the other (their
 ## seed corpora already run in make test), then the incremental-reload
-## property over PROPERTY_STEPS random edits (make test runs a short one)
+## property over PROPERTY_STEPS random edits (make test runs a short one).
+## The targets are those the code defines (make fuzz-targets lists them).
 FUZZTIME ?= 30s
 PROPERTY_STEPS ?= 300
-FUZZ_TARGETS := promotions/yamldoc:FuzzParseDocument promotions/yamldoc:FuzzBlockParseMatchesParser promotions/yamldoc:FuzzEditRoundTrip compiler:FuzzLoadPromotion \
-	evaluator:FuzzDecide evaluator/server:FuzzRequests compiler/bundle:FuzzDecode
 fuzz:
-	@for t in $(FUZZ_TARGETS); do \
+	@targets="$$($(MAKE) -s --no-print-directory fuzz-targets)" || exit 1; \
+	test -n "$$targets" || { echo "no fuzz targets found"; exit 1; }; \
+	for t in $$targets; do \
 		pkg=$${t%%:*}; name=$${t#*:}; \
 		echo "== $$name ($$pkg, $(FUZZTIME))"; \
 		$(GO) test ./$$pkg -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s -parallel 1 || exit 1; \
 	done
 	$(GO) test ./compiler/snapshot -run '^TestIncrementalEqualsFresh$$' -count=1 -args -incremental.steps=$(PROPERTY_STEPS)
+
+## fuzz-targets: every fuzz target of the module as package:Name, as
+## `go test -list` finds them
+MODULE := $(shell $(GO) list -m 2>/dev/null)
+fuzz-targets:
+	@$(GO) test -list '^Fuzz' ./... | awk '/^Fuzz/ { names[n++] = $$1; next } \
+		/^ok/ { pkg = $$2; sub("^$(MODULE)/", "", pkg); for (i = 0; i < n; i++) print pkg ":" names[i]; n = 0 }'
 
 ## bench: the performance targets on generated S, M and L repos, written to
 ## BENCHMARKS.md (BENCH_SIZES=S,M for a shorter run without L)

@@ -8,7 +8,7 @@ import (
 	"github.com/promoctl/promoctl/promotions"
 )
 
-// ContentHash computes Result.Revision of the repo in fsys without parsing
+// ContentHash computes Result.ContentHash of the repo in fsys without parsing
 // anything — what a sidecar compares with a cached bundle before deciding
 // whether it may skip the load — and the total size of the config files.
 // A file over the limits is an error: such a repo never loads.
@@ -35,5 +35,5 @@ func ContentHash(fsys fs.FS, lim promotions.Limits) (string, int64, error) {
 		}
 		results[f] = &fileResult{hash: sha256.Sum256(src)}
 	}
-	return revision(tree.files, results, nil), total, nil
+	return hashContent(tree.files, results, nil), total, nil
 }

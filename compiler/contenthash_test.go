@@ -16,6 +16,6 @@ func TestContentHashEqualsLoadRevision(t *testing.T) {
 	require.NoError(t, err)
 	hash, size, err := ContentHash(fsys, promotions.Limits{})
 	require.NoError(t, err)
-	assert.Equal(t, res.Revision, hash)
+	assert.Equal(t, res.ContentHash, hash)
 	assert.Positive(t, size)
 }

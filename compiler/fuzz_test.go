@@ -44,7 +44,7 @@ func FuzzLoadPromotion(f *testing.F) {
 			}
 		}
 		if res.OK() {
-			if _, err := snapshot.Build(res.Model, res.Revision); err != nil {
+			if _, err := snapshot.Build(res.Model, res.ContentHash); err != nil {
 				t.Fatalf("valid repo does not build: %v", err)
 			}
 		}

@@ -67,7 +67,7 @@ func TestCachedReloadEqualsFreshLoad(t *testing.T) {
 			require.NoError(t, err)
 
 			assert.Equal(t, fresh.Diagnostics, cached.Diagnostics)
-			assert.Equal(t, fresh.Revision, cached.Revision)
+			assert.Equal(t, fresh.ContentHash, cached.ContentHash)
 			require.Equal(t, fresh.Model == nil, cached.Model == nil)
 			if fresh.Model != nil {
 				assert.Equal(t, fresh.Model.PromotionIDs(), cached.Model.PromotionIDs())
@@ -105,7 +105,7 @@ func TestReloadReadsOnlyChangedFiles(t *testing.T) {
 	again, err := compiler.Load(os.DirFS(dir), compiler.Options{Cache: cache})
 	require.NoError(t, err)
 	assert.Zero(t, again.Parsed)
-	assert.Equal(t, first.Revision, again.Revision)
+	assert.Equal(t, first.ContentHash, again.ContentHash)
 
 	// Same size, new content, new modification time.
 	path := filepath.Join(dir, "promotions", "boost.yaml")
@@ -120,6 +120,6 @@ func TestReloadReadsOnlyChangedFiles(t *testing.T) {
 	changed, err := compiler.Load(os.DirFS(dir), compiler.Options{Cache: cache})
 	require.NoError(t, err)
 	assert.Equal(t, 1, changed.Parsed)
-	assert.NotEqual(t, first.Revision, changed.Revision)
+	assert.NotEqual(t, first.ContentHash, changed.ContentHash)
 	assert.Equal(t, int64(6000), changed.Model.Promotions["boost"].Metered.Allowance.Value)
 }

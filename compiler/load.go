@@ -44,8 +44,11 @@ type Options struct {
 type Result struct {
 	Model       *promotions.Model
 	Diagnostics promotions.Diagnostics
-	// Revision is a hash of every config file's path and content.
-	Revision string
+	// ContentHash is a hash of every config file's path and content
+	// ("sha256:…"): the same files give the same hash on every machine. It
+	// is not a git revision; the sidecar names what it serves by the
+	// commit when it can (evaluator/source/repo).
+	ContentHash string
 	// Files is the number of config files; Parsed how many of them had to
 	// be parsed because the cache did not know their content.
 	Files, Parsed int
@@ -195,7 +198,7 @@ func Load(fsys fs.FS, opts Options) (*Result, error) {
 	}
 	opts.Cache.replace(results, stamps)
 
-	res := &Result{Files: len(files), Parsed: parsed, Revision: revision(files, results, tree.unsafe)}
+	res := &Result{Files: len(files), Parsed: parsed, ContentHash: hashContent(files, results, tree.unsafe)}
 	for _, r := range results {
 		res.Bytes += r.size
 	}
@@ -372,9 +375,9 @@ func loadFile(fsys fs.FS, file string, opts Options, sch **schema.Schema) (*file
 	return r, stamped, true, nil
 }
 
-// revision hashes every file's path and content hash, and the paths that
+// hashContent hashes every file's path and content hash, and the paths that
 // could not be read.
-func revision(files []string, results map[string]*fileResult, unsafe []*UnsafePathError) string {
+func hashContent(files []string, results map[string]*fileResult, unsafe []*UnsafePathError) string {
 	h := sha256.New()
 	for _, u := range unsafe {
 		h.Write([]byte(u.Path))

@@ -120,12 +120,14 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnauthorized, "signin", page{Title: "Sign in", Data: signInData{Next: next, Error: "That token is not the console's."}})
 		return
 	}
+	// #nosec G124 -- Secure whenever the request came over TLS; the console also serves plain HTTP on loopback, where a Secure cookie would never come back
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: s.session, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
+	// #nosec G124 -- an empty cookie that expires the session, sent over whatever the sign-in used
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)
 }

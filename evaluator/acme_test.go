@@ -44,7 +44,7 @@ func TestAcmeDecisions(t *testing.T) {
 	res, err := compiler.Load(os.DirFS(acme), compiler.Options{})
 	require.NoError(t, err)
 	require.True(t, res.OK(), "examples/acme is invalid: %v", res.Diagnostics)
-	snap, err := snapshot.Build(res.Model, res.Revision)
+	snap, err := snapshot.Build(res.Model, res.ContentHash)
 	require.NoError(t, err)
 
 	for _, c := range cases {

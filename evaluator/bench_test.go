@@ -49,7 +49,7 @@ func benchSnapshot(b *testing.B, size string) *snapshot.Snapshot {
 	if !res.OK() {
 		b.Fatalf("generated %s is invalid: %v", size, res.Diagnostics.Errors()[:1])
 	}
-	s, err := snapshot.Build(res.Model, res.Revision)
+	s, err := snapshot.Build(res.Model, res.ContentHash)
 	if err != nil {
 		b.Fatal(err)
 	}

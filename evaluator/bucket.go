@@ -161,11 +161,11 @@ func compareRates(a, la, b, lb int64, bounded bool) int {
 	if !bounded {
 		return cmpInt(a, b)
 	}
-	ah, al := bits.Mul64(uint64(a), uint64(lb))
-	bh, bl := bits.Mul64(uint64(b), uint64(la))
+	ah, al := bits.Mul64(uint64(a), uint64(lb)) // #nosec G115 -- allowances and rate lengths are never negative, so the 64-bit words of their products fit
+	bh, bl := bits.Mul64(uint64(b), uint64(la)) // #nosec G115 -- allowances and rate lengths are never negative, so the 64-bit words of their products fit
 	switch {
 	case ah != bh:
-		return cmpInt(int64(ah), int64(bh))
+		return cmpInt(int64(ah), int64(bh)) // #nosec G115 -- the high words of two products of values below 2^63 are below 2^62
 	case al < bl:
 		return -1
 	case al > bl:

@@ -161,7 +161,7 @@ func benchBundle(b *testing.B, size string) string {
 	if err != nil || !res.OK() {
 		b.Fatalf("load %s: %v %v", dir, err, res.Diagnostics.Errors())
 	}
-	data, err := bundle.Encode(res.Model, bundle.Header{Revision: res.Revision, ContentHash: res.Revision}, nil)
+	data, err := bundle.Encode(res.Model, bundle.Header{Revision: res.ContentHash, ContentHash: res.ContentHash}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

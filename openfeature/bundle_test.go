@@ -32,7 +32,7 @@ func bundleBuiltAt(t *testing.T, repo string, built time.Time) []byte {
 	res, err := compiler.Load(os.DirFS(repo), compiler.Options{})
 	require.NoError(t, err)
 	require.True(t, res.OK(), "%v", res.Diagnostics)
-	data, err := bundle.Encode(res.Model, bundle.Header{Revision: res.Revision, ContentHash: res.Revision, BuildTime: built}, nil)
+	data, err := bundle.Encode(res.Model, bundle.Header{Revision: res.ContentHash, ContentHash: res.ContentHash, BuildTime: built}, nil)
 	require.NoError(t, err)
 	return data
 }

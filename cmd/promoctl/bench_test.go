@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/promoctl/promoctl/internal/sidecartest"
 	"github.com/promoctl/promoctl/promotions/repogen"
 )
 
@@ -31,16 +32,6 @@ func benchSizesFromEnv(def string) []string {
 		return strings.Split(v, ",")
 	}
 	return []string{def}
-}
-
-func buildBinary(b *testing.B) string {
-	b.Helper()
-	bin := filepath.Join(b.TempDir(), "promoctl")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		b.Fatalf("build: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // copyTree copies a generated repo so that a benchmark may edit it.
@@ -73,7 +64,7 @@ func procKB(pid int, field string) float64 {
 // the cold compile of BENCHMARKS.md), resident memory, and how long a one-file change
 // takes to show in answers.
 func BenchmarkSidecar(b *testing.B) {
-	bin := buildBinary(b)
+	bin := sidecartest.Build(b)
 	for _, size := range benchSizesFromEnv("M") {
 		b.Run(size, func(b *testing.B) {
 			src, err := repogen.Cached("", size, 1)
@@ -263,7 +254,7 @@ func tail(s string) string {
 // committed to git, with one promotion renamed in the head: what CI runs on
 // every pull request.
 func BenchmarkValidateBase(b *testing.B) {
-	bin := buildBinary(b)
+	bin := sidecartest.Build(b)
 	for _, size := range benchSizesFromEnv("M") {
 		if strings.EqualFold(size, "L") {
 			continue // the CI target is set on M

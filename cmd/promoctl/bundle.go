@@ -18,12 +18,6 @@ import (
 	"github.com/promoctl/promoctl/internal/fsutil"
 )
 
-func init() {
-	register((*app).buildCommand)
-	register((*app).keygenCommand)
-	register((*app).inspectCommand)
-}
-
 func (a *app) buildCommand() *cobra.Command {
 	var out, signKey string
 	cmd := &cobra.Command{
@@ -61,10 +55,10 @@ error nothing is written and the exit code is 1.`,
 			if err != nil {
 				return &exitError{code: exitUsage, err: fmt.Errorf("read %s: %w", a.repo, err)}
 			}
-			rev := repo.ResolveRevision(a.repo, res.Revision, nil)
+			rev := repo.ResolveRevision(a.repo, res.ContentHash, nil)
 			h := bundle.Header{
 				Promoctl: currentBuild().Version, Revision: rev.Revision, Commit: rev.Commit, Dirty: rev.Dirty,
-				ContentHash: res.Revision, CommitTime: rev.CommitTime, SourceBytes: sourceBytes,
+				ContentHash: res.ContentHash, CommitTime: rev.CommitTime, SourceBytes: sourceBytes,
 			}
 			if h.BuildTime, err = buildTime(); err != nil {
 				return err

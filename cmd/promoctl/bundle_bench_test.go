@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/internal/sidecartest"
 	"github.com/promoctl/promoctl/promotions"
 	"github.com/promoctl/promoctl/promotions/repogen"
 )
@@ -23,7 +24,7 @@ import (
 // to ready from the bundle and from the YAML repo (no cache) in the same
 // run, alternating, with the resident memory after each load.
 func BenchmarkBundle(b *testing.B) {
-	bin := buildBinary(b)
+	bin := sidecartest.Build(b)
 	for _, size := range benchSizesFromEnv("M") {
 		if strings.EqualFold(size, "S") {
 			continue

@@ -20,8 +20,6 @@ import (
 	"github.com/promoctl/promoctl/console/gitstore"
 )
 
-func init() { register((*app).consoleCommand) }
-
 type consoleOptions struct {
 	addr, baseBranch, author, tokenFile, identityHeader, push string
 	trustedProxies                                            []string

@@ -19,6 +19,7 @@ import (
 
 	"github.com/promoctl/promoctl/compiler"
 	"github.com/promoctl/promoctl/internal/fsutil"
+	"github.com/promoctl/promoctl/internal/sidecartest"
 	"github.com/promoctl/promoctl/promotions"
 )
 
@@ -52,14 +53,6 @@ func bulkRepo(t *testing.T) string {
 	return dir
 }
 
-func buildPromoctl(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "promoctl")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
-	return bin
-}
-
 func customersFile(t *testing.T, n int) string {
 	t.Helper()
 	var b strings.Builder
@@ -81,7 +74,7 @@ func TestGrantKilledMidWay(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs it 20 times")
 	}
-	bin := buildPromoctl(t)
+	bin := sidecartest.Build(t)
 	repo := bulkRepo(t)
 	ids := customersFile(t, 20_000)
 	target := filepath.Join(repo, "promotions", "bulk.yaml")
@@ -154,7 +147,7 @@ func TestConcurrentGrantsKeepEveryChange(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := buildPromoctl(t)
+	bin := sidecartest.Build(t)
 	repo := bulkRepo(t)
 	const workers = 8
 	var wg sync.WaitGroup
@@ -194,7 +187,7 @@ func TestGrantWaitsForTheLockThenGivesUp(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := buildPromoctl(t)
+	bin := sidecartest.Build(t)
 	repo := bulkRepo(t)
 	lock, err := fsutil.LockRepo(repo, time.Second)
 	require.NoError(t, err)
@@ -209,6 +202,7 @@ func TestGrantWaitsForTheLockThenGivesUp(t *testing.T) {
 	assert.Equal(t, exitValidation, exit.ExitCode())
 	assert.Contains(t, stderr.String(), "refused, nothing written: another promoctl command is editing this repo")
 	assert.Contains(t, stderr.String(), fmt.Sprintf("held by process %d", os.Getpid()))
+	assert.Contains(t, stderr.String(), "try again when it is done, or raise --lock-timeout")
 	got, err := os.ReadFile(filepath.Join(repo, "promotions", "bulk.yaml"))
 	require.NoError(t, err)
 	assert.Equal(t, bulkPromotion, string(got))

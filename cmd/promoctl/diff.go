@@ -12,10 +12,6 @@ import (
 	"github.com/promoctl/promoctl/compiler/report"
 )
 
-func init() {
-	register((*app).diffCommand)
-}
-
 // baseFlags are --base and --base-dir, shared by validate and diff.
 type baseFlags struct {
 	rev, dir string
@@ -116,7 +112,7 @@ func (a *app) diffCommand() *cobra.Command {
 				return err
 			}
 			opts := a.options()
-			if opts.Now, err = parseTimeFlag("now", now); err != nil {
+			if opts.Now, err = parseTimeFlag("now", now, nowExact); err != nil {
 				return err
 			}
 			changes, err := compiler.Diff(compiler.OpenDir(a.repo), baseFS, opts, label, "working tree")

@@ -37,7 +37,7 @@ func (a *app) explainCommand() *cobra.Command {
 				return usageError("--format must be text or json, not %q", format)
 			}
 			var err error
-			if q.At, err = parseTimeFlag("at", at); err != nil {
+			if q.At, err = parseTimeFlag("at", at, nowExact); err != nil {
 				return err
 			}
 			if q.Attributes, err = parseAttrs(attrs); err != nil {
@@ -84,7 +84,7 @@ func (a *app) decisionSnapshot() (*snapshot.Snapshot, error) {
 		_ = report.Report{Diagnostics: res.Diagnostics.Errors()}.WriteText(a.stderr)
 		return nil, &exitError{code: exitValidation, err: fmt.Errorf("the repo is invalid: run promoctl validate")}
 	}
-	snap, err := snapshot.Build(res.Model, res.Revision)
+	snap, err := snapshot.Build(res.Model, res.ContentHash)
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: err}
 	}

@@ -13,10 +13,6 @@ import (
 	"github.com/promoctl/promoctl/promotions/repogen"
 )
 
-func init() {
-	register((*app).genCommand)
-}
-
 func (a *app) genCommand() *cobra.Command {
 	var (
 		size, out string

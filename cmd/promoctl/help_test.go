@@ -104,29 +104,6 @@ func TestCallMistakes(t *testing.T) {
 	}
 }
 
-func TestClosest(t *testing.T) {
-	ids := []string{"spring-api-boost", "sso-for-growth", "summer-storage-bonus", "migration-burst"}
-	tests := []struct {
-		name string
-		want []string
-	}{
-		{"sprng-api-boost", []string{"spring-api-boost"}},
-		{"sso", []string{"sso-for-growth"}}, // a prefix
-		{"SSO-for-growth", []string{"sso-for-growth"}},
-		{"nope", nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := closest(tt.name, ids, 3)
-			if tt.want == nil {
-				assert.Empty(t, got)
-			} else {
-				assert.Equal(t, tt.want, got)
-			}
-		})
-	}
-}
-
 func TestVersionWithoutStamp(t *testing.T) {
 	code, out, _ := runCLI("version")
 	require.Equal(t, exitOK, code)

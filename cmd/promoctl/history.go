@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -12,8 +13,6 @@ import (
 	"github.com/promoctl/promoctl/compiler/history"
 	"github.com/promoctl/promoctl/promotions"
 )
-
-func init() { register((*app).historyCommand) }
 
 // historyCommand prints the audit trail of a promotion or a customer from
 // the repo's git history.
@@ -54,6 +53,10 @@ it stopped and how to continue (--skip N).`,
 			q.Limits = a.limits
 			q.Deadline = time.Now().Add(timeout)
 			commits, st, err := history.WalkContext(cmd.Context(), a.repo, q)
+			var since *history.SinceError
+			if errors.As(err, &since) {
+				return usageError("--since %s: %w", since.Rev, since.Err)
+			}
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}

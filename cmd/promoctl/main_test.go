@@ -10,14 +10,22 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/promoctl/promoctl/internal/sidecartest"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
+// TestMain runs the scenarios' promoctl in process and removes the binary
+// the end-to-end tests share (sidecartest.Build).
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(mainThenCleanup{m}, map[string]func(){
 		"promoctl": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
 	})
 }
+
+// mainThenCleanup runs the tests through sidecartest.Main.
+type mainThenCleanup struct{ m *testing.M }
+
+func (c mainThenCleanup) Run() int { return sidecartest.Main(c.m) }
 
 // TestScripts runs every CLI scenario in testdata/script: one txtar file per
 // scenario with its files, commands and expected output. Run with -update

@@ -103,25 +103,9 @@ func (a *app) rootCommand() *cobra.Command {
 	root.SetVersionTemplate(currentBuild().String())
 	root.SetUsageFunc(usage)
 	root.SetFlagErrorFunc(flagError)
-	for _, newCommand := range commands {
-		root.AddCommand(newCommand(a))
-	}
+	root.AddCommand(a.commands()...)
 	a.addCompletions(root)
 	return root
-}
-
-// commands holds every subcommand's constructor. Each command's file adds
-// its own in an init function, so commands stay independent of each other.
-var commands []func(*app) *cobra.Command
-
-func register(newCommand func(*app) *cobra.Command) {
-	commands = append(commands, newCommand)
-}
-
-func init() {
-	register((*app).validateCommand)
-	register((*app).explainCommand)
-	register((*app).initCommand)
 }
 
 // options are the load options every command starts from.
@@ -144,32 +128,4 @@ func (a *app) load(opts compiler.Options) (*compiler.Result, error) {
 		return nil, &exitError{code: exitUsage, err: fmt.Errorf("load %s: %w", a.repo, err)}
 	}
 	return res, nil
-}
-
-// parseTimeFlag parses a time flag: an RFC 3339 instant, or a date
-// (2026-04-25, its 00:00 UTC); "now" or empty means now.
-func parseTimeFlag(name, value string) (time.Time, error) {
-	if value == "" || value == "now" {
-		return time.Now().UTC(), nil
-	}
-	if len(value) == len(time.DateOnly) {
-		if d, err := time.Parse(time.DateOnly, value); err == nil {
-			if !promotions.InRange(d) {
-				return time.Time{}, usageError("--%s: %q is outside the years 0001 to 9999 (UTC) that promoctl accepts", name, value)
-			}
-			return d, nil
-		}
-	}
-	if _, err := promotions.ParseInstant(value); err == nil {
-		t, err := promotions.ParseTime(value)
-		if err != nil {
-			return time.Time{}, usageError("--%s: %v", name, err)
-		}
-		return t, nil
-	}
-	t, err := promotions.ParseTime(value)
-	if err != nil {
-		return time.Time{}, usageError("--%s: %q is neither an RFC 3339 instant (2026-04-25T12:00:00Z) nor a date (2026-04-25)", name, value)
-	}
-	return t, nil
 }

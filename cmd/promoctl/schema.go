@@ -11,10 +11,6 @@ import (
 	"github.com/promoctl/promoctl/schema"
 )
 
-func init() {
-	register((*app).schemaCommand)
-}
-
 func (a *app) schemaCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "schema",

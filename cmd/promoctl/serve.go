@@ -28,10 +28,6 @@ import (
 	"github.com/promoctl/promoctl/internal/fsutil"
 )
 
-func init() {
-	register((*app).serveCommand)
-}
-
 // shutdownGrace bounds how long the sidecar takes to stop after SIGTERM:
 // in-flight requests may finish until then. Kubernetes' default grace
 // period is 30 s.
@@ -231,6 +227,10 @@ func (a *app) serveLoader(o serveOptions, log *slog.Logger) (store.Loader, error
 		l := repo.NewLoader(a.repo, a.limits, log)
 		if o.cacheDir != "" {
 			if _, err := l.WithSnapshotCache(o.cacheDir, currentBuild().cacheKey()); err != nil {
+				var dir *repo.CacheDirError
+				if errors.As(err, &dir) {
+					return nil, usageError("--cache-dir: %v", dir.Err)
+				}
 				return nil, usageError("%v", err)
 			}
 		}

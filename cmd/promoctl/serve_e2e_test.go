@@ -41,10 +41,7 @@ func TestServeE2E(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs the sidecar")
 	}
-	bin := filepath.Join(t.TempDir(), "promoctl")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
+	bin := sidecartest.Build(t)
 
 	t.Run("answers", func(t *testing.T) { testAnswers(t, bin) })
 	t.Run("edit, break, fix", func(t *testing.T) { testEditBreakFix(t, bin) })

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -84,50 +83,14 @@ func flagError(cmd *cobra.Command, err error) error {
 				names = append(names, f.Name)
 			}
 		})
-		if near := closest(name, names, 3); len(near) > 0 {
-			msg += fmt.Sprintf(" (did you mean --%s?)", strings.Join(near, ", --"))
-		}
+		msg += suggest.InParentheses("--", suggest.Closest(name, names))
 	}
 	return &argError{cmd, fmt.Errorf("%s", msg)}
 }
 
-// closest returns up to most candidates nearest to name by edit distance,
-// nearest first, among those close enough to be a typo (or sharing a
-// prefix with it).
-func closest(name string, candidates []string, most int) []string {
-	type scored struct {
-		s string
-		d int
-	}
-	var near []scored
-	lower := strings.ToLower(name)
-	for _, c := range candidates {
-		lc := strings.ToLower(c)
-		d := suggest.Distance(lower, lc)
-		if d <= max(2, len(name)/3) || (len(lower) >= 3 && (strings.HasPrefix(lc, lower) || strings.HasPrefix(lower, lc))) {
-			near = append(near, scored{c, d})
-		}
-	}
-	sort.SliceStable(near, func(i, j int) bool {
-		if near[i].d != near[j].d {
-			return near[i].d < near[j].d
-		}
-		return near[i].s < near[j].s
-	})
-	out := make([]string, 0, min(most, len(near)))
-	for i := 0; i < len(near) && i < most; i++ {
-		out = append(out, near[i].s)
-	}
-	return out
-}
-
 // didYouMean is ` (did you mean a, b?)` for the closest candidates, or "".
 func didYouMean(name string, candidates []string) string {
-	near := closest(name, candidates, 3)
-	if len(near) == 0 {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %s?)", strings.Join(near, ", "))
+	return suggest.InParentheses("", suggest.Closest(name, candidates))
 }
 
 // usage prints a command's help below its description: usage line,

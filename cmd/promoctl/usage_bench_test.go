@@ -41,7 +41,7 @@ func BenchmarkUsage(b *testing.B) {
 	}
 	d := time.Duration(seconds * float64(time.Second))
 	const clients = 64
-	bin := buildBinary(b)
+	bin := sidecartest.Build(b)
 	repo := unlimitedRepo(b)
 	// The buckets a sidecar computes for the customer, for the direct
 	// calls: one unlimited monthly plan bucket.

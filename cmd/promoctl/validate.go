@@ -27,7 +27,7 @@ func (a *app) validateCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts := a.options()
 			var err error
-			if opts.Now, err = parseTimeFlag("now", now); err != nil {
+			if opts.Now, err = parseTimeFlag("now", now, nowExact); err != nil {
 				return err
 			}
 			switch format {
@@ -88,7 +88,7 @@ func (a *app) report(res *compiler.Result, format string) error {
 			m := res.Model
 			fmt.Fprintf(a.stdout, "ok: %s, %s, %s, %s, %s, %s (revision %s)\n",
 				count(res.Files, "file"), count(len(m.Features), "feature"), count(len(m.Plans), "plan"),
-				count(len(m.Customers), "customer"), count(len(m.Promotions), "promotion"), count(warns, "warning"), res.Revision)
+				count(len(m.Customers), "customer"), count(len(m.Promotions), "promotion"), count(warns, "warning"), res.ContentHash)
 		}
 	}
 	if errs > 0 || !res.OK() {

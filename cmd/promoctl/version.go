@@ -9,8 +9,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register((*app).versionCommand) }
-
 // Stamped by `make build` with -ldflags "-X main.version=… -X main.commit=…
 // -X main.date=…"; when empty they come from the build info the Go
 // toolchain records (a module version for `go install …@vX.Y.Z`, the VCS

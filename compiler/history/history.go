@@ -222,6 +222,16 @@ func startOf(repo *git.Repository, rev string) (plumbing.Hash, error) {
 	return *h, nil
 }
 
+// SinceError is a Query.Since revision that cannot be read.
+type SinceError struct {
+	Rev string
+	Err error
+}
+
+func (e *SinceError) Error() string { return fmt.Sprintf("since revision %s: %v", e.Rev, e.Err) }
+
+func (e *SinceError) Unwrap() error { return e.Err }
+
 // ancestors returns since and every commit it descends from.
 func ancestors(repo *git.Repository, since string) (map[plumbing.Hash]bool, error) {
 	out := map[plumbing.Hash]bool{}
@@ -230,11 +240,11 @@ func ancestors(repo *git.Repository, since string) (map[plumbing.Hash]bool, erro
 	}
 	h, err := repo.ResolveRevision(plumbing.Revision(since))
 	if err != nil {
-		return nil, fmt.Errorf("--since %s: %w", since, err)
+		return nil, &SinceError{Rev: since, Err: err}
 	}
 	it, err := repo.Log(&git.LogOptions{From: *h})
 	if err != nil {
-		return nil, fmt.Errorf("--since %s: %w", since, err)
+		return nil, &SinceError{Rev: since, Err: err}
 	}
 	err = it.ForEach(func(c *object.Commit) error { out[c.Hash] = true; return nil })
 	return out, err

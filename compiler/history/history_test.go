@@ -166,7 +166,10 @@ func TestHistorySince(t *testing.T) {
 	assert.Equal(t, h["renew"], commits[1].Hash)
 
 	_, _, err = history.Walk(s.dir, history.Query{Promotion: "trial", Since: "nope"})
-	assert.ErrorContains(t, err, "--since nope")
+	var since *history.SinceError
+	require.ErrorAs(t, err, &since, "the caller names its own flag (promoctl history --since)")
+	assert.Equal(t, "nope", since.Rev)
+	assert.NotContains(t, err.Error(), "--")
 	_, _, err = history.Walk(s.dir, history.Query{})
 	assert.Error(t, err)
 }

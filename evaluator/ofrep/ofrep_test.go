@@ -24,7 +24,7 @@ func acme(t *testing.T) *snapshot.Snapshot {
 	res, err := compiler.Load(os.DirFS(filepath.Join("..", "..", "examples", "acme")), compiler.Options{})
 	require.NoError(t, err)
 	require.True(t, res.OK(), "%v", res.Diagnostics)
-	snap, err := snapshot.Build(res.Model, res.Revision)
+	snap, err := snapshot.Build(res.Model, res.ContentHash)
 	require.NoError(t, err)
 	return snap
 }

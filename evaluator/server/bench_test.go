@@ -83,7 +83,7 @@ func compiled(tb testing.TB, root, size string) *snapshot.Snapshot {
 	if !res.OK() {
 		tb.Fatalf("generated %s is invalid: %v", size, res.Diagnostics.Errors()[0])
 	}
-	snap, err := snapshot.Build(res.Model, res.Revision)
+	snap, err := snapshot.Build(res.Model, res.ContentHash)
 	if err != nil {
 		tb.Fatal(err)
 	}

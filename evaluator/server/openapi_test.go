@@ -140,6 +140,7 @@ type contract struct {
 	router routers.Router
 	seen   map[string]map[int]bool // operationId → statuses answered
 	codes  map[string]bool         // error codes answered
+	count  int                     // answers validated
 }
 
 func newContract(t *testing.T) *contract {
@@ -226,6 +227,7 @@ func (ct *contract) do(t *testing.T, base, token string, c call) answer {
 	})
 	require.NoError(t, err, "%s: the answer does not follow the document:\n%s", c.name, body)
 
+	ct.count++
 	op := route.Operation.OperationID
 	if ct.seen[op] == nil {
 		ct.seen[op] = map[int]bool{}
@@ -603,6 +605,11 @@ func TestOpenAPIContract(t *testing.T) {
 			assert.True(t, ct.codes[code], "no answer with error code %s", code)
 		}
 	}
+	pairs := 0
+	for _, statuses := range ct.seen {
+		pairs += len(statuses)
+	}
+	t.Logf("%d answers validated: %d operations, %d (operation, status) pairs, %d error codes", ct.count, len(ct.seen), pairs, len(ct.codes))
 }
 
 func (ct *contract) operationOf(t *testing.T, c call) string {

@@ -213,7 +213,7 @@ func (w *watcher) sync() {
 		if err := w.fsw.Add(dir); err != nil {
 			if !errors.Is(err, os.ErrNotExist) && !w.warned {
 				w.warned = true
-				w.log.Warn("cannot watch a directory; changes there need --poll", slog.String("dir", dir), slog.String("error", err.Error()))
+				w.log.Warn("cannot watch a directory; changes there are seen only by polling", slog.String("dir", dir), slog.String("error", err.Error()), slog.Duration("poll", w.opts.Poll))
 			}
 			continue
 		}

@@ -92,7 +92,7 @@ func LockRepo(root string, timeout time.Duration) (*RepoLock, error) {
 		if !time.Now().Before(deadline) {
 			holder := readHolder(f)
 			_ = f.Close()
-			return nil, fmt.Errorf("%w (%s held by %s for more than %s); try again when it is done, or raise --lock-timeout",
+			return nil, fmt.Errorf("%w (%s held by %s for more than %s); try again when it is done",
 				ErrRepoLocked, filepath.Join(LockDir, "lock"), holder, timeout)
 		}
 		time.Sleep(lockPoll)

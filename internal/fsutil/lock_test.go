@@ -23,7 +23,8 @@ func TestLockRepo(t *testing.T) {
 		_, err = fsutil.LockRepo(root, 50*time.Millisecond)
 		require.ErrorIs(t, err, fsutil.ErrRepoLocked)
 		assert.Contains(t, err.Error(), "another promoctl command is editing this repo")
-		assert.Contains(t, err.Error(), "--lock-timeout")
+		assert.Contains(t, err.Error(), "try again when it is done")
+		assert.NotContains(t, err.Error(), "--", "the command names its own flag")
 		assert.Contains(t, err.Error(), "process ")
 	})
 	t.Run("released locks can be taken again", func(t *testing.T) {

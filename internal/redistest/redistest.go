@@ -58,7 +58,7 @@ func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.It
 
 func (s *Server) run() {
 	s.t.Helper()
-	s.cmd = exec.Command(s.bin,
+	s.cmd = exec.Command(s.bin, // #nosec G204 -- the redis-server found on PATH, on the test's own port and directory
 		"--bind", "127.0.0.1", "--port", strconv.Itoa(s.Port), "--dir", s.dir,
 		"--save", "", "--appendonly", "yes", "--appendfsync", "always",
 		"--protected-mode", "no", "--loglevel", "warning")

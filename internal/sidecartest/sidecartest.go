@@ -1,6 +1,7 @@
-// Package sidecartest builds the promoctl binary and runs `promoctl serve`
-// on a free loopback port, for tests outside cmd/promoctl that talk to a
-// real sidecar (the Go client examples, the provider's equivalence test).
+// Package sidecartest builds the promoctl binary, once per test process,
+// and runs `promoctl serve` on a free loopback port, for the tests that
+// talk to a real sidecar or run the real binary (cmd/promoctl's end-to-end
+// tests, the Go client examples, the provider's equivalence test).
 package sidecartest
 
 import (
@@ -10,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -24,23 +26,76 @@ import (
 
 const deadline = 60 * time.Second
 
-// Build compiles cmd/promoctl into a temporary directory and returns the
-// binary's path.
+// binary is the promoctl binary of this test process: built by the first
+// Build, removed when Main returns.
+var binary struct {
+	mu      sync.Mutex
+	inMain  bool
+	dir     string
+	path    string
+	err     error
+	started bool
+}
+
+// Main runs a test package's tests (m is the *testing.M of its TestMain)
+// and then removes the binary Build made. Every package that calls Build
+// runs its tests through it:
+//
+//	func TestMain(m *testing.M) { os.Exit(sidecartest.Main(m)) }
+func Main(m interface{ Run() int }) int {
+	binary.mu.Lock()
+	binary.inMain = true
+	binary.mu.Unlock()
+	code := m.Run()
+	binary.mu.Lock()
+	defer binary.mu.Unlock()
+	if binary.dir != "" {
+		_ = os.RemoveAll(binary.dir)
+	}
+	return code
+}
+
+// Build returns the path of cmd/promoctl compiled for this test process:
+// the first call builds it (a `go build` links the whole binary, seconds
+// of a busy machine), later calls share it. A test must not change or
+// remove it. Under -short the test is skipped: it is an end-to-end test.
 func Build(t testing.TB) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: builds and runs the promoctl binary")
+	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("the go command is not on PATH")
 	}
+	binary.mu.Lock()
+	defer binary.mu.Unlock()
+	require.True(t, binary.inMain, "run the package's tests through sidecartest.Main (in TestMain), which removes the binary Build makes")
+	if !binary.started {
+		binary.started = true
+		binary.dir, binary.path, binary.err = build(goBin)
+	}
+	require.NoError(t, binary.err)
+	return binary.path
+}
+
+func build(goBin string) (dir, bin string, err error) {
 	gomod, err := exec.Command(goBin, "env", "GOMOD").Output() // #nosec G204 -- the go command from PATH, fixed arguments
-	require.NoError(t, err)
+	if err != nil {
+		return "", "", fmt.Errorf("go env GOMOD: %w", err)
+	}
 	root := filepath.Dir(strings.TrimSpace(string(gomod)))
-	bin := filepath.Join(t.TempDir(), "promoctl")
+	dir, err = os.MkdirTemp("", "promoctl-test-")
+	if err != nil {
+		return "", "", err
+	}
+	bin = filepath.Join(dir, "promoctl")
 	build := exec.Command(goBin, "build", "-o", bin, "./cmd/promoctl") // #nosec G204 -- the go command from PATH, a temporary output
 	build.Dir = root
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
-	return bin
+	if out, err := build.CombinedOutput(); err != nil {
+		return dir, "", fmt.Errorf("go build: %w: %s", err, out)
+	}
+	return dir, bin, nil
 }
 
 // Sidecar is a running `promoctl serve`.

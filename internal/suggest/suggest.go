@@ -47,6 +47,17 @@ func DidYouMean(names []string) string {
 	return "; did you mean " + strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1] + "?"
 }
 
+// InParentheses renders suggestions after a name in a usage message:
+// " (did you mean --customers?)" with prefix "--" for flags, or
+// " (did you mean spring-api-boost, sso-for-growth?)" for ids; empty
+// without any.
+func InParentheses(prefix string, names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	return " (did you mean " + prefix + strings.Join(names, ", "+prefix) + "?)"
+}
+
 // Distance is the Levenshtein distance between a and b, by bytes: keys
 // and ids are ASCII.
 func Distance(a, b string) int {

@@ -43,13 +43,13 @@ func TestBundleAnswersEqualRepoAnswers(t *testing.T) {
 			require.NoError(t, err)
 			require.True(t, res.OK())
 			fromRepo := store.New(loaderFunc(func() (*store.Loaded, error) {
-				return &store.Loaded{Revision: res.Revision, ContentHash: res.Revision, Build: func(prev *snapshot.Snapshot) (*snapshot.Snapshot, error) {
-					return snapshot.Update(prev, res.Model, res.Revision)
+				return &store.Loaded{Revision: res.ContentHash, ContentHash: res.ContentHash, Build: func(prev *snapshot.Snapshot) (*snapshot.Snapshot, error) {
+					return snapshot.Update(prev, res.Model, res.ContentHash)
 				}}, nil
 			}), nil)
 			require.Equal(t, store.Swapped, fromRepo.Reload(context.Background()))
 
-			data, err := format.Encode(res.Model, format.Header{Revision: res.Revision, ContentHash: res.Revision}, nil)
+			data, err := format.Encode(res.Model, format.Header{Revision: res.ContentHash, ContentHash: res.ContentHash}, nil)
 			require.NoError(t, err)
 			path := filepath.Join(t.TempDir(), "repo.bundle")
 			require.NoError(t, os.WriteFile(path, data, 0o644))

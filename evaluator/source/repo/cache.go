@@ -2,7 +2,6 @@ package repo
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -52,11 +51,22 @@ type snapshotCache struct {
 // is not used, since the rules may differ.
 func (l *Loader) WithSnapshotCache(dir, version string) (*Loader, error) {
 	if err := fsutil.PrivateDir(dir); err != nil {
-		return nil, fmt.Errorf("--cache-dir: %w", err)
+		return nil, &CacheDirError{Dir: dir, Err: err}
 	}
 	l.snapCache = &snapshotCache{dir: dir, version: version, log: l.log}
 	return l, nil
 }
+
+// CacheDirError is a snapshot cache directory that cannot be used: it
+// cannot be made, or others may write it.
+type CacheDirError struct {
+	Dir string
+	Err error
+}
+
+func (e *CacheDirError) Error() string { return "snapshot cache directory: " + e.Err.Error() }
+
+func (e *CacheDirError) Unwrap() error { return e.Err }
 
 // Flush waits until cache writes in flight are done.
 func (l *Loader) Flush() {

@@ -63,7 +63,7 @@ func (l *Loader) Load(context.Context) (*store.Loaded, error) {
 		return nil, err
 	}
 	l.loadedOnce = true
-	rev := l.git.resolve(l.root, res.Revision, l.log)
+	rev := l.git.resolve(l.root, res.ContentHash, l.log)
 	loaded := &store.Loaded{
 		Revision: rev.Revision, Commit: rev.Commit, Dirty: rev.Dirty, ContentHash: rev.ContentHash,
 		Files: res.Files, Parsed: res.Parsed,

@@ -302,7 +302,7 @@ func TestReadersNeverSeeHalfAppliedSnapshot(t *testing.T) {
 		res, err := compiler.Load(os.DirFS(root), compiler.Options{})
 		require.NoError(t, err)
 		mu.Lock()
-		want[res.Revision] = 10000 + extra
+		want[res.ContentHash] = 10000 + extra
 		mu.Unlock()
 		require.Equal(t, store.Swapped, s.Reload(context.Background()))
 	}

@@ -43,7 +43,7 @@ type revision struct {
 type Revision = revision
 
 // ResolveRevision names the content of the repo at root whose content hash
-// (compiler.Result.Revision) is contentHash: HEAD's commit when the config
+// (compiler.Result.ContentHash) is contentHash: HEAD's commit when the config
 // files equal HEAD's, else the content hash.
 func ResolveRevision(root, contentHash string, log *slog.Logger) Revision {
 	if log == nil {
@@ -139,7 +139,7 @@ func (g *gitRevision) head(root string) (commit, headHash string, err error) {
 	return commit, headHash, nil
 }
 
-// treeContentHash computes compiler.Result.Revision for a git tree: the
+// treeContentHash computes compiler.Result.ContentHash for a git tree: the
 // same files (config files outside dot directories) hashed the same way
 // (a test pins the two together).
 func treeContentHash(tree *object.Tree) (string, error) {

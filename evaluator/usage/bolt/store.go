@@ -137,23 +137,23 @@ func readCounter(b *bbolt.Bucket, key []byte, now time.Time) int64 {
 	if len(v) != 16 {
 		return 0
 	}
-	if exp := int64(binary.BigEndian.Uint64(v[8:])); exp != 0 && now.UnixMilli() >= exp {
+	if exp := int64(binary.BigEndian.Uint64(v[8:])); exp != 0 && now.UnixMilli() >= exp { // #nosec G115 -- an int64 stored as its eight big-endian bytes and read back: the conversion round-trips
 		return 0
 	}
-	return int64(binary.BigEndian.Uint64(v))
+	return int64(binary.BigEndian.Uint64(v)) // #nosec G115 -- an int64 stored as its eight big-endian bytes and read back: the conversion round-trips
 }
 
 func writeCounter(b *bbolt.Bucket, key []byte, n, expiry int64) error {
 	v := make([]byte, 16)
 	binary.BigEndian.PutUint64(v, uint64(max(n, 0)))
-	binary.BigEndian.PutUint64(v[8:], uint64(expiry))
+	binary.BigEndian.PutUint64(v[8:], uint64(expiry)) // #nosec G115 -- an int64 stored as its eight big-endian bytes and read back: the conversion round-trips
 	return b.Put(key, v)
 }
 
 // readRecord is the record under key, unless absent or expired at now.
 func readRecord(b *bbolt.Bucket, key []byte, now time.Time) (usage.Recorded, bool, error) {
 	v := b.Get(key)
-	if len(v) < 8 || now.UnixMilli() >= int64(binary.BigEndian.Uint64(v)) {
+	if len(v) < 8 || now.UnixMilli() >= int64(binary.BigEndian.Uint64(v)) { // #nosec G115 -- an int64 stored as its eight big-endian bytes and read back: the conversion round-trips
 		return usage.Recorded{}, false, nil
 	}
 	rec, err := usage.DecodeRecord(string(v[8:]))
@@ -163,7 +163,7 @@ func readRecord(b *bbolt.Bucket, key []byte, now time.Time) (usage.Recorded, boo
 func writeRecord(b *bbolt.Bucket, key []byte, rec usage.Recorded, expiry int64) error {
 	line := usage.EncodeRecord(rec)
 	v := make([]byte, 8, 8+len(line))
-	binary.BigEndian.PutUint64(v, uint64(expiry))
+	binary.BigEndian.PutUint64(v, uint64(expiry)) // #nosec G115 -- an int64 stored as its eight big-endian bytes and read back: the conversion round-trips
 	return b.Put(key, append(v, line...))
 }
 
@@ -291,7 +291,7 @@ func (s *Store) Release(_ context.Context, req usage.ReleaseRequest) (usage.Rele
 		}
 		rec.Released = true
 		v := recs.Get(idem)
-		if err := writeRecord(recs, idem, rec, int64(binary.BigEndian.Uint64(v))); err != nil {
+		if err := writeRecord(recs, idem, rec, int64(binary.BigEndian.Uint64(v))); err != nil { // #nosec G115 -- an int64 stored as its eight big-endian bytes and read back: the conversion round-trips
 			return err
 		}
 		res = usage.ReleaseResult{Outcome: usage.ReleaseReleased, Amount: sum(back), To: back}
@@ -383,13 +383,13 @@ func (s *Store) Sweep() (int, error) {
 				if len(v) != 16 {
 					return 1
 				}
-				return int64(binary.BigEndian.Uint64(v[8:]))
+				return int64(binary.BigEndian.Uint64(v[8:])) // #nosec G115 -- an int64 stored as its eight big-endian bytes and read back: the conversion round-trips
 			}},
 			{records, func(v []byte) int64 {
 				if len(v) < 8 {
 					return 1
 				}
-				return int64(binary.BigEndian.Uint64(v))
+				return int64(binary.BigEndian.Uint64(v)) // #nosec G115 -- an int64 stored as its eight big-endian bytes and read back: the conversion round-trips
 			}},
 		} {
 			c := tx.Bucket(spec.bucket).Cursor()

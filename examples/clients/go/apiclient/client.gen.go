@@ -32,6 +32,27 @@ func (e Allowance1) Valid() bool {
 	}
 }
 
+// Defines values for BatchRequestOpsOp.
+const (
+	Check   BatchRequestOpsOp = "check"
+	Consume BatchRequestOpsOp = "consume"
+	Release BatchRequestOpsOp = "release"
+)
+
+// Valid indicates whether the value is a known member of the BatchRequestOpsOp enum.
+func (e BatchRequestOpsOp) Valid() bool {
+	switch e {
+	case Check:
+		return true
+	case Consume:
+		return true
+	case Release:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for BucketKind.
 const (
 	BucketKindPlan      BucketKind = "plan"
@@ -44,6 +65,63 @@ func (e BucketKind) Valid() bool {
 	case BucketKindPlan:
 		return true
 	case BucketKindPromotion:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ConsumeAnswerOutcome.
+const (
+	Consumed     ConsumeAnswerOutcome = "consumed"
+	ConsumedOver ConsumeAnswerOutcome = "consumed_over"
+	Denied       ConsumeAnswerOutcome = "denied"
+	Duplicate    ConsumeAnswerOutcome = "duplicate"
+)
+
+// Valid indicates whether the value is a known member of the ConsumeAnswerOutcome enum.
+func (e ConsumeAnswerOutcome) Valid() bool {
+	switch e {
+	case Consumed:
+		return true
+	case ConsumedOver:
+		return true
+	case Denied:
+		return true
+	case Duplicate:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ConsumeAnswerReason.
+const (
+	QUOTAEXCEEDED ConsumeAnswerReason = "QUOTA_EXCEEDED"
+)
+
+// Valid indicates whether the value is a known member of the ConsumeAnswerReason enum.
+func (e ConsumeAnswerReason) Valid() bool {
+	switch e {
+	case QUOTAEXCEEDED:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ConsumeAnswerStore.
+const (
+	ConsumeAnswerStoreEmbedded ConsumeAnswerStore = "embedded"
+	ConsumeAnswerStoreRedis    ConsumeAnswerStore = "redis"
+)
+
+// Valid indicates whether the value is a known member of the ConsumeAnswerStore enum.
+func (e ConsumeAnswerStore) Valid() bool {
+	switch e {
+	case ConsumeAnswerStoreEmbedded:
+		return true
+	case ConsumeAnswerStoreRedis:
 		return true
 	default:
 		return false
@@ -133,17 +211,20 @@ func (e EffectiveState) Valid() bool {
 
 // Defines values for ErrorCode.
 const (
-	CUSTOMERNOTFOUND  ErrorCode = "CUSTOMER_NOT_FOUND"
-	FEATURENOTFOUND   ErrorCode = "FEATURE_NOT_FOUND"
-	INTERNAL          ErrorCode = "INTERNAL"
-	INVALIDARGUMENT   ErrorCode = "INVALID_ARGUMENT"
-	METHODNOTALLOWED  ErrorCode = "METHOD_NOT_ALLOWED"
-	NOTFOUND          ErrorCode = "NOT_FOUND"
-	NOTREADY          ErrorCode = "NOT_READY"
-	PAYLOADTOOLARGE   ErrorCode = "PAYLOAD_TOO_LARGE"
-	PROMOTIONNOTFOUND ErrorCode = "PROMOTION_NOT_FOUND"
-	UNAUTHENTICATED   ErrorCode = "UNAUTHENTICATED"
-	UNKNOWNPLAN       ErrorCode = "UNKNOWN_PLAN"
+	CUSTOMERNOTFOUND      ErrorCode = "CUSTOMER_NOT_FOUND"
+	FEATURENOTFOUND       ErrorCode = "FEATURE_NOT_FOUND"
+	IDEMPOTENCYKEYREUSED  ErrorCode = "IDEMPOTENCY_KEY_REUSED"
+	INTERNAL              ErrorCode = "INTERNAL"
+	INVALIDARGUMENT       ErrorCode = "INVALID_ARGUMENT"
+	METHODNOTALLOWED      ErrorCode = "METHOD_NOT_ALLOWED"
+	NOTFOUND              ErrorCode = "NOT_FOUND"
+	NOTREADY              ErrorCode = "NOT_READY"
+	PAYLOADTOOLARGE       ErrorCode = "PAYLOAD_TOO_LARGE"
+	PROMOTIONNOTFOUND     ErrorCode = "PROMOTION_NOT_FOUND"
+	UNAUTHENTICATED       ErrorCode = "UNAUTHENTICATED"
+	UNKNOWNPLAN           ErrorCode = "UNKNOWN_PLAN"
+	USAGEDISABLED         ErrorCode = "USAGE_DISABLED"
+	USAGESTOREUNAVAILABLE ErrorCode = "USAGE_STORE_UNAVAILABLE"
 )
 
 // Valid indicates whether the value is a known member of the ErrorCode enum.
@@ -152,6 +233,8 @@ func (e ErrorCode) Valid() bool {
 	case CUSTOMERNOTFOUND:
 		return true
 	case FEATURENOTFOUND:
+		return true
+	case IDEMPOTENCYKEYREUSED:
 		return true
 	case INTERNAL:
 		return true
@@ -170,6 +253,10 @@ func (e ErrorCode) Valid() bool {
 	case UNAUTHENTICATED:
 		return true
 	case UNKNOWNPLAN:
+		return true
+	case USAGEDISABLED:
+		return true
+	case USAGESTOREUNAVAILABLE:
 		return true
 	default:
 		return false
@@ -229,16 +316,16 @@ func (e HealthStatus) Valid() bool {
 
 // Defines values for Mode.
 const (
-	Additive Mode = "additive"
-	Override Mode = "override"
+	ModeAdditive Mode = "additive"
+	ModeOverride Mode = "override"
 )
 
 // Valid indicates whether the value is a known member of the Mode enum.
 func (e Mode) Valid() bool {
 	switch e {
-	case Additive:
+	case ModeAdditive:
 		return true
-	case Override:
+	case ModeOverride:
 		return true
 	default:
 		return false
@@ -305,6 +392,45 @@ const (
 func (e ReadyStatus) Valid() bool {
 	switch e {
 	case ReadyStatusReady:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReleaseAnswerOutcome.
+const (
+	NotFound     ReleaseAnswerOutcome = "not_found"
+	PeriodClosed ReleaseAnswerOutcome = "period_closed"
+	Released     ReleaseAnswerOutcome = "released"
+)
+
+// Valid indicates whether the value is a known member of the ReleaseAnswerOutcome enum.
+func (e ReleaseAnswerOutcome) Valid() bool {
+	switch e {
+	case NotFound:
+		return true
+	case PeriodClosed:
+		return true
+	case Released:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReleaseAnswerStore.
+const (
+	ReleaseAnswerStoreEmbedded ReleaseAnswerStore = "embedded"
+	ReleaseAnswerStoreRedis    ReleaseAnswerStore = "redis"
+)
+
+// Valid indicates whether the value is a known member of the ReleaseAnswerStore enum.
+func (e ReleaseAnswerStore) Valid() bool {
+	switch e {
+	case ReleaseAnswerStoreEmbedded:
+		return true
+	case ReleaseAnswerStoreRedis:
 		return true
 	default:
 		return false
@@ -389,6 +515,99 @@ func (e StatusSourceKind) Valid() bool {
 	case BundleUrl:
 		return true
 	case Repo:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StatusUsageStore.
+const (
+	StatusUsageStoreEmbedded StatusUsageStore = "embedded"
+	StatusUsageStoreOff      StatusUsageStore = "off"
+	StatusUsageStoreRedis    StatusUsageStore = "redis"
+)
+
+// Valid indicates whether the value is a known member of the StatusUsageStore enum.
+func (e StatusUsageStore) Valid() bool {
+	switch e {
+	case StatusUsageStoreEmbedded:
+		return true
+	case StatusUsageStoreOff:
+		return true
+	case StatusUsageStoreRedis:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UsageAnswerStore.
+const (
+	UsageAnswerStoreEmbedded UsageAnswerStore = "embedded"
+	UsageAnswerStoreRedis    UsageAnswerStore = "redis"
+)
+
+// Valid indicates whether the value is a known member of the UsageAnswerStore enum.
+func (e UsageAnswerStore) Valid() bool {
+	switch e {
+	case UsageAnswerStoreEmbedded:
+		return true
+	case UsageAnswerStoreRedis:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UsageBucketKind.
+const (
+	UsageBucketKindPlan      UsageBucketKind = "plan"
+	UsageBucketKindPromotion UsageBucketKind = "promotion"
+)
+
+// Valid indicates whether the value is a known member of the UsageBucketKind enum.
+func (e UsageBucketKind) Valid() bool {
+	switch e {
+	case UsageBucketKindPlan:
+		return true
+	case UsageBucketKindPromotion:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UsageBucketMode.
+const (
+	UsageBucketModeAdditive UsageBucketMode = "additive"
+	UsageBucketModeOverride UsageBucketMode = "override"
+)
+
+// Valid indicates whether the value is a known member of the UsageBucketMode enum.
+func (e UsageBucketMode) Valid() bool {
+	switch e {
+	case UsageBucketModeAdditive:
+		return true
+	case UsageBucketModeOverride:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UsageBucketState.
+const (
+	UsageBucketStateActive    UsageBucketState = "active"
+	UsageBucketStateSuspended UsageBucketState = "suspended"
+)
+
+// Valid indicates whether the value is a known member of the UsageBucketState enum.
+func (e UsageBucketState) Valid() bool {
+	switch e {
+	case UsageBucketStateActive:
+		return true
+	case UsageBucketStateSuspended:
 		return true
 	default:
 		return false
@@ -483,6 +702,32 @@ type Allowance0 = int64
 // Allowance1 defines model for Allowance.1.
 type Allowance1 string
 
+// BatchAnswer defines model for BatchAnswer.
+type BatchAnswer struct {
+	Results []BatchAnswer_Results_Item `json:"results"`
+}
+
+// BatchAnswer_Results_Item defines model for BatchAnswer.results.Item.
+type BatchAnswer_Results_Item struct {
+	union json.RawMessage
+}
+
+// BatchRequest defines model for BatchRequest.
+type BatchRequest struct {
+	Ops []struct {
+		Amount         *int               `json:"amount,omitempty"`
+		Attributes     *map[string]string `json:"attributes,omitempty"`
+		Customer       *string            `json:"customer,omitempty"`
+		Feature        *string            `json:"feature,omitempty"`
+		IdempotencyKey *string            `json:"idempotency_key,omitempty"`
+		Op             BatchRequestOpsOp  `json:"op"`
+		Plan           *string            `json:"plan,omitempty"`
+	} `json:"ops"`
+}
+
+// BatchRequestOpsOp defines model for BatchRequest.Ops.Op.
+type BatchRequestOpsOp string
+
 // Bucket One allowance of a metered decision: the plan's, or one grant
 // period's of a contributing promotion, with its own reset and its
 // current period.
@@ -508,6 +753,65 @@ type Bucket struct {
 
 // BucketKind defines model for Bucket.Kind.
 type BucketKind string
+
+// CheckRequest defines model for CheckRequest.
+type CheckRequest struct {
+	Amount     int                `json:"amount"`
+	Attributes *map[string]string `json:"attributes,omitempty"`
+	Customer   string             `json:"customer"`
+	Feature    string             `json:"feature"`
+
+	// IdempotencyKey ignored
+	IdempotencyKey *string `json:"idempotency_key,omitempty"`
+	Plan           *string `json:"plan,omitempty"`
+}
+
+// ConsumeAnswer defines model for ConsumeAnswer.
+type ConsumeAnswer struct {
+	Allowed bool `json:"allowed"`
+	Amount  int  `json:"amount"`
+
+	// Degraded the store could not be reached; answered from the allowance alone and recorded later
+	Degraded *bool `json:"degraded,omitempty"`
+
+	// From what the consume took from each bucket, in consumption order
+	From      []UsagePart          `json:"from"`
+	NextReset *NullableInstant     `json:"next_reset"`
+	Outcome   ConsumeAnswerOutcome `json:"outcome"`
+
+	// Overage the part beyond the balance, under `overage: soft`
+	Overage *int `json:"overage,omitempty"`
+
+	// Reason on a denial
+	Reason *ConsumeAnswerReason `json:"reason,omitempty"`
+
+	// Remaining what the buckets have left together after the consume; 9007199254740991 when unlimited
+	Remaining int                `json:"remaining"`
+	Revision  string             `json:"revision"`
+	Store     ConsumeAnswerStore `json:"store"`
+	Unlimited bool               `json:"unlimited"`
+}
+
+// ConsumeAnswerOutcome defines model for ConsumeAnswer.Outcome.
+type ConsumeAnswerOutcome string
+
+// ConsumeAnswerReason on a denial
+type ConsumeAnswerReason string
+
+// ConsumeAnswerStore defines model for ConsumeAnswer.Store.
+type ConsumeAnswerStore string
+
+// ConsumeRequest defines model for ConsumeRequest.
+type ConsumeRequest struct {
+	Amount         int                `json:"amount"`
+	Attributes     *map[string]string `json:"attributes,omitempty"`
+	Customer       string             `json:"customer"`
+	Feature        string             `json:"feature"`
+	IdempotencyKey string             `json:"idempotency_key"`
+
+	// Plan a plan replacing the directory's, as in a decision
+	Plan *string `json:"plan,omitempty"`
+}
 
 // CustomerGrant defines model for CustomerGrant.
 type CustomerGrant struct {
@@ -874,6 +1178,27 @@ type Ready struct {
 // ReadyStatus defines model for Ready.Status.
 type ReadyStatus string
 
+// ReleaseAnswer defines model for ReleaseAnswer.
+type ReleaseAnswer struct {
+	Amount  int                  `json:"amount"`
+	Outcome ReleaseAnswerOutcome `json:"outcome"`
+	Store   ReleaseAnswerStore   `json:"store"`
+	To      []UsagePart          `json:"to"`
+}
+
+// ReleaseAnswerOutcome defines model for ReleaseAnswer.Outcome.
+type ReleaseAnswerOutcome string
+
+// ReleaseAnswerStore defines model for ReleaseAnswer.Store.
+type ReleaseAnswerStore string
+
+// ReleaseRequest defines model for ReleaseRequest.
+type ReleaseRequest struct {
+	Customer       string `json:"customer"`
+	Feature        string `json:"feature"`
+	IdempotencyKey string `json:"idempotency_key"`
+}
+
 // Reload defines model for Reload.
 type Reload struct {
 	// At an RFC 3339 instant in UTC
@@ -946,6 +1271,7 @@ type Status struct {
 	// Revision the serving revision; empty before the first good snapshot
 	Revision string       `json:"revision"`
 	Source   StatusSource `json:"source"`
+	Usage    StatusUsage  `json:"usage"`
 
 	// Version the binary's version
 	Version *string `json:"version,omitempty"`
@@ -970,6 +1296,77 @@ type StatusSource struct {
 
 // StatusSourceKind defines model for StatusSource.Kind.
 type StatusSourceKind string
+
+// StatusUsage defines model for StatusUsage.
+type StatusUsage struct {
+	// Healthy false while the breaker keeps calls away from a failing store
+	Healthy bool `json:"healthy"`
+
+	// Spool consumes answered while the shared store was down, waiting to be replayed
+	Spool int              `json:"spool"`
+	Store StatusUsageStore `json:"store"`
+}
+
+// StatusUsageStore defines model for StatusUsage.Store.
+type StatusUsageStore string
+
+// UsageAnswer defines model for UsageAnswer.
+type UsageAnswer struct {
+	// At an RFC 3339 instant in UTC
+	At        Instant          `json:"at"`
+	Buckets   []UsageBucket    `json:"buckets"`
+	Customer  string           `json:"customer"`
+	Feature   string           `json:"feature"`
+	NextReset *NullableInstant `json:"next_reset"`
+	Remaining int              `json:"remaining"`
+	Revision  string           `json:"revision"`
+	Store     UsageAnswerStore `json:"store"`
+	Unlimited bool             `json:"unlimited"`
+}
+
+// UsageAnswerStore defines model for UsageAnswer.Store.
+type UsageAnswerStore string
+
+// UsageBucket defines model for UsageBucket.
+type UsageBucket struct {
+	Allowance int              `json:"allowance"`
+	Kind      UsageBucketKind  `json:"kind"`
+	Mode      *UsageBucketMode `json:"mode,omitempty"`
+
+	// Order consumption order from 1; 0 for a suspended bucket
+	Order       int              `json:"order"`
+	Overage     *int             `json:"overage"`
+	PeriodEnd   *NullableInstant `json:"period_end"`
+	PeriodStart *NullableInstant `json:"period_start"`
+	Remaining   *int             `json:"remaining"`
+	Reset       string           `json:"reset"`
+	Source      string           `json:"source"`
+	State       UsageBucketState `json:"state"`
+
+	// SuspendedBy the override that replaces a suspended bucket
+	SuspendedBy *string `json:"suspended_by,omitempty"`
+	Unlimited   bool    `json:"unlimited"`
+
+	// Used what the current period has used; null when its counter is no longer retained
+	Used *int `json:"used"`
+}
+
+// UsageBucketKind defines model for UsageBucket.Kind.
+type UsageBucketKind string
+
+// UsageBucketMode defines model for UsageBucket.Mode.
+type UsageBucketMode string
+
+// UsageBucketState defines model for UsageBucket.State.
+type UsageBucketState string
+
+// UsagePart defines model for UsagePart.
+type UsagePart struct {
+	Amount int `json:"amount"`
+
+	// Bucket the bucket's counter id, `plan:<reset>` or `promotion:<id>:<grant period start>`
+	Bucket string `json:"bucket"`
+}
 
 // Via `entry`: the customer's own entry of `grants.customers`; `all`: `grants.all`
 type Via string
@@ -1001,6 +1398,9 @@ type PromotionID = string
 // BadQuery defines model for BadQuery.
 type BadQuery = Error
 
+// BadUsageRequest defines model for BadUsageRequest.
+type BadUsageRequest = Error
+
 // Internal defines model for Internal.
 type Internal = Error
 
@@ -1018,6 +1418,15 @@ type PromotionNotFound = Error
 
 // Unauthenticated defines model for Unauthenticated.
 type Unauthenticated = Error
+
+// UsageDisabled defines model for UsageDisabled.
+type UsageDisabled = Error
+
+// UsageFeatureNotFound defines model for UsageFeatureNotFound.
+type UsageFeatureNotFound = Error
+
+// UsageUnavailable defines model for UsageUnavailable.
+type UsageUnavailable = Error
 
 // GetCustomerParams defines parameters for GetCustomer.
 type GetCustomerParams struct {
@@ -1052,6 +1461,15 @@ type GetEntitlementParams struct {
 	Explain *Explain `form:"explain,omitempty" json:"explain,omitempty"`
 }
 
+// GetUsageParams defines parameters for GetUsage.
+type GetUsageParams struct {
+	// At the instant to decide at, RFC 3339 (years 0001 to 9999), or `now` (the default)
+	At *At `form:"at,omitempty" json:"at,omitempty"`
+
+	// Plan a plan replacing the directory's for this query; an unknown plan is 400 `UNKNOWN_PLAN`
+	Plan *PlanOverride `form:"plan,omitempty" json:"plan,omitempty"`
+}
+
 // ListPromotionsParams defines parameters for ListPromotions.
 type ListPromotionsParams struct {
 	// At the instant to decide at, RFC 3339 (years 0001 to 9999), or `now` (the default)
@@ -1080,6 +1498,18 @@ type ListPromotionCustomersParamsState string
 
 // EvaluateJSONRequestBody defines body for Evaluate for application/json ContentType.
 type EvaluateJSONRequestBody = EvaluateRequest
+
+// UsageBatchJSONRequestBody defines body for UsageBatch for application/json ContentType.
+type UsageBatchJSONRequestBody = BatchRequest
+
+// UsageCheckJSONRequestBody defines body for UsageCheck for application/json ContentType.
+type UsageCheckJSONRequestBody = CheckRequest
+
+// UsageConsumeJSONRequestBody defines body for UsageConsume for application/json ContentType.
+type UsageConsumeJSONRequestBody = ConsumeRequest
+
+// UsageReleaseJSONRequestBody defines body for UsageRelease for application/json ContentType.
+type UsageReleaseJSONRequestBody = ReleaseRequest
 
 // AsAllowance0 returns the union data inside the Allowance as a Allowance0
 func (t Allowance) AsAllowance0() (Allowance0, error) {
@@ -1139,6 +1569,94 @@ func (t Allowance) MarshalJSON() ([]byte, error) {
 }
 
 func (t *Allowance) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsConsumeAnswer returns the union data inside the BatchAnswer_Results_Item as a ConsumeAnswer
+func (t BatchAnswer_Results_Item) AsConsumeAnswer() (ConsumeAnswer, error) {
+	var body ConsumeAnswer
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromConsumeAnswer overwrites any union data inside the BatchAnswer_Results_Item as the provided ConsumeAnswer
+func (t *BatchAnswer_Results_Item) FromConsumeAnswer(v ConsumeAnswer) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeConsumeAnswer performs a merge with any union data inside the BatchAnswer_Results_Item, using the provided ConsumeAnswer
+func (t *BatchAnswer_Results_Item) MergeConsumeAnswer(v ConsumeAnswer) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsReleaseAnswer returns the union data inside the BatchAnswer_Results_Item as a ReleaseAnswer
+func (t BatchAnswer_Results_Item) AsReleaseAnswer() (ReleaseAnswer, error) {
+	var body ReleaseAnswer
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromReleaseAnswer overwrites any union data inside the BatchAnswer_Results_Item as the provided ReleaseAnswer
+func (t *BatchAnswer_Results_Item) FromReleaseAnswer(v ReleaseAnswer) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeReleaseAnswer performs a merge with any union data inside the BatchAnswer_Results_Item, using the provided ReleaseAnswer
+func (t *BatchAnswer_Results_Item) MergeReleaseAnswer(v ReleaseAnswer) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsError returns the union data inside the BatchAnswer_Results_Item as a Error
+func (t BatchAnswer_Results_Item) AsError() (Error, error) {
+	var body Error
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromError overwrites any union data inside the BatchAnswer_Results_Item as the provided Error
+func (t *BatchAnswer_Results_Item) FromError(v Error) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeError performs a merge with any union data inside the BatchAnswer_Results_Item, using the provided Error
+func (t *BatchAnswer_Results_Item) MergeError(v Error) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t BatchAnswer_Results_Item) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *BatchAnswer_Results_Item) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -1326,6 +1844,17 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/customers/{id}/entitlements/{feature} (the `GetEntitlement` operationId).
 	GetEntitlement(ctx context.Context, id CustomerID, feature FeatureKey, params *GetEntitlementParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetUsage A customer's usage of a metered feature
+	//
+	// The buckets at `at` (default: the store's clock), the suspended ones
+	// (replaced by an override; their counters wait) included, each with
+	// what its period has used. A past `at` reads counters still retained
+	// (`--usage-retention`, 7 days after a period ends by default);
+	// older periods answer `used: null`.
+	//
+	// Corresponds with GET /v1/customers/{id}/usage/{feature} (the `GetUsage` operationId).
+	GetUsage(ctx context.Context, id CustomerID, feature FeatureKey, params *GetUsageParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// EvaluateWithBody Many decisions in one request
 	//
 	// At most 1000 queries, answered from one snapshot, in order. A query
@@ -1384,6 +1913,116 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/status (the `GetStatus` operationId).
 	GetStatus(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UsageBatchWithBody Many consumes, checks and releases in one request
+	//
+	// Up to 1000 operations, each independent, answered in order: each
+	// result is the operation's answer, or an error object in its slot.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/usage/batch (the `UsageBatch` operationId).
+	UsageBatchWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UsageBatch Many consumes, checks and releases in one request
+	//
+	// Up to 1000 operations, each independent, answered in order: each
+	// result is the operation's answer, or an error object in its slot.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/usage/batch (the `UsageBatch` operationId).
+	UsageBatch(ctx context.Context, body UsageBatchJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UsageCheckWithBody What a consume would answer; writes nothing
+	//
+	// The body of a consume; `idempotency_key` is ignored. The answer is
+	// what a consume at this instant would answer; nothing is recorded.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/usage/check (the `UsageCheck` operationId).
+	UsageCheckWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UsageCheck What a consume would answer; writes nothing
+	//
+	// The body of a consume; `idempotency_key` is ignored. The answer is
+	// what a consume at this instant would answer; nothing is recorded.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/usage/check (the `UsageCheck` operationId).
+	UsageCheck(ctx context.Context, body UsageCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UsageConsumeWithBody Consume from a customer's metered allowance, atomically
+	//
+	// Takes `amount` from the customer's allowance buckets in consumption
+	// order (the bucket whose period ends soonest first), at the usage
+	// store's clock, atomically across every sidecar sharing the store.
+	// Under the feature's `overage: block` a consume the balance cannot
+	// cover is denied and takes nothing (200 with `allowed: false`,
+	// `reason: QUOTA_EXCEEDED`); under `soft` it is allowed and the
+	// remainder is counted as overage on the last bucket. The same
+	// `idempotency_key` with the same body answers the first result again
+	// (`outcome: duplicate`); with another body it is 409. Only consumes
+	// that took something are recorded, so a denial is decided again on
+	// retry. `at` is refused: a consume happens at the store's clock.
+	// When the store fails and the feature says `on_store_failure: allow`,
+	// the answer comes from the allowance alone with `degraded: true` and
+	// the consume is recorded when the store is back. Off loopback, the
+	// usage routes need the sidecar's token whatever `--insecure` says.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/usage/consume (the `UsageConsume` operationId).
+	UsageConsumeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UsageConsume Consume from a customer's metered allowance, atomically
+	//
+	// Takes `amount` from the customer's allowance buckets in consumption
+	// order (the bucket whose period ends soonest first), at the usage
+	// store's clock, atomically across every sidecar sharing the store.
+	// Under the feature's `overage: block` a consume the balance cannot
+	// cover is denied and takes nothing (200 with `allowed: false`,
+	// `reason: QUOTA_EXCEEDED`); under `soft` it is allowed and the
+	// remainder is counted as overage on the last bucket. The same
+	// `idempotency_key` with the same body answers the first result again
+	// (`outcome: duplicate`); with another body it is 409. Only consumes
+	// that took something are recorded, so a denial is decided again on
+	// retry. `at` is refused: a consume happens at the store's clock.
+	// When the store fails and the feature says `on_store_failure: allow`,
+	// the answer comes from the allowance alone with `degraded: true` and
+	// the consume is recorded when the store is back. Off loopback, the
+	// usage routes need the sidecar's token whatever `--insecure` says.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/usage/consume (the `UsageConsume` operationId).
+	UsageConsume(ctx context.Context, body UsageConsumeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UsageReleaseWithBody Give a recorded consume back
+	//
+	// Gives what the consume recorded under `idempotency_key` took back to
+	// the buckets it came from, for those whose periods are still open
+	// (`period_closed` when none is). A key that is not (or no longer)
+	// recorded is `not_found`. Releasing twice gives back once.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/usage/release (the `UsageRelease` operationId).
+	UsageReleaseWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UsageRelease Give a recorded consume back
+	//
+	// Gives what the consume recorded under `idempotency_key` took back to
+	// the buckets it came from, for those whose periods are still open
+	// (`period_closed` when none is). A key that is not (or no longer)
+	// recorded is `not_found`. Releasing twice gives back once.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/usage/release (the `UsageRelease` operationId).
+	UsageRelease(ctx context.Context, body UsageReleaseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetHealth Liveness
@@ -1493,6 +2132,27 @@ func (c *Client) GetEntitlements(ctx context.Context, id CustomerID, params *Get
 // Corresponds with GET /v1/customers/{id}/entitlements/{feature} (the `GetEntitlement` operationId).
 func (c *Client) GetEntitlement(ctx context.Context, id CustomerID, feature FeatureKey, params *GetEntitlementParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetEntitlementRequest(c.Server, id, feature, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetUsage A customer's usage of a metered feature
+//
+// The buckets at `at` (default: the store's clock), the suspended ones
+// (replaced by an override; their counters wait) included, each with
+// what its period has used. A past `at` reads counters still retained
+// (`--usage-retention`, 7 days after a period ends by default);
+// older periods answer `used: null`.
+//
+// Corresponds with GET /v1/customers/{id}/usage/{feature} (the `GetUsage` operationId).
+func (c *Client) GetUsage(ctx context.Context, id CustomerID, feature FeatureKey, params *GetUsageParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetUsageRequest(c.Server, id, feature, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1632,6 +2292,196 @@ func (c *Client) ListPromotionCustomers(ctx context.Context, id PromotionID, par
 // Corresponds with GET /v1/status (the `GetStatus` operationId).
 func (c *Client) GetStatus(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetStatusRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UsageBatchWithBody Many consumes, checks and releases in one request
+//
+// Up to 1000 operations, each independent, answered in order: each
+// result is the operation's answer, or an error object in its slot.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/usage/batch (the `UsageBatch` operationId).
+func (c *Client) UsageBatchWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUsageBatchRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UsageBatch Many consumes, checks and releases in one request
+//
+// Up to 1000 operations, each independent, answered in order: each
+// result is the operation's answer, or an error object in its slot.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/usage/batch (the `UsageBatch` operationId).
+func (c *Client) UsageBatch(ctx context.Context, body UsageBatchJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUsageBatchRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UsageCheckWithBody What a consume would answer; writes nothing
+//
+// The body of a consume; `idempotency_key` is ignored. The answer is
+// what a consume at this instant would answer; nothing is recorded.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/usage/check (the `UsageCheck` operationId).
+func (c *Client) UsageCheckWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUsageCheckRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UsageCheck What a consume would answer; writes nothing
+//
+// The body of a consume; `idempotency_key` is ignored. The answer is
+// what a consume at this instant would answer; nothing is recorded.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/usage/check (the `UsageCheck` operationId).
+func (c *Client) UsageCheck(ctx context.Context, body UsageCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUsageCheckRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UsageConsumeWithBody Consume from a customer's metered allowance, atomically
+//
+// Takes `amount` from the customer's allowance buckets in consumption
+// order (the bucket whose period ends soonest first), at the usage
+// store's clock, atomically across every sidecar sharing the store.
+// Under the feature's `overage: block` a consume the balance cannot
+// cover is denied and takes nothing (200 with `allowed: false`,
+// `reason: QUOTA_EXCEEDED`); under `soft` it is allowed and the
+// remainder is counted as overage on the last bucket. The same
+// `idempotency_key` with the same body answers the first result again
+// (`outcome: duplicate`); with another body it is 409. Only consumes
+// that took something are recorded, so a denial is decided again on
+// retry. `at` is refused: a consume happens at the store's clock.
+// When the store fails and the feature says `on_store_failure: allow`,
+// the answer comes from the allowance alone with `degraded: true` and
+// the consume is recorded when the store is back. Off loopback, the
+// usage routes need the sidecar's token whatever `--insecure` says.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/usage/consume (the `UsageConsume` operationId).
+func (c *Client) UsageConsumeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUsageConsumeRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UsageConsume Consume from a customer's metered allowance, atomically
+//
+// Takes `amount` from the customer's allowance buckets in consumption
+// order (the bucket whose period ends soonest first), at the usage
+// store's clock, atomically across every sidecar sharing the store.
+// Under the feature's `overage: block` a consume the balance cannot
+// cover is denied and takes nothing (200 with `allowed: false`,
+// `reason: QUOTA_EXCEEDED`); under `soft` it is allowed and the
+// remainder is counted as overage on the last bucket. The same
+// `idempotency_key` with the same body answers the first result again
+// (`outcome: duplicate`); with another body it is 409. Only consumes
+// that took something are recorded, so a denial is decided again on
+// retry. `at` is refused: a consume happens at the store's clock.
+// When the store fails and the feature says `on_store_failure: allow`,
+// the answer comes from the allowance alone with `degraded: true` and
+// the consume is recorded when the store is back. Off loopback, the
+// usage routes need the sidecar's token whatever `--insecure` says.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/usage/consume (the `UsageConsume` operationId).
+func (c *Client) UsageConsume(ctx context.Context, body UsageConsumeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUsageConsumeRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UsageReleaseWithBody Give a recorded consume back
+//
+// Gives what the consume recorded under `idempotency_key` took back to
+// the buckets it came from, for those whose periods are still open
+// (`period_closed` when none is). A key that is not (or no longer)
+// recorded is `not_found`. Releasing twice gives back once.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/usage/release (the `UsageRelease` operationId).
+func (c *Client) UsageReleaseWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUsageReleaseRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UsageRelease Give a recorded consume back
+//
+// Gives what the consume recorded under `idempotency_key` took back to
+// the buckets it came from, for those whose periods are still open
+// (`period_closed` when none is). A key that is not (or no longer)
+// recorded is `not_found`. Releasing twice gives back once.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/usage/release (the `UsageRelease` operationId).
+func (c *Client) UsageRelease(ctx context.Context, body UsageReleaseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUsageReleaseRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2000,6 +2850,86 @@ func NewGetEntitlementRequest(server string, id CustomerID, feature FeatureKey, 
 	return req, nil
 }
 
+// NewGetUsageRequest constructs an http.Request for the GetUsage method
+func NewGetUsageRequest(server string, id CustomerID, feature FeatureKey, params *GetUsageParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "feature", feature, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/customers/%s/usage/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.At != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "at", *params.At, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Plan != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "plan", *params.Plan, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewEvaluateRequest calls the generic Evaluate builder with application/json body
 func NewEvaluateRequest(server string, body EvaluateJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -2330,6 +3260,166 @@ func NewGetStatusRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewUsageBatchRequest calls the generic UsageBatch builder with application/json body
+func NewUsageBatchRequest(server string, body UsageBatchJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUsageBatchRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewUsageBatchRequestWithBody constructs an http.Request for the UsageBatch method, with any body, and a specified content type
+func NewUsageBatchRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/usage/batch")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewUsageCheckRequest calls the generic UsageCheck builder with application/json body
+func NewUsageCheckRequest(server string, body UsageCheckJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUsageCheckRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewUsageCheckRequestWithBody constructs an http.Request for the UsageCheck method, with any body, and a specified content type
+func NewUsageCheckRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/usage/check")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewUsageConsumeRequest calls the generic UsageConsume builder with application/json body
+func NewUsageConsumeRequest(server string, body UsageConsumeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUsageConsumeRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewUsageConsumeRequestWithBody constructs an http.Request for the UsageConsume method, with any body, and a specified content type
+func NewUsageConsumeRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/usage/consume")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewUsageReleaseRequest calls the generic UsageRelease builder with application/json body
+func NewUsageReleaseRequest(server string, body UsageReleaseJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUsageReleaseRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewUsageReleaseRequestWithBody constructs an http.Request for the UsageRelease method, with any body, and a specified content type
+func NewUsageReleaseRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/usage/release")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -2435,6 +3525,19 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/customers/{id}/entitlements/{feature} (the `GetEntitlement` operationId).
 	GetEntitlementWithResponse(ctx context.Context, id CustomerID, feature FeatureKey, params *GetEntitlementParams, reqEditors ...RequestEditorFn) (*GetEntitlementResponse, error)
 
+	// GetUsageWithResponse A customer's usage of a metered feature
+	//
+	// The buckets at `at` (default: the store's clock), the suspended ones
+	// (replaced by an override; their counters wait) included, each with
+	// what its period has used. A past `at` reads counters still retained
+	// (`--usage-retention`, 7 days after a period ends by default);
+	// older periods answer `used: null`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/customers/{id}/usage/{feature} (the `GetUsage` operationId).
+	GetUsageWithResponse(ctx context.Context, id CustomerID, feature FeatureKey, params *GetUsageParams, reqEditors ...RequestEditorFn) (*GetUsageResponse, error)
+
 	// EvaluateWithBodyWithResponse Many decisions in one request
 	//
 	// At most 1000 queries, answered from one snapshot, in order. A query
@@ -2505,6 +3608,116 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/status (the `GetStatus` operationId).
 	GetStatusWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetStatusResponse, error)
+
+	// UsageBatchWithBodyWithResponse Many consumes, checks and releases in one request
+	//
+	// Up to 1000 operations, each independent, answered in order: each
+	// result is the operation's answer, or an error object in its slot.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/usage/batch (the `UsageBatch` operationId).
+	UsageBatchWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UsageBatchResponse, error)
+
+	// UsageBatchWithResponse Many consumes, checks and releases in one request
+	//
+	// Up to 1000 operations, each independent, answered in order: each
+	// result is the operation's answer, or an error object in its slot.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/usage/batch (the `UsageBatch` operationId).
+	UsageBatchWithResponse(ctx context.Context, body UsageBatchJSONRequestBody, reqEditors ...RequestEditorFn) (*UsageBatchResponse, error)
+
+	// UsageCheckWithBodyWithResponse What a consume would answer; writes nothing
+	//
+	// The body of a consume; `idempotency_key` is ignored. The answer is
+	// what a consume at this instant would answer; nothing is recorded.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/usage/check (the `UsageCheck` operationId).
+	UsageCheckWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UsageCheckResponse, error)
+
+	// UsageCheckWithResponse What a consume would answer; writes nothing
+	//
+	// The body of a consume; `idempotency_key` is ignored. The answer is
+	// what a consume at this instant would answer; nothing is recorded.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/usage/check (the `UsageCheck` operationId).
+	UsageCheckWithResponse(ctx context.Context, body UsageCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*UsageCheckResponse, error)
+
+	// UsageConsumeWithBodyWithResponse Consume from a customer's metered allowance, atomically
+	//
+	// Takes `amount` from the customer's allowance buckets in consumption
+	// order (the bucket whose period ends soonest first), at the usage
+	// store's clock, atomically across every sidecar sharing the store.
+	// Under the feature's `overage: block` a consume the balance cannot
+	// cover is denied and takes nothing (200 with `allowed: false`,
+	// `reason: QUOTA_EXCEEDED`); under `soft` it is allowed and the
+	// remainder is counted as overage on the last bucket. The same
+	// `idempotency_key` with the same body answers the first result again
+	// (`outcome: duplicate`); with another body it is 409. Only consumes
+	// that took something are recorded, so a denial is decided again on
+	// retry. `at` is refused: a consume happens at the store's clock.
+	// When the store fails and the feature says `on_store_failure: allow`,
+	// the answer comes from the allowance alone with `degraded: true` and
+	// the consume is recorded when the store is back. Off loopback, the
+	// usage routes need the sidecar's token whatever `--insecure` says.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/usage/consume (the `UsageConsume` operationId).
+	UsageConsumeWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UsageConsumeResponse, error)
+
+	// UsageConsumeWithResponse Consume from a customer's metered allowance, atomically
+	//
+	// Takes `amount` from the customer's allowance buckets in consumption
+	// order (the bucket whose period ends soonest first), at the usage
+	// store's clock, atomically across every sidecar sharing the store.
+	// Under the feature's `overage: block` a consume the balance cannot
+	// cover is denied and takes nothing (200 with `allowed: false`,
+	// `reason: QUOTA_EXCEEDED`); under `soft` it is allowed and the
+	// remainder is counted as overage on the last bucket. The same
+	// `idempotency_key` with the same body answers the first result again
+	// (`outcome: duplicate`); with another body it is 409. Only consumes
+	// that took something are recorded, so a denial is decided again on
+	// retry. `at` is refused: a consume happens at the store's clock.
+	// When the store fails and the feature says `on_store_failure: allow`,
+	// the answer comes from the allowance alone with `degraded: true` and
+	// the consume is recorded when the store is back. Off loopback, the
+	// usage routes need the sidecar's token whatever `--insecure` says.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/usage/consume (the `UsageConsume` operationId).
+	UsageConsumeWithResponse(ctx context.Context, body UsageConsumeJSONRequestBody, reqEditors ...RequestEditorFn) (*UsageConsumeResponse, error)
+
+	// UsageReleaseWithBodyWithResponse Give a recorded consume back
+	//
+	// Gives what the consume recorded under `idempotency_key` took back to
+	// the buckets it came from, for those whose periods are still open
+	// (`period_closed` when none is). A key that is not (or no longer)
+	// recorded is `not_found`. Releasing twice gives back once.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/usage/release (the `UsageRelease` operationId).
+	UsageReleaseWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UsageReleaseResponse, error)
+
+	// UsageReleaseWithResponse Give a recorded consume back
+	//
+	// Gives what the consume recorded under `idempotency_key` took back to
+	// the buckets it came from, for those whose periods are still open
+	// (`period_closed` when none is). A key that is not (or no longer)
+	// recorded is `not_found`. Releasing twice gives back once.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/usage/release (the `UsageRelease` operationId).
+	UsageReleaseWithResponse(ctx context.Context, body UsageReleaseJSONRequestBody, reqEditors ...RequestEditorFn) (*UsageReleaseResponse, error)
 }
 
 type GetHealthResponse struct {
@@ -2956,6 +4169,103 @@ func (r GetEntitlementResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetEntitlementResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetUsageResponse401Headers the declared response headers of an HTTP 401 response for GetUsage
+type GetUsageResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetUsageResponse503Headers the declared response headers of an HTTP 503 response for GetUsage
+type GetUsageResponse503Headers struct {
+	RetryAfter *string
+}
+
+type GetUsageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UsageAnswer
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadUsageRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *UsageFeatureNotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *UsageDisabled
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *UsageUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetUsageResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetUsageResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetUsageResponse) GetJSON200() *UsageAnswer {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetUsageResponse) GetJSON400() *BadUsageRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetUsageResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetUsageResponse) GetJSON404() *UsageFeatureNotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetUsageResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r GetUsageResponse) GetJSON501() *UsageDisabled {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetUsageResponse) GetJSON503() *UsageUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetUsageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetUsageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetUsageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetUsageResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -3557,6 +4867,401 @@ func (r GetStatusResponse) ContentType() string {
 	return ""
 }
 
+// UsageBatchResponse401Headers the declared response headers of an HTTP 401 response for UsageBatch
+type UsageBatchResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type UsageBatchResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BatchAnswer
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *UsageDisabled
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UsageBatchResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UsageBatchResponse) GetJSON200() *BatchAnswer {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UsageBatchResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UsageBatchResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UsageBatchResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UsageBatchResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r UsageBatchResponse) GetJSON501() *UsageDisabled {
+	return r.JSON501
+}
+
+// GetBody returns the raw response body bytes
+func (r UsageBatchResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UsageBatchResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UsageBatchResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UsageBatchResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UsageCheckResponse401Headers the declared response headers of an HTTP 401 response for UsageCheck
+type UsageCheckResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// UsageCheckResponse503Headers the declared response headers of an HTTP 503 response for UsageCheck
+type UsageCheckResponse503Headers struct {
+	RetryAfter *string
+}
+
+type UsageCheckResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ConsumeAnswer
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadUsageRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *UsageFeatureNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *UsageDisabled
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *UsageUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UsageCheckResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UsageCheckResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UsageCheckResponse) GetJSON200() *ConsumeAnswer {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UsageCheckResponse) GetJSON400() *BadUsageRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UsageCheckResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UsageCheckResponse) GetJSON404() *UsageFeatureNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UsageCheckResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UsageCheckResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r UsageCheckResponse) GetJSON501() *UsageDisabled {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UsageCheckResponse) GetJSON503() *UsageUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UsageCheckResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UsageCheckResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UsageCheckResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UsageCheckResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UsageConsumeResponse401Headers the declared response headers of an HTTP 401 response for UsageConsume
+type UsageConsumeResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// UsageConsumeResponse503Headers the declared response headers of an HTTP 503 response for UsageConsume
+type UsageConsumeResponse503Headers struct {
+	RetryAfter *string
+}
+
+type UsageConsumeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ConsumeAnswer
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadUsageRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *UsageFeatureNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *UsageDisabled
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *UsageUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UsageConsumeResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UsageConsumeResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UsageConsumeResponse) GetJSON200() *ConsumeAnswer {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UsageConsumeResponse) GetJSON400() *BadUsageRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UsageConsumeResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UsageConsumeResponse) GetJSON404() *UsageFeatureNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UsageConsumeResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UsageConsumeResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UsageConsumeResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r UsageConsumeResponse) GetJSON501() *UsageDisabled {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UsageConsumeResponse) GetJSON503() *UsageUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UsageConsumeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UsageConsumeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UsageConsumeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UsageConsumeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UsageReleaseResponse401Headers the declared response headers of an HTTP 401 response for UsageRelease
+type UsageReleaseResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// UsageReleaseResponse503Headers the declared response headers of an HTTP 503 response for UsageRelease
+type UsageReleaseResponse503Headers struct {
+	RetryAfter *string
+}
+
+type UsageReleaseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReleaseAnswer
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadUsageRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *UsageDisabled
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *UsageUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UsageReleaseResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UsageReleaseResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UsageReleaseResponse) GetJSON200() *ReleaseAnswer {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UsageReleaseResponse) GetJSON400() *BadUsageRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UsageReleaseResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UsageReleaseResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UsageReleaseResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r UsageReleaseResponse) GetJSON501() *UsageDisabled {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UsageReleaseResponse) GetJSON503() *UsageUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UsageReleaseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UsageReleaseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UsageReleaseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UsageReleaseResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetHealthWithResponse Liveness
 //
 // Returns a wrapper object for the known response body format(s).
@@ -3658,6 +5363,25 @@ func (c *ClientWithResponses) GetEntitlementWithResponse(ctx context.Context, id
 		return nil, err
 	}
 	return ParseGetEntitlementResponse(rsp)
+}
+
+// GetUsageWithResponse A customer's usage of a metered feature
+//
+// The buckets at `at` (default: the store's clock), the suspended ones
+// (replaced by an override; their counters wait) included, each with
+// what its period has used. A past `at` reads counters still retained
+// (`--usage-retention`, 7 days after a period ends by default);
+// older periods answer `used: null`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/customers/{id}/usage/{feature} (the `GetUsage` operationId).
+func (c *ClientWithResponses) GetUsageWithResponse(ctx context.Context, id CustomerID, feature FeatureKey, params *GetUsageParams, reqEditors ...RequestEditorFn) (*GetUsageResponse, error) {
+	rsp, err := c.GetUsage(ctx, id, feature, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetUsageResponse(rsp)
 }
 
 // EvaluateWithBodyWithResponse Many decisions in one request
@@ -3777,6 +5501,164 @@ func (c *ClientWithResponses) GetStatusWithResponse(ctx context.Context, reqEdit
 		return nil, err
 	}
 	return ParseGetStatusResponse(rsp)
+}
+
+// UsageBatchWithBodyWithResponse Many consumes, checks and releases in one request
+//
+// Up to 1000 operations, each independent, answered in order: each
+// result is the operation's answer, or an error object in its slot.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/usage/batch (the `UsageBatch` operationId).
+func (c *ClientWithResponses) UsageBatchWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UsageBatchResponse, error) {
+	rsp, err := c.UsageBatchWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUsageBatchResponse(rsp)
+}
+
+// UsageBatchWithResponse Many consumes, checks and releases in one request
+//
+// Up to 1000 operations, each independent, answered in order: each
+// result is the operation's answer, or an error object in its slot.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/usage/batch (the `UsageBatch` operationId).
+func (c *ClientWithResponses) UsageBatchWithResponse(ctx context.Context, body UsageBatchJSONRequestBody, reqEditors ...RequestEditorFn) (*UsageBatchResponse, error) {
+	rsp, err := c.UsageBatch(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUsageBatchResponse(rsp)
+}
+
+// UsageCheckWithBodyWithResponse What a consume would answer; writes nothing
+//
+// The body of a consume; `idempotency_key` is ignored. The answer is
+// what a consume at this instant would answer; nothing is recorded.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/usage/check (the `UsageCheck` operationId).
+func (c *ClientWithResponses) UsageCheckWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UsageCheckResponse, error) {
+	rsp, err := c.UsageCheckWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUsageCheckResponse(rsp)
+}
+
+// UsageCheckWithResponse What a consume would answer; writes nothing
+//
+// The body of a consume; `idempotency_key` is ignored. The answer is
+// what a consume at this instant would answer; nothing is recorded.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/usage/check (the `UsageCheck` operationId).
+func (c *ClientWithResponses) UsageCheckWithResponse(ctx context.Context, body UsageCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*UsageCheckResponse, error) {
+	rsp, err := c.UsageCheck(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUsageCheckResponse(rsp)
+}
+
+// UsageConsumeWithBodyWithResponse Consume from a customer's metered allowance, atomically
+//
+// Takes `amount` from the customer's allowance buckets in consumption
+// order (the bucket whose period ends soonest first), at the usage
+// store's clock, atomically across every sidecar sharing the store.
+// Under the feature's `overage: block` a consume the balance cannot
+// cover is denied and takes nothing (200 with `allowed: false`,
+// `reason: QUOTA_EXCEEDED`); under `soft` it is allowed and the
+// remainder is counted as overage on the last bucket. The same
+// `idempotency_key` with the same body answers the first result again
+// (`outcome: duplicate`); with another body it is 409. Only consumes
+// that took something are recorded, so a denial is decided again on
+// retry. `at` is refused: a consume happens at the store's clock.
+// When the store fails and the feature says `on_store_failure: allow`,
+// the answer comes from the allowance alone with `degraded: true` and
+// the consume is recorded when the store is back. Off loopback, the
+// usage routes need the sidecar's token whatever `--insecure` says.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/usage/consume (the `UsageConsume` operationId).
+func (c *ClientWithResponses) UsageConsumeWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UsageConsumeResponse, error) {
+	rsp, err := c.UsageConsumeWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUsageConsumeResponse(rsp)
+}
+
+// UsageConsumeWithResponse Consume from a customer's metered allowance, atomically
+//
+// Takes `amount` from the customer's allowance buckets in consumption
+// order (the bucket whose period ends soonest first), at the usage
+// store's clock, atomically across every sidecar sharing the store.
+// Under the feature's `overage: block` a consume the balance cannot
+// cover is denied and takes nothing (200 with `allowed: false`,
+// `reason: QUOTA_EXCEEDED`); under `soft` it is allowed and the
+// remainder is counted as overage on the last bucket. The same
+// `idempotency_key` with the same body answers the first result again
+// (`outcome: duplicate`); with another body it is 409. Only consumes
+// that took something are recorded, so a denial is decided again on
+// retry. `at` is refused: a consume happens at the store's clock.
+// When the store fails and the feature says `on_store_failure: allow`,
+// the answer comes from the allowance alone with `degraded: true` and
+// the consume is recorded when the store is back. Off loopback, the
+// usage routes need the sidecar's token whatever `--insecure` says.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/usage/consume (the `UsageConsume` operationId).
+func (c *ClientWithResponses) UsageConsumeWithResponse(ctx context.Context, body UsageConsumeJSONRequestBody, reqEditors ...RequestEditorFn) (*UsageConsumeResponse, error) {
+	rsp, err := c.UsageConsume(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUsageConsumeResponse(rsp)
+}
+
+// UsageReleaseWithBodyWithResponse Give a recorded consume back
+//
+// Gives what the consume recorded under `idempotency_key` took back to
+// the buckets it came from, for those whose periods are still open
+// (`period_closed` when none is). A key that is not (or no longer)
+// recorded is `not_found`. Releasing twice gives back once.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/usage/release (the `UsageRelease` operationId).
+func (c *ClientWithResponses) UsageReleaseWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UsageReleaseResponse, error) {
+	rsp, err := c.UsageReleaseWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUsageReleaseResponse(rsp)
+}
+
+// UsageReleaseWithResponse Give a recorded consume back
+//
+// Gives what the consume recorded under `idempotency_key` took back to
+// the buckets it came from, for those whose periods are still open
+// (`period_closed` when none is). A key that is not (or no longer)
+// recorded is `not_found`. Releasing twice gives back once.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/usage/release (the `UsageRelease` operationId).
+func (c *ClientWithResponses) UsageReleaseWithResponse(ctx context.Context, body UsageReleaseJSONRequestBody, reqEditors ...RequestEditorFn) (*UsageReleaseResponse, error) {
+	rsp, err := c.UsageRelease(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUsageReleaseResponse(rsp)
 }
 
 // ParseGetHealthResponse parses an HTTP response from a GetHealthWithResponse call
@@ -4155,6 +6037,97 @@ func ParseGetEntitlementResponse(rsp *http.Response) (*GetEntitlementResponse, e
 		response.Headers401 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetEntitlementResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetUsageResponse parses an HTTP response from a GetUsageWithResponse call
+func ParseGetUsageResponse(rsp *http.Response) (*GetUsageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetUsageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UsageAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadUsageRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest UsageFeatureNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest UsageDisabled
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest UsageUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetUsageResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetUsageResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -4731,6 +6704,374 @@ func ParseGetStatusResponse(rsp *http.Response) (*GetStatusResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUsageBatchResponse parses an HTTP response from a UsageBatchWithResponse call
+func ParseUsageBatchResponse(rsp *http.Response) (*UsageBatchResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UsageBatchResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BatchAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest UsageDisabled
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UsageBatchResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUsageCheckResponse parses an HTTP response from a UsageCheckWithResponse call
+func ParseUsageCheckResponse(rsp *http.Response) (*UsageCheckResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UsageCheckResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ConsumeAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadUsageRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest UsageFeatureNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest UsageDisabled
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest UsageUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UsageCheckResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers UsageCheckResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUsageConsumeResponse parses an HTTP response from a UsageConsumeWithResponse call
+func ParseUsageConsumeResponse(rsp *http.Response) (*UsageConsumeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UsageConsumeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ConsumeAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadUsageRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest UsageFeatureNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest UsageDisabled
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest UsageUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UsageConsumeResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers UsageConsumeResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUsageReleaseResponse parses an HTTP response from a UsageReleaseWithResponse call
+func ParseUsageReleaseResponse(rsp *http.Response) (*UsageReleaseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UsageReleaseResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReleaseAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadUsageRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest UsageDisabled
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest UsageUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UsageReleaseResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers UsageReleaseResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil

@@ -102,7 +102,7 @@ func Bundle(t *testing.T, repo string) []byte {
 	res, err := compiler.Load(os.DirFS(repo), compiler.Options{})
 	require.NoError(t, err)
 	require.True(t, res.OK(), "%v", res.Diagnostics)
-	data, err := bundle.Encode(res.Model, bundle.Header{Revision: res.Revision, ContentHash: res.Revision}, nil)
+	data, err := bundle.Encode(res.Model, bundle.Header{Revision: res.ContentHash, ContentHash: res.ContentHash}, nil)
 	require.NoError(t, err)
 	return data
 }

@@ -16,7 +16,7 @@ import (
 
 const boostFile = "promotions/boost.yaml"
 
-// lockCase is a change to testdata/lock, committed on top of it in a real
+// lockCase is a change to testdata/applied, committed on top of it in a real
 // git repository and loaded against HEAD~1.
 type lockCase struct {
 	name string
@@ -38,7 +38,7 @@ func editBoost(pairs ...string) func(*testing.T, map[string]string) {
 // returns the repo directory.
 func commitCase(t *testing.T, tc lockCase) string {
 	t.Helper()
-	files := readTestdata(t, "lock")
+	files := readTestdata(t, "applied")
 	if tc.base != nil {
 		tc.base(t, files)
 	}
@@ -376,7 +376,7 @@ func TestLoadWithBaseDirEquivalence(t *testing.T) {
 	fromGit := loadCase(t, dir)
 
 	baseDir := t.TempDir()
-	files := readTestdata(t, "lock")
+	files := readTestdata(t, "applied")
 	for name, content := range files {
 		p := filepath.Join(baseDir, filepath.FromSlash(name))
 		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
@@ -398,7 +398,7 @@ func TestLoadWithBaseKeepsDiagnosticsSorted(t *testing.T) {
 }
 
 func BenchmarkLoadWithBase(b *testing.B) {
-	files := readTestdata(b, "lock")
+	files := readTestdata(b, "applied")
 	base, head := b.TempDir(), b.TempDir()
 	for name, content := range files {
 		for i, root := range []string{base, head} {

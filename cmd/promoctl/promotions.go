@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -12,139 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/promoctl/promoctl/evaluator"
 	"github.com/promoctl/promoctl/internal/suggest"
 	"github.com/promoctl/promoctl/promotions"
 )
-
-func init() {
-	register((*app).customerCommand)
-	register((*app).promotionsCommand)
-}
-
-// customerCommand is the support view: "what does customer C have?"
-func (a *app) customerCommand() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:     "customer",
-		Short:   "Look one customer up (customer show)",
-		Example: "  promoctl customer show cus_021 --at 2026-05-12",
-		Args:    noArgs,
-	}
-	var (
-		q          evaluator.Query
-		at, format string
-		attrs      []string
-	)
-	show := &cobra.Command{
-		Use:   "show C",
-		Short: "Show a customer's directory record, every promotion that names or covers them, and each feature's decision",
-		Long: `Show the support view of one customer: the directory record, every
-promotion that names the customer or covers them through grants.all — with
-the stored state, the effective state at --at and every period — and the
-decision for every feature at --at, with why each other promotion gives
-nothing. --plan and --attr stand in for the directory's, as in explain.`,
-		Example: `  promoctl customer show cus_021 --at 2026-05-12
-  promoctl customer show cus_021 --format json`,
-		Args: exactArgs(arg{"C", "the customer id"}),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "text" && format != "json" {
-				return usageError("--format must be text or json, not %q", format)
-			}
-			var err error
-			if q.At, err = atFlag(at); err != nil {
-				return err
-			}
-			if q.Attributes, err = parseAttrs(attrs); err != nil {
-				return err
-			}
-			q.Customer = args[0]
-			snap, err := a.decisionSnapshot()
-			if err != nil {
-				return err
-			}
-			v, err := evaluator.ViewCustomer(snap, q)
-			if errors.Is(err, evaluator.ErrCustomerNotFound) {
-				ids := snap.Model.CustomerIDs()
-				return &exitError{code: exitValidation, err: fmt.Errorf("customer %q is not in the directory and no promotion names it%s",
-					q.Customer, suggest.DidYouMean(suggest.Closest(q.Customer, ids)))}
-			}
-			if err != nil {
-				return queryError(snap, "", err)
-			}
-			a.warnUnknownCustomer(v.Directory && !v.Known, q.Customer)
-			if format == "json" {
-				enc := json.NewEncoder(a.stdout)
-				enc.SetEscapeHTML(false)
-				enc.SetIndent("", "  ")
-				return enc.Encode(v)
-			}
-			writeCustomerView(a, v)
-			return nil
-		},
-	}
-	f := show.Flags()
-	f.StringVar(&at, "at", "", "an RFC 3339 instant, or a date (its 00:00 UTC); default now")
-	f.StringVar(&q.Plan, "plan", "", "plan to use instead of the directory's")
-	f.StringArrayVar(&attrs, "attr", nil, "attribute k=v to use instead of the directory's (repeatable)")
-	enumFlag(show, &format, "format", "output format", "text", "json")
-	cmd.AddCommand(a.readsRepo(show))
-	return cmd
-}
-
-func writeCustomerView(a *app, v evaluator.CustomerView) {
-	w := a.stdout
-	if c := v.Customer; c != nil {
-		fmt.Fprintf(w, "%s  %s <%s>  plan %s", c.ID, orDash(c.Name), orDash(c.Email), c.Plan)
-		for _, k := range promotions.SortedKeys(c.Attributes) {
-			fmt.Fprintf(w, "  %s=%s", k, c.Attributes[k])
-		}
-		fmt.Fprintln(w)
-	} else {
-		fmt.Fprintln(w, "not in the customer directory")
-	}
-	fmt.Fprintf(w, "at %s\n\npromotions:\n", promotions.FormatTime(v.At))
-	if len(v.Promotions) == 0 {
-		fmt.Fprintln(w, "  none")
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, p := range v.Promotions {
-		fmt.Fprintf(tw, "  %s\t%s\tvia %s\t%s\t%s\teligible %s\tends %s\n", p.ID, p.Feature, p.Via, p.State, p.Effective, yesNo(p.Eligible), timeOrDash(p.EndsAt))
-		for _, per := range p.Periods {
-			ended := ""
-			if per.RevokedAt != nil && per.EndsAt != nil && per.EndsAt.Equal(*per.RevokedAt) {
-				ended = " (revoked)"
-			}
-			fmt.Fprintf(tw, "  \t\tperiod\t%s\tuntil %s%s\n", promotions.FormatTime(per.GrantedAt), timeOrDash(per.EndsAt), ended)
-		}
-	}
-	_ = tw.Flush()
-	fmt.Fprintln(w, "\ndecisions:")
-	for _, d := range v.Decisions {
-		line := "no access"
-		if d.HasAccess {
-			line = "access"
-		}
-		if d.FeatureType == promotions.FeatureMetered {
-			line += ", allowance " + d.Allowance.String()
-			if d.Reset != "" {
-				line += " " + string(d.Reset)
-			}
-		}
-		var from []string
-		for _, s := range d.Sources {
-			if d.ReplacedBy(s) == "" {
-				from = append(from, string(s.Kind)+" "+s.ID)
-			}
-		}
-		if len(from) > 0 {
-			line += " (" + strings.Join(from, " + ") + ")"
-		}
-		fmt.Fprintf(w, "  %-18s %s\n", d.Feature, line)
-		for _, nc := range d.NotContributing {
-			fmt.Fprintf(w, "  %-18s   not %s: %s\n", "", nc.ID, nc.Why())
-		}
-	}
-}
 
 // promotionList is the JSON form of `promoctl promotions`.
 type promotionList struct {

@@ -13,8 +13,6 @@ import (
 	"github.com/promoctl/promoctl/promotions"
 )
 
-func init() { register((*app).customersCommand) }
-
 // customerList is the JSON form of the Manage-access list; its items have
 // the shape of the sidecar's /v1/promotions/{id}/customers answer.
 type customerList struct {

@@ -23,14 +23,6 @@ import (
 // after them (in memory), and only then writes — atomically — or, with
 // --dry-run, prints the diff instead.
 
-func init() {
-	register((*app).grantCommand)
-	register((*app).revokeCommand)
-	register((*app).regrantCommand)
-	register((*app).deactivateCommand)
-	register((*app).activateCommand)
-}
-
 // defaultLockTimeout is how long an editing command waits for another one
 // working on the same repo (a bulk grant of 100k customers takes seconds).
 const defaultLockTimeout = 30 * time.Second
@@ -55,7 +47,7 @@ func (a *app) openRepoForEdit(dryRun bool) (*applyflow.Disk, error) {
 	case err == nil:
 		return d, nil
 	case errors.Is(err, fsutil.ErrRepoLocked):
-		return nil, &exitError{code: exitValidation, err: fmt.Errorf("refused, nothing written: %w", err)}
+		return nil, &exitError{code: exitValidation, err: fmt.Errorf("refused, nothing written: %w, or raise --lock-timeout", err)}
 	case errors.As(err, &invalid):
 		return nil, a.refuseInvalid(invalid)
 	default:
@@ -192,15 +184,6 @@ func (a *app) selectedIDs(sel *selection) ([]string, error) {
 	return ids, nil
 }
 
-// atFlag is --at, truncated to whole seconds when it defaults to now so
-// that the file gets readable timestamps.
-func atFlag(value string) (time.Time, error) {
-	if value == "" || value == "now" {
-		return time.Now().UTC().Truncate(time.Second), nil
-	}
-	return parseTimeFlag("at", value)
-}
-
 // stateChange runs one of grant, revoke and regrant.
 type stateChange struct {
 	sel    selection
@@ -282,53 +265,6 @@ func (a *app) finish(s *applyflow.Disk, res *applyflow.Result, err error, dryRun
 	return nil
 }
 
-func (a *app) grantCommand() *cobra.Command {
-	return a.stateChangeCommand(&stateChange{run: (*applyflow.Session).Grant}, &cobra.Command{
-		Use:   "grant ID (--customers a,b | --customers-file F | --search Q | --all)",
-		Short: "Grant a promotion to customers (new ones, and a new period for ended ones)",
-		Long: `Grant a promotion. New customers get an entry in state granted; a customer
-whose last period has ended (expired or revoked) gets a new period, the ended
-one kept unchanged in previous; customers who hold it now or from a later
-date are left alone. --all grants it through grants.all to every eligible
-customer, now and later. Sets is_applied: true.
-
-Nothing is written when any customer is refused (unknown to the directory,
-not eligible), when --at is outside the promotion window, or when the
-promotion is deactivated; every refused customer is listed.`,
-		Example: `  promoctl grant spring-api-boost --customers cus_001,cus_004 --at 2026-04-20
-  promoctl grant webinar-sso --customers-file attendees.txt --dry-run
-  promoctl grant webinar-sso --search "@example.com"
-  promoctl grant sso-for-growth --all`,
-	}, "grant", "all", "grant to every eligible customer through grants.all")
-}
-
-func (a *app) revokeCommand() *cobra.Command {
-	return a.stateChangeCommand(&stateChange{run: (*applyflow.Session).Revoke}, &cobra.Command{
-		Use:   "revoke ID (--customers a,b | --customers-file F | --search Q | --all-granted)",
-		Short: "Revoke a promotion from customers (entries stay, as the audit trail)",
-		Long: `Revoke a promotion: an active period ends at --at (revoked_at), a scheduled
-one is emptied, an ended one is left alone and said so. A customer covered
-only by grants.all gets a revoked entry of their own, an exception to all.
---all-granted revokes every granted entry and grants.all. --search looks
-through the promotion's customers (see promoctl customers).`,
-		Example: `  promoctl revoke spring-api-boost --customers cus_016 --at 2026-04-10
-  promoctl revoke webinar-sso --search lindqvist --dry-run
-  promoctl revoke webinar-sso --all-granted`,
-	}, "revoke", "all-granted", "revoke every granted customer and grants.all")
-}
-
-func (a *app) regrantCommand() *cobra.Command {
-	return a.stateChangeCommand(&stateChange{run: (*applyflow.Session).Regrant}, &cobra.Command{
-		Use:   "regrant ID (--customers a,b | --customers-file F | --search Q | --all-revoked)",
-		Short: "Re-grant a promotion to revoked customers",
-		Long: `Re-grant a promotion: a revoked entry gets a new period from --at, the
-revoked one kept unchanged in previous. --all-revoked re-grants every revoked
-entry and a revoked grants.all. The same refusals as grant apply.`,
-		Example: `  promoctl regrant spring-api-boost --customers cus_016 --at 2026-05-01
-  promoctl regrant webinar-sso --search lindqvist --dry-run`,
-	}, "re-grant", "all-revoked", "re-grant every revoked customer and grants.all")
-}
-
 // stateChangeCommand completes cmd as one of grant, revoke and regrant: its
 // one argument names the promotion, --allFlag selects every customer.
 func (a *app) stateChangeCommand(sc *stateChange, cmd *cobra.Command, doing, allFlag, allHelp string) *cobra.Command {
@@ -390,52 +326,4 @@ func (a *app) statusCommand(verb, short, long, example string) *cobra.Command {
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the diff instead of writing")
 	a.lockFlag(cmd)
 	return a.readsRepo(cmd)
-}
-
-func (a *app) deactivateCommand() *cobra.Command {
-	return a.statusCommand("deactivate", "Deactivate a promotion and revoke every grant",
-		`Deactivate a promotion: status deactivated with deactivated_at, every granted
-customer moves to revoked with revoked_at, and grants.all gets revoked_at. A
-deactivated promotion contributes nothing and cannot be granted.`,
-		`  promoctl deactivate webinar-sso --at 2026-06-01 --dry-run
-  promoctl deactivate webinar-sso --at 2026-06-01T00:00:00Z`)
-}
-
-func (a *app) activateCommand() *cobra.Command {
-	return a.statusCommand("activate", "Activate a deactivated promotion; --restore also re-grants what the deactivation revoked",
-		`Activate a deactivated promotion: status back to active, deactivated_at
-removed. Without --restore, customers stay revoked until re-granted, and
-activate prints the exact commands that re-grant what the deactivation
-revoked. With --restore, the same edit re-grants (at --at) each entry and
-grants.all whose revoked_at equals the deactivated_at being cleared;
-customers revoked before the deactivation stay revoked.`,
-		`  promoctl activate webinar-sso --restore --at 2026-06-03 --dry-run
-  promoctl activate webinar-sso --restore
-  promoctl activate webinar-sso`)
-}
-
-// restoreHint follows a plain activate: it names exactly what the
-// deactivation revoked and how to re-grant just that, since
-// regrant --all-revoked would also re-grant customers revoked before it.
-func (a *app) restoreHint(p *promotions.Promotion, dryRun bool) {
-	ids, all := applyflow.RevokedByDeactivation(p)
-	if len(ids) == 0 && !all {
-		return
-	}
-	what := count(len(ids), "customer")
-	if all {
-		what += " and grants.all"
-	}
-	fmt.Fprintf(a.stdout, "the deactivation at %s revoked %s; ", promotions.FormatTime(*p.DeactivatedAt), what)
-	if dryRun {
-		fmt.Fprintf(a.stdout, "to re-grant exactly those in the same edit:\n  promoctl activate %s --restore\n", p.ID)
-		return
-	}
-	fmt.Fprintln(a.stdout, "to re-grant exactly those (not customers revoked before it):")
-	if len(ids) > 0 {
-		fmt.Fprintf(a.stdout, "  promoctl regrant %s --customers %s\n", p.ID, strings.Join(ids, ","))
-	}
-	if all {
-		fmt.Fprintf(a.stdout, "  promoctl grant %s --all\n", p.ID)
-	}
 }

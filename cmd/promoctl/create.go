@@ -6,15 +6,12 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/promoctl/promoctl/promotions"
 	"github.com/promoctl/promoctl/promotions/applyflow"
 )
-
-func init() { register((*app).createCommand) }
 
 type createFlags struct {
 	feature, name, description string
@@ -67,14 +64,14 @@ func (a *app) create(id string, fl *createFlags) error {
 	p := promotions.Promotion{ID: id, Name: fl.name, Description: fl.description, Feature: fl.feature,
 		Status: promotions.StatusActive}
 	if fl.start != "" {
-		t, err := atFlagNamed("start", fl.start)
+		t, err := parseTimeFlag("start", fl.start, nowWholeSeconds)
 		if err != nil {
 			return err
 		}
 		p.Window.Start = &t
 	}
 	if fl.end != "" {
-		t, err := parseTimeFlag("end", fl.end)
+		t, err := parseTimeFlag("end", fl.end, nowExact)
 		if err != nil {
 			return err
 		}
@@ -129,13 +126,6 @@ func (a *app) create(id string, fl *createFlags) error {
 	}
 	fmt.Fprintln(a.stdout, summary)
 	return nil
-}
-
-func atFlagNamed(name, value string) (time.Time, error) {
-	if value == "now" {
-		return atFlag("")
-	}
-	return parseTimeFlag(name, value)
 }
 
 // meteredFlags fills the metered block from the flags, which only a
