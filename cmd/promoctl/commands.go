@@ -31,6 +31,7 @@ func (a *app) commands() []*cobra.Command {
 		a.buildCommand(),
 		a.keygenCommand(),
 		a.inspectCommand(),
+		a.usageCommand(),
 		// Everything else.
 		a.genCommand(),
 		a.versionCommand(),

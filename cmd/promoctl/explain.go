@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,22 +13,25 @@ import (
 	"github.com/promoctl/promoctl/compiler/report"
 	"github.com/promoctl/promoctl/compiler/snapshot"
 	"github.com/promoctl/promoctl/evaluator"
+	"github.com/promoctl/promoctl/evaluator/usage/meter"
 	"github.com/promoctl/promoctl/internal/suggest"
 	"github.com/promoctl/promoctl/promotions"
 )
 
 func (a *app) explainCommand() *cobra.Command {
 	var (
-		q          evaluator.Query
-		at, format string
-		attrs      []string
+		q                 evaluator.Query
+		at, format        string
+		attrs             []string
+		usageURL, dataDir string
 	)
 	cmd := &cobra.Command{
 		Use:   "explain --customer C --feature F",
 		Short: "Show the decision the sidecar would give, with its sources",
 		Example: `  promoctl explain --customer cus_001 --feature api_calls --at 2026-04-25T12:00:00Z
   promoctl explain --customer cus_004 --feature sso --at 2026-05-10
-  promoctl explain --customer new_user --feature api_calls --plan growth --attr region=eu --format json`,
+  promoctl explain --customer new_user --feature api_calls --plan growth --attr region=eu --format json
+  promoctl explain --customer cus_001 --feature api_calls --usage-store http://127.0.0.1:8787`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if q.Customer == "" || q.Feature == "" {
@@ -53,13 +57,27 @@ func (a *app) explainCommand() *cobra.Command {
 				return queryError(snap, q.Feature, err)
 			}
 			a.warnUnknownCustomer(d.Directory && !d.CustomerKnown, q.Customer)
+			var used *meter.UsageAnswer
+			if usageURL != "" && d.FeatureType == promotions.FeatureMetered {
+				u, err := readUsage(usageURL, dataDir, snap, q)
+				if err != nil {
+					return err
+				}
+				used = &u
+			}
 			if format == "json" {
 				enc := json.NewEncoder(a.stdout)
 				enc.SetEscapeHTML(false) // names such as "Lindqvist & Daughters" stay as written
 				enc.SetIndent("", "  ")
+				if used != nil {
+					return enc.Encode(withUsage(d, used))
+				}
 				return enc.Encode(d)
 			}
 			writeExplanation(a.stdout, d)
+			if used != nil {
+				writeUsage(a.stdout, *used)
+			}
 			return nil
 		},
 	}
@@ -70,7 +88,39 @@ func (a *app) explainCommand() *cobra.Command {
 	f.StringVar(&q.Plan, "plan", "", "plan to use instead of the directory's")
 	f.StringArrayVar(&attrs, "attr", nil, "attribute k=v to use instead of the directory's (repeatable)")
 	enumFlag(cmd, &format, "format", "output format", "text", "json")
+	f.StringVar(&usageURL, "usage-store", "", "also show each bucket's usage, read from "+strings.TrimPrefix(usageStoreHelp, "where usage is read: "))
+	f.StringVar(&dataDir, "data-dir", "", "with --usage-store embedded: the sidecar's data directory")
 	return a.readsRepo(cmd)
+}
+
+// readUsage reads a decision's buckets' usage at the query's instant.
+func readUsage(store, dataDir string, snap *snapshot.Snapshot, q evaluator.Query) (meter.UsageAnswer, error) {
+	client, closeClient, err := usageTarget(store, dataDir, snap)
+	if err != nil {
+		return meter.UsageAnswer{}, err
+	}
+	defer closeClient()
+	u, err := client.Usage(context.Background(), meter.Query{Customer: q.Customer, Feature: q.Feature, Plan: q.Plan, Attributes: q.Attributes}, q.At)
+	if err != nil {
+		return meter.UsageAnswer{}, storeError(err)
+	}
+	return u, nil
+}
+
+// withUsage is a decision's JSON with its usage added as "usage".
+func withUsage(d evaluator.Decision, u *meter.UsageAnswer) any {
+	raw, err := json.Marshal(d)
+	if err != nil {
+		return d
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil {
+		return d
+	}
+	if m["usage"], err = json.Marshal(u); err != nil {
+		return d
+	}
+	return m
 }
 
 // decisionSnapshot loads the repo and builds the snapshot decisions are

@@ -56,8 +56,10 @@ func (a *app) serveCommand() *cobra.Command {
 		Short: "Run the sidecar: watch the repo and answer entitlement queries over HTTP",
 		Long: `Run the sidecar. It loads and validates the repo, serves decisions from an
 in-memory snapshot, and reloads on every change (last known good: a change
-that fails validation is not applied). Routes: /v1/... (native API),
-/ofrep/v1/... (OpenFeature OFREP), /v1/status, /healthz, /readyz, /metrics.`,
+that fails validation is not applied). Routes: /v1/... (native API, usage
+under /v1/usage/...), /ofrep/v1/... (OpenFeature OFREP), /v1/status,
+/healthz, /readyz, /metrics, and /openapi.json (the API's OpenAPI document,
+docs/openapi.yaml).`,
 		Example: `  promoctl serve --repo examples/acme
   promoctl serve --repo /git/config --addr 0.0.0.0:8787 --token-file /etc/promoctl/token
   promoctl serve --bundle https://bundles.example.com/acme.bundle --verify-key ci.pub --cache-dir /var/cache/promoctl
