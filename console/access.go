@@ -32,7 +32,11 @@ type accessData struct {
 	Granted int
 	Revoked int
 	Pager   pager
-	Targets []string
+	Where   destination
+	// GrantBlocked says why nothing can be granted (deactivated, the
+	// window closed): no Grant is offered then.
+	GrantBlocked string
+	Starts       startsField
 }
 
 // filterAccess selects a promotion's customers by filter and search
@@ -91,6 +95,8 @@ func (s *Server) accessPage(w http.ResponseWriter, r *http.Request) {
 		filter = filterGranted
 	}
 	d := s.accessData(r, v, p, filter, s.now())
-	d.Blob, d.Targets = blob, s.targets(branch)
+	d.Blob, d.Where = blob, s.destination(branch, p.File, blob)
+	d.GrantBlocked, d.Starts.Date = grantOffer(p, s.now())
+	d.Starts.ID = "bulk"
 	s.render(w, r, http.StatusOK, "access", page{Title: "Manage access · " + p.Name, Section: "promotions", Branch: branch, Commit: v.commit.String(), Data: d})
 }

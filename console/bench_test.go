@@ -119,7 +119,7 @@ func BenchmarkConsole(b *testing.B) {
 	}
 	b.Run(fmt.Sprintf("M/bulk-revoke-%d", bulkCustomers), func(b *testing.B) {
 		for b.Loop() {
-			form := url.Values{"blob": {blob}, "from": {"access"}, "state": {"granted"}, "all_matching": {fmt.Sprint(bulkCustomers)}}
+			form := url.Values{"confirmed": {"1"}, "blob": {blob}, "from": {"access"}, "state": {"granted"}, "all_matching": {fmt.Sprint(bulkCustomers)}}
 			req := httptest.NewRequest(http.MethodPost, "/promotions/bench-bulk/revoke", strings.NewReader(form.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			req.Header.Set("Sec-Fetch-Site", "same-origin")

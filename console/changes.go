@@ -74,6 +74,16 @@ type branchData struct {
 	// should read them.
 	Warnings    []promotions.JSONDiagnostic
 	LastMessage string
+	// After an action: the commit's message, the promotion it changed
+	// (to link back), and whether the branch was pushed (to Remote, whose
+	// URL RemoteURL is, for the command that opens a pull request when
+	// PullURL is unknown).
+	CommittedMessage string
+	Back             backLink
+	Pushed           bool
+	Remote           string
+	RemoteURL        string
+	Base             string
 }
 
 type reviewKey struct{ tip, base plumbing.Hash }
@@ -111,6 +121,27 @@ func (s *Server) branchPage(w http.ResponseWriter, r *http.Request) {
 	if d.Commits, err = s.git.Commits(tip, mb, commitsShown); err != nil {
 		s.fail(w, r, http.StatusInternalServerError, err.Error())
 		return
+	}
+	d.Base = s.base
+	if d.Committed != "" {
+		for _, c := range d.Commits {
+			if c.Hash.String() == d.Committed {
+				d.CommittedMessage = firstLine(c.Message)
+			}
+		}
+		if id := r.URL.Query().Get("promotion"); id != "" {
+			label := id
+			if v, err := s.views.at(tip); err == nil && v.model != nil {
+				if p, ok := v.model.Promotions[id]; ok {
+					label = p.Name
+				}
+			}
+			d.Back = backLink{URL: link("/promotions/"+id, "branch", name), Label: label}
+		}
+		if r.URL.Query().Get("pushed") != "" && s.opts.Push != "" {
+			d.Pushed, d.Remote = true, s.opts.Push
+			d.RemoteURL, _ = s.git.RemoteURL(s.opts.Push)
+		}
 	}
 	rv, err := s.review(tip, mb)
 	if err != nil {

@@ -88,5 +88,6 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusUnprocessableEntity)
 		return
 	}
-	s.answer(w, r, out, "/promotions/new")
+	out.Promotion = id
+	s.answer(w, r, out, backLink{URL: "/promotions/new", Label: "Create promotional entitlement"})
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/promoctl/promoctl/compiler/history"
 	"github.com/promoctl/promoctl/evaluator"
+	"github.com/promoctl/promoctl/promotions"
 )
 
 type customerData struct {
@@ -44,12 +45,56 @@ const historyDeadline = 5 * time.Second
 
 // customerLookup sends the header's lookup box to the customer's page.
 func (s *Server) customerLookup(w http.ResponseWriter, r *http.Request) {
-	id := strings.TrimSpace(r.URL.Query().Get("id"))
-	if id == "" {
-		s.fail(w, r, http.StatusBadRequest, "Enter a customer id.")
+	q := r.URL.Query()
+	query := strings.TrimSpace(q.Get("q"))
+	if query == "" {
+		query = strings.TrimSpace(q.Get("id"))
+	}
+	if query == "" {
+		s.fail(w, r, http.StatusBadRequest, "Enter a customer's id, name or email.")
 		return
 	}
-	http.Redirect(w, r, link("/customers/"+url.PathEscape(id), "branch", r.URL.Query().Get("branch")), http.StatusSeeOther)
+	open := func(id string) {
+		http.Redirect(w, r, link("/customers/"+url.PathEscape(id), "branch", q.Get("branch")), http.StatusSeeOther)
+	}
+	branch, v, ok := s.compiledView(w, r, q.Get("branch"))
+	if !ok {
+		return
+	}
+	if _, known := v.model.Customers[query]; known || !v.model.HasDirectory {
+		open(query)
+		return
+	}
+	d := lookupData{Query: query}
+	ids, keys := v.directory()
+	needle := strings.ToLower(query)
+	for i, id := range ids {
+		if keys.matches(i, needle) {
+			d.Matching++
+			if len(d.Rows) < lookupShown {
+				d.Rows = append(d.Rows, v.model.Customers[id])
+			}
+		}
+	}
+	if d.Matching == 1 {
+		open(d.Rows[0].ID)
+		return
+	}
+	status := http.StatusOK
+	if d.Matching == 0 {
+		status = http.StatusNotFound
+	}
+	s.render(w, r, status, "lookup", page{Title: "Customers matching " + query, Branch: branch, Commit: v.commit.String(), Data: d})
+}
+
+// lookupShown bounds the customers a lookup lists.
+const lookupShown = 50
+
+// lookupData is the header lookup's answer when it is not one customer.
+type lookupData struct {
+	Query    string
+	Rows     []*promotions.Customer
+	Matching int
 }
 
 // customerPage is the support view: the directory record, every promotion

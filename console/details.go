@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/promoctl/promoctl/promotions"
 )
@@ -41,10 +42,28 @@ type detailsData struct {
 	Customers accessData
 	// GrantQuery and GrantRows are the Grant to customers panel's search.
 	GrantQuery    string
-	GrantRows     []*promotions.Customer
+	GrantRows     []grantPick
 	GrantMatching int
 	HasDirectory  bool
-	Targets       []string
+	// GrantBlocked says why nothing can be granted now (deactivated, the
+	// window closed); "" when the Grant to customers panel is offered.
+	GrantBlocked string
+	// Starts is the Grant starts field's default.
+	Starts startsField
+	Where  destination
+}
+
+// grantPick is a customer found by the grant panel's search; Why says why
+// they cannot be granted ("" when they can).
+type grantPick struct {
+	C   *promotions.Customer
+	Why string
+}
+
+// startsField is the "Grant starts" field: now, or a date and time.
+type startsField struct {
+	ID   string // prefix of the inputs' ids: one field per form
+	Date string // a start to propose ("" : now)
 }
 
 func (s *Server) detailsPage(w http.ResponseWriter, r *http.Request) {
@@ -59,11 +78,12 @@ func (s *Server) detailsPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) details(r *http.Request, v *view, p *promotions.Promotion, blob, branch string) detailsData {
 	now := s.now()
 	d := detailsData{P: p, Feature: v.model.Features[p.Feature], Counts: p.Summarize(now), Blob: blob,
-		Form: formOf(p), HasDirectory: v.model.HasDirectory, Targets: s.targets(branch)}
+		Form: formOf(p), HasDirectory: v.model.HasDirectory, Where: s.destination(branch, p.File, blob)}
+	d.GrantBlocked, d.Starts.Date = grantOffer(p, now)
 	d.Form.Features, d.Form.AllPlans = sortedFeatures(v.model, ""), sortedPlans(v.model)
 	d.Form.Locked = p.IsApplied
 	d.Customers = s.accessData(r, v, p, r.URL.Query().Get("state"), now)
-	d.Customers.Blob, d.Customers.Targets = blob, d.Targets
+	d.Customers.Blob, d.Customers.Where, d.Customers.GrantBlocked = blob, d.Where, d.GrantBlocked
 	d.GrantQuery = strings.TrimSpace(r.URL.Query().Get("gq"))
 	if d.GrantQuery != "" && v.model.HasDirectory {
 		ids, keys := v.directory()
@@ -72,7 +92,8 @@ func (s *Server) details(r *http.Request, v *view, p *promotions.Promotion, blob
 			if keys.matches(i, q) {
 				d.GrantMatching++
 				if len(d.GrantRows) < grantMatches {
-					d.GrantRows = append(d.GrantRows, v.model.Customers[id])
+					c := v.model.Customers[id]
+					d.GrantRows = append(d.GrantRows, grantPick{C: c, Why: notEligible(p, c)})
 				}
 			}
 		}
@@ -80,11 +101,15 @@ func (s *Server) details(r *http.Request, v *view, p *promotions.Promotion, blob
 	return d
 }
 
-// targets are the branches a form may commit to: "" (a new branch) and,
-// when the page shows a console branch, that branch.
-func (s *Server) targets(branch string) []string {
-	if isConsoleBranch(branch) {
-		return []string{branch}
+// grantOffer says why nothing can be granted now ("" when something can)
+// and the start the Grant starts field proposes: before the window opens,
+// the earliest grant starts with it.
+func grantOffer(p *promotions.Promotion, now time.Time) (blocked, starts string) {
+	if start := p.Window.Start; start != nil && start.After(now) && p.Status != promotions.StatusDeactivated {
+		return "", startsInput(*start)
 	}
-	return nil
+	return grantBlocked(p, now, now), ""
 }
+
+// startsInput is an instant as the Grant starts input shows it.
+func startsInput(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") }

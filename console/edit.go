@@ -73,7 +73,8 @@ func (s *Server) edit(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusUnprocessableEntity)
 		return
 	}
-	s.answer(w, r, out, link("/promotions/"+p.ID, "branch", branch))
+	out.Promotion = p.ID
+	s.answer(w, r, out, backLink{URL: link("/promotions/"+p.ID, "branch", r.PostForm.Get("branch")), Label: p.Name})
 }
 
 // editFields records in ed the edits that turn cur into want and names the

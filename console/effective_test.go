@@ -65,7 +65,7 @@ func TestCustomersSectionShowsStoredAndEffectiveState(t *testing.T) {
 	code, body := f.get(t, "/promotions/migration-burst")
 	require.Equal(t, http.StatusOK, code)
 	assert.Contains(t, text(body), "Grants 1 active · 1 scheduled · 0 expired · 0 revoked · 1 ending within 14 days")
-	assert.Equal(t, map[string]string{"state": "granted", "effective": "scheduled", "via": "entry", "granted": "2026-05-11 09:00 2 periods",
+	assert.Equal(t, map[string]string{"state": "granted", "effective": "scheduled", "via": "own grant", "granted": "2026-05-11 09:00 2 periods",
 		"ends": "2026-05-25 09:00 in 30 days", "revoked": ""}, cells(t, body, "customer-cus_021"))
 
 	code, body = f.get(t, "/promotions/storage-unlimited-pilot")
@@ -112,7 +112,7 @@ func TestManageAccessFiltersByEffectiveState(t *testing.T) {
 	assert.Regexp(t, `>Granted</a> <span class="count">2</span>`, body)
 	assert.Regexp(t, `>Revoked</a> <span class="count">1</span>`, body)
 	_, body = f.get(t, "/promotions/sso-for-growth/access?state=granted&q=cus_002")
-	assert.Equal(t, "all", cells(t, body, "customer-cus_002")["via"])
+	assert.Equal(t, "everyone eligible", cells(t, body, "customer-cus_002")["via"])
 }
 
 func TestBulkGrantInTheRevokedViewRenewsExpiredGrants(t *testing.T) {
@@ -132,10 +132,10 @@ func TestAllMatchingIsRecomputedByEffectiveState(t *testing.T) {
 	f := newFixture(t)
 	// By stored state three customers are granted; by effective state the
 	// Granted view holds two (cus_006 has expired).
-	form := url.Values{"blob": {f.blob(t, "promotions/storage-unlimited-pilot.yaml")}, "from": {"access"}, "state": {"granted"}, "all_matching": {"3"}}
+	form := url.Values{"confirmed": {"1"}, "blob": {f.blob(t, "promotions/storage-unlimited-pilot.yaml")}, "from": {"access"}, "state": {"granted"}, "all_matching": {"3"}}
 	resp, body := f.post(t, "/promotions/storage-unlimited-pilot/revoke", form)
 	assert.Equal(t, http.StatusConflict, resp.StatusCode)
-	assert.Contains(t, body, "all 3 matching customers; 2 match now")
+	assert.Contains(t, body, "the selection was all 3 matching customers, and 2 match now")
 	assert.Empty(t, f.branches(t))
 
 	form.Set("all_matching", "2")

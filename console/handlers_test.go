@@ -29,7 +29,7 @@ func TestPagesRender(t *testing.T) {
 		{"/promotions/new", []string{`<label for="f-name">Name</label>`, "Feature type", "Application mode", "Included allowance", "Reset interval", ">Save<"}},
 		{"/promotions/spring-api-boost", []string{"Policy", "locked", "Grant to customers", "Manage access", "Deactivate", "cus_001", `aria-label="Revoke"`}},
 		{"/promotions/spring-api-boost?gq=fjord", []string{`aria-label="cus_002"`, "Fjordline Logistics"}},
-		{"/promotions/audit-log-preview", []string{"Activate", "Activate the promotion to grant it."}},
+		{"/promotions/audit-log-preview", []string{"Activate", "is deactivated since 2026-02-20 17:00: activate it before granting it."}},
 		{"/promotions/summer-storage-bonus", []string{"Nobody holds this promotion yet", "Grant to all eligible"}},
 		{"/promotions/audit-log-beta/access", []string{"Granted", "Revoked", `aria-label="cus_010"`, "all 2 matching", ">Revoke</button>"}},
 		{"/promotions/audit-log-beta/access?state=revoked&q=cus_00", []string{`aria-label="cus_006"`, "all 6 matching", ">Grant</button>"}},
@@ -93,7 +93,7 @@ func TestGrantCommitsOnANewBranch(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode, body)
 	branch, commit := f.onlyBranch(t)
 	assert.Equal(t, "promoctl/grant-spring-api-boost-20260425-120000", branch.Name)
-	assert.Equal(t, "/changes/"+branch.Name+"?committed="+commit.Hash.String(), resp.Header.Get("Location"))
+	assert.Equal(t, "/changes/"+branch.Name+"?committed="+commit.Hash.String()+"&promotion=spring-api-boost", resp.Header.Get("Location"))
 	assert.True(t, strings.HasPrefix(commit.Message, "grant spring-api-boost: 2 customers (cus_002, cus_004)\n"), commit.Message)
 	assert.Equal(t, testAuthor.Name, commit.Author.Name)
 	assert.Equal(t, testAuthor.Email, commit.Author.Email)
@@ -113,7 +113,7 @@ func TestGrantCommitsOnANewBranch(t *testing.T) {
 
 func TestRevokeAllMatching(t *testing.T) {
 	f := newFixture(t)
-	resp, body := f.post(t, "/promotions/audit-log-beta/revoke", url.Values{"blob": {f.blob(t, "promotions/audit-log-beta.yaml")},
+	resp, body := f.post(t, "/promotions/audit-log-beta/revoke", url.Values{"confirmed": {"1"}, "blob": {f.blob(t, "promotions/audit-log-beta.yaml")},
 		"from": {"access"}, "state": {"granted"}, "all_matching": {"2"}})
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode, body)
 	branch, commit := f.onlyBranch(t)
@@ -124,10 +124,10 @@ func TestRevokeAllMatching(t *testing.T) {
 
 func TestAllMatchingThatMovedIsAConflict(t *testing.T) {
 	f := newFixture(t)
-	resp, body := f.post(t, "/promotions/audit-log-beta/revoke", url.Values{"blob": {f.blob(t, "promotions/audit-log-beta.yaml")},
+	resp, body := f.post(t, "/promotions/audit-log-beta/revoke", url.Values{"confirmed": {"1"}, "blob": {f.blob(t, "promotions/audit-log-beta.yaml")},
 		"from": {"access"}, "state": {"granted"}, "all_matching": {"3"}})
 	assert.Equal(t, http.StatusConflict, resp.StatusCode)
-	assert.Contains(t, body, "all 3 matching customers; 2 match now")
+	assert.Contains(t, body, "The matching set moved: the selection was all 3 matching customers, and 2 match now")
 	assert.Contains(t, body, "Reload")
 	assert.Empty(t, f.branches(t))
 	f.untouched(t)
@@ -135,9 +135,9 @@ func TestAllMatchingThatMovedIsAConflict(t *testing.T) {
 
 func TestStaleFormIsAConflict(t *testing.T) {
 	f := newFixture(t)
-	resp, body := f.post(t, "/promotions/migration-burst/deactivate", url.Values{"blob": {"0123456789abcdef0123456789abcdef01234567"}})
+	resp, body := f.post(t, "/promotions/migration-burst/deactivate", url.Values{"confirmed": {"1"}, "blob": {"0123456789abcdef0123456789abcdef01234567"}})
 	assert.Equal(t, http.StatusConflict, resp.StatusCode)
-	assert.Contains(t, body, "changed on the base branch main since this form was opened")
+	assert.Contains(t, body, "The file promotions/migration-burst.yaml changed on the base branch main since this form was opened")
 	assert.Contains(t, body, `href="/promotions/migration-burst"`)
 	assert.Empty(t, f.branches(t))
 	f.untouched(t)
@@ -153,12 +153,12 @@ func TestRefusalsCommitNothing(t *testing.T) {
 	}{
 		"unknown customer":  {"/promotions/spring-api-boost/grant", url.Values{"customer": {"cus_999"}}, http.StatusUnprocessableEntity, "cus_999"},
 		"ineligible":        {"/promotions/sso-for-growth/grant", url.Values{"customer": {"cus_001"}}, http.StatusUnprocessableEntity, "cus_001"},
-		"deactivated":       {"/promotions/audit-log-preview/grant", url.Values{"customer": {"cus_001"}}, http.StatusUnprocessableEntity, "Refused"},
+		"deactivated":       {"/promotions/audit-log-preview/grant", url.Values{"customer": {"cus_001"}}, http.StatusUnprocessableEntity, "Audit log preview (Starter) is deactivated since 2026-02-20 17:00: activate it before granting it."},
 		"nothing selected":  {"/promotions/spring-api-boost/revoke", url.Values{}, http.StatusUnprocessableEntity, "Select at least one customer"},
 		"already granted":   {"/promotions/spring-api-boost/grant", url.Values{"customer": {"cus_001"}}, http.StatusUnprocessableEntity, "nothing to change"},
 		"unknown action":    {"/promotions/spring-api-boost/explode", url.Values{}, http.StatusNotFound, "No action"},
 		"unknown promotion": {"/promotions/nope/revoke", url.Values{"customer": {"cus_001"}}, http.StatusNotFound, "nope"},
-		"foreign branch":    {"/promotions/spring-api-boost/revoke", url.Values{"customer": {"cus_001"}, "target": {"main"}}, http.StatusUnprocessableEntity, "is not one of the console"},
+		"foreign branch":    {"/promotions/spring-api-boost/revoke", url.Values{"confirmed": {"1"}, "customer": {"cus_001"}, "target": {"main"}}, http.StatusUnprocessableEntity, "is not one of the console"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			form := tc.form
@@ -179,7 +179,7 @@ func TestRefusalsCommitNothing(t *testing.T) {
 
 func TestDeactivateAndActivate(t *testing.T) {
 	f := newFixture(t)
-	resp, body := f.post(t, "/promotions/migration-burst/deactivate", url.Values{"blob": {f.blob(t, "promotions/migration-burst.yaml")}})
+	resp, body := f.post(t, "/promotions/migration-burst/deactivate", url.Values{"confirmed": {"1"}, "blob": {f.blob(t, "promotions/migration-burst.yaml")}})
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode, body)
 	branch, commit := f.onlyBranch(t)
 	assert.True(t, strings.HasPrefix(commit.Message, "deactivate migration-burst\n"), commit.Message)
@@ -303,7 +303,7 @@ func TestTokenSignIn(t *testing.T) {
 	assert.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	assert.Equal(t, "/signin?next=%2Fpromotions%2Fspring-api-boost", resp.Header.Get("Location"))
 
-	resp, body := f.post(t, "/promotions/migration-burst/deactivate", url.Values{"blob": {f.blob(t, "promotions/migration-burst.yaml")}})
+	resp, body := f.post(t, "/promotions/migration-burst/deactivate", url.Values{"confirmed": {"1"}, "blob": {f.blob(t, "promotions/migration-burst.yaml")}})
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, body)
 
 	resp, _ = f.post(t, "/signin", url.Values{"token": {"wrong"}, "next": {"/promotions"}})
@@ -347,7 +347,7 @@ func TestIdentityHeaderFromTrustedProxy(t *testing.T) {
 				o.IdentityHeader = "X-Forwarded-User"
 				o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix(tc.proxy)}
 			})
-			resp, body := f.post(t, "/promotions/migration-burst/deactivate", url.Values{"blob": {f.blob(t, "promotions/migration-burst.yaml")}},
+			resp, body := f.post(t, "/promotions/migration-burst/deactivate", url.Values{"confirmed": {"1"}, "blob": {f.blob(t, "promotions/migration-burst.yaml")}},
 				"X-Forwarded-User", tc.header)
 			require.Equal(t, tc.code, resp.StatusCode, body)
 			if tc.author == "" {
@@ -386,7 +386,7 @@ func TestPushFetchesTheBaseAndPushesTheBranch(t *testing.T) {
 	f.srv = srv
 	f.ts.Config.Handler = srv.Handler()
 
-	resp, body := f.post(t, "/promotions/migration-burst/deactivate", url.Values{"blob": {f.blob(t, "promotions/migration-burst.yaml")}})
+	resp, body := f.post(t, "/promotions/migration-burst/deactivate", url.Values{"confirmed": {"1"}, "blob": {f.blob(t, "promotions/migration-burst.yaml")}})
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode, body)
 	branch, _ := f.onlyBranch(t)
 	remote, err := git.PlainOpen(bare)
@@ -397,5 +397,12 @@ func TestPushFetchesTheBaseAndPushesTheBranch(t *testing.T) {
 	tracking, err := f.git.Reference(plumbing.NewRemoteReferenceName("origin", "main"), true)
 	require.NoError(t, err)
 	assert.Equal(t, f.mainTip, tracking.Hash(), "the base was fetched before the write")
+
+	// The page after the action says so; a remote on no known host gets
+	// the branch name and the command that asks for the pull.
+	_, page := f.get(t, resp.Header.Get("Location"))
+	assert.Contains(t, page, "Pushed to origin.")
+	assert.Contains(t, page, "Open a pull request from <strong>"+branch.Name+"</strong> into <strong>main</strong> on your Git host")
+	assert.Contains(t, page, "<code>git request-pull main "+bare+" "+branch.Name+"</code>")
 	f.untouched(t)
 }

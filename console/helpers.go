@@ -3,6 +3,7 @@ package console
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/promoctl/promoctl/evaluator"
 	"github.com/promoctl/promoctl/promotions"
@@ -19,6 +20,41 @@ var typedFuncs = map[string]any{
 	"effectiveClass": effectiveClass,
 	"reasonClass":    reasonClass,
 	"count":          countByEffective,
+	"via":            viaText,
+	"ended":          grantEnd,
+	"closes":         closesText,
+	"starts":         func(id, date string) startsField { return startsField{ID: id, Date: date} },
+}
+
+// viaText names how a customer holds a promotion in the operator's words.
+func viaText(v promotions.Via) string {
+	if v == promotions.ViaAll {
+		return "everyone eligible"
+	}
+	return "own grant"
+}
+
+// grantEnd is when a listed grant ends or ended: the end of the period
+// that holds now (or the next one), else when the last one ended (its
+// natural end or its revocation, whichever came first); nil for a grant
+// that never ends.
+func grantEnd(a promotions.Access) *time.Time {
+	if a.EndsAt != nil || len(a.Periods) == 0 {
+		return a.EndsAt
+	}
+	last := a.Periods[len(a.Periods)-1]
+	if last.RevokedAt != nil && (last.EndsAt == nil || last.RevokedAt.Before(*last.EndsAt)) {
+		return last.RevokedAt
+	}
+	return last.EndsAt
+}
+
+// closesText says when a window closes, or that it closed, as a date.
+func closesText(end time.Time, now time.Time) string {
+	if end.After(now) {
+		return "closes on " + formatDate(end) + ", " + relative(end, now)
+	}
+	return "closed on " + formatDate(end)
 }
 
 // isActive says whether a promotion may be granted (not deactivated).

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -91,11 +92,42 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 type problem struct {
 	Message string
 	Details []string
-	Reload  string // a link that shows the current state
+	// Back returns to the page the request came from.
+	Back backLink
 }
 
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, message string, details ...string) {
 	s.render(w, r, status, "problem", page{Title: http.StatusText(status), Data: problem{Message: message, Details: details}})
+}
+
+// instant matches the RFC 3339 instants of apply-flow messages; window
+// their [start, end) notation.
+var (
+	instant    = regexp.MustCompile(`\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)`)
+	windowNote = regexp.MustCompile(`\[([^,\]]+), ([^)\]]+)\)`)
+)
+
+// sentence rewrites a message of the apply flow for operators: instants
+// as dates (and times when not midnight), a window as "from … until …",
+// a capital first letter and a final stop.
+func sentence(msg string) string {
+	msg = instant.ReplaceAllStringFunc(msg, func(s string) string {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return s
+		}
+		return formatDate(t)
+	})
+	msg = windowNote.ReplaceAllString(msg, "(from $1 until $2)")
+	msg = strings.ReplaceAll(msg, "grants.all", "everyone eligible")
+	if msg == "" {
+		return msg
+	}
+	msg = strings.ToUpper(msg[:1]) + msg[1:]
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	return msg
 }
 
 func (s *Server) now() time.Time { return s.opts.Now().UTC() }

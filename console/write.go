@@ -44,12 +44,15 @@ type workspace struct {
 
 // outcome is what a write did.
 type outcome struct {
-	Branch   string
-	Commit   plumbing.Hash
-	Message  string
-	Pushed   bool
-	PullURL  string
-	Refusals []string
+	Branch string
+	// Promotion is the id of the promotion the action changed: the page
+	// after it links back there.
+	Promotion string
+	Commit    plumbing.Hash
+	Message   string
+	Pushed    bool
+	PullURL   string
+	Refusals  []string
 	// Diagnostics are the validation errors that refused the change.
 	Diagnostics promotions.Diagnostics
 	// Stale is set when the file or the branch moved since the form was
@@ -80,10 +83,10 @@ func (s *Server) commitChange(r *http.Request, c change) (*outcome, error) {
 	parent, branch := baseTip, c.target
 	if branch != "" {
 		if !isConsoleBranch(branch) {
-			return &outcome{Refusals: []string{fmt.Sprintf("branch %q is not one of the console's: commits go to promoctl/… branches only", branch)}}, nil
+			return &outcome{Refusals: []string{fmt.Sprintf("Branch %s is not one of the console's: the console commits to promoctl/… branches only.", branch)}}, nil
 		}
 		if parent, err = s.git.Tip(branch); err != nil {
-			return &outcome{Refusals: []string{err.Error()}}, nil
+			return &outcome{Refusals: []string{fmt.Sprintf("Branch %s is gone (merged or deleted?): choose a new branch.", branch)}}, nil
 		}
 	}
 	out := &outcome{}
@@ -94,11 +97,17 @@ func (s *Server) commitChange(r *http.Request, c change) (*outcome, error) {
 	if blob != c.blob {
 		where := "the base branch " + s.base
 		if c.target != "" {
-			where = "branch " + c.target
+			where = "this branch (" + c.target + ")"
 		}
-		out.Stale = fmt.Sprintf("%s changed on %s since this form was opened.", c.file, where)
-		if c.blob == "" {
-			out.Stale = fmt.Sprintf("%s was created on %s since this form was opened.", c.file, where)
+		switch {
+		case c.blob == "":
+			out.Stale = fmt.Sprintf("The file %s was created on %s since this form was opened.", c.file, where)
+		case blob == "" && c.target == "":
+			out.Stale = fmt.Sprintf("The file %s does not exist on the base branch %s: the promotion is only on the branch this form was opened on, so the change must go to that branch.", c.file, s.base)
+		case blob == "":
+			out.Stale = fmt.Sprintf("The file %s was removed from %s since this form was opened.", c.file, where)
+		default:
+			out.Stale = fmt.Sprintf("The file %s changed on %s since this form was opened (someone committed to it).", c.file, where)
 		}
 		return out, nil
 	}
@@ -156,7 +165,7 @@ func (s *Server) commitChange(r *http.Request, c change) (*outcome, error) {
 	hash, err := s.git.Commit(gitstore.Commit{Branch: branch, Parent: parent, Files: map[string][]byte{checked.File: content},
 		Author: operator(r), Message: message, When: s.now()})
 	if errors.Is(err, gitstore.ErrStale) {
-		out.Stale = err.Error()
+		out.Stale = fmt.Sprintf("The tip of branch %s moved while the change was being committed (another commit landed first).", branch)
 		return out, nil
 	}
 	if errors.Is(err, gitstore.ErrCheckedOut) {
@@ -200,23 +209,69 @@ func (s *Server) pullURL(branch string) string {
 	return gitstore.PullRequestURL(u, s.base, branch)
 }
 
-// answer turns an outcome into a response: 409 when stale, 422 with every
-// refusal, else a redirect to the branch's page.
-func (s *Server) answer(w http.ResponseWriter, r *http.Request, out *outcome, reload string) {
+// answer turns an outcome into a response: 409 when stale (saying what
+// moved, with a link that reloads the page the form came from), 422 with
+// every refusal (and a link back), else a redirect to the branch's page,
+// which says what was committed where.
+func (s *Server) answer(w http.ResponseWriter, r *http.Request, out *outcome, back backLink) {
 	switch {
 	case out.Stale != "":
+		back.Reload = true
 		s.render(w, r, http.StatusConflict, "problem", page{Title: "Changed meanwhile",
-			Data: problem{Message: out.Stale + " Nothing was committed: reload to see the current state and try again.", Reload: reload}})
+			Data: problem{Message: out.Stale + " Nothing was committed: reload to see the current state and try again.", Back: back}})
 	case out.refused():
 		details := append([]string(nil), out.Refusals...)
 		for _, d := range out.Diagnostics {
 			details = append(details, d.String())
 		}
 		s.render(w, r, http.StatusUnprocessableEntity, "problem", page{Title: "Refused",
-			Data: problem{Message: "Refused: nothing was committed.", Details: details, Reload: reload}})
+			Data: problem{Message: "The change was refused: nothing was committed.", Details: details, Back: back}})
 	default:
-		http.Redirect(w, r, "/changes/"+out.Branch+"?committed="+out.Commit.String(), http.StatusSeeOther)
+		http.Redirect(w, r, link("/changes/"+out.Branch, "committed", out.Commit.String(), "promotion", out.Promotion, "pushed", pushedParam(out.Pushed)), http.StatusSeeOther)
 	}
+}
+
+func pushedParam(pushed bool) string {
+	if pushed {
+		return "1"
+	}
+	return ""
+}
+
+// backLink is where a refusal or a confirmation returns to: the page the
+// form was on.
+type backLink struct {
+	URL, Label string
+	// Reload labels the link "Reload" (a 409: the page shows the current
+	// state) rather than "Back to".
+	Reload bool
+}
+
+// destination is the one choice of where a form's change goes: a new
+// branch from the base branch, or the console branch the page shows.
+type destination struct {
+	// Branch is the console branch the page shows, "" on the base branch.
+	Branch string
+	Base   string
+	// NewBranch says that a new branch from the base is possible: the
+	// promotion's file is the same there as on the page. Otherwise the
+	// change can only go to Branch.
+	NewBranch bool
+}
+
+// destination is where a form on branch editing file (seen with blob) may
+// commit.
+func (s *Server) destination(branch, file, blob string) destination {
+	d := destination{Base: s.base, NewBranch: true}
+	if !isConsoleBranch(branch) {
+		return d
+	}
+	d.Branch = branch
+	if tip, err := s.git.Tip(s.base); err == nil {
+		onBase, err := s.git.BlobHash(tip, file)
+		d.NewBranch = err == nil && onBase == blob && blob != ""
+	}
+	return d
 }
 
 func isConsoleBranch(name string) bool { return strings.HasPrefix(name, gitstore.BranchPrefix) }

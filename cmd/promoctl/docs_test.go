@@ -52,6 +52,7 @@ var checkedDocs = []struct {
 	{name: "node-client", path: "examples/clients/node/README.md", needsNode: true},
 	{name: "sidecar", path: "docs/sidecar.md", ownSidecar: true},
 	{name: "bundles", path: "docs/bundles.md"},
+	{name: "usage", path: "docs/usage.md"},
 }
 
 // docCommand is one command of a document and the output it shows.

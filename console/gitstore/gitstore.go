@@ -460,8 +460,9 @@ func (r *Repo) RemoteURL(remote string) (string, error) {
 }
 
 // PullRequestURL is the page that opens a pull (merge) request of branch
-// into base on GitHub or GitLab, "" for other hosts. It understands HTTPS
-// and SSH remote URLs.
+// into base on GitHub, GitLab, Bitbucket, Gitea or Forgejo (recognised by
+// their host names), "" for other hosts. It understands HTTPS and SSH
+// remote URLs.
 func PullRequestURL(remoteURL, base, branch string) string {
 	host, repoPath, ok := hostAndPath(remoteURL)
 	if !ok {
@@ -473,6 +474,11 @@ func PullRequestURL(remoteURL, base, branch string) string {
 	case host == "gitlab.com" || strings.HasPrefix(host, "gitlab."):
 		return fmt.Sprintf("https://%s/%s/-/merge_requests/new?merge_request%%5Bsource_branch%%5D=%s&merge_request%%5Btarget_branch%%5D=%s",
 			host, repoPath, queryEscape(branch), queryEscape(base))
+	case host == "bitbucket.org" || strings.HasPrefix(host, "bitbucket."):
+		return fmt.Sprintf("https://%s/%s/pull-requests/new?source=%s&dest=%s", host, repoPath, queryEscape(branch), queryEscape(base))
+	case host == "codeberg.org" || strings.HasPrefix(host, "gitea.") || strings.HasPrefix(host, "forgejo."):
+		// Gitea and Forgejo open a pull request from the compare view.
+		return fmt.Sprintf("https://%s/%s/compare/%s...%s", host, repoPath, escapeRef(base), escapeRef(branch))
 	}
 	return ""
 }

@@ -252,7 +252,11 @@ func TestPullRequestURL(t *testing.T) {
 		{"https://user:secret@gitlab.example.org/acme/config", "https://gitlab.example.org/acme/config/-/merge_requests/new?merge_request%5Bsource_branch%5D=promoctl%2Fgrant-a-1&merge_request%5Btarget_branch%5D=main"},
 		{"https://gitlab.acme.io/acme/config", "https://gitlab.acme.io/acme/config/-/merge_requests/new?merge_request%5Bsource_branch%5D=promoctl%2Fgrant-a-1&merge_request%5Btarget_branch%5D=main"},
 		{"/srv/git/config.git", ""},
-		{"https://bitbucket.org/acme/config.git", ""},
+		{"https://bitbucket.org/acme/config.git", "https://bitbucket.org/acme/config/pull-requests/new?source=promoctl%2Fgrant-a-1&dest=main"},
+		{"git@bitbucket.org:acme/config.git", "https://bitbucket.org/acme/config/pull-requests/new?source=promoctl%2Fgrant-a-1&dest=main"},
+		{"https://gitea.acme.io/acme/config.git", "https://gitea.acme.io/acme/config/compare/main...promoctl/grant-a-1"},
+		{"https://codeberg.org/acme/config", "https://codeberg.org/acme/config/compare/main...promoctl/grant-a-1"},
+		{"https://git.acme.io/acme/config.git", ""},
 	} {
 		t.Run(tc.remote, func(t *testing.T) {
 			assert.Equal(t, tc.want, PullRequestURL(tc.remote, "main", "promoctl/grant-a-1"))

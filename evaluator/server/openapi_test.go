@@ -556,6 +556,7 @@ func TestOpenAPIContract(t *testing.T) {
 			c.name, c.status, c.code = op+" with usage off", http.StatusNotImplemented, "USAGE_DISABLED"
 			ct.do(t, sc.URL, "", c)
 		}
+		ct.do(t, sc.URL, "", call{name: "status with usage off", method: "GET", target: "/v1/status", status: http.StatusOK})
 	})
 
 	t.Run("usage store down, on_store_failure deny", func(t *testing.T) {
@@ -577,6 +578,10 @@ func TestOpenAPIContract(t *testing.T) {
 			ans := ct.do(t, sc.URL, "", c)
 			assert.Equal(t, "1", ans.header.Get("Retry-After"))
 		}
+		ct.do(t, sc.URL, "", call{name: "status while the store is down", method: "GET", target: "/v1/status", status: http.StatusOK})
+		c := first["usageBatch"]
+		c.name = "a batch while the store is down: errors in the slots"
+		ct.do(t, sc.URL, "", c)
 	})
 
 	t.Run("generated repo", func(t *testing.T) {

@@ -126,3 +126,19 @@ func usedAt(used []int64, i int) int64 {
 	}
 	return 0
 }
+
+// After is what used becomes once plan's takes are added: the counters a
+// consume leaves, which a check reports without writing them.
+func After(buckets []Bucket, used []int64, plan Plan) []int64 {
+	out := make([]int64, len(buckets))
+	copy(out, used)
+	for _, t := range plan.Takes {
+		for i, b := range buckets {
+			if b.ID == t.Bucket && !b.Suspended {
+				out[i] += t.Amount
+				break
+			}
+		}
+	}
+	return out
+}

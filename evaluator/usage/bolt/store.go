@@ -236,6 +236,10 @@ func (s *Store) consume(tx *bbolt.Tx, req usage.ConsumeRequest) (usage.ConsumeRe
 		}
 	}
 	res.Remaining, res.Unlimited = usage.Balance(req.Buckets, used)
+	if req.DryRun {
+		// A check answers what the consume would leave.
+		res.Remaining, res.Unlimited = usage.Balance(req.Buckets, usage.After(req.Buckets, used, res.Plan))
+	}
 	if res.Allowed && !req.DryRun {
 		rec := usage.Recorded{BodyHash: req.BodyHash, Outcome: res.Outcome, Amount: req.Amount, Takes: res.Takes,
 			Overage: res.Overage, Remaining: res.Remaining, Unlimited: res.Unlimited, At: now}

@@ -263,6 +263,9 @@ func (s *Store) Consume(ctx context.Context, req usage.ConsumeRequest) (usage.Co
 		res.Plan = usage.Plan{Outcome: usage.OutcomeDenied}
 	case "check":
 		res.Plan = usage.Consume(req.Buckets, res.Used, req.Amount, req.Overage)
+		// A check answers what the consume would leave.
+		res.Remaining, res.Unlimited = usage.Balance(req.Buckets, usage.After(req.Buckets, res.Used, res.Plan))
+		return res, nil
 	default:
 		return usage.ConsumeResult{}, fmt.Errorf("consume: unexpected reply %q", status)
 	}

@@ -108,6 +108,7 @@ func Idempotency(t *testing.T, s usage.Store) {
 		chk, err := s.Consume(ctx, req)
 		require.NoError(t, err)
 		assert.Equal(t, usage.OutcomeConsumed, chk.Outcome)
+		assert.Equal(t, int64(15-3-2), chk.Remaining, "what the consume would leave")
 		used, err := s.Used(ctx, Scope, b)
 		require.NoError(t, err)
 		assert.Equal(t, []int64{0, 3, 0}, used)
