@@ -497,13 +497,19 @@ func TestOpenAPIContract(t *testing.T) {
 		ct.checkOutside(t, withToken.URL, token, "DELETE", "/v1/status", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED")
 	})
 
+	// The routes the document leaves open (security: []) answer without the
+	// token; every other route documents 401 and answers it.
 	t.Run("without the token", func(t *testing.T) {
 		for op, statuses := range ct.operations() {
-			if !contains(statuses, http.StatusUnauthorized) {
-				continue
-			}
 			c, ok := first[op]
 			require.True(t, ok, "no success of %s to replay", op)
+			protected := contains(statuses, http.StatusUnauthorized)
+			require.Equal(t, !protected, ct.open(op), "%s: documents 401 exactly when it is not open (security: [])", op)
+			if !protected {
+				c.name = op + " without the token: an open route"
+				ct.do(t, withToken.URL, "", c)
+				continue
+			}
 			c.name, c.status, c.code = op+" without the token", http.StatusUnauthorized, "UNAUTHENTICATED"
 			ct.do(t, withToken.URL, "", c)
 			c.name, c.header = op+" with a wrong key", map[string]string{"X-API-Key": "wrong"}
@@ -615,6 +621,19 @@ func TestOpenAPIContract(t *testing.T) {
 		pairs += len(statuses)
 	}
 	t.Logf("%d answers validated: %d operations, %d (operation, status) pairs, %d error codes", ct.count, len(ct.seen), pairs, len(ct.codes))
+}
+
+// open reports whether the document lets anyone call operation op: its
+// own security requirement is empty.
+func (ct *contract) open(op string) bool {
+	for _, item := range ct.doc.Paths.Map() {
+		for _, o := range item.Operations() {
+			if o.OperationID == op {
+				return o.Security != nil && len(*o.Security) == 0
+			}
+		}
+	}
+	return false
 }
 
 func (ct *contract) operationOf(t *testing.T, c call) string {
