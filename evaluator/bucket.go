@@ -2,7 +2,6 @@ package evaluator
 
 import (
 	"math/bits"
-	"strings"
 	"time"
 
 	"github.com/promoctl/promoctl/compiler/snapshot"
@@ -23,13 +22,12 @@ const PlanSource = "plan"
 // period of a contributing promotion's grant (a renewal or a re-grant is a
 // new bucket). Each bucket keeps its own reset and periods, so nothing is
 // read as more than it gives (docs/rules.md, "Allowance buckets").
-// Fields are values so that a decision's buckets take one allocation.
+// A bucket points at its source rather than copying it: a decision's
+// buckets then take one small allocation, written once.
 type Bucket struct {
-	Kind SourceKind
-	// ID is the plan's key or the promotion's id.
-	ID        string
-	Mode      promotions.Mode // promotions
-	Allowance promotions.Allowance
+	// Source is the source the bucket belongs to, one of the decision's
+	// Sources: its kind, id, mode and allowance.
+	Source *Source
 	// Schedule is how the bucket's periods fall: Schedule.Reset is its
 	// reset; a promotion's are anchored at its grant period's granted_at
 	// (Schedule.From) and end with it (Schedule.Until); the plan's follow
@@ -50,7 +48,7 @@ func (b *Bucket) Reset() promotions.Reset { return b.Schedule.Reset }
 
 // GrantedAt is a promotion bucket's grant period start; zero for the plan.
 func (b *Bucket) GrantedAt() time.Time {
-	if b.Kind != SourcePromotion {
+	if b.Source.Kind != SourcePromotion {
 		return time.Time{}
 	}
 	return snapshot.TimeOf(b.Schedule.From)
@@ -62,11 +60,11 @@ func (b *Bucket) SourceID() string { return string(b.AppendSourceID(nil)) }
 
 // AppendSourceID appends SourceID to buf.
 func (b *Bucket) AppendSourceID(buf []byte) []byte {
-	if b.Kind != SourcePromotion {
+	if b.Source.Kind != SourcePromotion {
 		return append(buf, PlanSource...)
 	}
 	buf = append(buf, "promotion:"...)
-	buf = append(buf, b.ID...)
+	buf = append(buf, b.Source.ID...)
 	buf = append(buf, ':')
 	return b.GrantedAt().AppendFormat(buf, time.RFC3339Nano)
 }
@@ -74,24 +72,6 @@ func (b *Bucket) AppendSourceID(buf []byte) []byte {
 // PeriodAt returns the bucket's period that holds t, and false when t lies
 // outside the bucket's lifetime (before its grant period or from its end).
 func (b *Bucket) PeriodAt(t time.Time) (period.Span, bool) { return b.Schedule.AtTime(t) }
-
-// compareConsumption orders buckets for consumption: the one whose current
-// period ends soonest first; ties: promotion before plan, earlier
-// granted_at, then id.
-func compareConsumption(a, b *Bucket) int {
-	switch {
-	case a.Period.End != b.Period.End:
-		return cmpInt(a.Period.End, b.Period.End)
-	case a.Kind != b.Kind:
-		if a.Kind == SourcePromotion {
-			return -1
-		}
-		return 1
-	case a.Schedule.From != b.Schedule.From:
-		return cmpInt(a.Schedule.From, b.Schedule.From)
-	}
-	return strings.Compare(a.ID, b.ID)
-}
 
 func cmpInt(a, b int64) int {
 	switch {
@@ -174,88 +154,118 @@ func compareRates(a, la, b, lb int64, bounded bool) int {
 	return 0
 }
 
-// meter turns a metered baseline and the contributing promotions into
-// buckets: the override with the highest rate replaces the baseline and
-// every other override; the rest count, in consumption order. It fills
-// the decision's allowance (the sum of the buckets that count), reset
-// (theirs, or mixed), next reset and override.
-func (d *Decision) meter(baseline *snapshot.PlanEntitlementRow, planKey string, anchor *time.Time, contributing []contribution, t int64) {
-	var best *contribution
+// meter turns the decision's metered sources — the baseline first when
+// there is one, then a source per contributing promotion, in the order of
+// contributing — into buckets: the override with the highest rate
+// replaces the baseline and every other override; the rest count, in
+// consumption order. It fills the decision's allowance (the sum of the
+// buckets that count), reset (theirs, or mixed), next reset and override.
+//
+// Periods and the order are worked out on the stack first and each bucket
+// is then written once, in place: copying or swapping buckets in the heap
+// costs a write barrier per pointer while the collector runs.
+func (d *Decision) meter(baseline *snapshot.PlanEntitlementRow, anchor *time.Time, contributing []contribution, t int64) {
+	best := -1
 	for i := range contributing {
-		c := &contributing[i]
-		if c.promo.Metered.Mode == promotions.ModeOverride && (best == nil || c.beats(best)) {
-			best = c
+		if contributing[i].promo.Metered.Mode == promotions.ModeOverride && (best < 0 || contributing[i].beats(&contributing[best])) {
+			best = i
 		}
 	}
-	n := len(contributing)
-	if baseline != nil {
-		n++
-	}
+	n := len(d.Sources)
 	if n == 0 {
 		return
 	}
-	// One allocation holds every bucket: those that count first, then the
-	// replaced ones.
-	buckets := make([]Bucket, n)
-	counting, replaced := 0, n
-	put := func(b Bucket) {
-		b.Period, _ = b.Schedule.At(t)
-		if best != nil && (b.Kind == SourcePlan || (b.Mode == promotions.ModeOverride && b.ID != best.promo.ID)) {
-			b.ReplacedBy = best.promo.ID
-			replaced--
-			buckets[replaced] = b
-			return
-		}
-		buckets[counting] = b
-		counting++
+	var pendBuf [16]pendingBucket
+	var orderBuf [16]int
+	pend, order := pendBuf[:0], orderBuf[:0]
+	if n > len(pendBuf) {
+		pend, order = make([]pendingBucket, 0, n), make([]int, 0, n)
 	}
 	if baseline != nil {
 		s := period.Schedule{Reset: baseline.Reset, Calendar: anchor == nil, From: period.NoStart, Until: period.NoEnd}
 		if anchor != nil {
 			s.Anchor = snapshot.Micros(*anchor)
 		}
-		put(Bucket{Kind: SourcePlan, ID: planKey, Allowance: baseline.Allowance, Schedule: s})
+		pend = append(pend, pendingBucket{schedule: s, replaced: best >= 0})
 	}
 	for i := range contributing {
 		c := &contributing[i]
 		m := c.promo.Metered
-		put(Bucket{Kind: SourcePromotion, ID: c.promo.ID, Mode: m.Mode, Allowance: m.Allowance,
-			Schedule: period.Schedule{Reset: m.Reset, Anchor: c.grantedAt, From: c.grantedAt, Until: c.until}})
+		pend = append(pend, pendingBucket{id: c.promo.ID, promotion: true,
+			schedule: period.Schedule{Reset: m.Reset, Anchor: c.grantedAt, From: c.grantedAt, Until: c.until},
+			replaced: best >= 0 && m.Mode == promotions.ModeOverride && i != best})
 	}
-	d.Buckets, d.Replaced = buckets[:counting:counting], buckets[replaced:]
-	// Replaced buckets were filled from the end: plan first, then losing
-	// overrides by id.
-	for i, j := 0, len(d.Replaced)-1; i < j; i, j = i+1, j-1 {
-		d.Replaced[i], d.Replaced[j] = d.Replaced[j], d.Replaced[i]
+	counting, at := 0, period.NewInstant(t)
+	for i := range pend {
+		p := &pend[i]
+		p.period, _ = p.schedule.AtInstant(at)
+		if p.replaced {
+			continue
+		}
+		// Insertion into consumption order: a decision has a handful of
+		// buckets.
+		j := len(order)
+		order = append(order, i)
+		for ; j > 0 && pend[order[j-1]].after(p); j-- {
+			order[j] = order[j-1]
+		}
+		order[j] = i
+		counting++
 	}
-	sortBuckets(d.Buckets)
+	// One allocation holds every bucket: those that count in consumption
+	// order, then the replaced ones (the plan's first, then by id).
+	buckets := make([]Bucket, n)
 	next := period.NoEnd
-	for i := range d.Buckets {
-		b := &d.Buckets[i]
-		b.Order = i + 1
-		d.Allowance = d.Allowance.Add(b.Allowance)
+	for pos, i := range order {
+		p := &pend[i]
+		b := &buckets[pos]
+		b.Source, b.Schedule, b.Period, b.Order = &d.Sources[i], p.schedule, p.period, pos+1
+		d.Allowance = d.Allowance.Add(b.Source.Allowance)
 		switch {
-		case i == 0:
-			d.Reset = b.Schedule.Reset
-		case d.Reset != b.Schedule.Reset:
+		case pos == 0:
+			d.Reset = p.schedule.Reset
+		case d.Reset != p.schedule.Reset:
 			d.Reset = ResetMixed
 		}
-		next = min(next, b.Period.End)
+		next = min(next, p.period.End)
 	}
+	if best >= 0 {
+		d.Override = contributing[best].promo.ID
+		pos := counting
+		for i := range pend {
+			if pend[i].replaced {
+				b := &buckets[pos]
+				b.Source, b.Schedule, b.Period, b.ReplacedBy = &d.Sources[i], pend[i].schedule, pend[i].period, d.Override
+				pos++
+			}
+		}
+	}
+	d.Buckets, d.Replaced = buckets[:counting:counting], buckets[counting:]
 	if next != period.NoEnd {
 		d.NextReset = snapshot.TimeOf(next)
 	}
-	if best != nil {
-		d.Override = best.promo.ID
-	}
 }
 
-// sortBuckets puts buckets in consumption order. An insertion sort: a
-// decision has a handful of buckets, and it needs no closure.
-func sortBuckets(bs []Bucket) {
-	for i := 1; i < len(bs); i++ {
-		for j := i; j > 0 && compareConsumption(&bs[j], &bs[j-1]) < 0; j-- {
-			bs[j], bs[j-1] = bs[j-1], bs[j]
-		}
+// pendingBucket is a bucket being worked out on the stack.
+type pendingBucket struct {
+	id        string // the promotion's
+	promotion bool
+	replaced  bool
+	schedule  period.Schedule
+	period    period.Span
+}
+
+// after reports whether p comes after o in consumption order: the one
+// whose current period ends soonest first; ties: promotion before plan,
+// earlier granted_at, then id.
+func (p *pendingBucket) after(o *pendingBucket) bool {
+	switch {
+	case p.period.End != o.period.End:
+		return p.period.End > o.period.End
+	case p.promotion != o.promotion:
+		return o.promotion
+	case p.schedule.From != o.schedule.From:
+		return p.schedule.From > o.schedule.From
 	}
+	return p.id > o.id
 }

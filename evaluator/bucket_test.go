@@ -30,7 +30,7 @@ func viewBuckets(bs []evaluator.Bucket) []bucketView {
 	out := []bucketView{}
 	for i := range bs {
 		b := &bs[i]
-		v := bucketView{Source: b.SourceID(), Allowance: b.Allowance.String(), Reset: b.Reset(), Order: b.Order, ReplacedBy: b.ReplacedBy}
+		v := bucketView{Source: b.SourceID(), Allowance: b.Source.Allowance.String(), Reset: b.Reset(), Order: b.Order, ReplacedBy: b.ReplacedBy}
 		if s := b.Period.StartTime(); !s.IsZero() {
 			v.Period[0] = s.Format(time.RFC3339)
 		}
@@ -237,6 +237,36 @@ func TestBuckets(t *testing.T) {
 				{Source: "promotion:daily:2026-03-01T00:00:00Z", Allowance: "200", Reset: "daily", Period: [2]string{"2026-03-05T00:00:00Z", "2026-03-06T00:00:00Z"}, ReplacedBy: "credit"},
 			},
 			reset: promotions.ResetNever, next: "2026-03-11T00:00:00Z",
+		},
+		{
+			name: "equal rates across resets (7,000 a week, 1,000 a day): the earlier grant wins",
+			model: fixture(
+				promo("weekly", promotions.ModeOverride, n(7000), grant("c1", "2026-03-02T00:00:00Z"), reset(promotions.ResetWeekly)),
+				promo("daily", promotions.ModeOverride, n(1000), grant("c1", "2026-03-03T00:00:00Z"), reset(promotions.ResetDaily)),
+			),
+			query:    evaluator.Query{Customer: "c1", Feature: "api", At: ts("2026-03-05T12:00:00Z")},
+			override: "weekly",
+			buckets:  []bucketView{{Source: "promotion:weekly:2026-03-02T00:00:00Z", Allowance: "7000", Reset: "weekly", Period: [2]string{"2026-03-02T00:00:00Z", "2026-03-09T00:00:00Z"}, Order: 1}},
+			replaced: []bucketView{
+				{Source: "plan", Allowance: "1000", Reset: "monthly", Period: [2]string{"2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z"}, ReplacedBy: "weekly"},
+				{Source: "promotion:daily:2026-03-03T00:00:00Z", Allowance: "1000", Reset: "daily", Period: [2]string{"2026-03-05T00:00:00Z", "2026-03-06T00:00:00Z"}, ReplacedBy: "weekly"},
+			},
+			reset: promotions.ResetWeekly, next: "2026-03-09T00:00:00Z",
+		},
+		{
+			name: "a rate just above another's wins whatever the grant times: 1,001 a day against 7,000 a week",
+			model: fixture(
+				promo("weekly", promotions.ModeOverride, n(7000), grant("c1", "2026-03-02T00:00:00Z"), reset(promotions.ResetWeekly)),
+				promo("daily", promotions.ModeOverride, n(1001), grant("c1", "2026-03-03T00:00:00Z"), reset(promotions.ResetDaily)),
+			),
+			query:    evaluator.Query{Customer: "c1", Feature: "api", At: ts("2026-03-05T12:00:00Z")},
+			override: "daily",
+			buckets:  []bucketView{{Source: "promotion:daily:2026-03-03T00:00:00Z", Allowance: "1001", Reset: "daily", Period: [2]string{"2026-03-05T00:00:00Z", "2026-03-06T00:00:00Z"}, Order: 1}},
+			replaced: []bucketView{
+				{Source: "plan", Allowance: "1000", Reset: "monthly", Period: [2]string{"2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z"}, ReplacedBy: "daily"},
+				{Source: "promotion:weekly:2026-03-02T00:00:00Z", Allowance: "7000", Reset: "weekly", Period: [2]string{"2026-03-02T00:00:00Z", "2026-03-09T00:00:00Z"}, ReplacedBy: "daily"},
+			},
+			reset: promotions.ResetDaily, next: "2026-03-06T00:00:00Z",
 		},
 		{
 			name: "unlimited ranks highest",

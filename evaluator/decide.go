@@ -229,7 +229,7 @@ func Decide(s *snapshot.Snapshot, q Query) (Decision, error) {
 	if who.customer != nil {
 		anchor = who.customer.BillingAnchor
 	}
-	d.meter(baseline, planKey, anchor, contributing, t)
+	d.meter(baseline, anchor, contributing, t)
 	d.HasAccess = d.Allowance.Unlimited || d.Allowance.Value > 0
 	return d, nil
 }

@@ -25,7 +25,13 @@ import (
 //     unlimited;
 //   - additive is monotone: adding an additive grant never lowers the
 //     allowance, nor takes access away;
-//   - a metered allowance is never negative.
+//   - a metered allowance is never negative;
+//   - the allowance buckets (docs/rules.md, "Allowance buckets") equal a
+//     reference model written independently of the evaluator: the override
+//     ranked by exact rationals, periods stepped with
+//     promotions.AddDuration and time.Date rather than calendar
+//     arithmetic, then allowance, reset, next_reset, replaced_by and
+//     consumption order.
 func FuzzDecide(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20})
@@ -59,6 +65,7 @@ func FuzzDecide(f *testing.F) {
 						t.Fatalf("%+v: negative allowance %d", q, d.Allowance.Value)
 					}
 					checkAdditiveMonotone(t, withExtra, q, d)
+					checkBucketsAgainstReference(t, m, q, d)
 				}
 			}
 		}
@@ -116,7 +123,7 @@ func randomAllowance(c *choices) promotions.Allowance {
 	}
 }
 
-var resets = []promotions.Reset{promotions.ResetNever, promotions.ResetDaily, promotions.ResetMonthly}
+var resets = []promotions.Reset{promotions.ResetNever, promotions.ResetDaily, promotions.ResetWeekly, promotions.ResetMonthly, promotions.ResetYearly}
 
 func randomModel(c *choices) *promotions.Model {
 	m := &promotions.Model{
@@ -143,6 +150,9 @@ func randomModel(c *choices) *promotions.Model {
 	for _, id := range fuzzCustomers[:2] {
 		m.Customers[id] = &promotions.Customer{ID: id, Plan: fuzzPlans[c.next(2)],
 			Attributes: map[string]string{"region": []string{"eu", "us"}[c.next(2)]}}
+		if c.next(3) == 2 {
+			m.Customers[id].BillingAnchor = ptr(instant(c).Add(time.Duration(c.next(60)) * 24 * time.Hour))
+		}
 	}
 	n := c.next(6)
 	for i := 0; i < n; i++ {

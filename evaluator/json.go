@@ -136,19 +136,19 @@ func (b *Bucket) appendJSON(buf []byte) []byte {
 	buf = append(buf, `{"source":"`...)
 	buf = b.AppendSourceID(buf) // ids and instants need no escaping
 	buf = append(buf, `","kind":`...)
-	buf = appendString(buf, string(b.Kind))
-	if b.Mode != "" {
+	buf = appendString(buf, string(b.Source.Kind))
+	if b.Source.Mode != "" {
 		buf = append(buf, `,"mode":`...)
-		buf = appendString(buf, string(b.Mode))
+		buf = appendString(buf, string(b.Source.Mode))
 	}
 	buf = append(buf, `,"allowance":`...)
-	if b.Allowance.Unlimited {
+	if a := b.Source.Allowance; a.Unlimited {
 		buf = append(buf, "null"...)
 	} else {
-		buf = strconv.AppendInt(buf, b.Allowance.Value, 10)
+		buf = strconv.AppendInt(buf, a.Value, 10)
 	}
 	buf = append(buf, `,"unlimited":`...)
-	buf = strconv.AppendBool(buf, b.Allowance.Unlimited)
+	buf = strconv.AppendBool(buf, b.Source.Allowance.Unlimited)
 	buf = append(buf, `,"reset":`...)
 	buf = appendString(buf, string(b.Schedule.Reset))
 	buf = append(buf, `,"period_start":`...)

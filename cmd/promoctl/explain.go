@@ -267,5 +267,5 @@ func bucketLine(bk *evaluator.Bucket) string {
 	if t := bk.Period.EndTime(); !t.IsZero() {
 		end = t.Format(time.RFC3339)
 	}
-	return fmt.Sprintf("%s %s %s %s, period [%s, %s)", bk.Kind, bk.ID, bk.Allowance, bk.Reset(), start, end)
+	return fmt.Sprintf("%s %s %s %s, period [%s, %s)", bk.Source.Kind, bk.Source.ID, bk.Source.Allowance, bk.Reset(), start, end)
 }

@@ -74,8 +74,15 @@ type Schedule struct {
 
 // At returns the period that holds t, and false when t lies outside the
 // bucket's lifetime.
-func (s Schedule) At(t int64) (Span, bool) {
-	if t < s.From || t >= s.Until {
+func (s Schedule) At(t int64) (Span, bool) { return s.AtInstant(NewInstant(t)) }
+
+// AtTime is At for a time.Time.
+func (s Schedule) AtTime(t time.Time) (Span, bool) { return s.At(t.UnixMicro()) }
+
+// AtInstant is At for an instant whose calendar date is already worked
+// out: a decision asks for every bucket's period at one instant.
+func (s Schedule) AtInstant(t Instant) (Span, bool) {
+	if t.us < s.From || t.us >= s.Until {
 		return Span{}, false
 	}
 	var p Span
@@ -83,9 +90,9 @@ func (s Schedule) At(t int64) (Span, bool) {
 	case s.Reset == promotions.ResetNever || s.Reset == "":
 		p = Span{Start: NoStart, End: NoEnd}
 	case s.Calendar:
-		p = Calendar(s.Reset, t)
+		p = calendar(s.Reset, t)
 	default:
-		p = Anchored(s.Anchor, s.Reset, t)
+		p = anchored(s.Anchor, s.Reset, t)
 	}
 	p.Start, p.End = max(p.Start, s.From), min(p.End, s.Until)
 	if p.Start < minMicros {
@@ -97,8 +104,17 @@ func (s Schedule) At(t int64) (Span, bool) {
 	return p, true
 }
 
-// AtTime is At for a time.Time.
-func (s Schedule) AtTime(t time.Time) (Span, bool) { return s.At(t.UnixMicro()) }
+// Instant is an instant (Unix microseconds) with its UTC date.
+type Instant struct {
+	us, days, y, m int64
+}
+
+// NewInstant works out the UTC date of t.
+func NewInstant(t int64) Instant {
+	days := floorDiv(t, microsPerDay)
+	y, m, _ := civil(days)
+	return Instant{us: t, days: days, y: y, m: m}
+}
 
 // Anchored returns the period of a reset counted from anchor that holds t
 // (t may lie before the anchor: periods run backwards from it too). A
@@ -107,11 +123,15 @@ func (s Schedule) AtTime(t time.Time) (Span, bool) { return s.At(t.UnixMicro()) 
 // period: an anchor on January 31 gives February 28 (29), March 31, April
 // 30. A never reset has one period, from always to forever.
 func Anchored(anchor int64, reset promotions.Reset, t int64) Span {
+	return anchored(anchor, reset, NewInstant(t))
+}
+
+func anchored(anchor int64, reset promotions.Reset, t Instant) Span {
 	switch reset {
 	case promotions.ResetDaily:
-		return fixed(anchor, microsPerDay, t)
+		return fixed(anchor, microsPerDay, t.us)
 	case promotions.ResetWeekly:
-		return fixed(anchor, microsPerWeek, t)
+		return fixed(anchor, microsPerWeek, t.us)
 	case promotions.ResetMonthly:
 		return monthly(anchor, 1, t)
 	case promotions.ResetYearly:
@@ -124,8 +144,10 @@ func Anchored(anchor int64, reset promotions.Reset, t int64) Span {
 // day from 00:00, the ISO week from Monday 00:00, the month from the 1st,
 // the year from January 1st. A never reset has one period, from always to
 // forever.
-func Calendar(reset promotions.Reset, t int64) Span {
-	days := floorDiv(t, microsPerDay)
+func Calendar(reset promotions.Reset, t int64) Span { return calendar(reset, NewInstant(t)) }
+
+func calendar(reset promotions.Reset, t Instant) Span {
+	days := t.days
 	switch reset {
 	case promotions.ResetDaily:
 		return Span{Start: days * microsPerDay, End: (days + 1) * microsPerDay}
@@ -134,11 +156,9 @@ func Calendar(reset promotions.Reset, t int64) Span {
 		monday := days - floorMod(days+3, 7)
 		return Span{Start: monday * microsPerDay, End: (monday + 7) * microsPerDay}
 	case promotions.ResetMonthly:
-		y, m, _ := civil(days)
-		return Span{Start: daysFrom(y, m, 1) * microsPerDay, End: daysFrom(addMonths(y, m, 1)) * microsPerDay}
+		return Span{Start: daysFrom(t.y, t.m, 1) * microsPerDay, End: daysFrom(addMonths(t.y, t.m, 1)) * microsPerDay}
 	case promotions.ResetYearly:
-		y, _, _ := civil(days)
-		return Span{Start: daysFrom(y, 1, 1) * microsPerDay, End: daysFrom(y+1, 1, 1) * microsPerDay}
+		return Span{Start: daysFrom(t.y, 1, 1) * microsPerDay, End: daysFrom(t.y+1, 1, 1) * microsPerDay}
 	}
 	return Span{Start: NoStart, End: NoEnd}
 }
@@ -149,23 +169,26 @@ func fixed(anchor, size, t int64) Span {
 	return Span{Start: start, End: start + size}
 }
 
-// monthly is the period of step months counted from anchor that holds t.
-func monthly(anchor int64, step int64, t int64) Span {
+// monthly is the period of step months (1 or 12) counted from anchor
+// that holds t.
+func monthly(anchor int64, step int64, t Instant) Span {
 	ad := floorDiv(anchor, microsPerDay)
 	clock := anchor - ad*microsPerDay
 	ay, am, aday := civil(ad)
-	ty, tm, _ := civil(floorDiv(t, microsPerDay))
-	// The period whose start lies in t's month (or, for years, the last
-	// one starting up to t's month), then one back if it starts after t.
-	n := floorDiv((ty-ay)*12+(tm-am), step)
+	// The period whose start lies in t's month (for years, the last one
+	// starting up to t's month), then one back if it starts after t.
+	diff := (t.y-ay)*12 + (t.m - am)
+	n := diff
+	if step != 1 {
+		n = floorDiv(diff, 12)
+	}
 	nth := func(n int64) int64 {
 		y, m := addMonthsYM(ay, am, n*step)
 		return daysFrom(y, m, min(aday, daysIn(y, m)))*microsPerDay + clock
 	}
 	start := nth(n)
-	if start > t {
-		n--
-		start = nth(n)
+	if start > t.us {
+		return Span{Start: nth(n - 1), End: start}
 	}
 	return Span{Start: start, End: nth(n + 1)}
 }

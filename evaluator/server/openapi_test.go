@@ -337,11 +337,13 @@ func acmeCalls() []call {
 
 		{name: "every feature", method: "GET", target: "/v1/customers/cus_001/entitlements?" + at, status: 200},
 		{name: "every feature with why not", method: "GET", target: "/v1/customers/cus_021/entitlements?" + at + "&explain=true", status: 200},
+		{name: "every feature, plan and attributes from the query", method: "GET", target: "/v1/customers/new_user/entitlements?" + at + "&plan=growth&attr.region=eu&attr.segment=smb", status: 200},
 		{name: "every feature, bad at", method: "GET", target: "/v1/customers/cus_001/entitlements?at=2026-13-01", status: 400, code: "INVALID_ARGUMENT"},
 		{name: "every feature, unknown plan", method: "GET", target: "/v1/customers/cus_001/entitlements?plan=nope", status: 400, code: "UNKNOWN_PLAN"},
 
 		{name: "customer view", method: "GET", target: "/v1/customers/cus_021?at=2026-05-12T00:00:00Z", status: 200},
 		{name: "customer view with grants.all", method: "GET", target: "/v1/customers/cus_005?" + at, status: 200},
+		{name: "customer view, attributes from the query", method: "GET", target: "/v1/customers/cus_001?" + at + "&attr.region=apac", status: 200},
 		{name: "customer view, bad at", method: "GET", target: "/v1/customers/cus_021?at=soon", status: 400, code: "INVALID_ARGUMENT"},
 		{name: "customer view, unknown plan", method: "GET", target: "/v1/customers/cus_021?plan=nope", status: 400, code: "UNKNOWN_PLAN"},
 		{name: "unknown customer", method: "GET", target: "/v1/customers/nobody", status: 404, code: "CUSTOMER_NOT_FOUND"},
@@ -399,6 +401,7 @@ func acmeCalls() []call {
 		{name: "batch too much", method: "POST", target: "/v1/usage/batch", body: hugeEvaluate(), status: 413, code: "PAYLOAD_TOO_LARGE", invalid: true},
 		{name: "usage", method: "GET", target: "/v1/customers/cus_001/usage/api_calls", status: 200},
 		{name: "usage in the past", method: "GET", target: "/v1/customers/cus_001/usage/api_calls?" + at, status: 200},
+		{name: "usage, plan and attributes from the query", method: "GET", target: "/v1/customers/new_user/usage/api_calls?plan=growth&attr.region=eu", status: 200},
 		{name: "usage, bad at", method: "GET", target: "/v1/customers/cus_001/usage/api_calls?at=soon", status: 400, code: "INVALID_ARGUMENT"},
 		{name: "usage, unknown plan", method: "GET", target: "/v1/customers/cus_001/usage/api_calls?plan=nope", status: 400, code: "UNKNOWN_PLAN"},
 		{name: "usage of an unknown feature", method: "GET", target: "/v1/customers/cus_001/usage/nope", status: 404, code: "FEATURE_NOT_FOUND"},
@@ -497,13 +500,19 @@ func TestOpenAPIContract(t *testing.T) {
 		ct.checkOutside(t, withToken.URL, token, "DELETE", "/v1/status", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED")
 	})
 
+	// The routes the document leaves open (security: []) answer without the
+	// token; every other route documents 401 and answers it.
 	t.Run("without the token", func(t *testing.T) {
 		for op, statuses := range ct.operations() {
-			if !contains(statuses, http.StatusUnauthorized) {
-				continue
-			}
 			c, ok := first[op]
 			require.True(t, ok, "no success of %s to replay", op)
+			protected := contains(statuses, http.StatusUnauthorized)
+			require.Equal(t, !protected, ct.open(op), "%s: documents 401 exactly when it is not open (security: [])", op)
+			if !protected {
+				c.name = op + " without the token: an open route"
+				ct.do(t, withToken.URL, "", c)
+				continue
+			}
 			c.name, c.status, c.code = op+" without the token", http.StatusUnauthorized, "UNAUTHENTICATED"
 			ct.do(t, withToken.URL, "", c)
 			c.name, c.header = op+" with a wrong key", map[string]string{"X-API-Key": "wrong"}
@@ -615,6 +624,19 @@ func TestOpenAPIContract(t *testing.T) {
 		pairs += len(statuses)
 	}
 	t.Logf("%d answers validated: %d operations, %d (operation, status) pairs, %d error codes", ct.count, len(ct.seen), pairs, len(ct.codes))
+}
+
+// open reports whether the document lets anyone call operation op: its
+// own security requirement is empty.
+func (ct *contract) open(op string) bool {
+	for _, item := range ct.doc.Paths.Map() {
+		for _, o := range item.Operations() {
+			if o.OperationID == op {
+				return o.Security != nil && len(*o.Security) == 0
+			}
+		}
+	}
+	return false
 }
 
 func (ct *contract) operationOf(t *testing.T, c call) string {

@@ -44,15 +44,15 @@ func (f SnapshotSource) Layout(q Query, at time.Time) (Layout, error) {
 	add := func(b *evaluator.Bucket, suspended bool) {
 		lay.Buckets = append(lay.Buckets, usage.Bucket{
 			ID:          CounterID(b),
-			Allowance:   b.Allowance.Value,
-			Unlimited:   b.Allowance.Unlimited,
+			Allowance:   b.Source.Allowance.Value,
+			Unlimited:   b.Source.Allowance.Unlimited,
 			PeriodStart: b.Period.StartTime(),
 			PeriodEnd:   b.Period.EndTime(),
 			Order:       b.Order,
 			Suspended:   suspended,
 			SuspendedBy: b.ReplacedBy,
 		})
-		lay.Info = append(lay.Info, BucketInfo{Source: b.SourceID(), Kind: string(b.Kind), Mode: string(b.Mode), Reset: string(b.Reset())})
+		lay.Info = append(lay.Info, BucketInfo{Source: b.SourceID(), Kind: string(b.Source.Kind), Mode: string(b.Source.Mode), Reset: string(b.Reset())})
 	}
 	for i := range d.Buckets {
 		add(&d.Buckets[i], false)
@@ -67,7 +67,7 @@ func (f SnapshotSource) Layout(q Query, at time.Time) (Layout, error) {
 // id; for the plan, "plan:<reset>", keyed by reset rather than plan so that
 // usage carries over a plan change within a period.
 func CounterID(b *evaluator.Bucket) string {
-	if b.Kind == evaluator.SourcePlan {
+	if b.Source.Kind == evaluator.SourcePlan {
 		return "plan:" + string(b.Reset())
 	}
 	return b.SourceID()

@@ -1318,7 +1318,9 @@ type UsageAnswer struct {
 	Customer  string           `json:"customer"`
 	Feature   string           `json:"feature"`
 	NextReset *NullableInstant `json:"next_reset"`
-	Remaining int              `json:"remaining"`
+
+	// Remaining what the active buckets have left together; null when one of their counters is no longer retained
+	Remaining *int             `json:"remaining"`
 	Revision  string           `json:"revision"`
 	Store     UsageAnswerStore `json:"store"`
 	Unlimited bool             `json:"unlimited"`
@@ -1822,7 +1824,8 @@ type ClientInterface interface {
 	// What `promoctl customer show` prints: the directory record, every
 	// promotion that names the customer or covers them through
 	// `grants.all` with its stored and effective state, and the decision
-	// (with its why-not list) for every feature.
+	// (with its why-not list) for every feature. `plan` and `attr.<key>=<value>` parameters (any number of `attr.`)
+	// replace the directory's plan and attributes, as for one decision.
 	//
 	// Corresponds with GET /v1/customers/{id} (the `GetCustomer` operationId).
 	GetCustomer(ctx context.Context, id CustomerID, params *GetCustomerParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1830,6 +1833,8 @@ type ClientInterface interface {
 	// GetEntitlements Every feature's decision for a customer
 	//
 	// The decision for every feature, in feature key order, at one instant.
+	// `plan` and `attr.<key>=<value>` parameters (any number of `attr.`)
+	// replace the directory's plan and attributes, as for one decision.
 	//
 	// Corresponds with GET /v1/customers/{id}/entitlements (the `GetEntitlements` operationId).
 	GetEntitlements(ctx context.Context, id CustomerID, params *GetEntitlementsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1850,7 +1855,8 @@ type ClientInterface interface {
 	// (replaced by an override; their counters wait) included, each with
 	// what its period has used. A past `at` reads counters still retained
 	// (`--usage-retention`, 7 days after a period ends by default);
-	// older periods answer `used: null`.
+	// older periods answer `used: null`. `plan` and `attr.<key>=<value>` parameters (any number of `attr.`)
+	// replace the directory's plan and attributes, as for one decision.
 	//
 	// Corresponds with GET /v1/customers/{id}/usage/{feature} (the `GetUsage` operationId).
 	GetUsage(ctx context.Context, id CustomerID, feature FeatureKey, params *GetUsageParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2090,7 +2096,8 @@ func (c *Client) GetReady(ctx context.Context, reqEditors ...RequestEditorFn) (*
 // What `promoctl customer show` prints: the directory record, every
 // promotion that names the customer or covers them through
 // `grants.all` with its stored and effective state, and the decision
-// (with its why-not list) for every feature.
+// (with its why-not list) for every feature. `plan` and `attr.<key>=<value>` parameters (any number of `attr.`)
+// replace the directory's plan and attributes, as for one decision.
 //
 // Corresponds with GET /v1/customers/{id} (the `GetCustomer` operationId).
 func (c *Client) GetCustomer(ctx context.Context, id CustomerID, params *GetCustomerParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2108,6 +2115,8 @@ func (c *Client) GetCustomer(ctx context.Context, id CustomerID, params *GetCust
 // GetEntitlements Every feature's decision for a customer
 //
 // The decision for every feature, in feature key order, at one instant.
+// `plan` and `attr.<key>=<value>` parameters (any number of `attr.`)
+// replace the directory's plan and attributes, as for one decision.
 //
 // Corresponds with GET /v1/customers/{id}/entitlements (the `GetEntitlements` operationId).
 func (c *Client) GetEntitlements(ctx context.Context, id CustomerID, params *GetEntitlementsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2148,7 +2157,8 @@ func (c *Client) GetEntitlement(ctx context.Context, id CustomerID, feature Feat
 // (replaced by an override; their counters wait) included, each with
 // what its period has used. A past `at` reads counters still retained
 // (`--usage-retention`, 7 days after a period ends by default);
-// older periods answer `used: null`.
+// older periods answer `used: null`. `plan` and `attr.<key>=<value>` parameters (any number of `attr.`)
+// replace the directory's plan and attributes, as for one decision.
 //
 // Corresponds with GET /v1/customers/{id}/usage/{feature} (the `GetUsage` operationId).
 func (c *Client) GetUsage(ctx context.Context, id CustomerID, feature FeatureKey, params *GetUsageParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3497,7 +3507,8 @@ type ClientWithResponsesInterface interface {
 	// What `promoctl customer show` prints: the directory record, every
 	// promotion that names the customer or covers them through
 	// `grants.all` with its stored and effective state, and the decision
-	// (with its why-not list) for every feature.
+	// (with its why-not list) for every feature. `plan` and `attr.<key>=<value>` parameters (any number of `attr.`)
+	// replace the directory's plan and attributes, as for one decision.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3507,6 +3518,8 @@ type ClientWithResponsesInterface interface {
 	// GetEntitlementsWithResponse Every feature's decision for a customer
 	//
 	// The decision for every feature, in feature key order, at one instant.
+	// `plan` and `attr.<key>=<value>` parameters (any number of `attr.`)
+	// replace the directory's plan and attributes, as for one decision.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3531,7 +3544,8 @@ type ClientWithResponsesInterface interface {
 	// (replaced by an override; their counters wait) included, each with
 	// what its period has used. A past `at` reads counters still retained
 	// (`--usage-retention`, 7 days after a period ends by default);
-	// older periods answer `used: null`.
+	// older periods answer `used: null`. `plan` and `attr.<key>=<value>` parameters (any number of `attr.`)
+	// replace the directory's plan and attributes, as for one decision.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -5319,7 +5333,8 @@ func (c *ClientWithResponses) GetReadyWithResponse(ctx context.Context, reqEdito
 // What `promoctl customer show` prints: the directory record, every
 // promotion that names the customer or covers them through
 // `grants.all` with its stored and effective state, and the decision
-// (with its why-not list) for every feature.
+// (with its why-not list) for every feature. `plan` and `attr.<key>=<value>` parameters (any number of `attr.`)
+// replace the directory's plan and attributes, as for one decision.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -5335,6 +5350,8 @@ func (c *ClientWithResponses) GetCustomerWithResponse(ctx context.Context, id Cu
 // GetEntitlementsWithResponse Every feature's decision for a customer
 //
 // The decision for every feature, in feature key order, at one instant.
+// `plan` and `attr.<key>=<value>` parameters (any number of `attr.`)
+// replace the directory's plan and attributes, as for one decision.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -5371,7 +5388,8 @@ func (c *ClientWithResponses) GetEntitlementWithResponse(ctx context.Context, id
 // (replaced by an override; their counters wait) included, each with
 // what its period has used. A past `at` reads counters still retained
 // (`--usage-retention`, 7 days after a period ends by default);
-// older periods answer `used: null`.
+// older periods answer `used: null`. `plan` and `attr.<key>=<value>` parameters (any number of `attr.`)
+// replace the directory's plan and attributes, as for one decision.
 //
 // Returns a wrapper object for the known response body format(s).
 //
