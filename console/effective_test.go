@@ -150,19 +150,19 @@ func TestCustomerPageIsTheCustomerShowView(t *testing.T) {
 	f := newFixture(t)
 	code, body := f.get(t, "/customers/cus_021")
 	require.Equal(t, http.StatusOK, code)
-	assert.Equal(t, map[string]string{"via": "entry", "state": "granted", "effective": "scheduled", "eligible": "yes",
+	assert.Equal(t, map[string]string{"via": "own grant", "state": "granted", "effective": "scheduled", "eligible": "yes",
 		"ends": "2026-05-25 09:00 in 30 days", "periods": "2026-03-16 12:00 → 2026-03-30 12:00 2026-05-11 09:00 → 2026-05-25 09:00"}, cells(t, body, "promotion-migration-burst"))
-	assert.Equal(t, map[string]string{"via": "all", "state": "revoked", "effective": "expired", "eligible": "yes",
+	assert.Equal(t, map[string]string{"via": "everyone eligible", "state": "revoked", "effective": "expired", "eligible": "yes",
 		"ends": "–", "periods": "2026-01-15 → 2026-02-14 revoked 2026-02-20 17:00"}, cells(t, body, "promotion-audit-log-preview"))
 	api := cells(t, body, "decision-api_calls")
 	assert.Equal(t, "access", api["access"])
 	assert.Equal(t, "10,000", api["allowance"])
 	assert.Equal(t, "plan starter 10,000 monthly", api["sources"])
-	assert.Equal(t, "migration-burst scheduled the customer's entry starts at 2026-05-11T09:00:00Z "+
-		"spring-api-boost not_granted the customer has no entry and the promotion has no grants.all", api["why-not"])
-	assert.Equal(t, "apac-priority-support not_eligible attributes.region region us is not one of apac", cells(t, body, "decision-priority_support")["why-not"])
-	assert.Equal(t, "audit-log-beta not_granted the customer has no entry and the promotion has no grants.all "+
-		"audit-log-preview deactivated deactivated at 2026-02-20T17:00:00Z", cells(t, body, "decision-audit_log")["why-not"])
+	assert.Equal(t, "migration-burst scheduled the customer's entry starts at 2026-05-11 09:00 "+
+		"spring-api-boost not granted the customer has no entry and the promotion has no grant to everyone eligible", api["why-not"])
+	assert.Equal(t, "apac-priority-support not eligible region us is not one of apac", cells(t, body, "decision-priority_support")["why-not"])
+	assert.Equal(t, "audit-log-beta not granted the customer has no entry and the promotion has no grant to everyone eligible "+
+		"audit-log-preview deactivated deactivated at 2026-02-20 17:00", cells(t, body, "decision-audit_log")["why-not"])
 
 	// During the renewed period the override replaces the plan's quota.
 	code, body = f.get(t, "/customers/cus_021?at=2026-05-12")
@@ -173,7 +173,7 @@ func TestCustomerPageIsTheCustomerShowView(t *testing.T) {
 	assert.Equal(t, "20,000", api["allowance"])
 	assert.Equal(t, "plan starter 10,000 monthly replaced by migration-burst "+
 		"promotion migration-burst override 20,000 daily via customer, from 2026-05-11 09:00 until 2026-05-25 09:00", api["sources"])
-	assert.Equal(t, "spring-api-boost not_granted the customer has no entry and the promotion has no grants.all", api["why-not"])
+	assert.Equal(t, "spring-api-boost not granted the customer has no entry and the promotion has no grant to everyone eligible", api["why-not"])
 }
 
 func TestAccessListFollowsTheClockAcrossPeriodEnds(t *testing.T) {

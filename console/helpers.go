@@ -21,9 +21,23 @@ var typedFuncs = map[string]any{
 	"reasonClass":    reasonClass,
 	"count":          countByEffective,
 	"via":            viaText,
+	"reasonText":     reasonText,
 	"ended":          grantEnd,
 	"closes":         closesText,
 	"starts":         func(id, date string) startsField { return startsField{ID: id, Date: date} },
+}
+
+// reasonText says why a promotion does not contribute, in words.
+func reasonText(r evaluator.Reason) string {
+	switch r {
+	case evaluator.ReasonNotEligible:
+		return "not eligible"
+	case evaluator.ReasonNotGranted:
+		return "not granted"
+	case evaluator.ReasonOverriddenByEntry:
+		return "their own grant decides"
+	}
+	return string(r)
 }
 
 // viaText names how a customer holds a promotion in the operator's words.

@@ -100,6 +100,21 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, messag
 	s.render(w, r, status, "problem", page{Title: http.StatusText(status), Data: problem{Message: message, Details: details}})
 }
 
+// words rewrites a message's machine terms for operators: instants as
+// dates, a window as "from … until …", grants.all as the grant to everyone
+// eligible.
+func words(msg string) string {
+	msg = instant.ReplaceAllStringFunc(msg, func(s string) string {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return s
+		}
+		return formatDate(t)
+	})
+	msg = windowNote.ReplaceAllString(msg, "(from $1 until $2)")
+	return strings.ReplaceAll(msg, "grants.all", "grant to everyone eligible")
+}
+
 // instant matches the RFC 3339 instants of apply-flow messages; window
 // their [start, end) notation.
 var (
@@ -111,15 +126,7 @@ var (
 // as dates (and times when not midnight), a window as "from … until …",
 // a capital first letter and a final stop.
 func sentence(msg string) string {
-	msg = instant.ReplaceAllStringFunc(msg, func(s string) string {
-		t, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
-			return s
-		}
-		return formatDate(t)
-	})
-	msg = windowNote.ReplaceAllString(msg, "(from $1 until $2)")
-	msg = strings.ReplaceAll(msg, "grants.all", "everyone eligible")
+	msg = words(msg)
 	if msg == "" {
 		return msg
 	}
@@ -144,7 +151,8 @@ var funcs = template.FuncMap{
 		}
 		return thousands(a.Value)
 	},
-	"num": func(n int) string { return thousands(int64(n)) },
+	"num":   func(n int) string { return thousands(int64(n)) },
+	"words": words,
 	// holding says whether a customer row is under the Granted filter.
 	"holding": holding,
 	"short":   func(s string) string { return s[:min(len(s), 10)] },

@@ -337,11 +337,13 @@ func acmeCalls() []call {
 
 		{name: "every feature", method: "GET", target: "/v1/customers/cus_001/entitlements?" + at, status: 200},
 		{name: "every feature with why not", method: "GET", target: "/v1/customers/cus_021/entitlements?" + at + "&explain=true", status: 200},
+		{name: "every feature, plan and attributes from the query", method: "GET", target: "/v1/customers/new_user/entitlements?" + at + "&plan=growth&attr.region=eu&attr.segment=smb", status: 200},
 		{name: "every feature, bad at", method: "GET", target: "/v1/customers/cus_001/entitlements?at=2026-13-01", status: 400, code: "INVALID_ARGUMENT"},
 		{name: "every feature, unknown plan", method: "GET", target: "/v1/customers/cus_001/entitlements?plan=nope", status: 400, code: "UNKNOWN_PLAN"},
 
 		{name: "customer view", method: "GET", target: "/v1/customers/cus_021?at=2026-05-12T00:00:00Z", status: 200},
 		{name: "customer view with grants.all", method: "GET", target: "/v1/customers/cus_005?" + at, status: 200},
+		{name: "customer view, attributes from the query", method: "GET", target: "/v1/customers/cus_001?" + at + "&attr.region=apac", status: 200},
 		{name: "customer view, bad at", method: "GET", target: "/v1/customers/cus_021?at=soon", status: 400, code: "INVALID_ARGUMENT"},
 		{name: "customer view, unknown plan", method: "GET", target: "/v1/customers/cus_021?plan=nope", status: 400, code: "UNKNOWN_PLAN"},
 		{name: "unknown customer", method: "GET", target: "/v1/customers/nobody", status: 404, code: "CUSTOMER_NOT_FOUND"},
@@ -399,6 +401,7 @@ func acmeCalls() []call {
 		{name: "batch too much", method: "POST", target: "/v1/usage/batch", body: hugeEvaluate(), status: 413, code: "PAYLOAD_TOO_LARGE", invalid: true},
 		{name: "usage", method: "GET", target: "/v1/customers/cus_001/usage/api_calls", status: 200},
 		{name: "usage in the past", method: "GET", target: "/v1/customers/cus_001/usage/api_calls?" + at, status: 200},
+		{name: "usage, plan and attributes from the query", method: "GET", target: "/v1/customers/new_user/usage/api_calls?plan=growth&attr.region=eu", status: 200},
 		{name: "usage, bad at", method: "GET", target: "/v1/customers/cus_001/usage/api_calls?at=soon", status: 400, code: "INVALID_ARGUMENT"},
 		{name: "usage, unknown plan", method: "GET", target: "/v1/customers/cus_001/usage/api_calls?plan=nope", status: 400, code: "UNKNOWN_PLAN"},
 		{name: "usage of an unknown feature", method: "GET", target: "/v1/customers/cus_001/usage/nope", status: 404, code: "FEATURE_NOT_FOUND"},

@@ -1825,7 +1825,8 @@ type ClientInterface interface {
 	// What `promoctl customer show` prints: the directory record, every
 	// promotion that names the customer or covers them through
 	// `grants.all` with its stored and effective state, and the decision
-	// (with its why-not list) for every feature.
+	// (with its why-not list) for every feature. `plan` and `attr.<key>=<value>` parameters (any number of `attr.`)
+	// replace the directory's plan and attributes, as for one decision.
 	//
 	// Corresponds with GET /v1/customers/{id} (the `GetCustomer` operationId).
 	GetCustomer(ctx context.Context, id CustomerID, params *GetCustomerParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1833,6 +1834,8 @@ type ClientInterface interface {
 	// GetEntitlements Every feature's decision for a customer
 	//
 	// The decision for every feature, in feature key order, at one instant.
+	// `plan` and `attr.<key>=<value>` parameters (any number of `attr.`)
+	// replace the directory's plan and attributes, as for one decision.
 	//
 	// Corresponds with GET /v1/customers/{id}/entitlements (the `GetEntitlements` operationId).
 	GetEntitlements(ctx context.Context, id CustomerID, params *GetEntitlementsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1853,7 +1856,8 @@ type ClientInterface interface {
 	// (replaced by an override; their counters wait) included, each with
 	// what its period has used. A past `at` reads counters still retained
 	// (`--usage-retention`, 7 days after a period ends by default);
-	// older periods answer `used: null`.
+	// older periods answer `used: null`. `plan` and `attr.<key>=<value>` parameters (any number of `attr.`)
+	// replace the directory's plan and attributes, as for one decision.
 	//
 	// Corresponds with GET /v1/customers/{id}/usage/{feature} (the `GetUsage` operationId).
 	GetUsage(ctx context.Context, id CustomerID, feature FeatureKey, params *GetUsageParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2093,7 +2097,8 @@ func (c *Client) GetReady(ctx context.Context, reqEditors ...RequestEditorFn) (*
 // What `promoctl customer show` prints: the directory record, every
 // promotion that names the customer or covers them through
 // `grants.all` with its stored and effective state, and the decision
-// (with its why-not list) for every feature.
+// (with its why-not list) for every feature. `plan` and `attr.<key>=<value>` parameters (any number of `attr.`)
+// replace the directory's plan and attributes, as for one decision.
 //
 // Corresponds with GET /v1/customers/{id} (the `GetCustomer` operationId).
 func (c *Client) GetCustomer(ctx context.Context, id CustomerID, params *GetCustomerParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2111,6 +2116,8 @@ func (c *Client) GetCustomer(ctx context.Context, id CustomerID, params *GetCust
 // GetEntitlements Every feature's decision for a customer
 //
 // The decision for every feature, in feature key order, at one instant.
+// `plan` and `attr.<key>=<value>` parameters (any number of `attr.`)
+// replace the directory's plan and attributes, as for one decision.
 //
 // Corresponds with GET /v1/customers/{id}/entitlements (the `GetEntitlements` operationId).
 func (c *Client) GetEntitlements(ctx context.Context, id CustomerID, params *GetEntitlementsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2151,7 +2158,8 @@ func (c *Client) GetEntitlement(ctx context.Context, id CustomerID, feature Feat
 // (replaced by an override; their counters wait) included, each with
 // what its period has used. A past `at` reads counters still retained
 // (`--usage-retention`, 7 days after a period ends by default);
-// older periods answer `used: null`.
+// older periods answer `used: null`. `plan` and `attr.<key>=<value>` parameters (any number of `attr.`)
+// replace the directory's plan and attributes, as for one decision.
 //
 // Corresponds with GET /v1/customers/{id}/usage/{feature} (the `GetUsage` operationId).
 func (c *Client) GetUsage(ctx context.Context, id CustomerID, feature FeatureKey, params *GetUsageParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3500,7 +3508,8 @@ type ClientWithResponsesInterface interface {
 	// What `promoctl customer show` prints: the directory record, every
 	// promotion that names the customer or covers them through
 	// `grants.all` with its stored and effective state, and the decision
-	// (with its why-not list) for every feature.
+	// (with its why-not list) for every feature. `plan` and `attr.<key>=<value>` parameters (any number of `attr.`)
+	// replace the directory's plan and attributes, as for one decision.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3510,6 +3519,8 @@ type ClientWithResponsesInterface interface {
 	// GetEntitlementsWithResponse Every feature's decision for a customer
 	//
 	// The decision for every feature, in feature key order, at one instant.
+	// `plan` and `attr.<key>=<value>` parameters (any number of `attr.`)
+	// replace the directory's plan and attributes, as for one decision.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3534,7 +3545,8 @@ type ClientWithResponsesInterface interface {
 	// (replaced by an override; their counters wait) included, each with
 	// what its period has used. A past `at` reads counters still retained
 	// (`--usage-retention`, 7 days after a period ends by default);
-	// older periods answer `used: null`.
+	// older periods answer `used: null`. `plan` and `attr.<key>=<value>` parameters (any number of `attr.`)
+	// replace the directory's plan and attributes, as for one decision.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -5322,7 +5334,8 @@ func (c *ClientWithResponses) GetReadyWithResponse(ctx context.Context, reqEdito
 // What `promoctl customer show` prints: the directory record, every
 // promotion that names the customer or covers them through
 // `grants.all` with its stored and effective state, and the decision
-// (with its why-not list) for every feature.
+// (with its why-not list) for every feature. `plan` and `attr.<key>=<value>` parameters (any number of `attr.`)
+// replace the directory's plan and attributes, as for one decision.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -5338,6 +5351,8 @@ func (c *ClientWithResponses) GetCustomerWithResponse(ctx context.Context, id Cu
 // GetEntitlementsWithResponse Every feature's decision for a customer
 //
 // The decision for every feature, in feature key order, at one instant.
+// `plan` and `attr.<key>=<value>` parameters (any number of `attr.`)
+// replace the directory's plan and attributes, as for one decision.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -5374,7 +5389,8 @@ func (c *ClientWithResponses) GetEntitlementWithResponse(ctx context.Context, id
 // (replaced by an override; their counters wait) included, each with
 // what its period has used. A past `at` reads counters still retained
 // (`--usage-retention`, 7 days after a period ends by default);
-// older periods answer `used: null`.
+// older periods answer `used: null`. `plan` and `attr.<key>=<value>` parameters (any number of `attr.`)
+// replace the directory's plan and attributes, as for one decision.
 //
 // Returns a wrapper object for the known response body format(s).
 //
