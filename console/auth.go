@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"unicode"
 
 	"github.com/promoctl/promoctl/console/gitstore"
 )
@@ -31,6 +32,12 @@ func (s *Server) authed(next http.HandlerFunc) http.HandlerFunc {
 		who := s.opts.Author
 		switch {
 		case s.opts.IdentityHeader != "" && s.fromTrustedProxy(r):
+			if len(r.Header.Values(s.opts.IdentityHeader)) > 1 {
+				// Which of two identities authors the commit would be a
+				// guess (a proxy that appends instead of replacing).
+				s.fail(w, r, http.StatusBadRequest, "The proxy sent "+s.opts.IdentityHeader+" more than once. Nothing was changed.")
+				return
+			}
 			id := strings.TrimSpace(r.Header.Get(s.opts.IdentityHeader))
 			if id == "" {
 				s.fail(w, r, http.StatusUnauthorized, "The proxy sent no identity ("+s.opts.IdentityHeader+" is empty).")
@@ -125,10 +132,28 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)
 }
 
-// safeNext keeps a redirect target on this site.
+// safeNext keeps a redirect target on this site: it must parse as an
+// absolute path with no scheme and no host, hold no control character,
+// space or backslash (browsers drop tabs and newlines and read a backslash
+// as a slash, so "/\t/evil.example" would lead elsewhere), and resolve
+// against this site to this site.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/promotions"
+	const fallback = "/promotions"
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+		return fallback
+	}
+	for _, r := range next {
+		if r <= ' ' || r == 0x7f || r == '\\' || !unicode.IsPrint(r) {
+			return fallback
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
+		return fallback
+	}
+	self := &url.URL{Scheme: "http", Host: "console.invalid"}
+	if to := self.ResolveReference(u); to.Host != self.Host || to.Scheme != self.Scheme {
+		return fallback
 	}
 	return next
 }

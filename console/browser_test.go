@@ -21,6 +21,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -397,10 +398,12 @@ func TestBrowserStaleFormGetsAConflict(t *testing.T) {
 	f := newFixture(t)
 	b := newTab(t, f)
 	b.open("/promotions/migration-burst")
-	// Meanwhile someone merges a change of that file into main.
-	moved, err := f.srv.git.Commit(gitstoreCommit(f, "main", "promotions/migration-burst.yaml",
+	// Meanwhile someone merges a change of that file into main (with git:
+	// the console itself never moves the checked-out main).
+	moved, err := f.srv.git.Commit(gitstoreCommit(f, "reviewed", "promotions/migration-burst.yaml",
 		f.worktree["promotions/migration-burst.yaml"]+"# reviewed\n"))
 	require.NoError(t, err)
+	require.NoError(t, f.git.Storer.SetReference(plumbing.NewHashReference(plumbing.NewBranchReferenceName("main"), moved)))
 	f.mainTip, f.mainMoved = moved, true
 
 	b.submit("button", "Deactivate")

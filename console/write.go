@@ -168,6 +168,10 @@ func (s *Server) commitChange(r *http.Request, c change) (*outcome, error) {
 		out.Stale = fmt.Sprintf("The tip of branch %s moved while the change was being committed (another commit landed first).", branch)
 		return out, nil
 	}
+	if errors.Is(err, gitstore.ErrCheckedOut) {
+		out.Refusals = []string{err.Error()}
+		return out, nil
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/promoctl/promoctl/compiler"
+	"github.com/promoctl/promoctl/internal/safetext"
 )
 
 // ChangesJSON prints a change set as indented JSON.
@@ -49,6 +50,16 @@ func (s style) code(v string) string {
 	return v
 }
 
+// path prints a file name: quoted when it holds what a terminal would
+// act on, and in markdown a code span that renders it literally (a file
+// may be named with newlines, emphasis or links).
+func (s style) path(p string, inTable bool) string {
+	if s.markdown {
+		return safetext.MarkdownCode(p, inTable)
+	}
+	return safetext.Path(p)
+}
+
 func (s style) bold(v string) string {
 	if s.markdown {
 		return "**" + v + "**"
@@ -81,9 +92,9 @@ func writeBody(b *strings.Builder, s style, p *compiler.ChangeSet) {
 		for _, v := range p.Violations {
 			where := fmt.Sprintf("%s:%d:%d", v.File, v.Line, v.Column)
 			if s.markdown {
-				fmt.Fprintf(b, "| %s | %s | %s |\n", s.code(where), v.Code, escapeCell(v.Message))
+				fmt.Fprintf(b, "| %s | %s | %s |\n", s.path(where, true), v.Code, escapeCell(safetext.Text(v.Message)))
 			} else {
-				fmt.Fprintf(b, "  %s: %s: %s\n", where, v.Code, v.Message)
+				fmt.Fprintf(b, "  %s: %s: %s\n", s.path(where, false), v.Code, safetext.Text(v.Message))
 			}
 		}
 	}
@@ -145,13 +156,13 @@ func writePromotion(b *strings.Builder, s style, ch compiler.PromotionChange) {
 		what += ", " + string(ch.Status)
 	}
 	if ch.MovedFrom != "" {
-		what += ", moved from " + s.code(ch.MovedFrom)
+		what += ", moved from " + s.path(ch.MovedFrom, false)
 	}
 	applied := ""
 	if ch.Applied {
 		applied = " (applied)"
 	}
-	fmt.Fprintf(b, "%s%s%s %s: %s\n", bullet(s, 0), s.bold(ch.ID), applied, s.code(ch.File), what)
+	fmt.Fprintf(b, "%s%s%s %s: %s\n", bullet(s, 0), s.bold(ch.ID), applied, s.path(ch.File, false), what)
 	for _, f := range ch.Fields {
 		fmt.Fprintf(b, "%s%s: %s → %s\n", bullet(s, 1), s.code(f.Field), s.code(f.Old), s.code(f.New))
 	}

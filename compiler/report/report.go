@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/promoctl/promoctl/internal/safetext"
 	"github.com/promoctl/promoctl/promotions"
 )
 
@@ -49,7 +50,7 @@ func (r Report) WriteText(w io.Writer) error {
 		if d.Severity == promotions.SeverityWarning {
 			code = "warning: " + code
 		}
-		fmt.Fprintf(&b, "%s:%d:%d: %s: %s\n", d.File, d.Line, d.Column, code, d.Message)
+		fmt.Fprintf(&b, "%s:%d:%d: %s: %s\n", safetext.Path(d.File), d.Line, d.Column, code, safetext.Text(d.Message))
 		if frame := r.frame(cache, d); frame != "" {
 			b.WriteString(frame)
 		}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-git/go-billy/v5"
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -27,6 +28,12 @@ const BranchPrefix = "promoctl/"
 // ErrStale says that a branch moved, or a file changed on it, since the
 // caller read it: nothing was committed.
 var ErrStale = errors.New("changed since it was read")
+
+// ErrCheckedOut says that a branch is checked out in a work tree of the
+// repository: moving it would leave that work tree's index and files at
+// the old commit, and the next commit made there would undo the change.
+// Nothing was committed.
+var ErrCheckedOut = errors.New("checked out in a work tree")
 
 // Repo is the git repository holding a config repo. The config repo may be
 // a sub-directory of the repository (Prefix); every path this package takes
@@ -167,6 +174,10 @@ func (r *Repo) Commit(c Commit) (plumbing.Hash, error) {
 	if err := name.Validate(); err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("branch %q: %w", c.Branch, err)
 	}
+	if where, ok := r.checkedOut(name); ok {
+		return plumbing.ZeroHash, fmt.Errorf("branch %s is checked out in the work tree %s; the console does not move it (commit there with git, or choose a new branch): %w",
+			c.Branch, where, ErrCheckedOut)
+	}
 	old, err := r.git.Storer.Reference(name)
 	switch {
 	case errors.Is(err, plumbing.ErrReferenceNotFound):
@@ -210,6 +221,37 @@ func (r *Repo) Commit(c Commit) (plumbing.Hash, error) {
 		return plumbing.ZeroHash, fmt.Errorf("move branch %s: %w (%w)", c.Branch, err, ErrStale)
 	}
 	return hash, nil
+}
+
+// checkedOut reports whether a work tree of the repository has branch
+// checked out, and which: the main work tree (its HEAD) or a linked one
+// (git worktree add; its HEAD under worktrees/).
+func (r *Repo) checkedOut(branch plumbing.ReferenceName) (string, bool) {
+	if head, err := r.git.Storer.Reference(plumbing.HEAD); err == nil &&
+		head.Type() == plumbing.SymbolicReference && head.Target() == branch {
+		return r.Dir(), true
+	}
+	dotGit, ok := r.git.Storer.(interface{ Filesystem() billy.Filesystem })
+	if !ok {
+		return "", false
+	}
+	fsys := dotGit.Filesystem()
+	linked, err := fsys.ReadDir("worktrees")
+	if err != nil {
+		return "", false
+	}
+	for _, wt := range linked {
+		f, err := fsys.Open(fsys.Join("worktrees", wt.Name(), "HEAD"))
+		if err != nil {
+			continue
+		}
+		head, err := io.ReadAll(io.LimitReader(f, 4096))
+		_ = f.Close()
+		if err == nil && strings.TrimSpace(string(head)) == "ref: "+branch.String() {
+			return wt.Name() + " (a linked work tree)", true
+		}
+	}
+	return "", false
 }
 
 // writeTree writes the tree that is base (a tree hash, ZeroHash for none)
