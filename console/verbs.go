@@ -267,7 +267,8 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request, branch string, 
 	case "revoke":
 		ids := form["customer"]
 		if n := form.Get("all_matching"); n != "" {
-			d.Scope = fmt.Sprintf("all %s customers in the %s view", n, strings.Title(form.Get("state"))) //nolint:staticcheck // one ASCII word
+			//lint:ignore SA1019 the filter's name is one ASCII word (granted, revoked)
+			d.Scope = fmt.Sprintf("all %s customers in the %s view", n, strings.Title(form.Get("state")))
 			if q := strings.TrimSpace(form.Get("q")); q != "" {
 				d.Scope += fmt.Sprintf(" matching %q", q)
 			}

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/promoctl/promoctl/evaluator"
+	"github.com/promoctl/promoctl/evaluator/usage/meter"
 	"github.com/promoctl/promoctl/internal/suggest"
 	"github.com/promoctl/promoctl/promotions"
 )
@@ -23,9 +24,10 @@ func (a *app) customerCommand() *cobra.Command {
 		Args:    noArgs,
 	}
 	var (
-		q          evaluator.Query
-		at, format string
-		attrs      []string
+		q                 evaluator.Query
+		at, format        string
+		attrs             []string
+		usageURL, dataDir string
 	)
 	show := &cobra.Command{
 		Use:   "show C",
@@ -36,7 +38,8 @@ the stored state, the effective state at --at and every period — and the
 decision for every feature at --at, with why each other promotion gives
 nothing. --plan and --attr stand in for the directory's, as in explain.`,
 		Example: `  promoctl customer show cus_021 --at 2026-05-12
-  promoctl customer show cus_021 --format json`,
+  promoctl customer show cus_021 --format json
+  promoctl customer show cus_001 --usage-store http://127.0.0.1:8787`,
 		Args: exactArgs(arg{"C", "the customer id"}),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "text" && format != "json" {
@@ -64,13 +67,37 @@ nothing. --plan and --attr stand in for the directory's, as in explain.`,
 				return queryError(snap, "", err)
 			}
 			a.warnUnknownCustomer(v.Directory && !v.Known, q.Customer)
+			var used []meter.UsageAnswer
+			if usageURL != "" {
+				for _, d := range v.Decisions {
+					if d.FeatureType != promotions.FeatureMetered {
+						continue
+					}
+					fq := q
+					fq.Feature = d.Feature
+					u, err := readUsage(usageURL, dataDir, snap, fq)
+					if err != nil {
+						return err
+					}
+					used = append(used, u)
+				}
+			}
 			if format == "json" {
 				enc := json.NewEncoder(a.stdout)
 				enc.SetEscapeHTML(false)
 				enc.SetIndent("", "  ")
+				if usageURL != "" {
+					return enc.Encode(viewWithUsage(v, used))
+				}
 				return enc.Encode(v)
 			}
 			writeCustomerView(a, v)
+			if usageURL != "" {
+				fmt.Fprintln(a.stdout, "\nusage:")
+				for _, u := range used {
+					writeUsage(a.stdout, u)
+				}
+			}
 			return nil
 		},
 	}
@@ -79,8 +106,30 @@ nothing. --plan and --attr stand in for the directory's, as in explain.`,
 	f.StringVar(&q.Plan, "plan", "", "plan to use instead of the directory's")
 	f.StringArrayVar(&attrs, "attr", nil, "attribute k=v to use instead of the directory's (repeatable)")
 	enumFlag(show, &format, "format", "output format", "text", "json")
+	f.StringVar(&usageURL, "usage-store", "", "also show each metered feature's buckets with their usage, read from "+strings.TrimPrefix(usageStoreHelp, "where usage is read: "))
+	f.StringVar(&dataDir, "data-dir", "", "with --usage-store embedded: the sidecar's data directory")
 	cmd.AddCommand(a.readsRepo(show))
 	return cmd
+}
+
+// viewWithUsage is the customer view's JSON with "usage": one answer per
+// metered feature.
+func viewWithUsage(v evaluator.CustomerView, used []meter.UsageAnswer) any {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return v
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil {
+		return v
+	}
+	if used == nil {
+		used = []meter.UsageAnswer{}
+	}
+	if m["usage"], err = json.Marshal(used); err != nil {
+		return v
+	}
+	return m
 }
 
 func writeCustomerView(a *app, v evaluator.CustomerView) {

@@ -241,10 +241,13 @@ func partsText(parts []meter.Part) string {
 func writeUsage(w io.Writer, u meter.UsageAnswer) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s at %s (%s store):", u.Customer, u.Feature, u.At.UTC().Format(time.RFC3339), u.Store)
-	if u.Unlimited {
+	switch {
+	case u.Unlimited:
 		b.WriteString(" unlimited")
-	} else {
-		fmt.Fprintf(&b, " %d left", u.Remaining)
+	case u.Remaining == nil:
+		b.WriteString(" usage of this period no longer kept")
+	default:
+		fmt.Fprintf(&b, " %d left", *u.Remaining)
 	}
 	if u.NextReset != nil {
 		fmt.Fprintf(&b, ", next reset %s", u.NextReset.UTC().Format(time.RFC3339))

@@ -164,13 +164,15 @@ func consumeLoad(t *testing.T, clients []*usageClient, customers []string, k, pe
 				for range sends {
 					op := usagetest.Op{Client: client, Customer: req.Customer, Key: req.IdempotencyKey, Amount: req.Amount, Call: time.Now()}
 					var a meter.Answer
-					for tries := 0; ; tries++ {
+					giveUp := time.Now().Add(30 * time.Second)
+					for {
 						var ok bool
-						if a, _, ok = c.consume(req); ok {
+						var status int
+						if a, status, ok = c.consume(req); ok {
 							break
 						}
-						if tries > 400 {
-							t.Errorf("consume %s got no answer", req.IdempotencyKey)
+						if time.Now().After(giveUp) {
+							t.Errorf("consume %s got no answer in 30 s (last status %d)", req.IdempotencyKey, status)
 							return
 						}
 						time.Sleep(10 * time.Millisecond)
@@ -271,7 +273,9 @@ func testZeroOverspend(t *testing.T, bin string) {
 	repo := meteredRepo(t, 21, customers, "deny")
 	var clients []*usageClient
 	for range 4 {
-		sc := sidecartest.Start(t, bin, repo, "--usage-store", srv.URL())
+		// A generous store timeout: this test is about atomicity, and on
+		// a loaded machine 25 ms timeouts would only add retries.
+		sc := sidecartest.Start(t, bin, repo, "--usage-store", srv.URL(), "--usage-timeout", "1s")
 		clients = append(clients, newUsageClient(sc.URL))
 	}
 	ids := meteredCustomers(customers)

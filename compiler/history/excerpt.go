@@ -154,3 +154,54 @@ func isItem(l []byte) bool {
 	t := bytes.TrimLeft(l, " ")
 	return bytes.HasPrefix(t, []byte("- ")) || bytes.Equal(bytes.TrimRight(t, "\r\n"), []byte("-"))
 }
+
+// forCustomer returns src without the customer entries that do not
+// mention id: every block list item that opens with an id key ("- id:" or
+// "- {id:") and does not hold id as a whole word is left out. What is left
+// is still the file's YAML, and says about the customer what the whole
+// file says, so parsing it answers a customer's history at the cost of
+// the lines about them rather than of a file of a thousand grants. ok is
+// false when the file uses aliases (a left-out item could be what one
+// refers to): it is then parsed whole.
+func forCustomer(src []byte, id string) (out []byte, ok bool) {
+	// The regular expression costs more than the rest on a large file:
+	// most files have neither a star nor a merge key, and skip it.
+	if (bytes.IndexByte(src, '*') >= 0 || bytes.Contains(src, []byte("<<"))) && alias.Match(src) {
+		return nil, false
+	}
+	lines := bytes.SplitAfter(src, []byte("\n"))
+	out = make([]byte, 0, 4096)
+	for i := 0; i < len(lines); {
+		l := lines[i]
+		if !isEntry(l) {
+			out = append(out, l...)
+			i++
+			continue
+		}
+		end := blockEnd(lines, i)
+		keep := false
+		for j := i; j < end && !keep; j++ {
+			keep = mentions(lines[j], id)
+		}
+		if keep {
+			for j := i; j < end; j++ {
+				out = append(out, lines[j]...)
+			}
+		}
+		i = end
+	}
+	return out, true
+}
+
+// isEntry reports whether a line opens a block list item whose first key
+// is id: a grant entry or a directory record.
+func isEntry(l []byte) bool {
+	t := bytes.TrimLeft(l, " ")
+	if !bytes.HasPrefix(t, []byte("- ")) {
+		return false
+	}
+	t = bytes.TrimLeft(t[2:], " ")
+	t = bytes.TrimPrefix(t, []byte("{"))
+	t = bytes.TrimLeft(t, " ")
+	return bytes.HasPrefix(t, []byte("id:"))
+}

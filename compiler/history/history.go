@@ -540,6 +540,13 @@ func (w *walker) parse(name string, src []byte) *side {
 	if src == nil || !bytes.Contains(src, []byte(needle)) && (w.q.Customer == "" || !bytes.Contains(src, []byte("all:"))) {
 		return s
 	}
+	if w.q.Customer != "" {
+		// Only the lines about the customer need parsing: a promotion's
+		// other grants and a directory's other records are left out.
+		if reduced, ok := forCustomer(src, w.q.Customer); ok {
+			src = reduced
+		}
+	}
 	doc, _ := yamldoc.ParseDocument(name, src, w.q.Limits)
 	if doc == nil {
 		return s

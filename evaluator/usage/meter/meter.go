@@ -512,10 +512,11 @@ func (m *Meter) Usage(ctx context.Context, q Query, at time.Time) (UsageAnswer, 
 func (m *Meter) usageAnswer(q Query, at time.Time, lay Layout, used []int64) UsageAnswer {
 	out := UsageAnswer{Customer: q.Customer, Feature: q.Feature, At: at, Buckets: make([]BucketUsage, 0, len(lay.Buckets)),
 		NextReset: timePtr(usage.NextReset(lay.Buckets)), Store: m.store.Name(), Revision: lay.Revision}
-	out.Remaining, out.Unlimited = usage.Balance(lay.Buckets, used)
-	if out.Unlimited {
-		out.Remaining = usage.MaxAmount
+	remaining, unlimited := usage.Balance(lay.Buckets, used)
+	if unlimited {
+		remaining = usage.MaxAmount
 	}
+	out.Remaining, out.Unlimited = &remaining, unlimited
 	horizon := m.now().Add(-m.opts.Retention)
 	for i, b := range lay.Buckets {
 		info := BucketInfo{Source: b.ID}
@@ -538,6 +539,9 @@ func (m *Meter) usageAnswer(q Query, at time.Time, lay Layout, used []int64) Usa
 				rem = usage.MaxAmount
 			}
 			bu.Used, bu.Remaining, bu.Overage = &u, &rem, &over
+		} else if !b.Suspended {
+			// What is left cannot be told once a counter is gone.
+			out.Remaining = nil
 		}
 		out.Buckets = append(out.Buckets, bu)
 	}

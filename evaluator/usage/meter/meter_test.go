@@ -79,7 +79,8 @@ func TestConsumeAnswer(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, u.Buckets, 1)
 	assert.Equal(t, int64(4), *u.Buckets[0].Used)
-	assert.Equal(t, int64(6), u.Remaining)
+	require.NotNil(t, u.Remaining)
+	assert.Equal(t, int64(6), *u.Remaining)
 
 	rel, err := m.Release(ctx, meter.ReleaseRequest{Customer: "cus_1", Feature: "api_calls", IdempotencyKey: "k1"})
 	require.NoError(t, err)

@@ -84,15 +84,17 @@ type BucketUsage struct {
 
 // UsageAnswer is a customer's usage of a feature at an instant.
 type UsageAnswer struct {
-	Customer  string        `json:"customer"`
-	Feature   string        `json:"feature"`
-	At        time.Time     `json:"at"`
-	Buckets   []BucketUsage `json:"buckets"`
-	Remaining int64         `json:"remaining"`
-	Unlimited bool          `json:"unlimited"`
-	NextReset *time.Time    `json:"next_reset"`
-	Store     string        `json:"store"`
-	Revision  string        `json:"revision"`
+	Customer string        `json:"customer"`
+	Feature  string        `json:"feature"`
+	At       time.Time     `json:"at"`
+	Buckets  []BucketUsage `json:"buckets"`
+	// Remaining is what the active buckets have left together; nil when
+	// the counter of one of them is no longer retained.
+	Remaining *int64     `json:"remaining"`
+	Unlimited bool       `json:"unlimited"`
+	NextReset *time.Time `json:"next_reset"`
+	Store     string     `json:"store"`
+	Revision  string     `json:"revision"`
 }
 
 // Bucket states.

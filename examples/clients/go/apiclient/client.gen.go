@@ -1318,7 +1318,9 @@ type UsageAnswer struct {
 	Customer  string           `json:"customer"`
 	Feature   string           `json:"feature"`
 	NextReset *NullableInstant `json:"next_reset"`
-	Remaining int              `json:"remaining"`
+
+	// Remaining what the active buckets have left together; null when one of their counters is no longer retained
+	Remaining *int             `json:"remaining"`
 	Revision  string           `json:"revision"`
 	Store     UsageAnswerStore `json:"store"`
 	Unlimited bool             `json:"unlimited"`
