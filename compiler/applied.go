@@ -14,7 +14,8 @@ import (
 
 // LoadWithBase loads head like Load, with base's model deciding which
 // grants are new, and adds the diagnostics of the is_applied lock (docs/rules.md):
-// LOCKED_FIELD, APPLIED_UNLOCKED, APPLIED_DELETED, GRANT_REMOVED and
+// LOCKED_FIELD (a Feature's usage block too, once an applied promotion is
+// for it), APPLIED_UNLOCKED, APPLIED_DELETED, GRANT_REMOVED and
 // GRANT_HISTORY_CHANGED; and the warnings on what the change adds,
 // GRANT_BACKDATED and WINDOW_CLOSED, against opts.Now.
 // Promotions are paired by id, so moving a file is not a change. The base
@@ -111,6 +112,9 @@ func compare(head, base fs.FS, opts Options, allPairs bool) (*comparison, error)
 			c.lock = append(c.lock, sch.CheckTransition(pair.old, pair.new)...)
 			c.lock = append(c.lock, grantHistory(id, pair)...)
 		}
+	}
+	if baseRes.Model != nil && headRes.Model != nil {
+		c.lock = append(c.lock, position(head, featureUsageLocks(baseRes.Model, headRes.Model), opts.Limits)...)
 	}
 	headRes.Diagnostics = append(headRes.Diagnostics, c.lock...)
 	if baseRes.Model != nil && headRes.Model != nil {

@@ -143,6 +143,43 @@ func TestLoadWithBase(t *testing.T) {
 			want: []string{"campaigns/boost.yaml:16:14 LOCKED_FIELD metered.allowance"},
 		},
 		{
+			name: "usage added to a feature an applied promotion is for",
+			head: func(t *testing.T, files map[string]string) {
+				files["features/api_calls.yaml"] += "usage:\n  on_store_failure: deny\n"
+			},
+			want: []string{"features/api_calls.yaml:6:1 LOCKED_FIELD usage"},
+		},
+		{
+			name: "usage changed",
+			base: func(t *testing.T, files map[string]string) {
+				files["features/api_calls.yaml"] += "usage: {overage: block}\n"
+			},
+			head: func(t *testing.T, files map[string]string) {
+				files["features/api_calls.yaml"] = editFile(t, files["features/api_calls.yaml"], "usage: {overage: block}", "usage: {overage: soft}")
+			},
+			want: []string{"features/api_calls.yaml:6:1 LOCKED_FIELD usage"},
+		},
+		{
+			name: "usage removed",
+			base: func(t *testing.T, files map[string]string) {
+				files["features/api_calls.yaml"] += "usage: {overage: block}\n"
+			},
+			head: func(t *testing.T, files map[string]string) {
+				files["features/api_calls.yaml"] = editFile(t, files["features/api_calls.yaml"], "usage: {overage: block}", "")
+			},
+			want: []string{"features/api_calls.yaml:1:1 LOCKED_FIELD usage"},
+		},
+		{
+			name:  "usage of a feature no applied promotion is for may change",
+			valid: true,
+			base: func(t *testing.T, files map[string]string) {
+				files["features/credits.yaml"] = "kind: Feature\nkey: credits\nname: Credits\ntype: metered\n"
+			},
+			head: func(t *testing.T, files map[string]string) {
+				files["features/credits.yaml"] += "usage: {overage: soft, on_store_failure: deny}\n"
+			},
+		},
+		{
 			name: "feature changed",
 			head: func(t *testing.T, files map[string]string) {
 				files["features/credits.yaml"] = "kind: Feature\nkey: credits\nname: Credits\ntype: metered\n"

@@ -194,3 +194,19 @@ func TestAccessListFollowsTheClockAcrossPeriodEnds(t *testing.T) {
 	_, body = f.get(t, "/promotions/migration-burst/access?state=granted")
 	assert.Equal(t, "active", cells(t, body, "customer-cus_021")["effective"])
 }
+
+// The customer page lists each metered decision's buckets in consumption
+// order with their current periods, and the next reset (docs/rules.md,
+// "Allowance buckets").
+func TestCustomerPageListsBuckets(t *testing.T) {
+	f := newFixture(t)
+	code, body := f.get(t, "/customers/cus_001")
+	require.Equal(t, http.StatusOK, code)
+	api := cells(t, body, "decision-api_calls")
+	assert.Equal(t, "70,000", api["allowance"])
+	assert.Equal(t, "mixed next 2026-04-26 00:00:00 UTC", api["reset"])
+	assert.Equal(t, "promotion migration-burst 20,000 daily 2026-04-25 00:00:00 UTC → 2026-04-26 00:00:00 UTC "+
+		"promotion spring-api-boost 50,000 monthly 2026-04-02 09:00:00 UTC → 2026-05-02 09:00:00 UTC", api["buckets"])
+	assert.Equal(t, "plan starter 10 never always → no end", cells(t, body, "decision-storage_gb")["buckets"])
+	assert.Empty(t, cells(t, body, "decision-sso")["buckets"], "a boolean feature has no buckets")
+}

@@ -89,11 +89,12 @@ func ViewCustomer(s *snapshot.Snapshot, q Query) (CustomerView, error) {
 // and GET /v1/customers/{id} answer it.
 func (v CustomerView) MarshalJSON() ([]byte, error) {
 	type record struct {
-		ID         string            `json:"id"`
-		Name       string            `json:"name"`
-		Email      string            `json:"email"`
-		Plan       string            `json:"plan"`
-		Attributes map[string]string `json:"attributes"`
+		ID            string            `json:"id"`
+		Name          string            `json:"name"`
+		Email         string            `json:"email"`
+		Plan          string            `json:"plan"`
+		Attributes    map[string]string `json:"attributes"`
+		BillingAnchor *time.Time        `json:"billing_anchor"`
 	}
 	type promotion struct {
 		ID        string                    `json:"id"`
@@ -118,7 +119,11 @@ func (v CustomerView) MarshalJSON() ([]byte, error) {
 		if attrs == nil {
 			attrs = map[string]string{}
 		}
-		out.Customer = &record{ID: c.ID, Name: c.Name, Email: c.Email, Plan: c.Plan, Attributes: attrs}
+		out.Customer = &record{ID: c.ID, Name: c.Name, Email: c.Email, Plan: c.Plan, Attributes: attrs, BillingAnchor: c.BillingAnchor}
+		if c.BillingAnchor != nil {
+			anchor := c.BillingAnchor.UTC()
+			out.Customer.BillingAnchor = &anchor
+		}
 	}
 	if v.Directory {
 		known := v.Known

@@ -139,6 +139,9 @@ func writeCustomerView(a *app, v evaluator.CustomerView) {
 		for _, k := range promotions.SortedKeys(c.Attributes) {
 			fmt.Fprintf(w, "  %s=%s", k, c.Attributes[k])
 		}
+		if c.BillingAnchor != nil {
+			fmt.Fprintf(w, "  billing anchor %s", promotions.FormatTime(*c.BillingAnchor))
+		}
 		fmt.Fprintln(w)
 	} else {
 		fmt.Fprintln(w, "not in the customer directory")
@@ -181,6 +184,14 @@ func writeCustomerView(a *app, v evaluator.CustomerView) {
 			line += " (" + strings.Join(from, " + ") + ")"
 		}
 		fmt.Fprintf(w, "  %-18s %s\n", d.Feature, line)
+		if len(d.Buckets) > 1 || len(d.Replaced) > 0 {
+			for i := range d.Buckets {
+				fmt.Fprintf(w, "  %-18s   bucket %d: %s\n", "", d.Buckets[i].Order, bucketLine(&d.Buckets[i]))
+			}
+			for i := range d.Replaced {
+				fmt.Fprintf(w, "  %-18s   replaced: %s, by %s\n", "", bucketLine(&d.Replaced[i]), d.Replaced[i].ReplacedBy)
+			}
+		}
 		for _, nc := range d.NotContributing {
 			fmt.Fprintf(w, "  %-18s   not %s: %s\n", "", nc.ID, nc.Why())
 		}

@@ -58,6 +58,20 @@ func TestRoundTripKeepsTheUsagePolicy(t *testing.T) {
 	assert.Equal(t, m.Features, b.Model.Features)
 }
 
+func TestRoundTripKeepsBillingAnchors(t *testing.T) {
+	m := loadModel(t, acme)
+	anchor := time.Date(2026, 1, 15, 8, 0, 0, 0, time.UTC)
+	m.Customers["cus_001"].BillingAnchor = &anchor
+	data, err := bundle.Encode(m, testHeader(), nil)
+	require.NoError(t, err)
+	b, err := bundle.Decode(data, bundle.Options{})
+	require.NoError(t, err)
+	require.NotNil(t, b.Model.Customers["cus_001"].BillingAnchor)
+	assert.Equal(t, anchor, *b.Model.Customers["cus_001"].BillingAnchor)
+	assert.Nil(t, b.Model.Customers["cus_002"].BillingAnchor)
+	assert.Equal(t, m.Customers, b.Model.Customers)
+}
+
 func TestRoundTripKeepsTheModel(t *testing.T) {
 	m := loadModel(t, acme)
 	data, err := bundle.Encode(m, testHeader(), nil)

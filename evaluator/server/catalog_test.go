@@ -89,7 +89,7 @@ func TestCustomerView(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.code, "%s", r.body)
 	body := r.json(t)
 	assert.Equal(t, map[string]any{"id": "cus_021", "name": "Pinecone Data Labs", "email": "sam.ortiz@example.com", "plan": "starter",
-		"attributes": map[string]any{"region": "us", "segment": "midmarket"}}, body["customer"])
+		"attributes": map[string]any{"region": "us", "segment": "midmarket"}, "billing_anchor": nil}, body["customer"])
 	assert.Equal(t, true, body["customer_known"])
 	assert.Equal(t, []any{
 		map[string]any{"id": "migration-burst", "name": "Migration burst quota", "feature": "api_calls", "via": "entry",

@@ -841,10 +841,13 @@ type CustomerPromotion struct {
 // CustomerRecord defines model for CustomerRecord.
 type CustomerRecord struct {
 	Attributes map[string]string `json:"attributes"`
-	Email      string            `json:"email"`
-	Id         string            `json:"id"`
-	Name       string            `json:"name"`
-	Plan       string            `json:"plan"`
+
+	// BillingAnchor anchors the plan's allowance periods; null when the plan's follow the UTC calendar
+	BillingAnchor *NullableInstant `json:"billing_anchor"`
+	Email         string           `json:"email"`
+	Id            string           `json:"id"`
+	Name          string           `json:"name"`
+	Plan          string           `json:"plan"`
 }
 
 // CustomerView defines model for CustomerView.
