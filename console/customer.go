@@ -31,6 +31,7 @@ type customerData struct {
 	HistoryStopped string
 	HistoryError   string
 	More           string
+	Usage          usageData
 }
 
 // historyPage is how many commits with a change the customer page shows;
@@ -133,6 +134,7 @@ func (s *Server) customerPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusInternalServerError, err.Error())
 		return
 	}
+	d.Usage = s.readUsage(r.Context(), snap, id, d.CustomerView)
 	skip, _ := strconv.Atoi(q.Get("history_skip"))
 	commits, st, err := history.WalkContext(r.Context(), s.opts.Repo, history.Query{Customer: id, From: v.commit.String(),
 		Limit: historyPage, Skip: max(skip, 0), Deadline: time.Now().Add(historyDeadline), Limits: s.opts.Limits})

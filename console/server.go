@@ -13,7 +13,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/promoctl/promoctl/compiler/snapshot"
 	"github.com/promoctl/promoctl/console/gitstore"
+	"github.com/promoctl/promoctl/evaluator/usage/meter"
 	"github.com/promoctl/promoctl/promotions"
 )
 
@@ -47,6 +49,10 @@ type Options struct {
 	// Now is the clock (tests fix it); nil means time.Now.
 	Now func() time.Time
 	Log *slog.Logger
+	// Usage, when set, opens the usage store for one page, with the
+	// snapshot the page was compiled from giving the buckets; the customer
+	// page then shows each metered feature's usage. Pages only read it.
+	Usage func(snap *snapshot.Snapshot) (meter.Client, func(), error)
 }
 
 // Server is a console over one config repo.

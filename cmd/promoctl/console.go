@@ -10,20 +10,24 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/go-git/go-git/v5/config"
 	"github.com/spf13/cobra"
 
+	"github.com/promoctl/promoctl/compiler/snapshot"
 	"github.com/promoctl/promoctl/console"
 	"github.com/promoctl/promoctl/console/gitstore"
+	"github.com/promoctl/promoctl/evaluator/usage/meter"
 )
 
 type consoleOptions struct {
 	addr, baseBranch, author, tokenFile, identityHeader, push string
 	trustedProxies                                            []string
 	logFormat, logLevel                                       string
+	usageStore, dataDir                                       string
 }
 
 func (a *app) consoleCommand() *cobra.Command {
@@ -44,6 +48,7 @@ sign-in page sets an HttpOnly, SameSite=Strict cookie) or
 --trust-identity-header with --trusted-proxy.`,
 		Example: `  promoctl console --repo examples/acme --author "Ada Lovelace <ada@example.com>"
   promoctl console --addr 0.0.0.0:8790 --token-file /run/secrets/console-token --push origin
+  promoctl console --repo examples/acme --usage-store http://127.0.0.1:8787
   promoctl console --addr 0.0.0.0:8790 --trust-identity-header X-Forwarded-Email --trusted-proxy 10.0.0.0/8`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.console(cmd.Context(), o) },
@@ -56,6 +61,8 @@ sign-in page sets an HttpOnly, SameSite=Strict cookie) or
 	f.StringVar(&o.identityHeader, "trust-identity-header", "", "header a trusted proxy puts the operator's identity in")
 	f.StringArrayVar(&o.trustedProxies, "trusted-proxy", nil, "address range (CIDR) of the proxy whose identity header is believed (repeatable)")
 	f.StringVar(&o.push, "push", "", "remote to fetch the base branch from before each write and to push new branches to")
+	f.StringVar(&o.usageStore, "usage-store", "", "show each metered feature's buckets with their usage on the customer page, read from "+strings.TrimPrefix(usageStoreHelp, "where usage is read: "))
+	f.StringVar(&o.dataDir, "data-dir", "", "with --usage-store embedded: the sidecar's data directory")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format on stderr: json or text")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	return a.readsRepo(cmd)
@@ -91,8 +98,22 @@ func (a *app) console(ctx context.Context, o consoleOptions) error {
 	if err != nil {
 		return err
 	}
-	srv, err := console.New(console.Options{Repo: a.repo, BaseBranch: o.baseBranch, Author: author, Token: token,
-		IdentityHeader: o.identityHeader, TrustedProxies: proxies, Push: o.push, Limits: a.limits, Log: log})
+	opts := console.Options{Repo: a.repo, BaseBranch: o.baseBranch, Author: author, Token: token,
+		IdentityHeader: o.identityHeader, TrustedProxies: proxies, Push: o.push, Limits: a.limits, Log: log}
+	if o.usageStore != "" {
+		// Open once now so a wrong value or a file a sidecar holds is
+		// refused at start; each customer page then opens it again, read
+		// only, for as long as the page takes.
+		_, closeUsage, err := usageTarget(o.usageStore, o.dataDir, nil)
+		if err != nil {
+			return err
+		}
+		closeUsage()
+		opts.Usage = func(snap *snapshot.Snapshot) (meter.Client, func(), error) {
+			return usageTarget(o.usageStore, o.dataDir, snap)
+		}
+	}
+	srv, err := console.New(opts)
 	if err != nil {
 		return usageError("console: %v", err)
 	}
