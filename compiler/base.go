@@ -22,39 +22,53 @@ type BaseRevision struct {
 }
 
 // BaseNotFoundError says that a base revision is not in the clone, which
-// in CI usually means a shallow checkout. Its message says how to get the
-// base, from what the repository has: its remotes, and whether it is
-// shallow.
+// in CI usually means a shallow checkout. It carries what the repository
+// has — its remotes, and whether it is shallow — for the caller to say how
+// to get the base in its own terms (cmd/promoctl names the git commands
+// and its flags).
 type BaseNotFoundError struct {
 	Rev     string
 	Err     error
-	Remotes []string // names of the repository's remotes
+	Remotes []string // names of the repository's remotes, origin first
 	Shallow bool     // the clone's history is cut (git clone --depth)
 }
 
 func (e *BaseNotFoundError) Error() string {
-	head := fmt.Sprintf("base revision %q is not in this clone (%v)", e.Rev, e.Err)
-	const actions = "; in GitHub Actions check out with actions/checkout and fetch-depth: 0"
-	if strings.ContainsAny(e.Rev, "~^@:") {
-		// Relative to another revision (HEAD~1): only more history helps.
-		if e.Shallow && len(e.Remotes) > 0 {
-			return head + `: the clone is shallow; fetch the history with "git fetch --unshallow"` + actions
-		}
-		return head + ": the history has no such commit; name one that exists (git log --oneline)"
-	}
+	return fmt.Sprintf("base revision %q is not in this clone (%v)", e.Rev, e.Err)
+}
+
+// Relative reports whether the revision is relative to another one
+// (HEAD~1, main^, @{1}): only more history can bring it.
+func (e *BaseNotFoundError) Relative() bool { return strings.ContainsAny(e.Rev, "~^@:") }
+
+// Fetch names what to fetch for a revision that is not relative: the
+// remote (the one the revision names, else the first) and the branch.
+// ok is false without any remote.
+func (e *BaseNotFoundError) Fetch() (remote, branch string, ok bool) {
 	if len(e.Remotes) == 0 {
-		return head + ": this repository has no remote to fetch it from; name a branch, tag or commit it has " +
-			"(git branch -a, git tag), or compare with a directory (--base-dir)"
+		return "", "", false
 	}
-	remote, branch := e.Remotes[0], e.Rev
-	if r, b, ok := strings.Cut(e.Rev, "/"); ok && slices.Contains(e.Remotes, r) {
+	remote, branch = e.Remotes[0], e.Rev
+	if r, b, found := strings.Cut(e.Rev, "/"); found && slices.Contains(e.Remotes, r) {
 		remote, branch = r, b
 	}
-	return fmt.Sprintf(`%s: fetch it with "git fetch %s %s:refs/remotes/%s/%s" and pass --base %s/%s%s`,
-		head, remote, branch, remote, branch, remote, branch, actions)
+	return remote, branch, true
 }
 
 func (e *BaseNotFoundError) Unwrap() error { return e.Err }
+
+// NoRepositoryError says that dir is in no git repository, so no revision
+// of it can be read.
+type NoRepositoryError struct {
+	Dir string
+	Err error
+}
+
+func (e *NoRepositoryError) Error() string {
+	return fmt.Sprintf("open git repository at %s: %v", e.Dir, e.Err)
+}
+
+func (e *NoRepositoryError) Unwrap() error { return e.Err }
 
 // OpenRevision reads the config repo at dir as it was at rev. dir may be
 // anywhere inside a git worktree (the config repo may be a sub-directory
@@ -68,7 +82,7 @@ func OpenRevision(dir, rev string) (*BaseRevision, error) {
 		repo, err = git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{EnableDotGitCommonDir: true})
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open git repository at %s: %w (use --base-dir to compare against a directory)", dir, err)
+		return nil, &NoRepositoryError{Dir: dir, Err: err}
 	}
 	sub, err := treefs.WorktreeSubPath(repo, dir)
 	if err != nil {

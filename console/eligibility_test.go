@@ -95,6 +95,7 @@ func TestEligibilityIsLockedOnceApplied(t *testing.T) {
 	resp, body := f.post(t, "/promotions/spring-api-boost", form)
 	assert.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
 	assert.Contains(t, body, "LOCKED_FIELD")
+	assert.Contains(t, body, "Eligibility cannot change: customers hold this promotion (it is applied).", "the field by its label")
 	assert.Empty(t, f.branches(t), "nothing committed")
 	f.untouched(t)
 }

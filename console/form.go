@@ -286,6 +286,14 @@ func parseDateInput(s string) (time.Time, error) {
 	return promotions.ParseTime(s)
 }
 
+// fieldLabels are the form's labels, by field: messages name fields as
+// the operator sees them.
+var fieldLabels = map[string]string{
+	fieldName: "Name", fieldDescription: "Description", fieldFeatureType: "Feature type", fieldFeature: "Feature",
+	fieldStart: "Start", fieldExpiry: "Expiry", fieldDuration: "Duration", fieldMode: "Application mode",
+	fieldAllowance: "Included allowance", fieldReset: "Reset interval", fieldEligibility: "Eligibility",
+}
+
 // fieldOfPath maps a validation error's field path to the form field that
 // shows it.
 func fieldOfPath(path string) string {
@@ -319,8 +327,12 @@ func fieldOfPath(path string) string {
 // place puts validation errors next to their fields; the rest are general.
 func (f *promoForm) place(diags promotions.Diagnostics) {
 	for _, d := range diags {
-		msg := string(d.Code) + ": " + d.Message
-		if field := fieldOfPath(d.Path.String()); field != "" {
+		field := fieldOfPath(d.Path.String())
+		msg := sentence(d.Message) + " (" + string(d.Code) + ")"
+		if d.Code == promotions.CodeLockedField && field != "" {
+			msg = fieldLabels[field] + " cannot change: customers hold this promotion (it is applied). To change the policy, deactivate it and create a new promotion. (" + string(d.Code) + ")"
+		}
+		if field != "" {
 			f.fail(field, msg)
 		} else {
 			f.General = append(f.General, d.String())

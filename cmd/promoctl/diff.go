@@ -39,9 +39,15 @@ func (b *baseFlags) open(repo string) (fs.FS, string, error) {
 	}
 	base, err := compiler.OpenRevision(repo, b.rev)
 	if err != nil {
-		var nf *compiler.BaseNotFoundError
-		if errors.As(err, &nf) {
-			return nil, "", &exitError{code: exitUsage, err: err}
+		var (
+			nf     *compiler.BaseNotFoundError
+			noRepo *compiler.NoRepositoryError
+		)
+		switch {
+		case errors.As(err, &nf):
+			return nil, "", &exitError{code: exitUsage, err: errors.New(baseNotFoundHint(nf))}
+		case errors.As(err, &noRepo):
+			return nil, "", usageError("--base %s: %w (use --base-dir to compare against a directory)", b.rev, err)
 		}
 		return nil, "", usageError("--base %s: %w", b.rev, err)
 	}
@@ -137,4 +143,25 @@ func (a *app) diffCommand() *cobra.Command {
 	enumFlag(cmd, &format, "format", "output format", "text", "markdown", "json")
 	cmd.Flags().StringVar(&now, "now", "", "the clock of the warnings on what the change adds (GRANT_BACKDATED, WINDOW_CLOSED): an RFC 3339 instant (default now)")
 	return a.readsRepo(cmd)
+}
+
+// baseNotFoundHint says how to get a base revision that is not in the
+// clone, from what the repository has.
+func baseNotFoundHint(e *compiler.BaseNotFoundError) string {
+	head := e.Error()
+	const actions = "; in GitHub Actions check out with actions/checkout and fetch-depth: 0"
+	if e.Relative() {
+		// Relative to another revision (HEAD~1): only more history helps.
+		if e.Shallow && len(e.Remotes) > 0 {
+			return head + `: the clone is shallow; fetch the history with "git fetch --unshallow"` + actions
+		}
+		return head + ": the history has no such commit; name one that exists (git log --oneline)"
+	}
+	remote, branch, ok := e.Fetch()
+	if !ok {
+		return head + ": this repository has no remote to fetch it from; name a branch, tag or commit it has " +
+			"(git branch -a, git tag), or compare with a directory (--base-dir)"
+	}
+	return fmt.Sprintf(`%s: fetch it with "git fetch %s %s:refs/remotes/%s/%s" and pass --base %s/%s%s`,
+		head, remote, branch, remote, branch, remote, branch, actions)
 }

@@ -116,14 +116,9 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 
-	ln, err := net.Listen("tcp", o.addr)
-	if err != nil {
-		return usageError("listen on %s: %v", o.addr, err)
-	}
-	sidecarGC()
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
+	// The usage store is set up before anything is bound: its flags are
+	// checked like the others (the embedded file itself opens on first
+	// use).
 	st := store.New(loader, log)
 	repoDir := a.repo
 	if o.bundle != "" {
@@ -131,10 +126,17 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	}
 	metered, closeUsage, err := openUsage(o.usage, repoDir, meter.SnapshotSource(st.Snapshot), log)
 	if err != nil {
-		_ = ln.Close()
 		return err
 	}
 	defer closeUsage()
+
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return usageError("listen on %s: %v", o.addr, err)
+	}
+	sidecarGC()
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	build := currentBuild()
 	handler := server.New(server.Config{Source: st, Token: token, Log: log, Version: build.Version,
 		Usage: metered, UsageNeedsToken: token == "" && !isLoopback(o.addr)})

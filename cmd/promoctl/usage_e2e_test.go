@@ -362,7 +362,9 @@ func testRedisKilled(t *testing.T, bin string) {
 			srv.Kill()
 			phase("during", true)
 			srv.Restart()
-			// Clients retry what got no answer until it is answered.
+			phase("after", false)
+			// Clients retry what got no answer (during the outage, or a
+			// timeout before or after it) until it is answered.
 			require.Eventually(t, func() bool {
 				var still []meter.ConsumeRequest
 				for _, req := range pending {
@@ -378,7 +380,6 @@ func testRedisKilled(t *testing.T, bin string) {
 				pending = still
 				return len(pending) == 0
 			}, 30*time.Second, 100*time.Millisecond)
-			phase("after", false)
 			// Replay drains every sidecar's spool.
 			require.Eventually(t, func() bool {
 				for _, c := range clients {

@@ -11,7 +11,7 @@ import (
 
 // maxAllocPerByte and allocSlack bound what decoding a bundle of N bytes
 // may allocate: maxAllocPerByte·N + allocSlack. The worst legitimate ratio
-// is a list of the smallest elements (a customer in seven bytes becomes a
+// is a list of the smallest elements (a customer in eight bytes becomes a
 // 96-byte struct, a pointer and a map entry); allocSlack covers the fixed
 // cost of an empty model and the first block of times.
 const (

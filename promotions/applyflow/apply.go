@@ -634,16 +634,31 @@ func (a *Apply) renewAll() error {
 }
 
 // startPeriod appends the grant at path's current period to its previous
-// periods (one flow mapping per line) and sets a new granted_at.
+// periods (one flow mapping per line) and sets a new granted_at. The
+// period moves as written: its values keep their spelling and the comments
+// at the end of their lines go with them, onto the period's line in
+// previous; the new granted_at line starts without a comment (docs/apply-flow.md,
+// "Comments").
 func (a *Apply) startPeriod(path promotions.Path, grantedAt time.Time, revokedAt *time.Time) error {
-	item := []yamldoc.Field{{Key: "granted_at", Value: grantedAt}}
-	if revokedAt != nil {
-		item = append(item, yamldoc.Field{Key: "revoked_at", Value: *revokedAt})
+	var comments []yamldoc.Field
+	moved := func(key string, v time.Time) yamldoc.Field {
+		text, comment, ok := a.editor.Written(path.Key(key))
+		if comment != "" {
+			comments = append(comments, yamldoc.Field{Value: yamldoc.Comment(comment)})
+		}
+		if ok && !strings.ContainsAny(text, ",[]{}#") {
+			return yamldoc.Field{Key: key, Value: yamldoc.Verbatim(text)}
+		}
+		return yamldoc.Field{Key: key, Value: v}
 	}
-	if err := a.editor.AppendFlow(path.Key("previous"), item); err != nil {
+	item := []yamldoc.Field{moved("granted_at", grantedAt)}
+	if revokedAt != nil {
+		item = append(item, moved("revoked_at", *revokedAt))
+	}
+	if err := a.editor.AppendFlow(path.Key("previous"), append(item, comments...)); err != nil {
 		return err
 	}
-	if err := a.editor.Set(path.Key("granted_at"), a.at); err != nil {
+	if err := a.editor.Rewrite(path.Key("granted_at"), a.at); err != nil {
 		return err
 	}
 	return a.editor.Remove(path.Key("revoked_at"))

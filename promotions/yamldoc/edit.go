@@ -185,9 +185,55 @@ func (e *Editor) Set(path promotions.Path, value any) error {
 		if flow {
 			return e.flowError(path)
 		}
-		return e.replaceScalar(path, mv, node, value)
+		return e.replaceScalar(path, mv, node, value, true)
 	}
 	return e.insertMissing(path, depth, node, mv, value)
+}
+
+// Rewrite is Set for a value that takes another's place rather than
+// corrects its spelling (a grant's new granted_at): a comment at the end of
+// the line spoke of the old value, so it goes with it.
+func (e *Editor) Rewrite(path promotions.Path, value any) error {
+	node, mv, depth, flow := e.walk(path)
+	if depth < len(path) {
+		return e.insertMissing(path, depth, node, mv, value)
+	}
+	if mv == nil {
+		return fmt.Errorf("edit %s: %s is not a mapping key", e.file, path)
+	}
+	if flow {
+		return e.flowError(path)
+	}
+	return e.replaceScalar(path, mv, node, value, false)
+}
+
+// Written returns the scalar at path as the file writes it — its text and
+// the comment at the end of its line (without the '#'), so that an edit
+// that moves the value elsewhere can keep both. ok is false when there is
+// no one-line scalar at path.
+func (e *Editor) Written(path promotions.Path) (text, comment string, ok bool) {
+	node, mv, depth, flow := e.walk(path)
+	if depth < len(path) || mv == nil || flow {
+		return "", "", false
+	}
+	switch unwrap(node).(type) {
+	case *ast.MappingNode, *ast.SequenceNode, *ast.LiteralNode:
+		return "", "", false
+	}
+	start, ok := e.scalarStart(mv)
+	if !ok || e.continuesOnNextLine(mv) {
+		return "", "", false
+	}
+	end, err := e.scalarEnd(start)
+	if err != nil {
+		return "", "", false
+	}
+	line, _ := e.keyPos(mv)
+	rest := bytes.TrimSpace(e.src[end:e.lineEndOffset(line)])
+	if len(rest) > 0 && rest[0] == '#' {
+		comment = strings.TrimSpace(string(rest[1:]))
+	}
+	return string(e.src[start:end]), comment, true
 }
 
 // Remove deletes the key at path with its value, line by line. A missing
@@ -386,8 +432,9 @@ func (e *Editor) keyInsertOffset(parent promotions.Path, key string, values []*a
 	return e.lineStarts[line-1]
 }
 
-// replaceScalar rewrites the scalar value of mv.
-func (e *Editor) replaceScalar(path promotions.Path, mv *ast.MappingValueNode, node ast.Node, value any) error {
+// replaceScalar rewrites the scalar value of mv; keepComment keeps a
+// comment at the end of the line (at its column), else it is removed.
+func (e *Editor) replaceScalar(path promotions.Path, mv *ast.MappingValueNode, node ast.Node, value any, keepComment bool) error {
 	switch unwrap(node).(type) {
 	case *ast.MappingNode, *ast.SequenceNode, *ast.LiteralNode:
 		return fmt.Errorf("edit %s: %s is not a one-line scalar", e.file, path)
@@ -405,20 +452,35 @@ func (e *Editor) replaceScalar(path promotions.Path, mv *ast.MappingValueNode, n
 	if err != nil {
 		return fmt.Errorf("edit %s: %s: %w", e.file, path, err)
 	}
+	if e.continuesOnNextLine(mv) {
+		// The value goes on below ("name: SSO for" + "  Growth
+		// customers"): replacing its first line would keep the rest and
+		// write another value than was asked.
+		return fmt.Errorf("edit %s: %s: its value is written over several lines (a multi-line plain scalar); promoctl edits one-line values only: write it on one line first", e.file, path)
+	}
 	text, err := formatScalar(value, quoteStyle(e.src[start]))
 	if err != nil {
 		return fmt.Errorf("edit %s: %s: %w", e.file, path, err)
+	}
+	pad := end
+	for pad < len(e.src) && e.src[pad] == ' ' {
+		pad++
+	}
+	hasComment := pad > end && pad < len(e.src) && e.src[pad] == '#'
+	if !keepComment && hasComment {
+		line, _ := e.keyPos(mv)
+		stop := e.lineEndOffset(line)
+		for stop > pad && (e.src[stop-1] == '\n' || e.src[stop-1] == '\r') {
+			stop--
+		}
+		return e.add(Edit{Start: start, End: stop, Text: text})
 	}
 	if text == string(e.src[start:end]) {
 		return nil
 	}
 	// A trailing comment keeps its column: the padding before it absorbs
 	// the change in length, down to one space.
-	pad := end
-	for pad < len(e.src) && e.src[pad] == ' ' {
-		pad++
-	}
-	if pad > end && pad < len(e.src) && e.src[pad] == '#' {
+	if hasComment {
 		spaces := max(1, pad-start-len(text))
 		return e.add(Edit{Start: start, End: pad, Text: text + strings.Repeat(" ", spaces)})
 	}
@@ -650,6 +712,26 @@ func (e *Editor) scalarStart(mv *ast.MappingValueNode) (int, bool) {
 	return i, true
 }
 
+// continuesOnNextLine reports whether mv's scalar value, which starts on
+// the key's line, goes on below: the next line that is neither blank nor a
+// comment is indented deeper than the key, which YAML reads as the value's
+// continuation.
+func (e *Editor) continuesOnNextLine(mv *ast.MappingValueNode) bool {
+	line, col := e.keyPos(mv)
+	for n := line + 1; n <= len(e.lineStarts); n++ {
+		text := e.line(n)
+		trimmed := bytes.TrimLeft(text, " ")
+		if len(bytes.TrimSpace(trimmed)) == 0 {
+			continue
+		}
+		if trimmed[0] == '#' {
+			return false
+		}
+		return len(text)-len(trimmed) > col-1
+	}
+	return false
+}
+
 // scalarEnd finds the end of the one-line scalar starting at start.
 func (e *Editor) scalarEnd(start int) (int, error) {
 	src := e.src
@@ -772,6 +854,8 @@ func quoteStyle(first byte) byte {
 func formatScalar(v any, style byte) (string, error) {
 	var s string
 	switch v := v.(type) {
+	case Verbatim:
+		return string(v), nil
 	case string:
 		s = v
 	case time.Time:

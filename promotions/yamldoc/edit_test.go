@@ -273,6 +273,12 @@ func TestEditorRefusesWhatItCannotEditFaithfully(t *testing.T) {
 		{"remove the first key of a list item", "spring.yaml",
 			func(e *yamldoc.Editor) error { return e.Remove(entry(0, "id")) },
 			"shares its line"},
+		{"set a name written over several lines", "../multiline/multiline-plain.yaml",
+			func(e *yamldoc.Editor) error { return e.Set(promotions.P("name"), "Enterprise SSO") },
+			"name: its value is written over several lines"},
+		{"set a state written over several lines", "../multiline/multiline-plain.yaml",
+			func(e *yamldoc.Editor) error { return e.Set(entry(0, "state"), "revoked") },
+			"state: its value is written over several lines"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

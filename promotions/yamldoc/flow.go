@@ -10,6 +10,14 @@ import (
 	"github.com/promoctl/promoctl/promotions"
 )
 
+// Verbatim is a scalar written as given: the text of a value that an edit
+// moves, so that it keeps its spelling (and a comment about it stays true).
+type Verbatim string
+
+// Comment, as the Value of a flow item's Field (its Key is ignored), is
+// written as a comment at the end of the item's line.
+type Comment string
+
 // FlowItems is a list value written one flow mapping per line,
 // "- {granted_at: …, revoked_at: …}": the style of a grant's previous
 // periods, which keeps a long history readable.
@@ -54,7 +62,13 @@ func (e *Editor) AppendFlow(path promotions.Path, items ...[]Field) error {
 // writeFlowItem writes "- {k: v, k: v}" with its dash at column dash.
 func writeFlowItem(b *strings.Builder, item []Field, dash int) error {
 	b.WriteString(strings.Repeat(" ", dash) + "- {")
-	for i, f := range item {
+	var comments []string
+	i := 0
+	for _, f := range item {
+		if c, ok := f.Value.(Comment); ok {
+			comments = append(comments, strings.ReplaceAll(string(c), "\n", " "))
+			continue
+		}
 		k, err := formatScalar(f.Key, 0)
 		if err != nil {
 			return err
@@ -66,9 +80,14 @@ func writeFlowItem(b *strings.Builder, item []Field, dash int) error {
 		if i > 0 {
 			b.WriteString(", ")
 		}
+		i++
 		b.WriteString(k + ": " + v)
 	}
-	b.WriteString("}\n")
+	b.WriteString("}")
+	for _, c := range comments {
+		b.WriteString("  # " + c)
+	}
+	b.WriteString("\n")
 	return nil
 }
 
