@@ -63,7 +63,7 @@ test-short:
 FUZZTIME ?= 30s
 PROPERTY_STEPS ?= 300
 fuzz:
-	@targets="$$($(MAKE) -s --no-print-directory fuzz-targets)" || exit 1; \
+	@targets="$$($(FUZZ_LIST))" || exit 1; \
 	test -n "$$targets" || { echo "no fuzz targets found"; exit 1; }; \
 	for t in $$targets; do \
 		pkg=$${t%%:*}; name=$${t#*:}; \
@@ -75,9 +75,10 @@ fuzz:
 ## fuzz-targets: every fuzz target of the module as package:Name, as
 ## `go test -list` finds them
 MODULE := $(shell $(GO) list -m 2>/dev/null)
+FUZZ_LIST = $(GO) test -list '^Fuzz' ./... | awk '/^Fuzz/ { names[n++] = $$1; next } \
+	/^ok/ { pkg = $$2; sub("^$(MODULE)/", "", pkg); for (i = 0; i < n; i++) print pkg ":" names[i]; n = 0 }'
 fuzz-targets:
-	@$(GO) test -list '^Fuzz' ./... | awk '/^Fuzz/ { names[n++] = $$1; next } \
-		/^ok/ { pkg = $$2; sub("^$(MODULE)/", "", pkg); for (i = 0; i < n; i++) print pkg ":" names[i]; n = 0 }'
+	@$(FUZZ_LIST)
 
 ## bench: the performance targets on generated S, M and L repos, written to
 ## BENCHMARKS.md (BENCH_SIZES=S,M for a shorter run without L)

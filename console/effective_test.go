@@ -73,6 +73,7 @@ func TestCustomersSectionShowsStoredAndEffectiveState(t *testing.T) {
 	expired := cells(t, body, "customer-cus_006")
 	assert.Equal(t, "granted", expired["state"])
 	assert.Equal(t, "expired", expired["effective"])
+	assert.Equal(t, "2026-03-09 09:00 47 days ago", expired["ends"], "an expired grant shows when it ended")
 	row := regexp.MustCompile(`(?s)<tr id="customer-cus_006">.*?</tr>`).FindString(body)
 	assert.Contains(t, row, `action="/promotions/storage-unlimited-pilot/grant"`, "an expired grant is renewed by Grant")
 	assert.Contains(t, row, `aria-label="Grant"`)
@@ -153,7 +154,8 @@ func TestCustomerPageIsTheCustomerShowView(t *testing.T) {
 	assert.Equal(t, map[string]string{"via": "own grant", "state": "granted", "effective": "scheduled", "eligible": "yes",
 		"ends": "2026-05-25 09:00 in 30 days", "periods": "2026-03-16 12:00 → 2026-03-30 12:00 2026-05-11 09:00 → 2026-05-25 09:00"}, cells(t, body, "promotion-migration-burst"))
 	assert.Equal(t, map[string]string{"via": "everyone eligible", "state": "revoked", "effective": "expired", "eligible": "yes",
-		"ends": "–", "periods": "2026-01-15 → 2026-02-14 revoked 2026-02-20 17:00"}, cells(t, body, "promotion-audit-log-preview"))
+		"ends": "2026-02-14 2 months ago", "periods": "2026-01-15 → 2026-02-14 revoked 2026-02-20 17:00"}, cells(t, body, "promotion-audit-log-preview"),
+		"an expired grant shows when it ended")
 	api := cells(t, body, "decision-api_calls")
 	assert.Equal(t, "access", api["access"])
 	assert.Equal(t, "10,000", api["allowance"])

@@ -442,6 +442,11 @@ func (e *Editor) replaceScalar(path promotions.Path, mv *ast.MappingValueNode, n
 	colon := e.colonOffset(mv)
 	start, ok := e.scalarStart(mv)
 	if !ok {
+		if _, null := unwrap(node).(*ast.NullNode); !null {
+			// "state:" with "granted" on the line below: writing the new
+			// value after the colon would leave the old one under it.
+			return fmt.Errorf("edit %s: %s: its value is written on the line below its key; promoctl edits values written on the key's line: move it up first", e.file, path)
+		}
 		text, err := formatScalar(value, 0)
 		if err != nil {
 			return fmt.Errorf("edit %s: %s: %w", e.file, path, err)
