@@ -56,7 +56,7 @@ func loadDir(tb testing.TB, dir string) loaded {
 	res, err := compiler.Load(os.DirFS(dir), compiler.Options{})
 	require.NoError(tb, err)
 	require.True(tb, res.OK(), "%s is invalid: %v", dir, res.Diagnostics.Errors())
-	snap, err := snapshot.Build(res.Model, res.Revision)
+	snap, err := snapshot.Build(res.Model, res.ContentHash)
 	require.NoError(tb, err)
 	engine, err := opabench.NewEngine(context.Background(), opabench.Data(snap))
 	require.NoError(tb, err)
