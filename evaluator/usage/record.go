@@ -84,3 +84,25 @@ func fromMillis(ms int64) time.Time {
 	}
 	return time.UnixMilli(ms).UTC()
 }
+
+// SameTakes reports whether two consumes took the same amounts from the same
+// counters, in whatever order they list them.
+func SameTakes(a, b []Take) bool {
+	sum := func(takes []Take) map[string]int64 {
+		m := make(map[string]int64, len(takes))
+		for _, t := range takes {
+			m[t.Counter()] += t.Amount
+		}
+		return m
+	}
+	am, bm := sum(a), sum(b)
+	if len(am) != len(bm) {
+		return false
+	}
+	for k, n := range am {
+		if bm[k] != n {
+			return false
+		}
+	}
+	return true
+}

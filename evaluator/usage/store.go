@@ -103,7 +103,11 @@ type Store interface {
 	Used(ctx context.Context, scope Scope, buckets []Bucket) ([]int64, error)
 	// Replay records, once, a consume that was answered while the store was
 	// unreachable: its takes are added unless its key is already recorded.
-	// It reports whether they were added.
+	// It reports whether they were added. A key already recorded with the
+	// same body, not released, but other takes is a consume that reached
+	// the store while its answer timed out: the client was answered rec,
+	// so the counters are moved from the recorded takes to rec's and rec
+	// becomes the key's record (not reported as added).
 	Replay(ctx context.Context, scope Scope, key string, rec Recorded) (bool, error)
 	// Now is the store's clock.
 	Now(ctx context.Context) (time.Time, error)

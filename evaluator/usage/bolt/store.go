@@ -332,7 +332,8 @@ func (s *Store) Used(_ context.Context, sc usage.Scope, buckets []usage.Bucket) 
 	return used, nil
 }
 
-// Replay adds a consume's takes unless its key is recorded.
+// Replay adds a consume's takes unless its key is recorded; a key recorded
+// with the same body and other takes is rebased onto rec (see usage.Store).
 func (s *Store) Replay(_ context.Context, sc usage.Scope, key string, rec usage.Recorded) (bool, error) {
 	var added bool
 	err := s.db.Batch(func(tx *bbolt.Tx) error {
@@ -340,10 +341,26 @@ func (s *Store) Replay(_ context.Context, sc usage.Scope, key string, rec usage.
 		now := s.opts.Clock().UTC()
 		recs := tx.Bucket(records)
 		idem := s.scopeKey(sc, key)
-		if _, ok, _ := readRecord(recs, idem, now); ok {
-			return nil
-		}
 		cb := tx.Bucket(counters)
+		if cur, ok, _ := readRecord(recs, idem, now); ok {
+			if cur.BodyHash != rec.BodyHash || cur.Released || usage.SameTakes(cur.Takes, rec.Takes) {
+				return nil
+			}
+			for _, t := range cur.Takes {
+				k := s.scopeKey(sc, t.Counter())
+				if err := writeCounter(cb, k, readCounter(cb, k, now)-t.Amount, s.counterExpiry(t.PeriodEnd)); err != nil {
+					return err
+				}
+			}
+			for _, t := range rec.Takes {
+				k := s.scopeKey(sc, t.Counter())
+				if err := writeCounter(cb, k, readCounter(cb, k, now)+t.Amount, s.counterExpiry(t.PeriodEnd)); err != nil {
+					return err
+				}
+			}
+			expiry := int64(binary.BigEndian.Uint64(recs.Get(idem))) // #nosec G115 -- an int64 stored as its eight big-endian bytes and read back: the conversion round-trips
+			return writeRecord(recs, idem, rec, expiry)
+		}
 		for _, t := range rec.Takes {
 			k := s.scopeKey(sc, t.Counter())
 			if err := writeCounter(cb, k, readCounter(cb, k, now)+t.Amount, s.counterExpiry(t.PeriodEnd)); err != nil {

@@ -35,6 +35,7 @@ func open(t *testing.T, dir string, opts bolt.Options) *bolt.Store {
 func TestConformance(t *testing.T) {
 	for name, check := range map[string]func(*testing.T, usage.Store){
 		"idempotency": usagetest.Idempotency, "stale": usagetest.Stale, "replay": usagetest.Replay,
+		"replay of an applied consume": usagetest.ReplayOfAnAppliedConsume,
 	} {
 		t.Run(name, func(t *testing.T) {
 			check(t, open(t, t.TempDir(), bolt.Options{}))

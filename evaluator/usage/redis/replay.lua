@@ -2,9 +2,10 @@
 -- unreachable. KEYS[1] idempotency key; KEYS[1+i] the counter of take i.
 -- ARGV: record, idempotency TTL ms, retention ms, n, then per take: amount,
 --       period end ms (0: never ends)
--- Replies: {"dup"} when the key is already recorded (the consume reached
--- the store before it failed), {"ok"} when the takes were added.
-if redis.call('EXISTS', KEYS[1]) == 1 then return {'dup'} end
+-- Replies: {"dup", record} when the key is already recorded (the consume
+-- reached the store before it failed), {"ok"} when the takes were added.
+local cur = redis.call('GET', KEYS[1])
+if cur then return {'dup', cur} end
 local retention = tonumber(ARGV[3])
 local n = tonumber(ARGV[4])
 for i = 1, n do

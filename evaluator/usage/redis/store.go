@@ -23,6 +23,8 @@ var (
 	releaseScript string
 	//go:embed replay.lua
 	replayScript string
+	//go:embed rebase.lua
+	rebaseScript string
 )
 
 // Options configure a Store. Zero values take the defaults.
@@ -39,6 +41,7 @@ type Options struct {
 type Store struct {
 	conn                     atomic.Pointer[valkey.Client]
 	consume, release, replay *valkey.Lua
+	rebase                   *valkey.Lua
 	opts                     Options
 	addr                     string
 	stop                     chan struct{}
@@ -138,6 +141,7 @@ func newStore(opts Options, addr string) *Store {
 		consume: valkey.NewLuaScript(consumeScript),
 		release: valkey.NewLuaScript(releaseScript),
 		replay:  valkey.NewLuaScript(replayScript),
+		rebase:  valkey.NewLuaScript(rebaseScript),
 		opts:    opts,
 		addr:    addr,
 		stop:    make(chan struct{}),
@@ -377,9 +381,12 @@ func (s *Store) Used(ctx context.Context, sc usage.Scope, buckets []usage.Bucket
 	return used, nil
 }
 
-// Replay adds a spooled consume's takes unless its key is recorded.
+// Replay adds a spooled consume's takes unless its key is recorded; a key
+// recorded with the same body and other takes is rebased onto rec (see
+// usage.Store).
 func (s *Store) Replay(ctx context.Context, sc usage.Scope, key string, rec usage.Recorded) (bool, error) {
-	keys := []string{s.idemKey(sc, key)}
+	idem := s.idemKey(sc, key)
+	keys := []string{idem}
 	args := []string{usage.EncodeRecord(rec), strconv.FormatInt(s.opts.IdempotencyTTL.Milliseconds(), 10),
 		strconv.FormatInt(s.opts.Retention.Milliseconds(), 10), strconv.Itoa(len(rec.Takes))}
 	for _, t := range rec.Takes {
@@ -390,12 +397,50 @@ func (s *Store) Replay(ctx context.Context, sc usage.Scope, key string, rec usag
 	if err != nil {
 		return false, err
 	}
-	reply, err := s.replay.Exec(ctx, client, keys, args).ToArray()
+	for range 3 {
+		reply, err := s.replay.Exec(ctx, client, keys, args).ToArray()
+		if err != nil {
+			return false, unavailable("replay", err)
+		}
+		if status, _ := reply[0].ToString(); status == "ok" {
+			return true, nil
+		}
+		line, _ := reply[1].ToString()
+		cur, err := usage.DecodeRecord(line)
+		if err != nil {
+			return false, fmt.Errorf("replay: %w", err)
+		}
+		if cur.BodyHash != rec.BodyHash || cur.Released || usage.SameTakes(cur.Takes, rec.Takes) {
+			return false, nil
+		}
+		rebased, err := s.rebaseRecord(ctx, client, sc, idem, line, cur, rec)
+		if err != nil || rebased {
+			return false, err
+		}
+	}
+	return false, errors.New("replay: the record kept changing")
+}
+
+// rebaseRecord moves the counters from cur's takes (the record read as
+// line) to rec's and records rec; false when the record changed meanwhile.
+func (s *Store) rebaseRecord(ctx context.Context, client valkey.Client, sc usage.Scope, idem, line string, cur, rec usage.Recorded) (bool, error) {
+	keys := []string{idem}
+	args := []string{line, usage.EncodeRecord(rec), strconv.FormatInt(s.opts.Retention.Milliseconds(), 10),
+		strconv.Itoa(len(cur.Takes)), strconv.Itoa(len(rec.Takes))}
+	for _, t := range cur.Takes {
+		keys = append(keys, s.counterKey(sc, t.Counter()))
+		args = append(args, strconv.FormatInt(t.Amount, 10))
+	}
+	for _, t := range rec.Takes {
+		keys = append(keys, s.counterKey(sc, t.Counter()))
+		args = append(args, strconv.FormatInt(t.Amount, 10), strconv.FormatInt(usage.Millis(t.PeriodEnd), 10))
+	}
+	reply, err := s.rebase.Exec(ctx, client, keys, args).ToArray()
 	if err != nil {
 		return false, unavailable("replay", err)
 	}
 	status, _ := reply[0].ToString()
-	return status == "ok", nil
+	return status == "rebased", nil
 }
 
 // Now is the server's TIME.

@@ -37,6 +37,7 @@ func TestConformance(t *testing.T) {
 	srv := redistest.Start(t)
 	for name, check := range map[string]func(*testing.T, usage.Store){
 		"idempotency": usagetest.Idempotency, "stale": usagetest.Stale, "replay": usagetest.Replay,
+		"replay of an applied consume": usagetest.ReplayOfAnAppliedConsume,
 	} {
 		t.Run(name, func(t *testing.T) {
 			check(t, open(t, srv.URL(), redis.Options{Namespace: name}))

@@ -155,3 +155,36 @@ func Replay(t *testing.T, s usage.Store) {
 	require.NoError(t, err)
 	assert.Equal(t, []int64{3, 0, 0}, used)
 }
+
+// ReplayOfAnAppliedConsume holds that a spooled consume which had reached
+// the store (its call timed out after the store took it from other buckets
+// than the degraded answer said) ends with the counters and the key's
+// record following the answer the client was given, counted once.
+func ReplayOfAnAppliedConsume(t *testing.T, s usage.Store) {
+	ctx := context.Background()
+	now, err := s.Now(ctx)
+	require.NoError(t, err)
+	b := DayBuckets(now)
+	_, err = s.Consume(ctx, Consume("earlier", 10, b))
+	require.NoError(t, err)
+	applied, err := s.Consume(ctx, Consume("late", 2, b))
+	require.NoError(t, err)
+	require.Equal(t, []usage.Take{{Bucket: b[1].ID, PeriodStart: b[1].PeriodStart, PeriodEnd: b[1].PeriodEnd, Amount: 2}}, applied.Takes,
+		"the store took from the second bucket: the first was used up")
+	// The degraded answer, from the allowance alone, took from the first.
+	answered := usage.Consume(b, nil, 2, usage.OverageBlock)
+	rec := usage.Recorded{BodyHash: "h2", Outcome: answered.Outcome, Amount: 2, Takes: answered.Takes, At: now}
+
+	for range 2 {
+		added, err := s.Replay(ctx, Scope, "late", rec)
+		require.NoError(t, err)
+		assert.False(t, added, "the consume is counted once")
+	}
+	used, err := s.Used(ctx, Scope, b)
+	require.NoError(t, err)
+	assert.Equal(t, []int64{12, 0, 0}, used, "the counters follow the answered takes")
+	dup, err := s.Consume(ctx, Consume("late", 2, b))
+	require.NoError(t, err)
+	assert.Equal(t, usage.OutcomeDuplicate, dup.Outcome)
+	assert.Equal(t, answered.Takes, dup.Takes, "a retry answers what the client was answered")
+}
