@@ -105,15 +105,28 @@ func (c *usageClient) consume(req meter.ConsumeRequest) (meter.Answer, int, bool
 	return a, resp.StatusCode, true
 }
 
+// usage reads a customer's buckets. A 503 is a store call that failed or
+// timed out (on a loaded machine the default 25 ms store timeout is
+// sometimes exceeded); the read is retried, as a client told Retry-After
+// does, for a few seconds.
 func (c *usageClient) usage(t *testing.T, customer string) meter.UsageAnswer {
 	t.Helper()
-	resp, err := c.http.Get(c.base + "/v1/customers/" + customer + "/usage/api_calls")
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-	var a meter.UsageAnswer
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&a))
-	return a
+	giveUp := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := c.http.Get(c.base + "/v1/customers/" + customer + "/usage/api_calls")
+		require.NoError(t, err)
+		if resp.StatusCode == http.StatusServiceUnavailable && time.Now().Before(giveUp) {
+			resp.Body.Close()
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
+		var a meter.UsageAnswer
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		err = json.NewDecoder(resp.Body).Decode(&a)
+		resp.Body.Close()
+		require.NoError(t, err)
+		return a
+	}
 }
 
 // layoutOf reads a customer's buckets from a sidecar as the model sees
