@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/promoctl/promoctl/internal/fsutil"
 	"github.com/promoctl/promoctl/internal/treefs"
 )
 
@@ -194,7 +195,7 @@ func readConfigFile(fsys fs.FS, name string, limit int64) ([]byte, fs.FileInfo, 
 		return nil, nil, err
 	}
 	if !info.Mode().IsRegular() {
-		return nil, info, &UnsafePathError{Path: name, Reason: describeMode(info.Mode())}
+		return nil, info, &UnsafePathError{Path: name, Reason: fsutil.DescribeMode(info.Mode())}
 	}
 	if info.Size() > limit {
 		return nil, info, &fileTooLargeError{size: info.Size(), limit: limit}
@@ -231,20 +232,4 @@ func (e *fileTooLargeError) Error() string {
 		return fmt.Sprintf("file holds more than the limit of %d bytes", e.limit)
 	}
 	return fmt.Sprintf("file is %d bytes, more than the limit of %d bytes", e.size, e.limit)
-}
-
-// describeMode says what a file that is not regular is.
-func describeMode(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe (FIFO)"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	case m.IsDir():
-		return "a directory"
-	default:
-		return "not a regular file"
-	}
 }

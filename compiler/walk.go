@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/promoctl/promoctl/internal/fsutil"
 	"github.com/promoctl/promoctl/internal/treefs"
 )
 
@@ -88,7 +89,7 @@ func (w *treeWalker) walk(dir, real string, depth int) error {
 			w.tree.files = append(w.tree.files, p)
 			w.listed[rp] = true
 		default:
-			w.tree.unsafe = append(w.tree.unsafe, &UnsafePathError{Path: p, Reason: describeMode(mode)})
+			w.tree.unsafe = append(w.tree.unsafe, &UnsafePathError{Path: p, Reason: fsutil.DescribeMode(mode)})
 		}
 	}
 	return nil
@@ -139,7 +140,7 @@ func (w *treeWalker) file(p, real string, mode fs.FileMode) {
 		w.tree.files = append(w.tree.files, p)
 		w.listed[real] = true
 	default:
-		w.tree.unsafe = append(w.tree.unsafe, &UnsafePathError{Path: p, Reason: describeMode(mode)})
+		w.tree.unsafe = append(w.tree.unsafe, &UnsafePathError{Path: p, Reason: fsutil.DescribeMode(mode)})
 	}
 }
 

@@ -47,6 +47,19 @@ type Recorded struct {
 	Released  bool
 }
 
+// Duplicate is the answer to a consume whose key is recorded with the same
+// body: the first result again, whichever store recorded it.
+func (rec Recorded) Duplicate() ConsumeResult {
+	return ConsumeResult{
+		Plan:      Plan{Outcome: OutcomeDuplicate, Allowed: true, Takes: rec.Takes, Overage: rec.Overage},
+		Amount:    rec.Amount,
+		Remaining: rec.Remaining,
+		Unlimited: rec.Unlimited,
+		Now:       rec.At,
+		First:     &rec,
+	}
+}
+
 // ConsumeResult is a store's answer to a consume or check.
 type ConsumeResult struct {
 	Plan

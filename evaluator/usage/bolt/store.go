@@ -209,7 +209,7 @@ func (s *Store) consume(tx *bbolt.Tx, req usage.ConsumeRequest) (usage.ConsumeRe
 			if rec.BodyHash != req.BodyHash {
 				return usage.ConsumeResult{}, usage.ErrKeyReused
 			}
-			return duplicate(rec), nil
+			return rec.Duplicate(), nil
 		}
 	}
 	if usage.Stale(req.Buckets, now) {
@@ -248,17 +248,6 @@ func (s *Store) consume(tx *bbolt.Tx, req usage.ConsumeRequest) (usage.ConsumeRe
 		}
 	}
 	return res, nil
-}
-
-func duplicate(rec usage.Recorded) usage.ConsumeResult {
-	return usage.ConsumeResult{
-		Plan:      usage.Plan{Outcome: usage.OutcomeDuplicate, Allowed: true, Takes: rec.Takes, Overage: rec.Overage},
-		Amount:    rec.Amount,
-		Remaining: rec.Remaining,
-		Unlimited: rec.Unlimited,
-		Now:       rec.At,
-		First:     &rec,
-	}
 }
 
 // Release gives a recorded consume back to the periods still open.

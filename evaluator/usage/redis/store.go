@@ -241,7 +241,7 @@ func (s *Store) Consume(ctx context.Context, req usage.ConsumeRequest) (usage.Co
 		if err != nil {
 			return usage.ConsumeResult{}, fmt.Errorf("consume: %w", err)
 		}
-		return duplicate(rec), nil
+		return rec.Duplicate(), nil
 	case "stale":
 		now, _ := reply[1].AsInt64()
 		return usage.ConsumeResult{}, &usage.StaleError{Now: time.UnixMilli(now).UTC()}
@@ -275,19 +275,6 @@ func (s *Store) Consume(ctx context.Context, req usage.ConsumeRequest) (usage.Co
 	}
 	res.Remaining, res.Unlimited = usage.Balance(req.Buckets, res.Used)
 	return res, nil
-}
-
-// duplicate is the answer to a consume whose key is recorded with the same
-// body: the first result again.
-func duplicate(rec usage.Recorded) usage.ConsumeResult {
-	return usage.ConsumeResult{
-		Plan:      usage.Plan{Outcome: usage.OutcomeDuplicate, Allowed: true, Takes: rec.Takes, Overage: rec.Overage},
-		Amount:    rec.Amount,
-		Remaining: rec.Remaining,
-		Unlimited: rec.Unlimited,
-		Now:       rec.At,
-		First:     &rec,
-	}
 }
 
 // Release gives a recorded consume back.
