@@ -32,7 +32,7 @@ type consumeBody struct {
 func (s *Server) usageAllowed(w http.ResponseWriter) bool {
 	if s.usageNeedsToken {
 		writeError(w, http.StatusUnauthorized, CodeUnauthenticated,
-			"usage routes need a token when the sidecar listens off loopback (serve --token-file), whatever --insecure says")
+			"usage routes need a token when the sidecar listens off loopback, even where decisions are served without one")
 		return false
 	}
 	return true
