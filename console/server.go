@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"crypto/sha256"
 	"embed"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/promoctl/promoctl/compiler/history"
 	"github.com/promoctl/promoctl/compiler/snapshot"
 	"github.com/promoctl/promoctl/console/gitstore"
 	"github.com/promoctl/promoctl/evaluator/usage/meter"
@@ -105,6 +107,14 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{opts: opts, git: repo, base: base, pages: pages}
 	s.views = newViewCache(s)
+	// The first customer page would otherwise read every file version the
+	// history changed to find those about its customer; the index filled
+	// here in the background makes it read only those.
+	go func() {
+		if err := history.Warm(context.Background(), opts.Repo, base); err != nil {
+			opts.Log.Warn("index the history for customer pages", "err", err)
+		}
+	}()
 	if opts.Token != "" {
 		sum := sha256.Sum256([]byte("promoctl console session\x00" + opts.Token))
 		s.session = fmt.Sprintf("%x", sum)

@@ -87,6 +87,8 @@ type Query struct {
 	// walk that stopped continues with Skip set to its Stats.Next.
 	Skip   int
 	Limits promotions.Limits
+	// warm only indexes the file versions each commit changed (see Warm).
+	warm bool
 }
 
 // DefaultMaxCommits bounds a walk when Query.MaxCommits is not set: a
@@ -134,7 +136,7 @@ func Walk(dir string, q Query) ([]Commit, Stats, error) {
 // once, in the commit that made it.
 func WalkContext(ctx context.Context, dir string, q Query) ([]Commit, Stats, error) {
 	var st Stats
-	if (q.Promotion == "") == (q.Customer == "") {
+	if (q.Promotion == "") == (q.Customer == "") && !q.warm {
 		return nil, st, errors.New("history needs a promotion or a customer")
 	}
 	if q.Limits == (promotions.Limits{}) {
@@ -204,6 +206,15 @@ func WalkContext(ctx context.Context, dir string, q Query) ([]Commit, Stats, err
 		return nil
 	})
 	return out, st, err
+}
+
+// Warm walks the history from HEAD (or from) as a customer page would,
+// at most DefaultMaxCommits commits or until ctx is done, and indexes each
+// config file version a commit changed: the first customer page after it
+// reads only the files that can concern its customer.
+func Warm(ctx context.Context, dir, from string) error {
+	_, _, err := WalkContext(ctx, dir, Query{From: from, warm: true})
+	return err
 }
 
 // startOf resolves the revision a walk starts at: HEAD when rev is empty.
@@ -436,7 +447,23 @@ func (w *walker) merge(tree *object.Tree, parents []*object.Tree) ([]Change, err
 func (w *walker) changes(parent, tree *object.Tree, pairs [][2]version) ([]Change, error) {
 	before, after := &side{}, &side{}
 	for _, pair := range pairs {
-		if w.q.Customer != "" {
+		if w.q.Customer != "" || w.q.warm {
+			// A pair neither of whose versions names the customer (nor has
+			// a grants.all block) cannot change what concerns them.
+			concern, err := w.mayConcern(pair[0])
+			if err != nil {
+				return nil, err
+			}
+			if !concern || w.q.warm {
+				concernAfter, err := w.mayConcern(pair[1])
+				if err != nil {
+					return nil, err
+				}
+				concern = concern || concernAfter
+			}
+			if !concern || w.q.warm {
+				continue
+			}
 			same, err := w.sameExcerpt(pair[0].hash, pair[1].hash)
 			if err != nil {
 				return nil, err
@@ -570,6 +597,40 @@ func (w *walker) parse(name string, src []byte) *side {
 		}
 	}
 	return s
+}
+
+// mayConcern reports whether a file version can hold anything about the
+// customer asked for, from the mention index (indexing the version first
+// when it is not there yet).
+func (w *walker) mayConcern(v version) (bool, error) {
+	if v.hash.IsZero() {
+		return false, nil
+	}
+	if blobMentions == nil {
+		return true, nil // no index: every version is read
+	}
+	if e, ok := blobMentions.get(v.hash); ok {
+		return e.mayConcern(w.q.Customer, w.q.Limits.MaxFileBytes), nil
+	}
+	b, err := w.repo.BlobObject(v.hash)
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", v.name, err)
+	}
+	if w.q.Limits.MaxFileBytes > 0 && b.Size > w.q.Limits.MaxFileBytes {
+		return false, nil // never read, so it concerns no one
+	}
+	r, err := b.Reader()
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", v.name, err)
+	}
+	defer r.Close()
+	src, err := io.ReadAll(r)
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", v.name, err)
+	}
+	e := indexMentions(b.Size, src)
+	blobMentions.put(v.hash, e)
+	return e.mayConcern(w.q.Customer, w.q.Limits.MaxFileBytes), nil
 }
 
 // sameExcerpt reports whether two versions of a file read the same for
