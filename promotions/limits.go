@@ -30,6 +30,6 @@ func CheckRepoSize(file string, total int64, lim Limits) (Diagnostic, bool) {
 		return Diagnostic{}, false
 	}
 	return ErrorAt(CodeYAMLSyntax, file, nil,
-		"the config files up to and including this one hold %d bytes, more than the repo limit of %d bytes (--max-repo-size)",
+		"the config files up to and including this one hold %d bytes, more than the repo limit of %d bytes",
 		total, lim.MaxRepoBytes).At(1, 1), true
 }

@@ -115,6 +115,10 @@ func (a *app) console(ctx context.Context, o consoleOptions) error {
 	}
 	srv, err := console.New(opts)
 	if err != nil {
+		var detached *gitstore.DetachedHeadError
+		if errors.As(err, &detached) {
+			return usageError("console: %v with --base-branch", err)
+		}
 		return usageError("console: %v", err)
 	}
 	ln, err := net.Listen("tcp", o.addr)

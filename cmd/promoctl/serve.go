@@ -139,7 +139,8 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	defer stop()
 	build := currentBuild()
 	handler := server.New(server.Config{Source: st, Token: token, Log: log, Version: build.Version,
-		Usage: metered, UsageNeedsToken: token == "" && !isLoopback(o.addr)})
+		Usage: metered, UsageNeedsToken: token == "" && !isLoopback(o.addr),
+		UsageTokenHint: "serve --token-file, whatever --insecure says"})
 	srv := server.HTTPServer(o.addr, handler, log)
 
 	poll := o.poll

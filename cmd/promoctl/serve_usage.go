@@ -109,7 +109,7 @@ func openUsage(o usageOptions, repo string, src meter.Source, log *slog.Logger) 
 		store = bolt.NewLazy(dir, boltOpts)
 	case strings.HasPrefix(o.store, "redis://"), strings.HasPrefix(o.store, "rediss://"):
 		if spool, err = bolt.Open(dir, boltOpts); err != nil {
-			return nil, nil, usageError("the spool of the shared usage store: %v", err)
+			return nil, nil, usageError("the spool of the shared usage store: %v", dataDirHint(err))
 		}
 		if store, err = redis.Open(o.store, redis.Options{Retention: o.retention, IdempotencyTTL: o.idempotencyTTL}); err != nil {
 			_ = spool.Close()

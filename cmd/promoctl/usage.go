@@ -51,7 +51,7 @@ func usageTarget(store, dataDir string, snap *snapshot.Snapshot) (meter.Client, 
 		}
 		s, err := bolt.Open(dir, bolt.Options{SweepEvery: -1})
 		if err != nil {
-			return nil, nil, usageError("%v: while a sidecar runs on it, read through the sidecar (--usage-store http://…)", err)
+			return nil, nil, usageError("%v: while a sidecar runs on it, read through the sidecar (--usage-store http://…)", dataDirHint(err))
 		}
 		return meterOver(s, snap), func() { _ = s.Close() }, nil
 	}
@@ -60,6 +60,15 @@ func usageTarget(store, dataDir string, snap *snapshot.Snapshot) (meter.Client, 
 
 func meterOver(s usagestore.Store, snap *snapshot.Snapshot) meter.Client {
 	return meter.New(meter.SnapshotSource(func() *snapshot.Snapshot { return snap }), s, meter.Options{Timeout: 5 * time.Second})
+}
+
+// dataDirHint names the flag that gives each process its own store file
+// when the usage store's file is held by another process.
+func dataDirHint(err error) error {
+	if errors.Is(err, bolt.ErrLocked) {
+		return fmt.Errorf("%w (each sidecar needs its own --data-dir)", err)
+	}
+	return err
 }
 
 // storeError turns a failed read into an exit code and a sentence.

@@ -69,9 +69,19 @@ func (r *Repo) CurrentBranch() (string, error) {
 		return "", fmt.Errorf("read HEAD: %w", err)
 	}
 	if !head.Name().IsBranch() {
-		return "", fmt.Errorf("HEAD is detached at %s: name the base branch with --base-branch", head.Hash())
+		return "", &DetachedHeadError{Commit: head.Hash()}
 	}
 	return head.Name().Short(), nil
+}
+
+// DetachedHeadError is a checkout with no branch checked out: there is no
+// base branch to read and branch from unless the caller names one.
+type DetachedHeadError struct {
+	Commit plumbing.Hash
+}
+
+func (e *DetachedHeadError) Error() string {
+	return fmt.Sprintf("HEAD is detached at %s: name the base branch", e.Commit)
 }
 
 // Tip is the commit a local branch points at.

@@ -288,3 +288,22 @@ func TestParseSignature(t *testing.T) {
 		})
 	}
 }
+
+// A checkout with HEAD detached has no current branch: the caller learns
+// which commit it is at and words its own way to name a base branch.
+func TestCurrentBranchOfADetachedHead(t *testing.T) {
+	dir := newRepo(t, map[string]string{"a.yaml": "a: 1\n"})
+	g, err := git.PlainOpen(dir)
+	require.NoError(t, err)
+	head, err := g.Head()
+	require.NoError(t, err)
+	require.NoError(t, g.Storer.SetReference(plumbing.NewHashReference(plumbing.HEAD, head.Hash())))
+
+	r, err := Open(dir)
+	require.NoError(t, err)
+	_, err = r.CurrentBranch()
+	var detached *DetachedHeadError
+	require.ErrorAs(t, err, &detached)
+	assert.Equal(t, head.Hash(), detached.Commit)
+	assert.Contains(t, err.Error(), "HEAD is detached at "+head.Hash().String())
+}

@@ -53,6 +53,9 @@ type Config struct {
 	// UsageNeedsToken refuses the usage routes: the sidecar listens off
 	// loopback without a token.
 	UsageNeedsToken bool
+	// UsageTokenHint, when set, ends that refusal with how this program
+	// is given a token (its command words it: the server knows no flags).
+	UsageTokenHint string
 }
 
 // Server is the sidecar's HTTP handler.
@@ -69,6 +72,7 @@ type Server struct {
 	usage     *meter.Meter
 	// usageNeedsToken: see Config.UsageNeedsToken.
 	usageNeedsToken bool
+	usageTokenHint  string
 	// registered lists the "METHOD /pattern" of every route, in the order
 	// they were handed to the mux.
 	registered []string
@@ -91,7 +95,7 @@ func New(cfg Config) *Server {
 		s.tokenHash = &h
 	}
 	s.metrics = newMetrics(cfg.Source)
-	s.usage, s.usageNeedsToken = cfg.Usage, cfg.UsageNeedsToken
+	s.usage, s.usageNeedsToken, s.usageTokenHint = cfg.Usage, cfg.UsageNeedsToken, cfg.UsageTokenHint
 	if s.usage == nil {
 		s.usage = meter.New(nil, nil, meter.Options{})
 	} else {

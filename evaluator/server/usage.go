@@ -31,8 +31,11 @@ type consumeBody struct {
 // write anyone on the network could make.
 func (s *Server) usageAllowed(w http.ResponseWriter) bool {
 	if s.usageNeedsToken {
-		writeError(w, http.StatusUnauthorized, CodeUnauthenticated,
-			"usage routes need a token when the sidecar listens off loopback (serve --token-file), whatever --insecure says")
+		msg := "usage routes need a token when the sidecar listens off loopback, even where decisions are served without one"
+		if s.usageTokenHint != "" {
+			msg += " (" + s.usageTokenHint + ")"
+		}
+		writeError(w, http.StatusUnauthorized, CodeUnauthenticated, msg)
 		return false
 	}
 	return true

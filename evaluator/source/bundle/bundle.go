@@ -72,7 +72,7 @@ type RollbackError struct {
 }
 
 func (e *RollbackError) Error() string {
-	return fmt.Sprintf("%s: bundle %s (%s) is older than the serving bundle %s (%s); the serving bundle stays (--allow-rollback serves an older bundle)",
+	return fmt.Sprintf("%s: bundle %s (%s) is older than the serving bundle %s (%s); the serving bundle stays unless rollback is allowed",
 		RollbackRefused, e.Offered.Revision, describeTimes(e.Offered), e.Serving.Revision, describeTimes(e.Serving))
 }
 

@@ -45,6 +45,10 @@ type Store struct {
 	done sync.WaitGroup
 }
 
+// ErrLocked is a store file another process holds open: each process
+// needs a data directory of its own.
+var ErrLocked = errors.New("another process holds the file")
+
 // Open opens (creating it and the directory) the store file in dir. It
 // waits up to 2 s for another process holding the file to let go.
 func Open(dir string, opts Options) (*Store, error) {
@@ -59,7 +63,7 @@ func open(dir string, opts Options, lockWait time.Duration) (*Store, error) {
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: lockWait})
 	if err != nil {
 		if errors.Is(err, bberrors.ErrTimeout) {
-			err = errors.New("another process holds the file (each sidecar needs its own --data-dir)")
+			err = ErrLocked
 		}
 		return nil, fmt.Errorf("open usage store %s: %w", path, err)
 	}

@@ -59,7 +59,7 @@ var (
 	// absorb (503, retry after RetryAfter).
 	ErrStoreUnavailable = errors.New("the usage store is unavailable")
 	// ErrDisabled is usage asked of a sidecar started without a store.
-	ErrDisabled = errors.New("usage is disabled on this sidecar (--usage-store off)")
+	ErrDisabled = errors.New("usage is disabled on this sidecar: it runs without a usage store")
 )
 
 // Options configure a Meter. Zero values take the defaults.
