@@ -49,6 +49,10 @@ type serveOptions struct {
 // defaultBundlePoll is how often a bundle URL is polled without --poll.
 const defaultBundlePoll = 10 * time.Second
 
+// usageTokenHint tells a usage request that came off loopback without a
+// token which flags the operator must set; the server names no flag itself.
+const usageTokenHint = "serve --token-file, whatever --insecure says" // #nosec G101 -- flag names, not a credential
+
 func (a *app) serveCommand() *cobra.Command {
 	var o serveOptions
 	cmd := &cobra.Command{
@@ -140,7 +144,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	build := currentBuild()
 	handler := server.New(server.Config{Source: st, Token: token, Log: log, Version: build.Version,
 		Usage: metered, UsageNeedsToken: token == "" && !isLoopback(o.addr),
-		UsageTokenHint: "serve --token-file, whatever --insecure says"})
+		UsageTokenHint: usageTokenHint})
 	srv := server.HTTPServer(o.addr, handler, log)
 
 	poll := o.poll
