@@ -200,22 +200,11 @@ func readConfigFile(fsys fs.FS, name string, limit int64) ([]byte, fs.FileInfo, 
 	if info.Size() > limit {
 		return nil, info, &fileTooLargeError{size: info.Size(), limit: limit}
 	}
-	r := io.LimitReader(f, limit+1)
-	data := make([]byte, 0, info.Size()+1)
-	for {
-		if len(data) == cap(data) {
-			data = append(data, 0)[:len(data)]
-		}
-		n, err := r.Read(data[len(data):cap(data)])
-		data = data[:len(data)+n]
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, info, err
-		}
+	data, over, err := fsutil.ReadAtMost(f, info.Size(), limit)
+	if err != nil {
+		return nil, info, err
 	}
-	if int64(len(data)) > limit {
+	if over {
 		return nil, info, &fileTooLargeError{size: int64(len(data)), limit: limit, grew: true}
 	}
 	return data, info, nil

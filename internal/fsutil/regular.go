@@ -77,8 +77,23 @@ func ReadRegular(path string, limit int64) ([]byte, fs.FileInfo, error) {
 	if info.Size() > limit {
 		return nil, info, &TooLargeError{Path: path, Size: info.Size(), Limit: limit}
 	}
-	r := io.LimitReader(f, limit+1)
-	data := make([]byte, 0, info.Size()+1)
+	data, over, err := ReadAtMost(f, info.Size(), limit)
+	if err != nil {
+		return nil, info, fmt.Errorf("read %s: %w", path, err)
+	}
+	if over {
+		return nil, info, &TooLargeError{Path: path, Size: int64(len(data)), Limit: limit, Grew: true}
+	}
+	return data, info, nil
+}
+
+// ReadAtMost reads r to its end, starting with room for sizeHint bytes (a
+// stat size, which may be wrong) and never reading more than limit+1: over
+// says r held more than limit, so a device or a file that grows while it is
+// read cannot make the reader hold more than the limit.
+func ReadAtMost(r io.Reader, sizeHint, limit int64) (data []byte, over bool, err error) {
+	r = io.LimitReader(r, limit+1)
+	data = make([]byte, 0, min(sizeHint, limit)+1)
 	for {
 		if len(data) == cap(data) {
 			data = append(data, 0)[:len(data)]
@@ -86,14 +101,10 @@ func ReadRegular(path string, limit int64) ([]byte, fs.FileInfo, error) {
 		n, err := r.Read(data[len(data):cap(data)])
 		data = data[:len(data)+n]
 		if err == io.EOF {
-			break
+			return data, int64(len(data)) > limit, nil
 		}
 		if err != nil {
-			return nil, info, fmt.Errorf("read %s: %w", path, err)
+			return nil, false, err
 		}
 	}
-	if int64(len(data)) > limit {
-		return nil, info, &TooLargeError{Path: path, Size: int64(len(data)), Limit: limit, Grew: true}
-	}
-	return data, info, nil
 }
