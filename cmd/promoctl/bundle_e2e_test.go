@@ -59,7 +59,7 @@ func testBundleFile(t *testing.T, bin string) {
 		return strings.Contains(msg, "bundle refused (unsigned)")
 	}, deadline, pollEvery, "the refusal shows in /v1/status")
 	assert.Equal(t, int64(10007), sc.allowance(boostQuery), "the last good bundle keeps serving")
-	assert.Contains(t, sc.logs.String(), "bundle refused (unsigned)")
+	sc.waitLog(t, "bundle refused (unsigned)")
 }
 
 // bundleServer serves one file with an ETag, as a static server or an
@@ -140,7 +140,7 @@ func testBundleURL(t *testing.T, bin string) {
 		}, deadline, pollEvery, "the rollback shows in /v1/status")
 		assert.Equal(t, int64(10007), sc.allowance(boostQuery), "the newer bundle keeps serving")
 		assert.Equal(t, true, sc.status(t)["bundle"].(map[string]any)["verified"])
-		assert.Contains(t, sc.logs.String(), "ROLLBACK_REFUSED")
+		sc.waitLog(t, "ROLLBACK_REFUSED")
 	})
 	t.Run("serves an older bundle with --allow-rollback", func(t *testing.T) {
 		sc := startSidecar(t, bin, "", append(args, "--allow-rollback")...)
@@ -174,7 +174,7 @@ func testRepoSnapshotCache(t *testing.T, bin string) {
 	t.Run("restart starts from it", func(t *testing.T) {
 		sc := startSidecar(t, bin, repo, "--cache-dir", cache)
 		sc.waitReady(t)
-		assert.Contains(t, sc.logs.String(), "starting from the snapshot cache")
+		sc.waitLog(t, "starting from the snapshot cache")
 		assert.Equal(t, int64(60000), sc.allowance(boostQuery))
 		writeBoost(t, repo, "3")
 		sc.waitAllowance(t, boostQuery, 10003, "a change after a start from the cache")

@@ -79,7 +79,7 @@ func startSidecar(t *testing.T, bin, repo string, args ...string) *sidecar {
 	if repo != "" {
 		base = append(base, "--repo", repo)
 	}
-	args = append(base, args...)
+	args = sidecartest.OwnDataDir(t, append(base, args...))
 	cmd := exec.Command(bin, args...)
 	stderr, err := cmd.StderrPipe()
 	require.NoError(t, err)
@@ -189,6 +189,15 @@ func (sc *sidecar) waitAllowance(t *testing.T, path string, want int64, why stri
 	t.Helper()
 	require.Eventually(t, func() bool { return sc.allowance(path) == want }, deadline, pollEvery,
 		"%s: wanted allowance %d, last %d", why, want, sc.allowance(path))
+}
+
+// waitLog waits until the sidecar's log holds text: the log is copied from
+// its stderr by another goroutine, so a line written before an HTTP answer
+// may reach the buffer after it.
+func (sc *sidecar) waitLog(t *testing.T, text string) {
+	t.Helper()
+	require.Eventually(t, func() bool { return strings.Contains(sc.logs.String(), text) }, deadline, pollEvery,
+		"the sidecar logs %q; logs:\n%s", text, sc.logs)
 }
 
 func (sc *sidecar) status(t *testing.T) map[string]any {

@@ -130,9 +130,7 @@ func Start(t testing.TB, bin, repo string, args ...string) *Sidecar {
 // the user's state directory.
 func StartUnready(t testing.TB, bin, repo string, args ...string) *Sidecar {
 	t.Helper()
-	if !hasFlag(args, "--data-dir") {
-		args = append(args, "--data-dir", t.TempDir())
-	}
+	args = OwnDataDir(t, args)
 	args = append([]string{"serve", "--repo", repo, "--addr", "127.0.0.1:0", "--log-format", "json"}, args...)
 	cmd := exec.Command(bin, args...) // #nosec G204 -- the binary Build made, the test's own arguments
 	stderr, err := cmd.StderrPipe()
@@ -159,6 +157,16 @@ func StartUnready(t testing.TB, bin, repo string, args ...string) *Sidecar {
 		t.Fatalf("sidecar did not start; logs:\n%s", sc.logs)
 	}
 	return sc
+}
+
+// OwnDataDir adds --data-dir with a directory of the test's own unless args
+// name one, so that no test sidecar opens the user's state directory or
+// shares a usage store with another test.
+func OwnDataDir(t testing.TB, args []string) []string {
+	if hasFlag(args, "--data-dir") {
+		return args
+	}
+	return append(args[:len(args):len(args)], "--data-dir", t.TempDir())
 }
 
 func hasFlag(args []string, name string) bool {
