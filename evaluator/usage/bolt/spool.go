@@ -18,7 +18,7 @@ func spoolKey(sc usage.Scope, key string) []byte {
 // Spool keeps rec under its scope and key until Unspool; it is durable when
 // Spool returns. A key spooled twice keeps its first record.
 func (s *Store) Spool(sc usage.Scope, key string, rec usage.Recorded) error {
-	err := s.db.Batch(func(tx *bbolt.Tx) error {
+	err := s.writes.update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(spool)
 		k := spoolKey(sc, key)
 		if b.Get(k) != nil {
@@ -76,7 +76,7 @@ func (s *Store) Pending(limit int) ([]usage.Spooled, error) {
 
 // Unspool removes a replayed consume.
 func (s *Store) Unspool(sc usage.Scope, key string) error {
-	return s.db.Batch(func(tx *bbolt.Tx) error { return tx.Bucket(spool).Delete(spoolKey(sc, key)) })
+	return s.writes.update(func(tx *bbolt.Tx) error { return tx.Bucket(spool).Delete(spoolKey(sc, key)) })
 }
 
 // SpoolLen is how many consumes wait to be replayed.

@@ -39,10 +39,13 @@ type Options struct {
 
 // Store is the embedded usage store.
 type Store struct {
-	db   *bbolt.DB
-	opts Options
-	stop chan struct{}
-	done sync.WaitGroup
+	db *bbolt.DB
+	// writes share commits: many sidecar goroutines consume at once, and
+	// one fsync acknowledges them all.
+	writes *groupCommit
+	opts   Options
+	stop   chan struct{}
+	done   sync.WaitGroup
 }
 
 // ErrLocked is a store file another process holds open: each process
@@ -67,9 +70,6 @@ func open(dir string, opts Options, lockWait time.Duration) (*Store, error) {
 		}
 		return nil, fmt.Errorf("open usage store %s: %w", path, err)
 	}
-	// Many sidecar goroutines consume at once: let a commit carry every
-	// consume that arrived within 2 ms rather than one fsync each.
-	db.MaxBatchDelay = 2 * time.Millisecond
 	if err := db.Update(func(tx *bbolt.Tx) error {
 		for _, b := range [][]byte{counters, records, spool} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -96,7 +96,7 @@ func open(dir string, opts Options, lockWait time.Duration) (*Store, error) {
 	if opts.SweepEvery == 0 {
 		opts.SweepEvery = time.Minute
 	}
-	s := &Store{db: db, opts: opts, stop: make(chan struct{})}
+	s := &Store{db: db, writes: &groupCommit{db: db}, opts: opts, stop: make(chan struct{})}
 	if opts.SweepEvery > 0 {
 		s.done.Add(1)
 		go s.sweepLoop()
@@ -190,7 +190,7 @@ func (s *Store) Consume(_ context.Context, req usage.ConsumeRequest) (usage.Cons
 	if req.DryRun {
 		txErr = s.db.View(run)
 	} else {
-		txErr = s.db.Batch(run)
+		txErr = s.writes.update(run)
 	}
 	if txErr != nil {
 		return usage.ConsumeResult{}, fmt.Errorf("consume: %w: %w", usage.ErrUnavailable, txErr)
@@ -329,7 +329,7 @@ func (s *Store) Used(_ context.Context, sc usage.Scope, buckets []usage.Bucket) 
 // with the same body and other takes is rebased onto rec (see usage.Store).
 func (s *Store) Replay(_ context.Context, sc usage.Scope, key string, rec usage.Recorded) (bool, error) {
 	var added bool
-	err := s.db.Batch(func(tx *bbolt.Tx) error {
+	err := s.writes.update(func(tx *bbolt.Tx) error {
 		added = false
 		now := s.opts.Clock().UTC()
 		recs := tx.Bucket(records)
