@@ -131,5 +131,5 @@ func (s *Server) ofrepBulk(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	writeBody(w, http.StatusOK, body)
+	writeBody(w, http.StatusOK, append(body, '\n'))
 }

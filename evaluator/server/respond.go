@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -27,12 +26,14 @@ type errorDetail struct {
 // writeJSON writes v with the given status. Marshalling happens first so a
 // failure can still become a proper 500.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := marshalJSON(v)
+	buf := answerBuffers.Get().(*[]byte)
+	body, err := appendJSON((*buf)[:0], v)
 	if err != nil {
 		status = http.StatusInternalServerError
-		body = []byte(`{"error":{"code":"INTERNAL","message":"cannot encode the answer"}}`)
+		body = []byte(`{"error":{"code":"INTERNAL","message":"cannot encode the answer"}}` + "\n")
 	}
 	writeBody(w, status, body)
+	recycle(buf, body)
 }
 
 // Header values shared by every answer. Assigning them to the header map
@@ -44,20 +45,17 @@ var (
 	noStore         = []string{"no-store"}
 )
 
-// writeBody writes body and a newline. Content-Length is set because an
-// answer larger than net/http's 2 KiB response buffer would otherwise be
-// sent chunked.
+// writeBody writes body, which ends with its newline. Content-Length is
+// set because an answer larger than net/http's 2 KiB response buffer would
+// otherwise be sent chunked.
 func writeBody(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	h["Content-Type"] = jsonContentType
 	h["Cache-Control"] = noStore
-	h["Content-Length"] = []string{strconv.Itoa(len(body) + 1)}
+	h["Content-Length"] = contentLength(len(body))
 	w.WriteHeader(status)
-	_, _ = w.Write(body)
-	_, _ = w.Write(newline)
+	_, _ = w.Write(body) // #nosec G705 -- a JSON answer served as application/json, never HTML
 }
-
-var newline = []byte{'\n'}
 
 // contentLengths holds the Content-Length header values of answers below
 // 8 KiB, each made once and shared like the values above: formatting the
@@ -80,14 +78,22 @@ func contentLength(n int) []string {
 // programs and people, not embedded in HTML, so a name such as
 // "Lindqvist & Daughters" stays as written instead of "\u0026".
 func marshalJSON(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
+	body, err := appendJSON(nil, v)
+	return bytes.TrimSuffix(body, newline), err
+}
+
+// appendJSON appends v's JSON, without HTML escaping, and a newline to dst.
+func appendJSON(dst []byte, v any) ([]byte, error) {
+	buf := bytes.NewBuffer(dst)
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
-	return bytes.TrimSuffix(buf.Bytes(), newline), nil
+	return buf.Bytes(), nil
 }
+
+var newline = []byte{'\n'}
 
 // answerBuffers recycles the buffers decisions are encoded into: the
 // single-decision route is the sidecar's hot path, and a fresh 2–4 KiB
@@ -114,6 +120,12 @@ func writeDecision(w http.ResponseWriter, etag []string, d evaluator.Decision) {
 	h["Content-Length"] = contentLength(len(body))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body) // #nosec G705 -- a JSON answer served as application/json, never HTML
+	recycle(buf, body)
+}
+
+// recycle returns a buffer from answerBuffers, now grown to body, to the
+// pool, unless it grew too large to keep.
+func recycle(buf *[]byte, body []byte) {
 	if cap(body) <= maxPooledBuffer {
 		*buf = body[:0]
 		answerBuffers.Put(buf)
@@ -173,18 +185,26 @@ var errBodyTooLarge = errors.New("request body too large")
 // decodeBody reads a JSON body of at most limit bytes into v. An empty body
 // leaves v untouched.
 func decodeBody(w http.ResponseWriter, r *http.Request, limit int64, v any, strict bool) error {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-	if err != nil {
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= maxPooledBuffer {
+			bodyBuffers.Put(buf)
+		}
+	}()
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit)); err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			return fmt.Errorf("%w: more than %d bytes", errBodyTooLarge, limit)
 		}
 		return fmt.Errorf("read body: %w", err)
 	}
-	if len(strings.TrimSpace(string(body))) == 0 {
+	if len(bytes.TrimSpace(buf.Bytes())) == 0 {
 		return nil
 	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	// The decoder copies what it keeps (strings, raw messages), so the
+	// buffer can serve the next request.
+	dec := json.NewDecoder(bytes.NewReader(buf.Bytes()))
 	if strict {
 		dec.DisallowUnknownFields()
 	}
@@ -196,3 +216,6 @@ func decodeBody(w http.ResponseWriter, r *http.Request, limit int64, v any, stri
 	}
 	return nil
 }
+
+// bodyBuffers recycles the buffers request bodies are read into.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}

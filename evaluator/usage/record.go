@@ -17,14 +17,26 @@ import (
 const recordFields = 8
 
 // EncodeRecord writes rec as a record line.
-func EncodeRecord(rec Recorded) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s|%s|%d|%d|%d|%d|%d|%d", rec.BodyHash, rec.Outcome, rec.Amount, rec.Overage,
-		rec.Remaining, flag(rec.Unlimited), rec.At.UnixMilli(), flag(rec.Released))
-	for _, t := range rec.Takes {
-		fmt.Fprintf(&b, "|%s|%d|%d|%d", t.Bucket, millis(t.PeriodStart), millis(t.PeriodEnd), t.Amount)
+func EncodeRecord(rec Recorded) string { return string(AppendRecord(nil, rec)) }
+
+// AppendRecord appends rec's record line to dst.
+func AppendRecord(dst []byte, rec Recorded) []byte {
+	dst = append(dst, rec.BodyHash...)
+	dst = append(dst, '|')
+	dst = append(dst, rec.Outcome...)
+	for _, n := range [...]int64{rec.Amount, rec.Overage, rec.Remaining, flag(rec.Unlimited), rec.At.UnixMilli(), flag(rec.Released)} {
+		dst = append(dst, '|')
+		dst = strconv.AppendInt(dst, n, 10)
 	}
-	return b.String()
+	for _, t := range rec.Takes {
+		dst = append(dst, '|')
+		dst = append(dst, t.Bucket...)
+		for _, n := range [...]int64{millis(t.PeriodStart), millis(t.PeriodEnd), t.Amount} {
+			dst = append(dst, '|')
+			dst = strconv.AppendInt(dst, n, 10)
+		}
+	}
+	return dst
 }
 
 // DecodeRecord reads a record line.
@@ -57,7 +69,7 @@ func DecodeRecord(line string) (Recorded, error) {
 	return rec, nil
 }
 
-func flag(b bool) int {
+func flag(b bool) int64 {
 	if b {
 		return 1
 	}

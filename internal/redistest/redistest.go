@@ -18,11 +18,21 @@ import (
 
 // Server is one redis-server process the test owns.
 type Server struct {
-	t    testing.TB
-	bin  string
-	dir  string
-	Port int
-	cmd  *exec.Cmd
+	t     testing.TB
+	bin   string
+	dir   string
+	Port  int
+	cmd   *exec.Cmd
+	fsync string
+}
+
+// Options configure a server. The zero value is what the fault tests need.
+type Options struct {
+	// AppendFsync is redis-server's appendfsync: "always" (the default:
+	// a SIGKILL loses nothing acknowledged) or "everysec" (what Redis
+	// recommends when up to a second of writes may be lost to a crash of
+	// the machine), for benchmarks of both.
+	AppendFsync string
 }
 
 // Start runs redis-server for the test and stops it when the test ends. The
@@ -30,6 +40,15 @@ type Server struct {
 // is unset; make test installs it and sets that variable, so there it fails.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	return StartWith(t, Options{})
+}
+
+// StartWith is Start with options.
+func StartWith(t testing.TB, opts Options) *Server {
+	t.Helper()
+	if opts.AppendFsync == "" {
+		opts.AppendFsync = "always"
+	}
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		if os.Getenv("PROMOCTL_REQUIRE_REDIS") != "" {
@@ -37,7 +56,7 @@ func Start(t testing.TB) *Server {
 		}
 		t.Skip("redis-server is not installed; make test installs it")
 	}
-	s := &Server{t: t, bin: bin, dir: t.TempDir(), Port: freePort(t)}
+	s := &Server{t: t, bin: bin, dir: t.TempDir(), Port: freePort(t), fsync: opts.AppendFsync}
 	s.run()
 	t.Cleanup(func() {
 		s.stop()
@@ -60,7 +79,7 @@ func (s *Server) run() {
 	s.t.Helper()
 	s.cmd = exec.Command(s.bin, // #nosec G204 -- the redis-server found on PATH, on the test's own port and directory
 		"--bind", "127.0.0.1", "--port", strconv.Itoa(s.Port), "--dir", s.dir,
-		"--save", "", "--appendonly", "yes", "--appendfsync", "always",
+		"--save", "", "--appendonly", "yes", "--appendfsync", s.fsync,
 		"--protected-mode", "no", "--loglevel", "warning")
 	logFile, err := os.OpenFile(filepath.Join(s.dir, "redis.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {

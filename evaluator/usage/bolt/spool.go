@@ -24,7 +24,7 @@ func (s *Store) Spool(sc usage.Scope, key string, rec usage.Recorded) error {
 		if b.Get(k) != nil {
 			return nil
 		}
-		return b.Put(k, []byte(usage.EncodeRecord(rec)))
+		return b.Put(k, usage.AppendRecord(nil, rec))
 	})
 	if err != nil {
 		return fmt.Errorf("spool: %w", err)

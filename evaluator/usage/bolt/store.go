@@ -165,10 +165,9 @@ func readRecord(b *bbolt.Bucket, key []byte, now time.Time) (usage.Recorded, boo
 }
 
 func writeRecord(b *bbolt.Bucket, key []byte, rec usage.Recorded, expiry int64) error {
-	line := usage.EncodeRecord(rec)
-	v := make([]byte, 8, 8+len(line))
+	v := make([]byte, 8, 160)
 	binary.BigEndian.PutUint64(v, uint64(expiry)) // #nosec G115 -- an int64 stored as its eight big-endian bytes and read back: the conversion round-trips
-	return b.Put(key, append(v, line...))
+	return b.Put(key, usage.AppendRecord(v, rec))
 }
 
 // Consume decides and records a consume in one durable transaction.
