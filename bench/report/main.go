@@ -60,6 +60,30 @@ type row struct {
 	value          func(map[string]metrics) (string, bool, bool) // text, measured, met
 }
 
+// redisRow is the row of 4 sidecars sharing one redis-server run with the
+// given persistence.
+func redisRow(name, persistence string) row {
+	return row{"consume, 4 sidecars over HTTP sharing one redis-server (" + persistence + "), vs the same Lua script called directly, 64 keep-alive clients each (same run)", "≥ 0.5 of the direct call; p99 < 5 ms",
+		func(r map[string]metrics) (string, bool, bool) {
+			ratio, ok := metric(r, name, "ratio")
+			ours, _ := metric(r, name, "http-consumes/s")
+			base, _ := metric(r, name, "script-consumes/s")
+			p99, _ := metric(r, name, "http-p99-ms")
+			return fmt.Sprintf("%.0f vs %.0f consumes/s = %.2f (p99 %.1f ms)%s", ours, base, ratio, p99, netHTTPNote(r, name)), ok, ratio >= 0.5 && p99 < 5
+		}}
+}
+
+// netHTTPNote is the same load through Go's net/http client, for
+// reference: on two shared cores that client costs the sidecars CPU.
+func netHTTPNote(r map[string]metrics, name string) string {
+	v, ok := metric(r, name, "nethttp-consumes/s")
+	if !ok {
+		return ""
+	}
+	p99, _ := metric(r, name, "nethttp-p99-ms")
+	return fmt.Sprintf("; through Go's net/http client %.0f consumes/s (p99 %.1f ms)", v, p99)
+}
+
 func metric(results map[string]metrics, bench, unit string) (float64, bool) {
 	m, ok := results[bench]
 	if !ok {
@@ -265,24 +289,17 @@ func main() {
 				v, ok := metric(r, "BenchmarkConsole/M/bulk-revoke-10000", "commit-s")
 				return fmt.Sprintf("%.1f s", v), ok, v < 15
 			}},
-		row{"consume, embedded store, over HTTP, 64 concurrent clients, vs bbolt batch writes of the same records without HTTP (same run)", "p99 < 10 ms; ≥ 0.5 of bbolt",
+		row{"consume, embedded store, over HTTP, 64 concurrent keep-alive clients (bench/httpload), vs the same store's writes of the same records without HTTP (same run)", "p99 < 10 ms; ≥ 0.5 of the store without HTTP",
 			func(r map[string]metrics) (string, bool, bool) {
 				const name = "BenchmarkUsage/embedded"
 				ratio, ok := metric(r, name, "ratio")
 				ours, _ := metric(r, name, "http-consumes/s")
 				base, _ := metric(r, name, "bbolt-consumes/s")
 				p99, _ := metric(r, name, "http-p99-ms")
-				return fmt.Sprintf("%.0f vs %.0f consumes/s = %.2f (p99 %.1f ms)", ours, base, ratio, p99), ok, ratio >= 0.5 && p99 < 10
+				return fmt.Sprintf("%.0f vs %.0f consumes/s = %.2f (p99 %.1f ms)%s", ours, base, ratio, p99, netHTTPNote(r, name)), ok, ratio >= 0.5 && p99 < 10
 			}},
-		row{"consume, shared redis-server, 4 sidecars over HTTP, vs the same Lua script called directly, 64 clients each (same run)", "≥ 0.5 of the direct call; p99 < 5 ms",
-			func(r map[string]metrics) (string, bool, bool) {
-				const name = "BenchmarkUsage/redis-4-sidecars"
-				ratio, ok := metric(r, name, "ratio")
-				ours, _ := metric(r, name, "http-consumes/s")
-				base, _ := metric(r, name, "script-consumes/s")
-				p99, _ := metric(r, name, "http-p99-ms")
-				return fmt.Sprintf("%.0f vs %.0f consumes/s = %.2f (p99 %.1f ms)", ours, base, ratio, p99), ok, ratio >= 0.5 && p99 < 5
-			}},
+		redisRow("BenchmarkUsage/redis-4-sidecars", "appendfsync always"),
+		redisRow("BenchmarkUsage/redis-4-sidecars-everysec", "appendfsync everysec"),
 		row{"consume through the Go usage client (in-process, against redis-server) vs the direct script call, 64 clients each (same run)", "≥ 0.8 of the direct call",
 			func(r map[string]metrics) (string, bool, bool) {
 				const name = "BenchmarkUsage/go-client"
