@@ -136,8 +136,8 @@ func testBundleURL(t *testing.T, bin string) {
 		require.Eventually(t, func() bool {
 			lr, _ := sc.status(t)["last_reload"].(map[string]any)
 			msg, _ := lr["error"].(string)
-			return strings.Contains(msg, "ROLLBACK_REFUSED")
-		}, deadline, pollEvery, "the rollback shows in /v1/status")
+			return strings.Contains(msg, "ROLLBACK_REFUSED") && strings.Contains(msg, "--allow-rollback")
+		}, deadline, pollEvery, "the rollback and the flag that accepts it show in /v1/status")
 		assert.Equal(t, int64(10007), sc.allowance(boostQuery), "the newer bundle keeps serving")
 		assert.Equal(t, true, sc.status(t)["bundle"].(map[string]any)["verified"])
 		sc.waitLog(t, "ROLLBACK_REFUSED")

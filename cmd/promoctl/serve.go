@@ -263,7 +263,21 @@ func (a *app) serveLoader(o serveOptions, log *slog.Logger) (store.Loader, error
 		}
 		opts.CacheDir = o.cacheDir
 	}
-	return bundlesource.New(o.bundle, opts), nil
+	return rollbackHint{bundlesource.New(o.bundle, opts)}, nil
+}
+
+// rollbackHint adds the flag that accepts an older bundle to a rollback
+// refusal (the library's errors name no flags). Embedding the loader
+// keeps the methods the store and serve look for (status, Flush).
+type rollbackHint struct{ *bundlesource.Loader }
+
+func (h rollbackHint) Load(ctx context.Context) (*store.Loaded, error) {
+	loaded, err := h.Loader.Load(ctx)
+	var rollback *bundlesource.RollbackError
+	if errors.As(err, &rollback) {
+		err = fmt.Errorf("%w (start serve with --allow-rollback to serve it)", err)
+	}
+	return loaded, err
 }
 
 // pollURL reloads at once and then every interval until ctx is done.
