@@ -27,7 +27,17 @@ type errorDetail struct {
 // failure can still become a proper 500.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	buf := answerBuffers.Get().(*[]byte)
-	body, err := appendJSON((*buf)[:0], v)
+	var (
+		body []byte
+		err  error
+	)
+	if a, ok := v.(jsonAppender); ok {
+		// Answers that write their own JSON skip encoding/json's
+		// reflection and the validation of what MarshalJSON returns.
+		body = append(a.AppendJSON((*buf)[:0]), '\n')
+	} else {
+		body, err = appendJSON((*buf)[:0], v)
+	}
 	if err != nil {
 		status = http.StatusInternalServerError
 		body = []byte(`{"error":{"code":"INTERNAL","message":"cannot encode the answer"}}` + "\n")
@@ -35,6 +45,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	writeBody(w, status, body)
 	recycle(buf, body)
 }
+
+// jsonAppender is an answer that writes its own compact, valid JSON
+// (decisions, consume answers).
+type jsonAppender interface{ AppendJSON([]byte) []byte }
 
 // Header values shared by every answer. Assigning them to the header map
 // under their canonical keys skips Header.Set's canonicalisation and the
