@@ -318,7 +318,7 @@ func loadFile(fsys fs.FS, file string, opts Options, sch **schema.Schema) (*file
 	case errors.As(err, &tooBig):
 		return &fileResult{diags: promotions.Diagnostics{{
 			Severity: promotions.SeverityError, Code: promotions.CodeYAMLSyntax, File: file, Line: 1, Column: 1,
-			Message: tooBig.Error(),
+			Message: tooBig.Error(), Limit: promotions.LimitFileBytes,
 		}}}, stamped, true, nil
 	case err != nil:
 		return nil, stamped, false, fmt.Errorf("read %s: %w", file, err)
@@ -369,7 +369,7 @@ func loadFile(fsys fs.FS, file string, opts Options, sch **schema.Schema) (*file
 		}
 		if n := len(p.Grants.Customers); n > opts.Limits.MaxGrants {
 			r.diags = append(r.diags, doc.Position(promotions.ErrorAt(promotions.CodeSchema, file, promotions.P("grants", "customers"),
-				"grants.customers has %d entries, more than the limit of %d", n, opts.Limits.MaxGrants)))
+				"grants.customers has %d entries, more than the limit of %d", n, opts.Limits.MaxGrants).Reaching(promotions.LimitGrants)))
 		}
 	}
 	return r, stamped, true, nil

@@ -67,6 +67,15 @@ type Diagnostic struct {
 	Column   int
 	Path     Path
 	Message  string
+	// Limit names the limit a file or repo went over, when that is what
+	// the diagnostic reports: a command can then say how to raise it.
+	Limit Limit
+}
+
+// Reaching marks d as reporting that limit l was passed.
+func (d Diagnostic) Reaching(l Limit) Diagnostic {
+	d.Limit = l
+	return d
 }
 
 func (d Diagnostic) String() string {

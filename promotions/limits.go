@@ -10,6 +10,19 @@ type Limits struct {
 	MaxRepoBytes  int64 // every config file of a repo together (see CheckRepoSize)
 }
 
+// Limit names one of the Limits, for a diagnostic that reports going over
+// it.
+type Limit string
+
+// The limits, by their field in Limits.
+const (
+	LimitFileBytes  Limit = "MaxFileBytes"
+	LimitDepth      Limit = "MaxDepth"
+	LimitAliasNodes Limit = "MaxAliasNodes"
+	LimitGrants     Limit = "MaxGrants"
+	LimitRepoBytes  Limit = "MaxRepoBytes"
+)
+
 // DefaultLimits are generous for real repos and small for attacks.
 var DefaultLimits = Limits{
 	MaxFileBytes:  32 << 20,
@@ -31,5 +44,5 @@ func CheckRepoSize(file string, total int64, lim Limits) (Diagnostic, bool) {
 	}
 	return ErrorAt(CodeYAMLSyntax, file, nil,
 		"the config files up to and including this one hold %d bytes, more than the repo limit of %d bytes",
-		total, lim.MaxRepoBytes).At(1, 1), true
+		total, lim.MaxRepoBytes).At(1, 1).Reaching(LimitRepoBytes), true
 }

@@ -43,7 +43,7 @@ error nothing is written and the exit code is 1.`,
 				return err
 			}
 			if !res.OK() {
-				if err := (report.Report{Diagnostics: res.Diagnostics, Source: compiler.OpenDir(a.repo)}).WriteText(a.stderr); err != nil {
+				if err := (report.Report{Diagnostics: withLimitHints(res.Diagnostics), Source: compiler.OpenDir(a.repo)}).WriteText(a.stderr); err != nil {
 					return &exitError{code: exitUsage, err: fmt.Errorf("write report: %w", err)}
 				}
 				fmt.Fprintf(a.stderr, "%s: no bundle written\n", count(len(res.Diagnostics.Errors()), "error"))

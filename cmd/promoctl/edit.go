@@ -57,7 +57,7 @@ func (a *app) openRepoForEdit(dryRun bool) (*applyflow.Disk, error) {
 
 // refuseInvalid prints the validation errors of a repo and refuses.
 func (a *app) refuseInvalid(e *applyflow.InvalidError) error {
-	_ = report.Report{Diagnostics: e.Diagnostics, Source: e.Source}.WriteText(a.stderr)
+	_ = report.Report{Diagnostics: withLimitHints(e.Diagnostics), Source: e.Source}.WriteText(a.stderr)
 	if e.Before {
 		return &exitError{code: exitValidation, err: e}
 	}

@@ -131,7 +131,7 @@ func (a *app) decisionSnapshot() (*snapshot.Snapshot, error) {
 		return nil, err
 	}
 	if !res.OK() {
-		_ = report.Report{Diagnostics: res.Diagnostics.Errors()}.WriteText(a.stderr)
+		_ = report.Report{Diagnostics: withLimitHints(res.Diagnostics.Errors())}.WriteText(a.stderr)
 		return nil, &exitError{code: exitValidation, err: fmt.Errorf("the repo is invalid: run promoctl validate")}
 	}
 	snap, err := snapshot.Build(res.Model, res.ContentHash)

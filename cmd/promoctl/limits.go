@@ -10,18 +10,47 @@ import (
 	"github.com/promoctl/promoctl/promotions"
 )
 
+// limitFlags names the flag that sets each limit.
+var limitFlags = map[promotions.Limit]string{
+	promotions.LimitFileBytes:  "max-file-size",
+	promotions.LimitRepoBytes:  "max-repo-size",
+	promotions.LimitDepth:      "max-depth",
+	promotions.LimitAliasNodes: "max-alias-nodes",
+	promotions.LimitGrants:     "max-grants",
+}
+
 // addLimitFlags binds the loader's limits to flags of a command that reads
 // the repo, marked so that help shows them in a section of their own.
 func addLimitFlags(f *pflag.FlagSet, lim *promotions.Limits) {
-	limit := func(v pflag.Value, name, usage string) {
-		f.Var(v, name, usage)
-		_ = f.SetAnnotation(name, limitFlagAnnotation, []string{"true"})
+	limit := func(v pflag.Value, l promotions.Limit, usage string) {
+		f.Var(v, limitFlags[l], usage)
+		_ = f.SetAnnotation(limitFlags[l], limitFlagAnnotation, []string{"true"})
 	}
-	limit((*byteSize)(&lim.MaxFileBytes), "max-file-size", "largest config file accepted (bytes, or with KiB, MiB, GiB)")
-	limit((*byteSize)(&lim.MaxRepoBytes), "max-repo-size", "largest total of all config files (bytes, or with KiB, MiB, GiB)")
-	limit((*positiveInt)(&lim.MaxDepth), "max-depth", "deepest nesting of YAML mappings and lists")
-	limit((*positiveInt)(&lim.MaxAliasNodes), "max-alias-nodes", "most YAML nodes that aliases may expand to, per file")
-	limit((*positiveInt)(&lim.MaxGrants), "max-grants", "most entries in one promotion's grants.customers")
+	limit((*byteSize)(&lim.MaxFileBytes), promotions.LimitFileBytes, "largest config file accepted (bytes, or with KiB, MiB, GiB)")
+	limit((*byteSize)(&lim.MaxRepoBytes), promotions.LimitRepoBytes, "largest total of all config files (bytes, or with KiB, MiB, GiB)")
+	limit((*positiveInt)(&lim.MaxDepth), promotions.LimitDepth, "deepest nesting of YAML mappings and lists")
+	limit((*positiveInt)(&lim.MaxAliasNodes), promotions.LimitAliasNodes, "most YAML nodes that aliases may expand to, per file")
+	limit((*positiveInt)(&lim.MaxGrants), promotions.LimitGrants, "most entries in one promotion's grants.customers")
+}
+
+// withLimitHints says, on each diagnostic that reports a limit passed,
+// which flag raises it (the library's messages name no flags).
+func withLimitHints(diags promotions.Diagnostics) promotions.Diagnostics {
+	var out promotions.Diagnostics
+	for i, d := range diags {
+		flag, ok := limitFlags[d.Limit]
+		if !ok {
+			continue
+		}
+		if out == nil {
+			out = append(promotions.Diagnostics(nil), diags...)
+		}
+		out[i].Message += " (raise it with --" + flag + ")"
+	}
+	if out == nil {
+		return diags
+	}
+	return out
 }
 
 // byteSize is a flag holding a size such as 1048576, 512KiB or 32MiB.

@@ -62,7 +62,8 @@ func (a *app) validateCommand() *cobra.Command {
 // report prints a load's diagnostics in the chosen format and turns errors
 // into exit code 1.
 func (a *app) report(res *compiler.Result, format string) error {
-	rep := report.Report{Diagnostics: res.Diagnostics, Source: compiler.OpenDir(a.repo)}
+	diags := withLimitHints(res.Diagnostics)
+	rep := report.Report{Diagnostics: diags, Source: compiler.OpenDir(a.repo)}
 	var err error
 	switch format {
 	case "json":
@@ -70,7 +71,7 @@ func (a *app) report(res *compiler.Result, format string) error {
 	case "github":
 		// Annotations land on a pull request's files only with paths
 		// relative to the git work tree root, whatever --repo is.
-		rep.Diagnostics = withPathPrefix(res.Diagnostics, compiler.WorktreePrefix(a.repo))
+		rep.Diagnostics = withPathPrefix(diags, compiler.WorktreePrefix(a.repo))
 		err = rep.WriteGitHub(a.stdout)
 	case "sarif":
 		err = rep.WriteSARIF(a.stdout, report.SARIFOptions{URIPrefix: compiler.WorktreePrefix(a.repo), Version: currentBuild().Version})

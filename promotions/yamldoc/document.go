@@ -34,7 +34,7 @@ type Document struct {
 func ParseDocument(file string, src []byte, lim promotions.Limits) (*Document, promotions.Diagnostics) {
 	if int64(len(src)) > lim.MaxFileBytes {
 		return nil, promotions.Diagnostics{at(promotions.ErrorAt(promotions.CodeYAMLSyntax, file, nil,
-			"file is %d bytes, more than the limit of %d bytes", len(src), lim.MaxFileBytes), 1, 1)}
+			"file is %d bytes, more than the limit of %d bytes", len(src), lim.MaxFileBytes), 1, 1).Reaching(promotions.LimitFileBytes)}
 	}
 	// A BOM and CRLF line ends are read as editors show them: the
 	// parsed text has neither, and its lines and columns are the file's.
@@ -234,6 +234,7 @@ func (c *converter) convert(n ast.Node, path promotions.Path, depth int) any {
 	}
 	if depth > c.lim.MaxDepth {
 		c.fail(promotions.CodeYAMLSyntax, n, path, "nesting deeper than %d levels", c.lim.MaxDepth)
+		c.diags[len(c.diags)-1].Limit = promotions.LimitDepth
 		return nil
 	}
 	if c.inAlias > 0 {
@@ -242,6 +243,7 @@ func (c *converter) convert(n ast.Node, path promotions.Path, depth int) any {
 			// Point at the alias being expanded, not into its anchor's
 			// value: the alias is what the author has to remove.
 			c.fail(promotions.CodeYAMLSyntax, c.alias, path, "aliases expand to more than %d nodes", c.lim.MaxAliasNodes)
+			c.diags[len(c.diags)-1].Limit = promotions.LimitAliasNodes
 			return nil
 		}
 	}
