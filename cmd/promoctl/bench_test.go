@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -138,52 +136,13 @@ func benchSidecar(b *testing.B, bin, repo string, runs int, env ...string) {
 func benchSidecarOnce(b *testing.B, bin, repo string, env ...string) sidecarRun {
 	var run sidecarRun
 	start := time.Now()
-	cmd := exec.Command(bin, "serve", "--repo", repo, "--addr", "127.0.0.1:0", "--log-format", "json")
+	cmd := exec.Command(bin, sidecartest.OwnDataDir(b, []string{"serve", "--repo", repo, "--addr", "127.0.0.1:0", "--log-format", "json"})...)
 	cmd.Env = append(os.Environ(), env...)
-	var logs bytes.Buffer
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
+	addr, logs := sidecartest.Spawn(b, cmd, 2*time.Minute)
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	addr := make(chan string, 1)
-	go func() {
-		dec := json.NewDecoder(io.TeeReader(stderr, &logs))
-		for {
-			var entry struct{ Msg, Addr string }
-			if dec.Decode(&entry) != nil {
-				return
-			}
-			if entry.Msg == "listening" {
-				addr <- entry.Addr
-			}
-		}
-	}()
-	var base string
-	select {
-	case a := <-addr:
-		base = "http://" + a
-	case <-time.After(2 * time.Minute):
-		b.Fatalf("sidecar did not listen:\n%s", logs.String())
-	}
+	base := "http://" + addr
 	client := &http.Client{Timeout: 10 * time.Second}
-	deadline := time.Now().Add(10 * time.Minute)
-	for {
-		resp, err := client.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("not ready after 10 minutes")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	sidecartest.WaitReady(b, base, 10*time.Minute, logs)
 	run.readyS = time.Since(start).Seconds()
 	// Resident memory once serving has settled: the cold load runs with a
 	// lazy collector, which the sidecar drops after its first snapshot.

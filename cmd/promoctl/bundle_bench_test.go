@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -95,47 +92,10 @@ func startToReady(b *testing.B, bin string, source ...string) sidecarRun {
 	b.Helper()
 	var run sidecarRun
 	start := time.Now()
-	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json"}, source...)...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
+	cmd := exec.Command(bin, sidecartest.OwnDataDir(b, append([]string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json"}, source...))...)
+	addr, logs := sidecartest.Spawn(b, cmd, 2*time.Minute)
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			var entry struct{ Msg, Addr string }
-			if json.Unmarshal(sc.Bytes(), &entry) == nil && entry.Msg == "listening" {
-				addr <- entry.Addr
-			}
-		}
-	}()
-	var base string
-	select {
-	case a := <-addr:
-		base = "http://" + a
-	case <-time.After(2 * time.Minute):
-		b.Fatalf("sidecar (%v) did not listen", source)
-	}
-	client := &http.Client{Timeout: 10 * time.Second}
-	deadline := time.Now().Add(10 * time.Minute)
-	for {
-		resp, err := client.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("sidecar (%v) not ready after 10 minutes", source)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	sidecartest.WaitReady(b, "http://"+addr, 10*time.Minute, logs)
 	run.readyS = time.Since(start).Seconds()
 	time.Sleep(3 * time.Second)
 	run.rssMiB = procKB(cmd.Process.Pid, "VmRSS") / 1024

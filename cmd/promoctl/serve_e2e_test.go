@@ -81,18 +81,8 @@ func startSidecar(t *testing.T, bin, repo string, args ...string) *sidecar {
 	}
 	args = sidecartest.OwnDataDir(t, append(base, args...))
 	cmd := exec.Command(bin, args...)
-	stderr, err := cmd.StderrPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	sc := &sidecar{cmd: cmd, logs: &sidecartest.Buffer{}}
-	addr := sidecartest.Listening(stderr, sc.logs)
-	select {
-	case a := <-addr:
-		sc.url = "http://" + a
-	case <-time.After(deadline):
-		_ = cmd.Process.Kill()
-		t.Fatalf("sidecar did not start; logs:\n%s", sc.logs)
-	}
+	addr, logs := sidecartest.Spawn(t, cmd, deadline)
+	sc := &sidecar{url: "http://" + addr, cmd: cmd, logs: logs}
 	t.Cleanup(func() {
 		if sc.stopped {
 			return

@@ -445,18 +445,8 @@ func testSidecarKilled(t *testing.T, bin string) {
 	dataDir := t.TempDir()
 
 	cmd := exec.Command(bin, "serve", "--repo", repo, "--addr", "127.0.0.1:0", "--log-format", "json", "--data-dir", dataDir) // #nosec G204 -- the binary the test built
-	stderr, err := cmd.StderrPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	logs := &sidecartest.Buffer{}
-	var base string
-	select {
-	case a := <-sidecartest.Listening(stderr, logs):
-		base = "http://" + a
-	case <-time.After(30 * time.Second):
-		t.Fatalf("sidecar did not start: %s", logs)
-	}
-	c := newUsageClient(base)
+	addr, _ := sidecartest.Spawn(t, cmd, 30*time.Second)
+	c := newUsageClient("http://" + addr)
 	require.Eventually(t, func() bool {
 		_, _, ok := c.consume(meter.ConsumeRequest{Customer: "cus_00", Feature: "api_calls", Amount: 1, IdempotencyKey: "warm-up"})
 		return ok
@@ -508,30 +498,14 @@ func testSidecarKilled(t *testing.T, bin string) {
 func testUsageNeedsToken(t *testing.T, bin string) {
 	repo := meteredRepo(t, 1, 1, "deny")
 	cmd := exec.Command(bin, "serve", "--repo", repo, "--addr", "0.0.0.0:0", "--insecure", "--log-format", "json", "--data-dir", t.TempDir()) // #nosec G204 -- the binary the test built
-	stderr, err := cmd.StderrPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
+	addr, logs := sidecartest.Spawn(t, cmd, 30*time.Second)
 	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() })
-	logs := &sidecartest.Buffer{}
-	var addr string
-	select {
-	case addr = <-sidecartest.Listening(stderr, logs):
-	case <-time.After(30 * time.Second):
-		t.Fatalf("sidecar did not start: %s", logs)
-	}
 	_, port, _ := strings.Cut(addr, "]:")
 	if port == "" {
 		_, port, _ = strings.Cut(addr, ":")
 	}
 	base := "http://127.0.0.1:" + port
-	require.Eventually(t, func() bool {
-		resp, err := http.Get(base + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, 30*time.Second, 20*time.Millisecond)
+	sidecartest.WaitReady(t, base, 30*time.Second, logs)
 	resp, err := http.Post(base+"/v1/usage/consume", "application/json", strings.NewReader(`{"customer":"cus_00","feature":"api_calls","amount":1,"idempotency_key":"k"}`))
 	require.NoError(t, err)
 	defer resp.Body.Close()

@@ -113,15 +113,49 @@ func (s *Sidecar) Logs() string { return s.logs.String() }
 func Start(t testing.TB, bin, repo string, args ...string) *Sidecar {
 	t.Helper()
 	sc := StartUnready(t, bin, repo, args...)
+	WaitReady(t, sc.URL, deadline, sc.logs)
+	return sc
+}
+
+// readyClient bounds each /readyz probe, so that a hung sidecar cannot
+// hold a wait past its deadline.
+var readyClient = &http.Client{Timeout: 10 * time.Second}
+
+// WaitReady polls url's /readyz every 10 ms until it answers 200, failing
+// the test (with logs) after within.
+func WaitReady(t testing.TB, url string, within time.Duration, logs *Buffer) {
+	t.Helper()
 	require.Eventually(t, func() bool {
-		resp, err := http.Get(sc.URL + "/readyz")
+		resp, err := readyClient.Get(url + "/readyz")
 		if err != nil {
 			return false
 		}
 		_ = resp.Body.Close() // the status is all that is read
 		return resp.StatusCode == http.StatusOK
-	}, deadline, 20*time.Millisecond, "sidecar not ready; logs:\n%s", sc.logs)
-	return sc
+	}, within, 10*time.Millisecond, "sidecar at %s not ready within %v; logs:\n%s", url, within, logs)
+}
+
+// Spawn starts cmd, a `promoctl serve ... --log-format json`, copies its
+// log (stderr) into the Buffer it returns and waits up to within for the
+// address of its "listening" line. A sidecar that does not listen in time
+// is killed and fails the test. Stopping it is the caller's: tests stop
+// theirs differently (SIGTERM and a clean exit, SIGKILL mid-load, or a
+// benchmark's kill after measuring).
+func Spawn(t testing.TB, cmd *exec.Cmd, within time.Duration) (addr string, logs *Buffer) {
+	t.Helper()
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	logs = &Buffer{}
+	select {
+	case addr = <-Listening(stderr, logs):
+		return addr, logs
+	case <-time.After(within):
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		t.Fatalf("sidecar did not listen within %v; logs:\n%s", within, logs)
+		return "", logs
+	}
 }
 
 // StartUnready is Start without waiting for /readyz: for a repo that
@@ -133,11 +167,8 @@ func StartUnready(t testing.TB, bin, repo string, args ...string) *Sidecar {
 	args = OwnDataDir(t, args)
 	args = append([]string{"serve", "--repo", repo, "--addr", "127.0.0.1:0", "--log-format", "json"}, args...)
 	cmd := exec.Command(bin, args...) // #nosec G204 -- the binary Build made, the test's own arguments
-	stderr, err := cmd.StderrPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	sc := &Sidecar{logs: &Buffer{}}
-	addr := Listening(stderr, sc.logs)
+	addr, logs := Spawn(t, cmd, deadline)
+	sc := &Sidecar{URL: "http://" + addr, logs: logs}
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		done := make(chan error, 1)
@@ -150,12 +181,6 @@ func StartUnready(t testing.TB, bin, repo string, args ...string) *Sidecar {
 			t.Errorf("sidecar did not stop on SIGTERM")
 		}
 	})
-	select {
-	case a := <-addr:
-		sc.URL = "http://" + a
-	case <-time.After(deadline):
-		t.Fatalf("sidecar did not start; logs:\n%s", sc.logs)
-	}
 	return sc
 }
 
