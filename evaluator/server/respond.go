@@ -127,13 +127,8 @@ const maxPooledBuffer = 64 << 10
 func writeDecision(w http.ResponseWriter, etag []string, d evaluator.Decision) {
 	buf := answerBuffers.Get().(*[]byte)
 	body := append(d.AppendJSON((*buf)[:0]), '\n')
-	h := w.Header()
-	h["Content-Type"] = jsonContentType
-	h["Cache-Control"] = noStore
-	h["Etag"] = etag
-	h["Content-Length"] = contentLength(len(body))
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(body) // #nosec G705 -- a JSON answer served as application/json, never HTML
+	w.Header()["Etag"] = etag
+	writeBody(w, http.StatusOK, body)
 	recycle(buf, body)
 }
 
