@@ -64,15 +64,15 @@ func BenchmarkUsage(b *testing.B) {
 	// sidecarsVsStore loads the sidecars at urls over HTTP (and through
 	// net/http, for reference), then the store open returns called
 	// directly, and reports each and the ratio.
-	sidecarsVsStore := func(b *testing.B, urls []string, baseName string, open func() (usagestore.Store, io.Closer, error)) {
+	sidecarsVsStore := func(b *testing.B, urls []string, baseName string, open func() (closingStore, error)) {
 		http := load(b, clients, d, overHTTP(b, urls, clients, "h"))
 		netHTTP := load(b, clients, d, overNetHTTP(urls, clients, "n"))
-		store, closer, err := open()
+		store, err := open()
 		if err != nil {
 			b.Fatal(err)
 		}
 		base := load(b, clients, d, direct(store))
-		_ = closer.Close()
+		_ = store.Close()
 		reportLoad(b, "http", http)
 		reportLoad(b, "nethttp", netHTTP)
 		reportLoad(b, baseName, base)
@@ -82,10 +82,7 @@ func BenchmarkUsage(b *testing.B) {
 	b.Run("embedded", func(b *testing.B) {
 		for range b.N {
 			sc := sidecartest.Start(b, bin, repo)
-			sidecarsVsStore(b, []string{sc.URL}, "bbolt", func() (usagestore.Store, io.Closer, error) {
-				s, err := bolt.Open(b.TempDir(), bolt.Options{})
-				return s, s, err
-			})
+			sidecarsVsStore(b, []string{sc.URL}, "bbolt", func() (closingStore, error) { return bolt.Open(b.TempDir(), bolt.Options{}) })
 		}
 	})
 
@@ -100,10 +97,7 @@ func BenchmarkUsage(b *testing.B) {
 				for range 4 {
 					urls = append(urls, sidecartest.Start(b, bin, repo, "--usage-store", srv.URL(), "--usage-timeout", benchStoreTimeout.String()).URL)
 				}
-				sidecarsVsStore(b, urls, "script", func() (usagestore.Store, io.Closer, error) {
-					s, err := redis.Open(srv.URL(), redis.Options{})
-					return s, s, err
-				})
+				sidecarsVsStore(b, urls, "script", func() (closingStore, error) { return redis.Open(srv.URL(), redis.Options{}) })
 			}
 		})
 	}
@@ -136,6 +130,12 @@ func BenchmarkUsage(b *testing.B) {
 			b.ReportMetric(viaClient.perSecond()/base.perSecond(), "ratio")
 		}
 	})
+}
+
+// closingStore is a usage store the benchmark opens and closes itself.
+type closingStore interface {
+	usagestore.Store
+	io.Closer
 }
 
 // unlimitedRepo is a repo with one metered feature and one customer on an
